@@ -1,0 +1,60 @@
+# Cairn's two commands on a fresh machine: `make demo` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+APT_PACKAGES := libcurl4-openssl-dev libzstd-dev libsqlite3-dev libhnswlib-dev libroaring-dev curl
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# The C++ shim (hnswlib) is compiled with optimisation even in debug builds: -O0 hnswlib is ~8x slower.
+SWIFT_FLAGS ?= -Xcxx -O2
+SWIFT_BUILD := swift build $(SWIFT_FLAGS)
+CAIRN := .build/debug/cairn
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: deps deps-system deps-python build release demo test test-swift test-python bench lint format clean
+
+deps: deps-system deps-python
+
+# apt-get update runs once, and only when a package is missing.
+deps-system:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+deps-python: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-test.txt
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
+build: deps-system
+	$(SWIFT_BUILD) --product cairn
+
+release: deps-system
+	swift build -c release --product cairn
+
+demo: deps build
+	$(CAIRN) demo --path demo-data
+
+# Starts the local S3 server, runs every test (Swift, then the Python interoperability checks), and stops
+# the server whatever happened.
+test: deps
+	@bash scripts/test.sh
+
+bench: deps
+	@bash scripts/bench.sh
+
+lint:
+	swift format lint --strict --recursive Sources Tests Benchmarks/Sources
+
+format:
+	swift format --in-place --recursive Sources Tests Benchmarks/Sources
+
+clean:
+	rm -rf .build demo-data .s3-test-server

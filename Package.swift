@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+// Cairn: an object-storage-backed vector database. The module layout follows ../shared/DESIGN.md:
+// C shims at the bottom, then signing and storage, the columnar format, indexes, and the tools on top.
+import PackageDescription
+
+let package = Package(
+    name: "Cairn",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ObjectStore", targets: ["ObjectStore"]),
+        .library(name: "ObjectStoreS3", targets: ["ObjectStoreS3"]),
+        .library(name: "SigV4", targets: ["SigV4"]),
+        .library(name: "ArrowIPC", targets: ["ArrowIPC"]),
+        .library(name: "VectorIndex", targets: ["VectorIndex"]),
+        .library(name: "StorageTesting", targets: ["StorageTesting"]),
+        .executable(name: "cairn", targets: ["cairn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C and C++ shims over Debian's libraries
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        // libroaring-dev ships no pkg-config file: the module map links "roaring" itself.
+        .systemLibrary(name: "CRoaring", providers: [.apt(["libroaring-dev"])]),
+        .target(
+            name: "CHNSW",
+            linkerSettings: [.linkedLibrary("m")]),
+
+        // MARK: Signing and object storage
+        .target(
+            name: "SigV4",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "ObjectStore",
+            dependencies: [.product(name: "Metrics", package: "swift-metrics")]),
+        .target(
+            name: "ObjectStoreS3",
+            dependencies: ["CCurl", "SigV4", "ObjectStore"]),
+
+        // MARK: Columnar format and indexes
+        .target(name: "ArrowIPC", dependencies: ["CZstd"]),
+        .target(name: "VectorIndex", dependencies: ["CHNSW", "CRoaring", "ObjectStore"]),
+
+        // MARK: Test support shared by every test target
+        .target(
+            name: "StorageTesting",
+            dependencies: ["ObjectStore"]),
+
+        // MARK: The command-line tool
+        .executableTarget(
+            name: "cairn",
+            dependencies: [
+                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: Tests
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "StorageTesting"]),
+        .testTarget(
+            name: "ObjectStoreS3Tests",
+            dependencies: ["ObjectStoreS3", "ObjectStore", "StorageTesting", "SigV4"]),
+        .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "StorageTesting"]),
+        .testTarget(
+            name: "VectorIndexTests",
+            dependencies: ["VectorIndex", "ObjectStore", "StorageTesting"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,1 @@
+// Arrow IPC file and stream format (to be written in this module).

@@ -1,0 +1,2 @@
+// Test support shared by every test target (being written).
+import ObjectStore

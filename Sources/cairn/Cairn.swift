@@ -1,0 +1,24 @@
+// The `cairn` command: one entry point for the store, inspection, benchmarks and (later) the server.
+import ArgumentParser
+
+@main
+struct CairnCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Cairn: an object-storage-backed vector database.",
+        subcommands: [StoreCommand.self, DemoCommand.self, InspectCommand.self, BenchCommand.self])
+}
+
+/// `cairn inspect …`: read-only views of Cairn's on-disk formats.
+struct InspectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Print what a Cairn object holds.",
+        subcommands: [])
+}
+
+/// `cairn bench …`: built-in benchmarks.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Run a built-in benchmark.",
+        subcommands: [])
+}
