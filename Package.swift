@@ -64,7 +64,11 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
-        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "StorageTesting"]),
+        .testTarget(
+            name: "ObjectStoreTests",
+            dependencies: [
+                "ObjectStore", "StorageTesting", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "ObjectStoreS3Tests",
             dependencies: ["ObjectStoreS3", "ObjectStore", "StorageTesting", "SigV4"]),
