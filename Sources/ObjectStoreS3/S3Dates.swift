@@ -28,7 +28,7 @@ enum S3Dates {
     /// `Sat, 28 Nov 2026 15:53:06 GMT`
     static func parseHTTP(_ text: String) -> Date? {
         let fields = text.split(separator: " ")
-        guard fields.count == 5, let day = Int(fields[1]), let month = months.firstIndex(of: String(fields[2])),
+        guard fields.count == 6, let day = Int(fields[1]), let month = months.firstIndex(of: String(fields[2])),
             let year = Int(fields[3])
         else { return nil }
         let time = fields[4].split(separator: ":").compactMap { Int($0) }

@@ -56,7 +56,6 @@ public enum StoreFactory {
     }
 
     static func openFile(path: String) throws -> any ObjectStore {
-        throw ObjectStoreError(
-            .invalidArgument, message: "file:// stores need LocalFileStore, which this build does not have yet")
+        try LocalFileStore(root: URL(fileURLWithPath: path, isDirectory: true))
     }
 }
