@@ -49,7 +49,8 @@ struct StoreConnectionOptions: ParsableArguments {
     {
         switch try StoreLocation(parsing: url) {
         case .s3(let bucket, let key, let options):
-            return (try StoreFactory.s3Store(bucket: bucket, options: options, overrides: overrides), key)
+            // Transient failures (5xx, resets, throttling) are retried with backoff; access errors are not.
+            return (RetryingStore(try StoreFactory.s3Store(bucket: bucket, options: options, overrides: overrides)), key)
         case .file(let path):
             let fileManager = FileManager.default
             var isDirectory: ObjCBool = false
