@@ -129,7 +129,8 @@ def report(args):
                         failures.append(f"{op} {human(size)}: {value:.2f}x")
                 print(f"{op:<4} {human(size):>7} {tool:<22} {r['mib_per_s']:>9.1f} {r['p50_ms']:>9.2f} {r['p99_ms']:>9.2f}  {ratio}")
     for s in signing:
-        print(f"SigV4 signing of a typical S3 GET: {s['us_per_request']:.2f} us/request "
+        print(f"SigV4 signing of a typical S3 GET: {s['us_per_request']:.2f} us/request wall, "
+              f"{s.get('cpu_us_per_request', 0):.2f} us CPU "
               f"(presigned URL {s['presign_us_per_url']:.2f} us), {s['n']} iterations")
     if failures:
         print("Cairn slower than boto3 on: " + ", ".join(failures))
