@@ -41,6 +41,12 @@ public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "") }
+
+    /// Whether the endpoint is this machine (127.0.0.0/8, ::1, localhost).
+    public var isLoopback: Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return name == "localhost" || name.hasSuffix(".localhost") || name.hasPrefix("127.") || name == "::1"
+    }
 }
 
 public struct S3Configuration: Sendable {
@@ -54,7 +60,7 @@ public struct S3Configuration: Sendable {
     public var timeouts = CurlTimeouts()
     /// Concurrent transfers (worker threads, each with its own kept-alive connection).
     public var maxConnections = 16
-    /// `put` uses a multipart upload above this size.
+    /// `put` uses a multipart upload (parts in parallel) above this size.
     public var multipartThreshold = 16 * 1024 * 1024
     /// Part size of multipart uploads and of parallel ranged GETs (S3 needs at least 5 MiB per part).
     public var partSize = 8 * 1024 * 1024
@@ -74,7 +80,17 @@ public struct S3Configuration: Sendable {
         // break TLS wildcard certificates.
         self.addressing = addressing ?? ((endpoint != nil || bucket.contains(".")) ? .path : .virtualHosted)
         self.credentials = credentials
+        if self.endpoint.isLoopback {
+            // Client and server share the machine's CPUs and there is no network latency to hide: parallel
+            // parts only add work (hashing, copying, the server's part bookkeeping). Measured with
+            // Benchmarks/run-s3.sh; see docs/decisions/0003-s3-transfers.md.
+            multipartThreshold = Self.maxSinglePut
+            parallelGet = false
+        }
     }
+
+    /// S3's largest single PUT (5 GiB).
+    public static let maxSinglePut = 5 * 1024 * 1024 * 1024
 
     /// A configuration from explicit values where given and the standard environment variables otherwise.
     /// Throws `invalidArgument` naming what is missing (never a value of a secret).

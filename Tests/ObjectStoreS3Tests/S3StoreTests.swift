@@ -13,7 +13,11 @@ import Testing
 @Suite(.enabled(if: S3TestEnvironment.isAvailable, "needs the local S3 server (make test starts it)"))
 struct S3StoreTests {
     @Test func largePutUsesMultipartAndGetReadsInParallel() async throws {
-        let store = try S3TestSupport.store()
+        // Loopback endpoints default to single requests; this checks the parallel paths used elsewhere.
+        let store = try S3TestSupport.store {
+            $0.multipartThreshold = 16 << 20
+            $0.parallelGet = true
+        }
         let scope = try S3TestSupport.scope("large")
         let data = S3TestSupport.randomData(40 << 20, seed: 40)
         let key = scope + "forty-mib"
@@ -34,7 +38,7 @@ struct S3StoreTests {
     }
 
     @Test func smallAndEmptyObjectsCostOneGet() async throws {
-        let store = try S3TestSupport.store()
+        let store = try S3TestSupport.store { $0.parallelGet = true }
         let scope = try S3TestSupport.scope("small")
         try await store.put(scope + "one", data: Data([42]))
         var before = store.requestCount
@@ -126,6 +130,18 @@ struct S3StoreTests {
         #expect(multipartError?.code == .preconditionFailed)
         try? await store.abortMultipartUpload(key, uploadID: upload)
         #expect(try await store.get(key).data == Data("one".utf8))
+        try await store.delete(key)
+    }
+
+    @Test func loopbackEndpointsUseSingleRequests() async throws {
+        let store = try S3TestSupport.store()
+        #expect(store.configuration.endpoint.isLoopback)
+        let key = try S3TestSupport.scope("single") + "twenty-mib"
+        let data = S3TestSupport.randomData(20 << 20, seed: 20)
+        let before = store.requestCount
+        try await store.put(key, data: data)
+        #expect(try await store.get(key).data == data)
+        #expect(store.requestCount - before == 2)
         try await store.delete(key)
     }
 

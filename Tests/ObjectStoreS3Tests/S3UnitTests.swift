@@ -30,6 +30,10 @@ struct S3UnitTests {
         let aws = try S3Configuration.resolve(bucket: "b", environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"])
         #expect(aws.endpoint.host == "s3.us-east-1.amazonaws.com")
         #expect(aws.addressing == .virtualHosted)
+        #expect(aws.parallelGet && aws.multipartThreshold == 16 << 20, "remote endpoints transfer in parallel parts")
+        #expect(!configuration.parallelGet, "loopback endpoints use single requests")
+        #expect(S3Endpoint(scheme: "http", host: "localhost").isLoopback)
+        #expect(!S3Endpoint(scheme: "https", host: "s3.amazonaws.com").isLoopback)
     }
 
     @Test func explicitValuesWin() throws {

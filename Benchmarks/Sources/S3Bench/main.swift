@@ -164,7 +164,11 @@ if !options.onlySigning {
         guard let url = ProcessInfo.processInfo.environment["CAIRN_S3_TEST_URL"],
             case .s3(let bucket, let prefix, let query) = try StoreLocation(parsing: url)
         else { throw BenchError("set CAIRN_S3_TEST_URL=s3://bucket/prefix?endpoint=…&region=… and AWS_* credentials") }
-        let base = try StoreFactory.s3Store(bucket: bucket, options: query)
+        var configuration = try StoreFactory.s3Store(bucket: bucket, options: query).configuration
+        let env = ProcessInfo.processInfo.environment
+        if let text = env["S3BENCH_PART_SIZE"], let value = Int(text) { configuration.partSize = value }
+        if let text = env["S3BENCH_PART_CONCURRENCY"], let value = Int(text) { configuration.partConcurrency = value }
+        let base = S3Store(configuration: configuration)
         let scope = (prefix.isEmpty ? "" : prefix.hasSuffix("/") ? prefix : prefix + "/") + "s3bench/"
         try await benchStore(base, tool: "cairn", prefix: scope, options: options)
         // The same store with large objects in one request each, for comparison with boto3's put_object/get_object.
