@@ -2,12 +2,15 @@
 # S3 benchmark, Cairn's S3Store beside boto3 on the same local S3 server in the same run: PUT and GET of
 # 1 KiB, 1 MiB and 64 MiB objects (throughput, p50/p99, ratio), and SigV4 signing µs/request.
 # Uses the server `make bench` started (CAIRN_S3_TEST_URL + AWS_*), or starts its own on $S3_PORT.
-# Knobs: S3_BENCH_SIZES (bytes, comma-separated) and S3_BENCH_ITERATIONS (per size).
+# Knobs: S3_BENCH_SIZES (bytes, comma-separated), S3_BENCH_ITERATIONS (per size and round) and
+# S3_BENCH_ROUNDS: the tools alternate round by round and every round's samples are pooled, so a
+# background load that comes and goes hits both alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 SIZES="${S3_BENCH_SIZES:-1024,1048576,67108864}"
-ITERATIONS="${S3_BENCH_ITERATIONS:-200,40,5}"
+ITERATIONS="${S3_BENCH_ITERATIONS:-100,20,3}"
+ROUNDS="${S3_BENCH_ROUNDS:-3}"
 SCRATCH="${S3_BENCH_SCRATCH:-.build-s3bench}"
 OUT="$(mktemp -d)"
 cleanup() { rm -rf "$OUT"; }
@@ -19,7 +22,13 @@ if [ -z "${CAIRN_S3_TEST_URL:-}" ]; then
 fi
 trap cleanup EXIT
 
-swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product S3Bench >&2
-"$SCRATCH/release/S3Bench" --sizes "$SIZES" --iterations "$ITERATIONS" | tee "$OUT/cairn.jsonl" >&2
-.venv/bin/python Benchmarks/s3_boto3_bench.py bench --sizes "$SIZES" --iterations "$ITERATIONS" | tee "$OUT/boto3.jsonl" >&2
-.venv/bin/python Benchmarks/s3_boto3_bench.py report "$OUT/cairn.jsonl" "$OUT/boto3.jsonl"
+# No manifest caching: it can miss files added to the parent package since the last build.
+swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product S3Bench \
+  --disable-build-manifest-caching >&2
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round/$ROUNDS" >&2
+  "$SCRATCH/release/S3Bench" --sizes "$SIZES" --iterations "$ITERATIONS" >"$OUT/cairn-$round.jsonl"
+  .venv/bin/python Benchmarks/s3_boto3_bench.py bench --sizes "$SIZES" --iterations "$ITERATIONS" >"$OUT/boto3-$round.jsonl"
+done
+echo "S3 benchmark: $ROUNDS rounds of $ITERATIONS iterations for sizes $SIZES, endpoint from $CAIRN_S3_TEST_URL"
+.venv/bin/python Benchmarks/s3_boto3_bench.py report "$OUT"/*.jsonl

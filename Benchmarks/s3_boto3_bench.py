@@ -2,7 +2,7 @@
 """boto3 side of the S3 benchmark, and the side-by-side report.
 
   s3_boto3_bench.py bench [--sizes 1024,1048576,67108864] [--iterations 200,40,5]   -> JSON lines
-  s3_boto3_bench.py report CAIRN.jsonl BOTO3.jsonl                                  -> table with ratios
+  s3_boto3_bench.py report FILE.jsonl...                                            -> table with ratios
 
 Server and credentials come from CAIRN_S3_TEST_URL (s3://bucket/prefix?endpoint=...&region=...) and AWS_*.
 boto3 is measured as a user would call it: put_object/get_object for every size and, for objects above
@@ -25,13 +25,18 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, max(0, rank))]
 
 
-def emit(tool, op, size, latencies):
+def summary(tool, op, size, latencies):
     total = sum(latencies)
-    print(json.dumps({
+    return {
         "tool": tool, "op": op, "size": size, "n": len(latencies),
         "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
         "mib_per_s": size * len(latencies) / total / 1048576,
-    }, sort_keys=True), flush=True)
+        "latencies_ms": [value * 1000 for value in latencies],
+    }
+
+
+def emit(tool, op, size, latencies):
+    print(json.dumps(summary(tool, op, size, latencies), sort_keys=True), flush=True)
 
 
 def random_data(size, seed):
@@ -106,18 +111,23 @@ def human(size):
 
 def report(args):
     rows = []
-    for path in (args.cairn, args.boto3):
+    for path in args.files:
         with open(path) as handle:
             rows += [json.loads(line) for line in handle if line.strip().startswith("{")]
     signing = [r for r in rows if r.get("op") == "sigv4-sign-get"]
-    results = {(r["tool"], r["op"], r["size"]): r for r in rows if "size" in r}
+    # Rounds of the same measurement are pooled: every latency of every round counts once.
+    pooled = {}
+    for r in rows:
+        if "size" in r:
+            pooled.setdefault((r["tool"], r["op"], r["size"]), []).extend(v / 1000 for v in r["latencies_ms"])
+    results = {k: summary(k[0], k[1], k[2], v) for k, v in pooled.items()}
     print(f"{'op':<4} {'size':>7} {'tool':<22} {'MiB/s':>9} {'p50 ms':>9} {'p99 ms':>9}  vs best boto3")
     failures = []
     for op in ("PUT", "GET"):
         for size in sorted({k[2] for k in results}):
             boto = [results[k] for k in results if k[1] == op and k[2] == size and k[0].startswith("boto3")]
             best = max(boto, key=lambda r: r["mib_per_s"]) if boto else None
-            for tool in ("cairn", "cairn-single-request", "boto3", "boto3-transfer"):
+            for tool in ("cairn", "cairn-parallel-parts", "cairn-single-request", "boto3", "boto3-transfer"):
                 r = results.get((tool, op, size))
                 if not r:
                     continue
@@ -128,7 +138,7 @@ def report(args):
                     if tool == "cairn" and value < 1:
                         failures.append(f"{op} {human(size)}: {value:.2f}x")
                 print(f"{op:<4} {human(size):>7} {tool:<22} {r['mib_per_s']:>9.1f} {r['p50_ms']:>9.2f} {r['p99_ms']:>9.2f}  {ratio}")
-    for s in signing:
+    for s in signing[-1:]:
         print(f"SigV4 signing of a typical S3 GET: {s['us_per_request']:.2f} us/request wall, "
               f"{s.get('cpu_us_per_request', 0):.2f} us CPU "
               f"(presigned URL {s['presign_us_per_url']:.2f} us), {s['n']} iterations")
@@ -145,8 +155,7 @@ def main():
     b.add_argument("--sizes", default="1024,1048576,67108864")
     b.add_argument("--iterations", default="200,40,5")
     r = sub.add_parser("report")
-    r.add_argument("cairn")
-    r.add_argument("boto3")
+    r.add_argument("files", nargs="+", help="JSON-lines files of both tools, any number of rounds")
     args = parser.parse_args()
     bench(args) if args.command == "bench" else report(args)
 

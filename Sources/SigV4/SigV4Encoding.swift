@@ -18,14 +18,19 @@ public enum SigV4Encoding {
 
     /// Appends `text` AWS-URI-encoded to `output`; `/` is kept when `keepSlash`.
     static func encode(_ text: String, keepSlash: Bool, into output: inout [UInt8]) {
-        for byte in text.utf8 {
-            if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
-                output.append(byte)
-            } else {
+        var text = text
+        text.withUTF8 { input in
+            output.reserveCapacity(output.count + input.count * 3)
+            var clean = 0  // start of the run of bytes that need no encoding
+            for (index, byte) in input.enumerated()
+            where !(isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/"))) {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: input[clean..<index]))
                 output.append(UInt8(ascii: "%"))
                 output.append(hexDigits[Int(byte >> 4)])
                 output.append(hexDigits[Int(byte & 0x0F)])
+                clean = index + 1
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: input[clean...]))
         }
     }
 

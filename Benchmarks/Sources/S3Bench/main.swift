@@ -63,6 +63,7 @@ func report(tool: String, op: String, size: Int, latencies: [Double]) {
         "tool": tool, "op": op, "size": size, "n": latencies.count,
         "p50_ms": percentile(sorted, 50) * 1000, "p99_ms": percentile(sorted, 99) * 1000,
         "mib_per_s": Double(size * latencies.count) / total / 1_048_576,
+        "latencies_ms": latencies.map { $0 * 1000 },
     ])
 }
 
@@ -171,15 +172,24 @@ if !options.onlySigning {
         let base = S3Store(configuration: configuration)
         let scope = (prefix.isEmpty ? "" : prefix.hasSuffix("/") ? prefix : prefix + "/") + "s3bench/"
         try await benchStore(base, tool: "cairn", prefix: scope, options: options)
-        // The same store with large objects in one request each, for comparison with boto3's put_object/get_object.
-        var single = base.configuration
-        single.multipartThreshold = Int.max
-        single.parallelGet = false
-        let large = options.sizes.enumerated().filter { $0.element > single.partSize }
-        var singleOptions = options
-        singleOptions.sizes = large.map(\.element)
-        singleOptions.iterations = large.map { options.iterations[$0.offset] }
-        try await benchStore(S3Store(configuration: single), tool: "cairn-single-request", prefix: scope, options: singleOptions)
+        // The other transfer shape for large objects: single requests on remote endpoints, parallel parts
+        // (multipart upload, ranged GETs) on loopback ones, where single requests are the default.
+        var other = base.configuration
+        let otherTool: String
+        if other.endpoint.isLoopback {
+            other.multipartThreshold = other.partSize * 2
+            other.parallelGet = true
+            otherTool = "cairn-parallel-parts"
+        } else {
+            other.multipartThreshold = S3Configuration.maxSinglePut
+            other.parallelGet = false
+            otherTool = "cairn-single-request"
+        }
+        let large = options.sizes.enumerated().filter { $0.element > other.partSize * 2 }
+        var otherOptions = options
+        otherOptions.sizes = large.map(\.element)
+        otherOptions.iterations = large.map { options.iterations[$0.offset] }
+        try await benchStore(S3Store(configuration: other), tool: otherTool, prefix: scope, options: otherOptions)
     } catch {
         FileHandle.standardError.write(Data("S3Bench: \(error)\n".utf8))
         exit(1)
