@@ -82,7 +82,8 @@ public struct PrefixedStore: ObjectStore {
     ) async throws -> ObjectInfo {
         try await scoped(key) {
             scoped(
-                try await base.completeMultipartUpload(full(key), uploadID: uploadID, parts: parts, condition: condition))
+                try await base.completeMultipartUpload(
+                    full(key), uploadID: uploadID, parts: parts, condition: condition))
         }
     }
 

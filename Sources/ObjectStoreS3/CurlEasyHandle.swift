@@ -124,6 +124,7 @@ final class CurlEasyHandle {
         }
         var status = 0
         _ = cairn_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        return .success(CurlResponse(status: status == 0 ? context.status : status, headers: context.headers, body: context.body))
+        return .success(
+            CurlResponse(status: status == 0 ? context.status : status, headers: context.headers, body: context.body))
     }
 }

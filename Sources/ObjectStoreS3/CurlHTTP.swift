@@ -38,8 +38,9 @@ public struct CurlTimeouts: Sendable, Hashable {
     public var lowSpeedTime: Duration
     public var lowSpeedBytesPerSecond: Int
 
-    public init(connect: Duration = .seconds(10), lowSpeedTime: Duration = .seconds(30), lowSpeedBytesPerSecond: Int = 1)
-    {
+    public init(
+        connect: Duration = .seconds(10), lowSpeedTime: Duration = .seconds(30), lowSpeedBytesPerSecond: Int = 1
+    ) {
         self.connect = connect
         self.lowSpeedTime = lowSpeedTime
         self.lowSpeedBytesPerSecond = lowSpeedBytesPerSecond

@@ -49,7 +49,9 @@ final class CurlWorkerPool: Sendable {
             let (accepted, spawn) = state.withLock { state -> (Bool, Bool) in
                 guard !state.shuttingDown else { return (false, false) }
                 state.jobs.append(Job(request: request, continuation: continuation))
-                guard state.busy + state.pending > state.threads, state.threads < maxThreads else { return (true, false) }
+                guard state.busy + state.pending > state.threads, state.threads < maxThreads else {
+                    return (true, false)
+                }
                 state.threads += 1
                 return (true, true)
             }
@@ -96,7 +98,8 @@ final class CurlWorkerPool: Sendable {
                 job.continuation.resume(with: handle.perform(job.request).mapError { $0 as any Error })
             } else {
                 job.continuation.resume(
-                    throwing: CurlTransportError(code: -1, message: "libcurl could not be initialised", isPartialBody: false))
+                    throwing: CurlTransportError(
+                        code: -1, message: "libcurl could not be initialised", isPartialBody: false))
             }
             state.withLock { $0.busy -= 1 }
         }

@@ -28,7 +28,8 @@ enum S3ErrorMapping {
             return .accessDenied
         case (416, _), (_, "InvalidRange"):
             return .invalidRange
-        case (_, "RequestTimeout"), (_, "InternalError"), (_, "ServiceUnavailable"), (409, "ConditionalRequestConflict"):
+        case (_, "RequestTimeout"), (_, "InternalError"), (_, "ServiceUnavailable"),
+            (409, "ConditionalRequestConflict"):
             return .transient
         case (500..., _):
             return .transient

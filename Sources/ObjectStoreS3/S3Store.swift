@@ -151,7 +151,8 @@ public final class S3Store: ObjectStore {
         guard let range, let wanted = range.resolve(size: parsed.size), wanted == parsed.range else {
             throw ObjectStoreError(
                 .invalidResponse, key: key,
-                message: "asked for \(range.map(\.description) ?? "the whole object") and got Content-Range \(contentRange)",
+                message:
+                    "asked for \(range.map(\.description) ?? "the whole object") and got Content-Range \(contentRange)",
                 httpStatus: 206, requestID: response.header("x-amz-request-id"))
         }
         let info = ObjectInfo(key: key, size: parsed.size, etag: etag, lastModified: modified)
@@ -264,7 +265,8 @@ public final class S3Store: ObjectStore {
     public func uploadPart(_ key: String, uploadID: String, partNumber: Int, data: Data) async throws -> UploadedPart {
         try Self.validate(key)
         guard (1...10_000).contains(partNumber) else {
-            throw ObjectStoreError(.invalidArgument, key: key, message: "part number \(partNumber) is outside 1...10000")
+            throw ObjectStoreError(
+                .invalidArgument, key: key, message: "part number \(partNumber) is outside 1...10000")
         }
         let query = [SigV4QueryItem("partNumber", String(partNumber)), SigV4QueryItem("uploadId", uploadID)]
         let response = try await send(

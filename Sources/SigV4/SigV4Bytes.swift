@@ -55,8 +55,7 @@ struct SigV4Bytes {
 
 /// HMAC-SHA256 with one fixed key, its inner and outer hash states computed once (RFC 2104), so each
 /// message costs only the hashing of the message itself and of the inner digest.
-struct SigV4KeyedMAC: @unchecked Sendable {
-    // SHA256 values are copied before use; the copies never share mutable state (copy-on-write).
+struct SigV4KeyedMAC: Sendable {
     private let inner: SHA256
     private let outer: SHA256
 

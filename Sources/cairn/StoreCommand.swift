@@ -50,7 +50,9 @@ struct StoreConnectionOptions: ParsableArguments {
         switch try StoreLocation(parsing: url) {
         case .s3(let bucket, let key, let options):
             // Transient failures (5xx, resets, throttling) are retried with backoff; access errors are not.
-            return (RetryingStore(try StoreFactory.s3Store(bucket: bucket, options: options, overrides: overrides)), key)
+            return (
+                RetryingStore(try StoreFactory.s3Store(bucket: bucket, options: options, overrides: overrides)), key
+            )
         case .file(let path):
             let fileManager = FileManager.default
             var isDirectory: ObjCBool = false
@@ -63,7 +65,8 @@ struct StoreConnectionOptions: ParsableArguments {
             let folder = path.hasSuffix("/") ? file : file.deletingLastPathComponent()
             if createFolder {
                 try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
-            } else if !fileManager.fileExists(atPath: folder.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            } else if !fileManager.fileExists(atPath: folder.path, isDirectory: &isDirectory) || !isDirectory.boolValue
+            {
                 throw ObjectStoreError(.notFound, key: name, message: "no store folder at \(folder.path)")
             }
             // Inside an existing store (a folder holding `.cairn/`), keys are relative to that store's root.
@@ -206,9 +209,11 @@ struct StoreList: AsyncParsableCommand {
 
     static func format(_ date: Date?) -> String {
         guard let date else { return String(repeating: " ", count: 19) }
-        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(secondsFromGMT: 0) ?? .current, from: date)
+        let parts = Calendar(identifier: .gregorian).dateComponents(
+            in: TimeZone(secondsFromGMT: 0) ?? .current, from: date)
         func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-        return "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day)) \(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))"
+        return
+            "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day)) \(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))"
     }
 }
 

@@ -115,7 +115,8 @@ struct S3StoreTests {
         let key = try S3TestSupport.scope("conditional") + "object"
         let first = try await store.put(key, data: Data("one".utf8), condition: .ifNoneMatch)
         let error = await #expect(throws: ObjectStoreError.self) {
-            try await store.put(key, data: Data("two".utf8), condition: .ifMatch(etag: "\"0123456789abcdef0123456789abcdef\""))
+            try await store.put(
+                key, data: Data("two".utf8), condition: .ifMatch(etag: "\"0123456789abcdef0123456789abcdef\""))
         }
         #expect(error?.code == .preconditionFailed)
         #expect(error?.httpStatus == 412)
@@ -160,7 +161,10 @@ struct S3StoreTests {
         // name only path-style, so this checks the URL S3Store builds instead of sending it.
         let store = try S3TestSupport.store { $0.addressing = .virtualHosted }
         let url = try store.presignedURL(for: "k/ü", expires: 60)
-        #expect(url.hasPrefix("\(store.configuration.endpoint.scheme)://\(store.configuration.bucket).\(store.configuration.endpoint.host)"))
+        #expect(
+            url.hasPrefix(
+                "\(store.configuration.endpoint.scheme)://\(store.configuration.bucket).\(store.configuration.endpoint.host)"
+            ))
         #expect(url.contains("/k/%C3%BC?"))
     }
 }

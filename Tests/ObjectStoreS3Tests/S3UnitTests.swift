@@ -27,7 +27,8 @@ struct S3UnitTests {
         #expect(specific.endpoint.host == "s3.example.com")
         #expect(specific.region == "ap-south-1")
 
-        let aws = try S3Configuration.resolve(bucket: "b", environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"])
+        let aws = try S3Configuration.resolve(
+            bucket: "b", environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"])
         #expect(aws.endpoint.host == "s3.us-east-1.amazonaws.com")
         #expect(aws.addressing == .virtualHosted)
         #expect(aws.parallelGet && aws.multipartThreshold == 16 << 20, "remote endpoints transfer in parallel parts")
@@ -56,7 +57,8 @@ struct S3UnitTests {
 
     @Test func urlOptions() throws {
         let store = try StoreFactory.s3Store(
-            bucket: "bucket", options: ["endpoint": "http://127.0.0.1:9100", "region": "us-east-2", "addressing": "virtual"],
+            bucket: "bucket",
+            options: ["endpoint": "http://127.0.0.1:9100", "region": "us-east-2", "addressing": "virtual"],
             environment: Self.env)
         #expect(store.configuration.endpoint.port == 9100)
         #expect(store.configuration.region == "us-east-2")
@@ -104,13 +106,15 @@ struct S3UnitTests {
             #expect(S3ErrorMapping.errorCode(status: status, s3Code: code) == expected, "\(status) \(code ?? "-")")
         }
         let headError = S3ErrorMapping.error(
-            for: CurlResponse(status: 404, headers: ["x-amz-request-id": "R9"], body: Data()), key: "k", operation: "HEAD")
+            for: CurlResponse(status: 404, headers: ["x-amz-request-id": "R9"], body: Data()), key: "k",
+            operation: "HEAD")
         #expect(headError.code == .notFound && headError.requestID == "R9")
     }
 
     @Test func transportFailuresAreTransientOrTruncated() {
         let reset = S3ErrorMapping.error(
-            for: CurlTransportError(code: 56, message: "Failure when receiving data from the peer", isPartialBody: false),
+            for: CurlTransportError(
+                code: 56, message: "Failure when receiving data from the peer", isPartialBody: false),
             key: "k", operation: "GET")
         #expect(reset.code == .transient && reset.isRetryable)
         let partial = S3ErrorMapping.error(

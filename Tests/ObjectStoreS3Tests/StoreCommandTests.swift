@@ -3,6 +3,7 @@
 import Foundation
 import ObjectStore
 import StorageTesting
+import Synchronization
 import Testing
 
 enum CairnBinary {
@@ -41,8 +42,11 @@ enum CairnBinary {
 
     /// Runs `cairn arguments…` with `stdin`, waiting for it to exit.
     static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Result {
+        guard let binary = CairnBinary.url else {
+            throw ObjectStoreError(.invalidArgument, message: "no cairn binary")
+        }
         let process = Process()
-        process.executableURL = try #require(url)
+        process.executableURL = binary
         process.arguments = arguments
         if let environment { process.environment = environment }
         let output = Pipe()
@@ -66,8 +70,6 @@ enum CairnBinary {
     }
 }
 
-import Synchronization
-
 final class Mutex_Data: Sendable {
     private let state = Mutex<(Data, Bool)>((Data(), false))
     func set(_ data: Data) { state.withLock { $0 = (data, true) } }
@@ -85,7 +87,8 @@ struct StoreCommandTests {
         let source = dir.appendingPathComponent("source.bin")
         try payload.write(to: source)
 
-        let put = try CairnBinary.run(["store", "put", source.path, base + "data/source.bin"], environment: environment)
+        let put = try CairnBinary.run(
+            ["store", "put", source.path, base + "data/source.bin"], environment: environment)
         #expect(put.status == 0, "put: \(put.stderr)")
         let piped = try CairnBinary.run(
             ["store", "put", "-", base + "data/from stdin+1.txt"], stdin: Data("from stdin".utf8),
@@ -99,10 +102,12 @@ struct StoreCommandTests {
         #expect(listing.contains("from stdin+1.txt"), "ls printed: \(listing)")
 
         let target = dir.appendingPathComponent("copy.bin")
-        let get = try CairnBinary.run(["store", "get", base + "data/source.bin", target.path], environment: environment)
+        let get = try CairnBinary.run(
+            ["store", "get", base + "data/source.bin", target.path], environment: environment)
         #expect(get.status == 0, "get: \(get.stderr)")
         #expect(try Data(contentsOf: target) == payload)
-        let toStdout = try CairnBinary.run(["store", "get", base + "data/from stdin+1.txt", "-"], environment: environment)
+        let toStdout = try CairnBinary.run(
+            ["store", "get", base + "data/from stdin+1.txt", "-"], environment: environment)
         #expect(toStdout.status == 0)
         #expect(toStdout.stdout == Data("from stdin".utf8))
 

@@ -26,7 +26,8 @@ struct AWSTestSuiteTests {
 
     @Test func everyCaseIsAccountedFor() {
         let names = SigV4Fixtures.suiteCaseNames()
-        #expect(names.count == 31, "the suite has 31 cases, found \(names.count) in \(SigV4Fixtures.suiteDirectory.path)")
+        #expect(
+            names.count == 31, "the suite has 31 cases, found \(names.count) in \(SigV4Fixtures.suiteDirectory.path)")
         #expect(Self.fullCases.count == 28)
         #expect(Self.stringToSignOnly.isSubset(of: Set(names)))
         #expect(Self.skipped.isSubset(of: Set(names)))
@@ -64,7 +65,10 @@ struct AWSTestSuiteTests {
         #expect(fixture.authorization.hasSuffix("Signature=\(signature)"))
     }
 
-    @Test(.disabled("get-header-value-multiline uses obsolete header line folding, which libcurl never sends (fixtures README)"))
+    @Test(
+        .disabled(
+            "get-header-value-multiline uses obsolete header line folding, which libcurl never sends (fixtures README)")
+    )
     func multilineHeader() throws {
         let fixture = try SigV4Fixtures.suiteCase("get-header-value-multiline")
         #expect(Self.signer().sign(fixture.request, timestamp: Self.timestamp).authorization == fixture.authorization)

@@ -61,8 +61,9 @@ struct S3CasesTests {
         #expect(request.url == fixture.url, "wire URL")
         let expectedHeaders = (fixture.expected.headers_after_signing ?? []).map { [$0[0].lowercased(), $0[1]] }
         let actualHeaders = signed.headers.map { [$0.name.lowercased(), $0.value] }
-        #expect(actualHeaders.sorted { $0.lexicographicallyPrecedes($1) }
-            == expectedHeaders.sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(
+            actualHeaders.sorted { $0.lexicographicallyPrecedes($1) }
+                == expectedHeaders.sorted { $0.lexicographicallyPrecedes($1) })
     }
 
     @Test(arguments: SigV4Fixtures.allS3Cases.filter { $0.auth == "query" })

@@ -19,16 +19,21 @@ struct SigV4SignerTests {
     /// The servers used in tests do not check `x-amz-content-sha256` against the body: this does.
     @Test func payloadHashIsTheBodysSHA256() {
         let body = Data("Welcome to Amazon S3.".utf8)
-        #expect(SigV4PayloadHash.sha256(of: body).value == "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072")
+        #expect(
+            SigV4PayloadHash.sha256(of: body).value
+                == "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072")
         #expect(SigV4PayloadHash.sha256(of: Data()) == .emptyBody)
         let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "s3")
         let signed = signer.sign(Self.s3Request(body: body), date: Date(timeIntervalSince1970: 1_440_938_160))
-        #expect(signed.headers.contains(HTTPHeaderField(
-            "x-amz-content-sha256", "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072")))
+        #expect(
+            signed.headers.contains(
+                HTTPHeaderField(
+                    "x-amz-content-sha256", "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072")))
         #expect(signed.canonicalRequest.hasSuffix("\n44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"))
         // A one-byte change of the body changes the signature.
-        let other = signer.sign(Self.s3Request(body: Data("Welcome to Amazon S3!".utf8)),
-                                date: Date(timeIntervalSince1970: 1_440_938_160))
+        let other = signer.sign(
+            Self.s3Request(body: Data("Welcome to Amazon S3!".utf8)),
+            date: Date(timeIntervalSince1970: 1_440_938_160))
         #expect(other.signature != signed.signature)
     }
 

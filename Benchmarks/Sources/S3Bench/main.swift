@@ -70,7 +70,8 @@ func report(tool: String, op: String, size: Int, latencies: [Double]) {
 /// µs per signature of a typical S3 GET (path-style, a 70-byte key, the signing key cached).
 func benchSigning(iterations: Int) {
     let signer = SigV4Signer(
-        credentials: SigV4Credentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+        credentials: SigV4Credentials(
+            accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
         region: "us-east-1", service: "s3")
     let request = SigV4Request(
         method: "GET", scheme: "http", host: "127.0.0.1", port: 9000,
@@ -87,7 +88,9 @@ func benchSigning(iterations: Int) {
     let elapsed = seconds(clock.now - start)
     let cpu = threadCPUSeconds() - cpuStart
     let presignStart = clock.now
-    for _ in 0..<(iterations / 4) { sink &+= ((try? signer.presign(request, expires: 3600, date: date))?.url.utf8.count ?? 0) }
+    for _ in 0..<(iterations / 4) {
+        sink &+= ((try? signer.presign(request, expires: 3600, date: date))?.url.utf8.count ?? 0)
+    }
     let presignElapsed = seconds(clock.now - presignStart)
     emit([
         "tool": "cairn", "op": "sigv4-sign-get", "n": iterations, "us_per_request": elapsed / Double(iterations) * 1e6,
@@ -144,7 +147,9 @@ func benchStore(_ store: any ObjectStore, tool: String, prefix: String, options:
             let start = clock.now
             let object = try await store.get(key)
             gets.append(seconds(clock.now - start))
-            guard object.data.count == size else { throw BenchError("GET returned \(object.data.count) of \(size) bytes") }
+            guard object.data.count == size else {
+                throw BenchError("GET returned \(object.data.count) of \(size) bytes")
+            }
         }
         report(tool: tool, op: "PUT", size: size, latencies: puts)
         report(tool: tool, op: "GET", size: size, latencies: gets)
