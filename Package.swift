@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ArrowIPC", targets: ["ArrowIPC"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "Blockfile", targets: ["Blockfile"]),
+        .library(name: "Bitmaps", targets: ["Bitmaps"]),
         .library(name: "StorageTesting", targets: ["StorageTesting"]),
         .executable(name: "cairn", targets: ["cairn"]),
     ],
@@ -49,10 +50,11 @@ let package = Package(
         // MARK: Columnar format and indexes
         .target(name: "ArrowIPC", dependencies: ["CZstd"]),
         .target(name: "VectorIndex", dependencies: ["CHNSW", "CRoaring", "ObjectStore"]),
+        .target(name: "Bitmaps", dependencies: ["CRoaring"]),
         .target(
             name: "Blockfile",
             dependencies: [
-                "ArrowIPC", "CRoaring", "ObjectStore", .product(name: "Metrics", package: "swift-metrics"),
+                "ArrowIPC", "Bitmaps", "ObjectStore", .product(name: "Metrics", package: "swift-metrics"),
             ]),
 
         // MARK: Test support shared by every test target
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex",
+                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -79,6 +81,7 @@ let package = Package(
             name: "ObjectStoreS3Tests",
             dependencies: ["ObjectStoreS3", "ObjectStore", "StorageTesting", "SigV4"]),
         .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "StorageTesting"]),
+        .testTarget(name: "BitmapsTests", dependencies: ["Bitmaps", "StorageTesting"]),
         .testTarget(
             name: "BlockfileTests",
             dependencies: [
