@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "ArrowIPC", targets: ["ArrowIPC"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
+        .library(name: "Blockfile", targets: ["Blockfile"]),
+        .library(name: "Bitmaps", targets: ["Bitmaps"]),
         .library(name: "StorageTesting", targets: ["StorageTesting"]),
         .executable(name: "cairn", targets: ["cairn"]),
     ],
@@ -48,6 +50,12 @@ let package = Package(
         // MARK: Columnar format and indexes
         .target(name: "ArrowIPC", dependencies: ["CZstd"]),
         .target(name: "VectorIndex", dependencies: ["CHNSW", "CRoaring", "ObjectStore"]),
+        .target(name: "Bitmaps", dependencies: ["CRoaring"]),
+        .target(
+            name: "Blockfile",
+            dependencies: [
+                "ArrowIPC", "Bitmaps", "ObjectStore", .product(name: "Metrics", package: "swift-metrics"),
+            ]),
 
         // MARK: Test support shared by every test target
         .target(
@@ -58,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex",
+                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -73,6 +81,13 @@ let package = Package(
             name: "ObjectStoreS3Tests",
             dependencies: ["ObjectStoreS3", "ObjectStore", "StorageTesting", "SigV4"]),
         .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "StorageTesting"]),
+        .testTarget(name: "BitmapsTests", dependencies: ["Bitmaps", "StorageTesting"]),
+        .testTarget(
+            name: "BlockfileTests",
+            dependencies: [
+                "Blockfile", "ObjectStore", "StorageTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "VectorIndexTests",
             dependencies: ["VectorIndex", "ObjectStore", "StorageTesting"]),
