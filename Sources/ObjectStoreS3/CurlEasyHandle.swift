@@ -10,6 +10,7 @@ private final class TransferContext {
     var headers: [String: String] = [:]
     var body = Data()
     var expectedBodySize: Int?
+    var cancellation: CurlCancellation?
 
     func receiveHeaderLine(_ line: Substring) {
         if line.hasPrefix("HTTP/") {
@@ -48,6 +49,12 @@ private let headerCallback: cairn_curl_data_callback = { buffer, size, count, us
     return length
 }
 
+private let progressCallback: cairn_curl_xferinfo_callback = { userdata, _, _, _, _ in
+    guard let userdata else { return 0 }
+    let context = Unmanaged<TransferContext>.fromOpaque(userdata).takeUnretainedValue()
+    return context.cancellation?.isCancelled == true ? 1 : 0
+}
+
 /// Owns a `CURL*`. Not Sendable: it never leaves the thread that created it.
 final class CurlEasyHandle {
     private let easy: UnsafeMutableRawPointer
@@ -65,6 +72,7 @@ final class CurlEasyHandle {
         // Reset clears options but keeps the connection cache: the next request reuses the connection.
         curl_easy_reset(easy)
         let context = TransferContext()
+        context.cancellation = request.cancellation
         if let expected = request.expectedBodySize, expected > 0 { context.body.reserveCapacity(expected) }
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -90,6 +98,12 @@ final class CurlEasyHandle {
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         _ = cairn_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, opaque)
         _ = cairn_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, opaque)
+        if request.cancellation != nil {
+            // The progress callback runs about once a second even when no data moves: it aborts cancelled work.
+            _ = cairn_curl_setopt_long(easy, CURLOPT_NOPROGRESS, 0)
+            _ = cairn_curl_setopt_xferinfo_callback(easy, progressCallback)
+            _ = cairn_curl_setopt_pointer(easy, CURLOPT_XFERINFODATA, opaque)
+        }
 
         let code: CURLcode
         switch request.method {
@@ -120,7 +134,8 @@ final class CurlEasyHandle {
             let message = curl_easy_strerror(code).map { String(cString: $0) } ?? "unknown"
             return .failure(
                 CurlTransportError(
-                    code: Int(code.rawValue), message: message, isPartialBody: code == CURLE_PARTIAL_FILE))
+                    code: Int(code.rawValue), message: message, isPartialBody: code == CURLE_PARTIAL_FILE,
+                    isCancelled: code == CURLE_ABORTED_BY_CALLBACK))
         }
         var status = 0
         _ = cairn_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)

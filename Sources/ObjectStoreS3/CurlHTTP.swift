@@ -1,6 +1,14 @@
 // The HTTP exchange S3Store hands to libcurl and gets back: plain Sendable values, no C types.
 import Foundation
 import SigV4
+import Synchronization
+
+/// Set when the task waiting for a transfer is cancelled; libcurl's progress callback then aborts it.
+final class CurlCancellation: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func cancel() { flag.store(true, ordering: .relaxed) }
+    var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
 
 /// One request as it goes on the wire (already signed).
 struct CurlRequest: Sendable {
@@ -10,6 +18,8 @@ struct CurlRequest: Sendable {
     var body: Data?
     /// The expected size of the response body, when known, so the buffer is allocated once.
     var expectedBodySize: Int?
+    /// Aborts the transfer when set (the pool fills it in).
+    var cancellation: CurlCancellation? = nil
 }
 
 /// A response: status, headers (names lowercased; a repeated header keeps its last value) and body.
@@ -27,6 +37,8 @@ struct CurlTransportError: Error, Sendable, CustomStringConvertible {
     var message: String
     /// The connection broke while the body was arriving (a short body).
     var isPartialBody: Bool
+    /// The waiting task was cancelled and the transfer aborted.
+    var isCancelled = false
     var description: String { "libcurl error \(code): \(message)" }
 }
 

@@ -43,26 +43,36 @@ final class CurlWorkerPool: Sendable {
         self.timeouts = timeouts
     }
 
-    /// Runs `request` on a worker thread. Throws `CurlTransportError` for failures below HTTP.
+    /// Runs `request` on a worker thread. Throws `CurlTransportError` for failures below HTTP, and
+    /// `CancellationError` when the calling task is cancelled (a running transfer is aborted).
     func perform(_ request: CurlRequest) async throws -> CurlResponse {
-        try await withCheckedThrowingContinuation { continuation in
-            let (accepted, spawn) = state.withLock { state -> (Bool, Bool) in
-                guard !state.shuttingDown else { return (false, false) }
-                state.jobs.append(Job(request: request, continuation: continuation))
-                guard state.busy + state.pending > state.threads, state.threads < maxThreads else {
-                    return (true, false)
-                }
-                state.threads += 1
-                return (true, true)
+        let cancellation = CurlCancellation()
+        var request = request
+        request.cancellation = cancellation
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                enqueue(Job(request: request, continuation: continuation))
             }
-            guard accepted else {
-                continuation.resume(
-                    throwing: CurlTransportError(code: -1, message: "the store was shut down", isPartialBody: false))
-                return
-            }
-            if spawn { startWorker() }
-            wakeup.signal()
+        } onCancel: {
+            cancellation.cancel()
         }
+    }
+
+    private func enqueue(_ job: Job) {
+        let (accepted, spawn) = state.withLock { state -> (Bool, Bool) in
+            guard !state.shuttingDown else { return (false, false) }
+            state.jobs.append(job)
+            guard state.busy + state.pending > state.threads, state.threads < maxThreads else { return (true, false) }
+            state.threads += 1
+            return (true, true)
+        }
+        guard accepted else {
+            job.continuation.resume(
+                throwing: CurlTransportError(code: -1, message: "the store was shut down", isPartialBody: false))
+            return
+        }
+        if spawn { startWorker() }
+        wakeup.signal()
     }
 
     /// Lets every worker finish its current job and exit.
@@ -94,8 +104,13 @@ final class CurlWorkerPool: Sendable {
                 if state.withLock({ $0.shuttingDown }) { break }
                 continue
             }
-            if let handle {
-                job.continuation.resume(with: handle.perform(job.request).mapError { $0 as any Error })
+            if job.request.cancellation?.isCancelled == true {
+                job.continuation.resume(throwing: CancellationError())
+            } else if let handle {
+                job.continuation.resume(
+                    with: handle.perform(job.request).mapError { failure -> any Error in
+                        failure.isCancelled ? CancellationError() : failure
+                    })
             } else {
                 job.continuation.resume(
                     throwing: CurlTransportError(

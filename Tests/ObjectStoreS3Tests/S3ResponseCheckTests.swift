@@ -88,6 +88,16 @@ struct S3ResponseCheckTests {
         #expect(list?.code == .invalidResponse)
     }
 
+    /// A cancelled task does not wait for its transfer: libcurl's progress callback aborts it.
+    @Test(.timeLimit(.minutes(1))) func cancellationAbortsATransfer() async throws {
+        let server = try StubServer()
+        let store = server.store()
+        let task = Task { try await store.get("trickle") }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
     @Test func refusedConnectionIsTransient() async throws {
         let store = S3Store(
             configuration: S3Configuration(
