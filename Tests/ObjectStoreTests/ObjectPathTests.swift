@@ -27,6 +27,16 @@ import Testing
         #expect(collection.versionNumber(ofKey: collection.logPrefix + "00000000000000000001") == nil)
     }
 
+    @Test func segmentPathsParseFromUserInput() {
+        let segment = collection.segment("seg-1")
+        #expect(SegmentPath(parsing: segment.base) == segment)
+        #expect(SegmentPath(parsing: segment.root) == segment)
+        #expect(segment.segmentID == "seg-1")
+        #expect(segment.block("b") == collection.block(segmentID: "seg-1", blockID: "b"))
+        #expect(SegmentPath(parsing: "tenant/t/database/d") == nil)
+        #expect(SegmentPath(parsing: "x/segment/") == nil)
+    }
+
     @Test func storeURLsParse() throws {
         #expect(try StoreLocation(parsing: "file:///tmp/x%20y") == .file(path: "/tmp/x y"))
         #expect(
