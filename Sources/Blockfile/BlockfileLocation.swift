@@ -2,14 +2,16 @@
 import ObjectStore
 
 public struct BlockfileLocation: Sendable, Hashable {
-    public let collection: CollectionPath
-    public let segmentID: String
+    public let segment: SegmentPath
 
-    public init(collection: CollectionPath, segmentID: String) {
-        self.collection = collection
-        self.segmentID = segmentID
+    public init(segment: SegmentPath) {
+        self.segment = segment
     }
 
-    func blockKey(_ blockID: String) -> String { collection.block(segmentID: segmentID, blockID: blockID) }
-    func rootKey(_ rootID: String) -> String { collection.root(segmentID: segmentID, rootID: rootID) }
+    public init(collection: CollectionPath, segmentID: String) {
+        self.init(segment: collection.segment(segmentID))
+    }
+
+    func blockKey(_ blockID: String) -> String { segment.block(blockID) }
+    func rootKey(_ rootID: String) -> String { segment.root(rootID) }
 }

@@ -74,7 +74,7 @@ import Testing
         let store = InMemoryStore()
         let v1 = try await build(store, entries: 300)
         let victim = v1.root.blocks[1]
-        let key = location.collection.block(segmentID: "s", blockID: victim.blockID)
+        let key = location.segment.block(victim.blockID)
         let original = try await store.get(key).data
         var random = SplitMix64(seed: 3)
         for attempt in 0..<200 {
@@ -109,8 +109,7 @@ import Testing
     @Test func rootsOfUnknownVersionsOrGarbageAreRefused() async throws {
         let store = InMemoryStore()
         let v1 = try await build(store, entries: 10)
-        let rootKey = location.collection.root(segmentID: "s", rootID: v1.root.rootID)
-        try await store.put(location.collection.root(segmentID: "s", rootID: "garbage"), data: Data("not arrow".utf8))
+        try await store.put(location.segment.root("garbage"), data: Data("not arrow".utf8))
         await #expect {
             _ = try await BlockfileReader<String>.open(
                 store: store, location: location, rootID: "garbage", cache: BlockCache(blockCapacity: 1 << 20))
@@ -123,7 +122,6 @@ import Testing
             _ = try await BlockfileReader<UInt32>.open(
                 store: store, location: location, rootID: v1.root.rootID, cache: BlockCache(blockCapacity: 1 << 20))
         } throws: { ($0 as? BlockfileError)?.code == .invalidArgument }
-        _ = rootKey
     }
 
     @Test func writersRefuseBadInputAndChangeNothing() async throws {
