@@ -1,7 +1,9 @@
 // Writes record batches as an Arrow IPC file (magic, schema, batches, footer) or stream (schema, batches,
 // end-of-stream marker), into memory or straight to a file, with 8- or 64-byte alignment and optional ZSTD
 // body compression as the IPC spec defines it.
+import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -97,30 +99,42 @@ public final class ArrowWriter {
         if let compressor {
             let scratch = self.scratch ?? GrowableBuffer()
             self.scratch = scratch
-            var compressed: [(start: Int, count: Int)?] = []
-            let total = raw.reduce(0) { $0 + ($1.count == 0 ? 0 : 8 + ZstdCompressor.bound($1.count)) }
-            let base = scratch.count
-            scratch.reserve(total)
-            var cursor = base
+            // Each buffer gets its own region of the scratch (its compress bound), so buffers can be compressed
+            // in parallel, as pyarrow does, without sharing memory.
+            var regions: [Int] = []
+            var total = 0
             for b in raw {
-                if b.count == 0 {
-                    compressed.append(nil)
-                    continue
+                regions.append(total)
+                total += b.count == 0 ? 0 : 8 + ZstdCompressor.bound(b.count)
+            }
+            scratch.reserve(total)
+            // The scratch address travels as an integer: each task writes only its own region of it.
+            let base = UInt(bitPattern: scratch.pointer)
+            let level = compressor.level
+            let work = raw.indices.filter { raw[$0].count > 0 }
+            var sizes = [Int](repeating: 0, count: raw.count)
+            let rawBytes = work.reduce(0) { $0 + raw[$1].count }
+            if work.count <= 1 || rawBytes < Self.parallelThreshold {
+                for i in work { sizes[i] = try Self.compressOne(raw[i], into: base + UInt(regions[i]), compressor) }
+            } else {
+                let ordered = work.sorted { raw[$0].count > raw[$1].count }
+                let (raw, regions) = (raw, regions)
+                let results = Mutex<[Int: Result<Int, ArrowError>]>([:])
+                DispatchQueue.concurrentPerform(iterations: ordered.count) { k in
+                    let i = ordered[k]
+                    let r = Result { () throws(ArrowError) -> Int in
+                        try Self.compressOne(raw[i], into: base + UInt(regions[i]), try ZstdCompressor(level: level))
+                    }
+                    results.withLock { $0[i] = r }
                 }
-                let dst = scratch.pointer + cursor
-                let n = try b.withUnsafeBytes { (src) throws(ArrowError) -> Int in
-                    try compressor.compress(src, into: dst + 8, capacity: ZstdCompressor.bound(b.count))
+                let done = results.withLock { $0 }
+                for i in work {
+                    guard let r = done[i] else { throw ArrowError(.compression, "buffer \(i) not compressed") }
+                    sizes[i] = try r.get()
                 }
-                if n < b.count {
-                    dst.storeBytes(of: Int64(b.count).littleEndian, as: Int64.self)
-                    compressed.append((cursor, 8 + n))
-                    cursor += 8 + n
-                } else {
-                    // Not worth it: the spec's -1 prefix stores the buffer as is.
-                    dst.storeBytes(of: Int64(-1).littleEndian, as: Int64.self)
-                    compressed.append((cursor, 8))
-                    cursor += 8
-                }
+            }
+            let compressed: [(start: Int, count: Int)?] = raw.indices.map {
+                raw[$0].count == 0 ? nil : (regions[$0], sizes[$0])
             }
             for (b, c) in zip(raw, compressed) {
                 var length = 0
@@ -179,6 +193,26 @@ public final class ArrowWriter {
     }
 
     static func align(_ n: Int, _ a: Int) -> Int { (n + a - 1) & ~(a - 1) }
+
+    /// Compresses `b` behind its 8-byte length prefix at address `dst` (room: 8 + compress bound); returns the
+    /// bytes used. A buffer that does not shrink is left to be stored as is behind the prefix -1.
+    static func compressOne(_ b: ArrowBuffer, into dstAddress: UInt, _ c: ZstdCompressor) throws(ArrowError) -> Int {
+        guard let dst = UnsafeMutableRawPointer(bitPattern: dstAddress) else {
+            throw ArrowError(.compression, "no scratch memory")
+        }
+        let n = try b.withUnsafeBytes { (src) throws(ArrowError) -> Int in
+            try c.compress(src, into: dst + 8, capacity: ZstdCompressor.bound(b.count))
+        }
+        if n < b.count {
+            dst.storeBytes(of: Int64(b.count).littleEndian, as: Int64.self)
+            return 8 + n
+        }
+        dst.storeBytes(of: Int64(-1).littleEndian, as: Int64.self)
+        return 8
+    }
+
+    /// Below this many bytes of buffers in a batch, compression stays on the calling thread.
+    static let parallelThreshold = 1 << 20
 
     /// Encapsulated message: 0xFFFFFFFF, int32 metadata size, flatbuffer, padding (so the body starts aligned),
     /// then the body.

@@ -43,7 +43,7 @@ public final class ByteStorage: @unchecked Sendable {
     }
 
     /// Copies `bytes` into a fresh 64-byte-aligned allocation.
-    convenience init(copying bytes: UnsafeRawBufferPointer) {
+    public convenience init(copying bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
         let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 64)
         if let src = bytes.baseAddress, n > 0 { p.copyMemory(from: src, byteCount: n) }
@@ -100,6 +100,34 @@ public final class ByteStorage: @unchecked Sendable {
         self.base = UnsafeRawPointer(m)
         self.count = size
         self.owner = .mapping(length: size)
+    }
+
+    /// Reads the whole file at `path` into one aligned allocation (for files about to be replaced or deleted,
+    /// or when a mapping is not wanted).
+    public init(readingFileAt path: String) throws(ArrowError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw ArrowError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 {
+            throw ArrowError(.io, "cannot stat \(path): \(String(cString: strerror(errno)))")
+        }
+        let size = Int(st.st_size)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
+        var done = 0
+        while done < size {
+            let r = pread(fd, p + done, size - done, off_t(done))
+            if r < 0 && errno == EINTR { continue }
+            if r <= 0 {
+                let reason = r == 0 ? "file shrank while reading" : String(cString: strerror(errno))
+                p.deallocate()
+                throw ArrowError(.io, "cannot read \(path): \(reason)")
+            }
+            done += r
+        }
+        self.base = UnsafeRawPointer(p)
+        self.count = size
+        self.owner = .allocation
     }
 
     deinit {

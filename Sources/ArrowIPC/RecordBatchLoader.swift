@@ -1,6 +1,9 @@
 // Turns one RecordBatch message (header + body bytes) into column views: walks the schema in pre-order,
 // takes one field node and the layout's buffers per field, checks each buffer lies inside the body,
-// decompresses ZSTD buffers, and validates every column before returning it.
+// decompresses ZSTD buffers (in parallel, one task per buffer, as pyarrow does), and validates every column
+// before returning it.
+import Dispatch
+import Synchronization
 
 struct RecordBatchLoader {
     let schema: ArrowSchema
@@ -12,7 +15,9 @@ struct RecordBatchLoader {
     let limits: ArrowLimits
     private var nodeIndex = 0
     private var bufferIndex = 0
-    private var decompressor: ZstdDecompressor?
+    private var resolved: [ArrowBuffer] = []
+    /// Below this many compressed bytes in a batch, decompression stays on the calling thread.
+    private static let parallelThreshold = 1 << 20
 
     init(
         schema: ArrowSchema, header: RecordBatchHeader, storage: ByteStorage, bodyStart: Int, bodyLength: Int,
@@ -27,7 +32,7 @@ struct RecordBatchLoader {
     }
 
     mutating func load() throws(ArrowError) -> RecordBatch {
-        if header.compressed { decompressor = try ZstdDecompressor() }
+        resolved = try resolveBuffers()
         var columns: [ArrowArray] = []
         columns.reserveCapacity(schema.fields.count)
         for f in schema.fields {
@@ -78,29 +83,74 @@ struct RecordBatchLoader {
     }
 
     private mutating func buffer(_ what: String) throws(ArrowError) -> ArrowBuffer {
-        guard bufferIndex < header.buffers.count else {
+        guard bufferIndex < resolved.count else {
             throw ArrowError(.invalidData, "\(what): batch has only \(header.buffers.count) buffers")
         }
-        let (offset, length) = header.buffers[bufferIndex]
         bufferIndex += 1
-        guard offset <= bodyLength, length <= bodyLength - offset else {
-            throw ArrowError(
-                .invalidData, "\(what): bytes \(offset)..<\(offset + length) outside the \(bodyLength)-byte body")
+        return resolved[bufferIndex - 1]
+    }
+
+    /// Every buffer of the batch, checked to lie inside the body; compressed ones decompressed.
+    private func resolveBuffers() throws(ArrowError) -> [ArrowBuffer] {
+        var out = [ArrowBuffer](repeating: .empty, count: header.buffers.count)
+        var jobs: [(index: Int, source: Range<Int>, expected: Int)] = []
+        for (i, (offset, length)) in header.buffers.enumerated() {
+            guard offset <= bodyLength, length <= bodyLength - offset else {
+                throw ArrowError(
+                    .invalidData, "buffer \(i): bytes \(offset)..<\(offset + length) outside the \(bodyLength)-byte body")
+            }
+            if length == 0 { continue }
+            let start = bodyStart + offset
+            if !header.compressed {
+                out[i] = aligned(start, length)
+                continue
+            }
+            guard length >= 8 else {
+                throw ArrowError(.invalidData, "buffer \(i): compressed buffer of \(length) bytes has no length prefix")
+            }
+            let prefix = Int64(littleEndian: (storage.base + start).loadUnaligned(as: Int64.self))
+            if prefix == -1 {
+                out[i] = aligned(start + 8, length - 8)
+                continue
+            }
+            guard prefix >= 0, prefix <= Int64(limits.maxBufferBytes) else {
+                throw ArrowError(
+                    .limitExceeded, "buffer \(i): uncompressed length \(prefix) is negative or above the limit")
+            }
+            if prefix > 0 { jobs.append((i, (start + 8)..<(start + length), Int(prefix))) }
         }
-        if length == 0 { return .empty }
-        let start = bodyStart + offset
-        guard let decompressor else { return aligned(start, length) }
-        guard length >= 8 else {
-            throw ArrowError(.invalidData, "\(what): compressed buffer of \(length) bytes has no length prefix")
+        if jobs.isEmpty { return out }
+        let compressedBytes = jobs.reduce(0) { $0 + $1.source.count }
+        if jobs.count == 1 || compressedBytes < Self.parallelThreshold {
+            let d = try ZstdDecompressor()
+            for job in jobs {
+                out[job.index] = ArrowBuffer(storage: try decompress(job, d))
+            }
+            return out
         }
-        let prefix = Int64(littleEndian: (storage.base + start).loadUnaligned(as: Int64.self))
-        if prefix == -1 { return aligned(start + 8, length - 8) }
-        guard prefix >= 0, prefix <= Int64(limits.maxBufferBytes) else {
-            throw ArrowError(.limitExceeded, "\(what): uncompressed length \(prefix) is negative or above the limit")
+        // Largest first, so the big embedding buffer starts at once and small ones fill the other cores.
+        let ordered = jobs.sorted { $0.expected > $1.expected }
+        let results = Mutex<[Int: Result<ByteStorage, ArrowError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: ordered.count) { k in
+            let job = ordered[k]
+            let r = Result { () throws(ArrowError) -> ByteStorage in try decompress(job, try ZstdDecompressor()) }
+            results.withLock { $0[job.index] = r }
         }
-        if prefix == 0 { return .empty }
-        let src = UnsafeRawBufferPointer(start: storage.base + start + 8, count: length - 8)
-        return ArrowBuffer(storage: try decompressor.decompress(src, expected: Int(prefix), what: what))
+        let done = results.withLock { $0 }
+        for job in jobs {
+            guard let r = done[job.index] else { throw ArrowError(.compression, "buffer \(job.index) not decompressed") }
+            out[job.index] = ArrowBuffer(storage: try r.get())
+        }
+        return out
+    }
+
+    private func decompress(_ job: (index: Int, source: Range<Int>, expected: Int), _ d: ZstdDecompressor)
+        throws(ArrowError) -> ByteStorage
+    {
+        let src = UnsafeRawBufferPointer(start: storage.base + job.source.lowerBound, count: job.source.count)
+        return try withExtendedLifetime(storage) { () throws(ArrowError) in
+            try d.decompress(src, expected: job.expected, what: "buffer \(job.index)")
+        }
     }
 
     /// A view of the bytes, or an aligned copy when the writer did not align them (typed views load

@@ -119,4 +119,39 @@ struct RoundTripTests {
         let back = try ArrowFileReader(data: nz).recordBatch(at: 0)
         #expect(Array(try back.primitives("n", as: UInt64.self)) == Array(try nb.primitives("n", as: UInt64.self)))
     }
+
+    @Test("batches above 1 MiB compress and decompress their buffers in parallel, values intact")
+    func parallelCompression() throws {
+        let n = 6000
+        let keys = VariableBinaryArrayBuilder(type: .utf8)
+        let ids = PrimitiveArrayBuilder<UInt32>()
+        let emb = FixedSizeFloat32ArrayBuilder(dimension: 128)
+        var rng = SeededRandom(seed: 77)
+        var flat = [Float](repeating: 0, count: 128)
+        for i in 0..<n {
+            keys.append("doc-\(i)-" + String(repeating: "x", count: i % 50))
+            ids.append(UInt32(i))
+            for j in 0..<128 { flat[j] = Float(rng.next() % 1000) / 8 }
+            try emb.append(flat)
+        }
+        let schema = ArrowSchema([
+            ArrowField("key", .utf8), ArrowField("id", .uint32), ArrowField("embedding", .embedding(dimension: 128)),
+        ])
+        let batch = try RecordBatch(schema: schema, columns: [try keys.finish(), ids.finish(), emb.finish()])
+        for format in [ArrowIPCFormat.file, .stream] {
+            let data = try ArrowWriter.encode(
+                [batch, batch], schema: schema, format: format, options: ArrowWriteOptions(compression: .zstd(level: 1)))
+            #expect(data.count < n * 128 * 4)
+            let (_, back) = try read(data, format)
+            #expect(back.count == 2)
+            for b in back {
+                #expect(Array(try b.strings("key")) == Array(try batch.strings("key")))
+                #expect(Array(try b.primitives("id", as: UInt32.self)) == Array(0..<UInt32(n)))
+                let v = try b.float32Vectors("embedding")
+                let w = try batch.float32Vectors("embedding")
+                #expect(v[0] == w[0] && v[n - 1] == w[n - 1] && v[n / 2] == w[n / 2])
+                #expect(v.withUnsafeValues { Array($0) } == w.withUnsafeValues { Array($0) })
+            }
+        }
+    }
 }
