@@ -54,7 +54,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
 
     /// The decoded block at `index` in the root, from the cache or the store. Its entry count and key range must
     /// agree with the root, so a block swapped or damaged in storage is reported, not used.
-    func block(at index: Int) async throws -> Block<Value> {
+    nonisolated(nonsending) func block(at index: Int) async throws -> Block<Value> {
         let ref = root.blocks[index]
         let key = location.blockKey(ref.blockID)
         let (store, keyType, blockfileID) = (self.store, root.keyType, root.blockfileID)
@@ -93,14 +93,14 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     // MARK: Point reads
 
     /// The value at `key`, or nil.
-    public func get(_ key: BlockfileKey) async throws -> Value? {
+    public nonisolated(nonsending) func get(_ key: BlockfileKey) async throws -> Value? {
         guard let index = root.blockContaining(key) else { return nil }
         let block = try await block(at: index)
         guard let i = block.index(of: key) else { return nil }
         return try block.value(at: i)
     }
 
-    public func get(prefix: String, key: KeyValue) async throws -> Value? {
+    public nonisolated(nonsending) func get(prefix: String, key: KeyValue) async throws -> Value? {
         try await get(BlockfileKey(prefix, key))
     }
 
@@ -143,7 +143,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
 
     /// Entries whose prefix is `prefix`: whole blocks are counted from the root, and at most the two blocks at
     /// the edges of the prefix's range are read.
-    public func count(prefix: String) async throws -> Int {
+    public nonisolated(nonsending) func count(prefix: String) async throws -> Int {
         let (range, whole) = root.blocks(withPrefix: prefix)
         var total = 0
         for (offset, index) in range.enumerated() {
@@ -162,7 +162,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
 
     /// How many entries sort before `key`: counts of the blocks before its block from the root, plus one block
     /// read when `key` falls inside a block's range.
-    public func rank(of key: BlockfileKey) async throws -> Int {
+    public nonisolated(nonsending) func rank(of key: BlockfileKey) async throws -> Int {
         guard let index = root.blockIndex(for: key) else { return 0 }
         let before = root.blocks[..<index].reduce(0) { $0 + $1.count }
         let ref = root.blocks[index]
@@ -214,7 +214,14 @@ public struct BlockfileScan<Value: BlockfileValue>: AsyncSequence, Sendable {
             self.nextBlock = nextBlock
         }
 
+        public typealias Failure = any Error
+
         public mutating func next() async throws -> Element? {
+            try await next(isolation: nil)
+        }
+
+        /// Runs on the caller's executor: a scan does not hop between executors for every entry.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
             while !finished {
                 if let block = current, position < end {
                     let i = position

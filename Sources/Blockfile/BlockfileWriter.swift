@@ -54,7 +54,7 @@ public final class BlockfileWriter<Value: BlockfileValue> {
     }
 
     /// Writes the changed blocks (in parallel, bounded), then the root; returns a reader of the new version.
-    public func commit() async throws -> BlockfileReader<Value> {
+    nonisolated(nonsending) public func commit() async throws -> BlockfileReader<Value> {
         guard !closed else { throw BlockfileError(.writerClosed, "commit twice", blockfileID: blockfileID) }
         closed = true
         let root = parent.root
@@ -113,7 +113,7 @@ public final class BlockfileWriter<Value: BlockfileValue> {
 
     /// Merges each rewritten run smaller than max/mergeFraction with a neighbour when the two fit in one block
     /// (reading a kept neighbour), and drops runs left empty by deletes.
-    private func mergeSmallRuns(_ input: [Run], maxBlockSize: Int) async throws -> [Run] {
+    nonisolated(nonsending) private func mergeSmallRuns(_ input: [Run], maxBlockSize: Int) async throws -> [Run] {
         var runs = input
         let minSize = maxBlockSize / Self.mergeFraction
         func size(_ run: Run) -> Int {
@@ -122,6 +122,7 @@ public final class BlockfileWriter<Value: BlockfileValue> {
             case .fresh(let entries): estimatedSize(entries)
             }
         }
+        let parent = self.parent
         func entries(_ run: Run) async throws -> [(key: BlockfileKey, value: Value)] {
             switch run {
             case .fresh(let entries): return entries

@@ -27,7 +27,7 @@ public final class OrderedBlockfileWriter<Value: BlockfileValue> {
     }
 
     /// Adds the next entry; `key` must sort after every key added before it.
-    public func append(_ key: BlockfileKey, _ value: Value) async throws {
+    nonisolated(nonsending) public func append(_ key: BlockfileKey, _ value: Value) async throws {
         guard !closed else { throw BlockfileError(.writerClosed, "append after commit", blockfileID: uploader.blockfileID) }
         try checkKey(key, keyType, blockfileID: uploader.blockfileID)
         if let lastKey, !(lastKey < key) {
@@ -42,7 +42,7 @@ public final class OrderedBlockfileWriter<Value: BlockfileValue> {
         lastKey = key
     }
 
-    private func flushBuffer() async throws {
+    nonisolated(nonsending) private func flushBuffer() async throws {
         try await uploader.add(buffer[...])
         buffer.removeAll(keepingCapacity: true)
         bufferSize = BlockSchema.overhead
@@ -50,7 +50,7 @@ public final class OrderedBlockfileWriter<Value: BlockfileValue> {
 
     /// Uploads the last block, waits until every block is durable, then writes the root. Returns a reader of the
     /// new version.
-    public func commit() async throws -> BlockfileReader<Value> {
+    nonisolated(nonsending) public func commit() async throws -> BlockfileReader<Value> {
         guard !closed else { throw BlockfileError(.writerClosed, "commit twice", blockfileID: uploader.blockfileID) }
         closed = true
         if !buffer.isEmpty { try await flushBuffer() }

@@ -32,7 +32,7 @@ struct Options {
     }
 }
 
-func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+@MainActor func seconds(_ body: () async throws -> Void) async rethrows -> Double {
     let start = ContinuousClock.now
     try await body()
     let d = ContinuousClock.now - start
@@ -199,12 +199,14 @@ do {
     print("sqlite warm get: \(rate(probes.count, getS)) (\(String(format: "%.2f", getS / Double(probes.count) * 1e6)) µs each)")
     var scanned = 0
     let scanS = try await seconds {
-        try await db.read { db in
+        scanned = try await db.read { db in
+            var rows = 0
             let cursor = try Row.fetchCursor(db, sql: "SELECT key, value FROM kv ORDER BY key")
             while let row = try cursor.next() {
                 let _: String = row[0]
-                scanned += 1
+                rows += 1
             }
+            return rows
         }
     }
     print("sqlite scan: \(rate(scanned, scanS))")
