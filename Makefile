@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 
-APT_PACKAGES := libcurl4-openssl-dev libzstd-dev libsqlite3-dev libhnswlib-dev libroaring-dev curl
+APT_PACKAGES := libcurl4-openssl-dev libzstd-dev libsqlite3-dev libhnswlib-dev libroaring-dev curl flatbuffers-compiler
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 # The C++ shim (hnswlib) is compiled with optimisation even in debug builds: -O0 hnswlib is ~8x slower.

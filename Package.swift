@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps",
+                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps", "Blockfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

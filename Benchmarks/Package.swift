@@ -11,15 +11,27 @@ let cairn = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deleting
 let package = Package(
     name: "CairnBenchmarks",
     platforms: [.macOS(.v14)],
-    dependencies: [.package(path: "..")],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+    ],
     targets: [
+        .executableTarget(
+            name: "ArrowBench",
+            dependencies: [.product(name: "ArrowIPC", package: cairn)]),
+        .executableTarget(
+            name: "BlockfileBench",
+            dependencies: [
+                .product(name: "Blockfile", package: cairn), .product(name: "ObjectStore", package: cairn),
+                .product(name: "ObjectStoreS3", package: cairn), .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .executableTarget(
             name: "S3Bench",
             dependencies: [
                 .product(name: "ObjectStore", package: cairn),
                 .product(name: "ObjectStoreS3", package: cairn),
                 .product(name: "SigV4", package: cairn),
-            ])
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,2 @@
+// Intentionally empty: the target only carries the LLVMFuzzerRunDriver declaration (libFuzzer defines it).
+#include "CFuzzDriver.h"

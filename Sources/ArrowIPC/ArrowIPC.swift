@@ -1,1 +1,0 @@
-// Arrow IPC file and stream format (to be written in this module).
