@@ -5,7 +5,7 @@ import ObjectStore
 
 /// Defaults shared by the writers.
 public enum BlockfileDefaults {
-    /// Largest encoded block, in bytes (see docs/decisions/0003-blockfile-format.md for how it was chosen).
+    /// Largest encoded block, in bytes (see docs/decisions/0004-blockfile-format.md for how it was chosen).
     public static let maxBlockSize = 1 << 20
     /// Blocks uploading at once.
     public static let uploadConcurrency = 8
