@@ -3,79 +3,7 @@
 import Foundation
 import ObjectStore
 import StorageTesting
-import Synchronization
 import Testing
-
-enum CairnBinary {
-    /// `$CAIRN_BIN`, else `cairn` in the build folder that holds this test bundle.
-    static let url: URL? = {
-        let fileManager = FileManager.default
-        if let path = ProcessInfo.processInfo.environment["CAIRN_BIN"], fileManager.isExecutableFile(atPath: path) {
-            return URL(fileURLWithPath: path)
-        }
-        var candidates: [URL] = []
-        if let executable = Bundle.main.executableURL { candidates.append(executable) }
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]))
-        candidates.append(Bundle.main.bundleURL)
-        for candidate in candidates {
-            var folder = candidate.deletingLastPathComponent()
-            for _ in 0..<4 {
-                let binary = folder.appendingPathComponent("cairn")
-                if fileManager.isExecutableFile(atPath: binary.path) { return binary }
-                folder = folder.deletingLastPathComponent()
-            }
-        }
-        return nil
-    }()
-
-    static var isAvailable: Bool {
-        if url != nil { return true }
-        print("cairn store tests skipped: no cairn binary (set CAIRN_BIN or build the cairn product)")
-        return false
-    }
-
-    struct Result {
-        var status: Int32
-        var stdout: Data
-        var stderr: String
-    }
-
-    /// Runs `cairn arguments…` with `stdin`, waiting for it to exit.
-    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Result {
-        guard let binary = CairnBinary.url else {
-            throw ObjectStoreError(.invalidArgument, message: "no cairn binary")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe()
-        let errors = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes concurrently so a full pipe never blocks the child.
-        let errorData = Mutex_Data()
-        let reader = Thread { errorData.set(errors.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errorData.isSet { usleep(1000) }
-        return Result(
-            status: process.terminationStatus, stdout: stdout, stderr: String(decoding: errorData.value, as: UTF8.self))
-    }
-}
-
-final class Mutex_Data: Sendable {
-    private let state = Mutex<(Data, Bool)>((Data(), false))
-    func set(_ data: Data) { state.withLock { $0 = (data, true) } }
-    var isSet: Bool { state.withLock { $0.1 } }
-    var value: Data { state.withLock { $0.0 } }
-}
 
 @Suite(.enabled(if: CairnBinary.isAvailable, "needs the built cairn binary"))
 struct StoreCommandTests {
