@@ -2,6 +2,23 @@
 // their UTF-8 bytes (as they are stored), not by Unicode canonical equivalence as Swift's `String` does.
 import Foundation
 
+/// memcmp order of two strings' UTF-8 bytes: negative, zero or positive. Native strings are contiguous UTF-8,
+/// so this compares in place; it is the hot path of every lookup in a root.
+@inline(__always) func compareUTF8(_ a: String, _ b: String) -> Int {
+    var a = a
+    var b = b
+    return a.withUTF8 { pa in
+        b.withUTF8 { pb in
+            let n = min(pa.count, pb.count)
+            if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
+                let c = memcmp(x, y, n)
+                if c != 0 { return Int(c) }
+            }
+            return pa.count - pb.count
+        }
+    }
+}
+
 /// The type of the `key` part of every key in one blockfile.
 public enum KeyType: String, Sendable, Hashable, CaseIterable {
     case string, uint32, float32, bool
@@ -36,7 +53,7 @@ public enum KeyValue: Sendable, CustomStringConvertible {
 extension KeyValue: Hashable, Comparable {
     public static func == (lhs: KeyValue, rhs: KeyValue) -> Bool {
         switch (lhs, rhs) {
-        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.string(let a), .string(let b)): compareUTF8(a, b) == 0
         case (.uint32(let a), .uint32(let b)): a == b
         case (.float32(let a), .float32(let b)): a == b
         case (.bool(let a), .bool(let b)): a == b
@@ -65,7 +82,7 @@ extension KeyValue: Hashable, Comparable {
     /// and mixed values order by type so that the order is still total.
     public static func < (lhs: KeyValue, rhs: KeyValue) -> Bool {
         switch (lhs, rhs) {
-        case (.string(let a), .string(let b)): a.utf8.lexicographicallyPrecedes(b.utf8)
+        case (.string(let a), .string(let b)): compareUTF8(a, b) < 0
         case (.uint32(let a), .uint32(let b)): a < b
         case (.float32(let a), .float32(let b)): a < b
         case (.bool(let a), .bool(let b)): !a && b
@@ -101,7 +118,7 @@ public struct BlockfileKey: Sendable, Hashable, Comparable, CustomStringConverti
     public init(_ prefix: String, _ key: Bool) { self.init(prefix, .bool(key)) }
 
     public static func == (lhs: BlockfileKey, rhs: BlockfileKey) -> Bool {
-        lhs.prefix.utf8.elementsEqual(rhs.prefix.utf8) && lhs.key == rhs.key
+        compareUTF8(lhs.prefix, rhs.prefix) == 0 && lhs.key == rhs.key
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -111,10 +128,8 @@ public struct BlockfileKey: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     public static func < (lhs: BlockfileKey, rhs: BlockfileKey) -> Bool {
-        if !lhs.prefix.utf8.elementsEqual(rhs.prefix.utf8) {
-            return lhs.prefix.utf8.lexicographicallyPrecedes(rhs.prefix.utf8)
-        }
-        return lhs.key < rhs.key
+        let byPrefix = compareUTF8(lhs.prefix, rhs.prefix)
+        return byPrefix != 0 ? byPrefix < 0 : lhs.key < rhs.key
     }
 
     public var description: String { "(\"\(prefix)\", \(key))" }

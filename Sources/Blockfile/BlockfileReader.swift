@@ -8,6 +8,8 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     let store: any ObjectStore
     let location: BlockfileLocation
     let cache: BlockCache
+    /// The object key of each block, computed once.
+    let blockKeys: [String]
 
     /// Blocks fetched at once by batch gets and scans.
     public static var defaultConcurrency: Int { 16 }
@@ -48,6 +50,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
         self.store = store
         self.location = location
         self.cache = cache
+        blockKeys = root.blocks.map { location.blockKey($0.blockID) }
     }
 
     // MARK: Blocks
@@ -55,8 +58,10 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     /// The decoded block at `index` in the root, from the cache or the store. Its entry count and key range must
     /// agree with the root, so a block swapped or damaged in storage is reported, not used.
     nonisolated(nonsending) func block(at index: Int) async throws -> Block<Value> {
+        let key = blockKeys[index]
+        // The hit path takes no closure and no task: only the cache's lock.
+        if let cached = cache.peek(key) as? Block<Value> { return cached }
         let ref = root.blocks[index]
-        let key = location.blockKey(ref.blockID)
         let (store, keyType, blockfileID) = (self.store, root.keyType, root.blockfileID)
         let cached = try await cache.value(for: key) {
             let data: Data

@@ -90,14 +90,17 @@ public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
 
     public var statistics: CacheStatistics { state.withLock { $0.stats } }
 
-    /// The cached value, if present (counts as a use).
+    /// The cached value, if present (counts as a use, and as a hit).
     public func peek(_ key: Key) -> Value? {
-        state.withLock { state in
+        let value: Value? = state.withLock { state in
             guard let i = state.index[key] else { return nil }
             state.unlink(i)
             state.pushNewest(i)
+            state.stats.hits += 1
             return state.nodes[i]?.value
         }
+        if value != nil { hitCounter.increment() }
+        return value
     }
 
     /// The value for `key`: from the cache, or from a load already running for it, or by running `load` once.
