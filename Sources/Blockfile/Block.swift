@@ -4,12 +4,65 @@ import ArrowIPC
 import CoreMetrics
 import Foundation
 
-/// The typed key column of a block.
+/// The typed key column of a block (or a root's first/last key column).
 enum KeyColumn: Sendable {
     case string(StringArray)
     case uint32(PrimitiveArray<UInt32>)
     case float32(PrimitiveArray<Float>)
     case bool(BoolArray)
+
+    /// Views the column `name` of `batch` as keys of `type`.
+    init(_ batch: RecordBatch, _ name: String, _ type: KeyType) throws(ArrowError) {
+        switch type {
+        case .string: self = .string(try batch.strings(name))
+        case .uint32: self = .uint32(try batch.primitives(name, as: UInt32.self))
+        case .float32: self = .float32(try batch.primitives(name, as: Float.self))
+        case .bool: self = .bool(try batch.bools(name))
+        }
+    }
+
+    /// An Arrow column of `keys`, which must all be of `type`.
+    static func build(_ keys: some Collection<KeyValue>, _ type: KeyType) throws(BlockfileError) -> (ArrowArray, ArrowType) {
+        func wrongType(_ key: KeyValue) -> BlockfileError {
+            BlockfileError(.invalidArgument, "key \(key) is not of this blockfile's key type \(type.rawValue)")
+        }
+        do {
+            switch type {
+            case .string:
+                let builder = VariableBinaryArrayBuilder(type: .utf8, capacity: keys.count)
+                for key in keys {
+                    guard case .string(let s) = key else { throw wrongType(key) }
+                    builder.append(s)
+                }
+                return (try builder.finish(), .utf8)
+            case .uint32:
+                let builder = PrimitiveArrayBuilder<UInt32>(capacity: keys.count)
+                for key in keys {
+                    guard case .uint32(let v) = key else { throw wrongType(key) }
+                    builder.append(v)
+                }
+                return (builder.finish(), .uint32)
+            case .float32:
+                let builder = PrimitiveArrayBuilder<Float>(capacity: keys.count)
+                for key in keys {
+                    guard case .float32(let v) = key else { throw wrongType(key) }
+                    builder.append(v)
+                }
+                return (builder.finish(), .float32)
+            case .bool:
+                let builder = BoolArrayBuilder()
+                for key in keys {
+                    guard case .bool(let v) = key else { throw wrongType(key) }
+                    builder.append(v)
+                }
+                return (builder.finish(), .bool)
+            }
+        } catch let error as BlockfileError {
+            throw error
+        } catch {
+            throw BlockfileError(.invalidArgument, "cannot encode keys: \(error)")
+        }
+    }
 
     func value(at i: Int) -> KeyValue {
         switch self {
@@ -91,12 +144,7 @@ final class Block<Value: BlockfileValue>: CachedBlock {
             batch = try file.recordBatch(at: 0)
             count = batch.count
             prefixes = try batch.strings(BlockSchema.prefixColumn)
-            switch keyType {
-            case .string: keys = .string(try batch.strings(BlockSchema.keyColumn))
-            case .uint32: keys = .uint32(try batch.primitives(BlockSchema.keyColumn, as: UInt32.self))
-            case .float32: keys = .float32(try batch.primitives(BlockSchema.keyColumn, as: Float.self))
-            case .bool: keys = .bool(try batch.bools(BlockSchema.keyColumn))
-            }
+            keys = try KeyColumn(batch, BlockSchema.keyColumn, keyType)
             values = try Value.columns(in: batch)
         } catch let error as ArrowError {
             throw BlockfileError(.corrupt, "\(error)", blockID: id)
@@ -194,42 +242,7 @@ enum BlockSchema {
         do {
             let prefixes = VariableBinaryArrayBuilder(type: .utf8, capacity: entries.count)
             for entry in entries { prefixes.append(entry.key.prefix) }
-            let keys: ArrowArray
-            let arrowKeyType: ArrowType
-            switch keyType {
-            case .string:
-                let builder = VariableBinaryArrayBuilder(type: .utf8, capacity: entries.count)
-                for entry in entries {
-                    guard case .string(let s) = entry.key.key else { throw wrongKeyType(entry.key, keyType) }
-                    builder.append(s)
-                }
-                keys = try builder.finish()
-                arrowKeyType = .utf8
-            case .uint32:
-                let builder = PrimitiveArrayBuilder<UInt32>(capacity: entries.count)
-                for entry in entries {
-                    guard case .uint32(let v) = entry.key.key else { throw wrongKeyType(entry.key, keyType) }
-                    builder.append(v)
-                }
-                keys = builder.finish()
-                arrowKeyType = .uint32
-            case .float32:
-                let builder = PrimitiveArrayBuilder<Float>(capacity: entries.count)
-                for entry in entries {
-                    guard case .float32(let v) = entry.key.key else { throw wrongKeyType(entry.key, keyType) }
-                    builder.append(v)
-                }
-                keys = builder.finish()
-                arrowKeyType = .float32
-            case .bool:
-                let builder = BoolArrayBuilder()
-                for entry in entries {
-                    guard case .bool(let v) = entry.key.key else { throw wrongKeyType(entry.key, keyType) }
-                    builder.append(v)
-                }
-                keys = builder.finish()
-                arrowKeyType = .bool
-            }
+            let (keys, arrowKeyType) = try KeyColumn.build(entries.lazy.map(\.key.key), keyType)
             let valueColumns = try Value.makeColumns(entries.map(\.value))
             let batch = try RecordBatch(
                 [
@@ -246,9 +259,5 @@ enum BlockSchema {
         } catch {
             throw BlockfileError(.invalidArgument, "cannot encode block: \(error)")
         }
-    }
-
-    private static func wrongKeyType(_ key: BlockfileKey, _ type: KeyType) -> BlockfileError {
-        BlockfileError(.invalidArgument, "key \(key) is not of this blockfile's key type \(type.rawValue)")
     }
 }

@@ -23,8 +23,8 @@ extension BlockfileRoot {
                 firstPrefixes.append(block.firstKey.prefix)
                 lastPrefixes.append(block.lastKey.prefix)
             }
-            let (firstKeys, keyArrowType) = try Self.keyColumn(blocks.map(\.firstKey.key), keyType)
-            let (lastKeys, _) = try Self.keyColumn(blocks.map(\.lastKey.key), keyType)
+            let (firstKeys, keyArrowType) = try KeyColumn.build(blocks.map(\.firstKey.key), keyType)
+            let (lastKeys, _) = try KeyColumn.build(blocks.map(\.lastKey.key), keyType)
             let batch = try RecordBatch(
                 [
                     (ArrowField("block_id", .utf8, nullable: false), try ids.finish()),
@@ -78,8 +78,8 @@ extension BlockfileRoot {
             let ids = try batch.strings("block_id")
             let firstPrefixes = try batch.strings("first_prefix")
             let lastPrefixes = try batch.strings("last_prefix")
-            let firstKeys = try Self.keys(batch, "first_key", keyType)
-            let lastKeys = try Self.keys(batch, "last_key", keyType)
+            let firstKeys = try KeyColumn(batch, "first_key", keyType)
+            let lastKeys = try KeyColumn(batch, "last_key", keyType)
             let counts = try batch.primitives("count", as: UInt64.self)
             let sizes = try batch.primitives("byte_size", as: UInt64.self)
             var blocks: [BlockRef] = []
@@ -103,31 +103,5 @@ extension BlockfileRoot {
             throw BlockfileError(.corrupt, "root \(rootID): \(error)")
         }
         try validate()
-    }
-
-    private static func keyColumn(_ keys: [KeyValue], _ type: KeyType) throws(BlockfileError) -> (ArrowArray, ArrowType) {
-        do {
-            switch type {
-            case .string:
-                return (try ArrowArray.strings(keys.map { if case .string(let s) = $0 { s } else { "" } }), .utf8)
-            case .uint32:
-                return (ArrowArray.primitives(keys.map { if case .uint32(let v) = $0 { v } else { 0 } }), .uint32)
-            case .float32:
-                return (ArrowArray.primitives(keys.map { if case .float32(let v) = $0 { v } else { 0 } }), .float32)
-            case .bool:
-                return (ArrowArray.bools(keys.map { if case .bool(let v) = $0 { v } else { false } }), .bool)
-            }
-        } catch {
-            throw BlockfileError(.invalidArgument, "cannot encode root keys: \(error)")
-        }
-    }
-
-    private static func keys(_ batch: RecordBatch, _ name: String, _ type: KeyType) throws(ArrowError) -> KeyColumn {
-        switch type {
-        case .string: .string(try batch.strings(name))
-        case .uint32: .uint32(try batch.primitives(name, as: UInt32.self))
-        case .float32: .float32(try batch.primitives(name, as: Float.self))
-        case .bool: .bool(try batch.bools(name))
-        }
     }
 }
