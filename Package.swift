@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "Blockfile", targets: ["Blockfile"]),
         .library(name: "Bitmaps", targets: ["Bitmaps"]),
+        .library(name: "Log", targets: ["Log"]),
         .library(name: "StorageTesting", targets: ["StorageTesting"]),
         .executable(name: "cairn", targets: ["cairn"]),
     ],
@@ -51,6 +52,7 @@ let package = Package(
         .target(name: "ArrowIPC", dependencies: ["CZstd"]),
         .target(name: "VectorIndex", dependencies: ["CHNSW", "CRoaring", "ObjectStore"]),
         .target(name: "Bitmaps", dependencies: ["CRoaring"]),
+        .target(name: "Log", dependencies: ["ArrowIPC", "ObjectStore"]),
         .target(
             name: "Blockfile",
             dependencies: [
@@ -82,6 +84,7 @@ let package = Package(
             dependencies: ["ObjectStoreS3", "ObjectStore", "StorageTesting", "SigV4"]),
         .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "StorageTesting"]),
         .testTarget(name: "BitmapsTests", dependencies: ["Bitmaps", "StorageTesting"]),
+        .testTarget(name: "LogTests", dependencies: ["Log", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "BlockfileTests",
             dependencies: [

@@ -1,0 +1,201 @@
+// The write-ahead log of one collection: numbered fragments on the object store, each created with
+// `ifNoneMatch`, so two writers can never both own an offset. Concurrent appends share fragments (group
+// commit); an append returns only when its fragment is durable.
+import Foundation
+import ObjectStore
+import Synchronization
+
+public final class WriteAheadLog: Sendable {
+    /// Bounds of one fragment.
+    public static let maxFragmentBytes = 32 << 20
+    public static let maxFragmentRecords = 100_000
+    /// Times an append re-discovers the end of the log after losing an offset before it gives up.
+    public static let maxConflicts = 32
+    /// Fragments fetched at once by `read`.
+    public static let readConcurrency = 8
+
+    public let path: CollectionPath
+    /// Identifies this writer in the fragments it writes.
+    public let writerID: String
+    let store: any ObjectStore
+    /// The highest offset already compacted: fragments at or below it are never read again, so an append that
+    /// lands there (after a compaction deleted the fragment it raced with) must be made again above it.
+    let compactedOffset: @Sendable () async throws -> UInt64
+
+    private struct Waiter {
+        var records: [LogRecord]
+        var bytes: Int
+        var continuation: CheckedContinuation<UInt64, any Error>
+    }
+
+    private struct State {
+        var nextOffset: UInt64?
+        var waiting: [Waiter] = []
+        var flushing = false
+    }
+
+    private let state = Mutex(State())
+
+    public init(
+        store: any ObjectStore, path: CollectionPath, writerID: String = UUID().uuidString.lowercased(),
+        compactedOffset: @escaping @Sendable () async throws -> UInt64 = { 0 }
+    ) {
+        self.store = store
+        self.path = path
+        self.writerID = writerID
+        self.compactedOffset = compactedOffset
+    }
+
+    // MARK: Appending
+
+    /// Makes `records` durable in the log and returns the offset of the fragment that holds them. Appends made
+    /// while another is being written are written together in the next fragment.
+    public func append(_ records: [LogRecord]) async throws -> UInt64 {
+        guard !records.isEmpty else { throw LogError(.invalidArgument, "an append needs at least one record") }
+        let bytes = records.reduce(0) { $0 + $1.encodedSize }
+        guard bytes <= Self.maxFragmentBytes, records.count <= Self.maxFragmentRecords else {
+            throw LogError(
+                .invalidArgument,
+                "\(records.count) records of \(bytes) bytes exceed one fragment (\(Self.maxFragmentRecords) records, \(Self.maxFragmentBytes) bytes)")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let startFlushing = state.withLock { state in
+                state.waiting.append(Waiter(records: records, bytes: bytes, continuation: continuation))
+                if state.flushing { return false }
+                state.flushing = true
+                return true
+            }
+            if startFlushing { Task { await self.flush() } }
+        }
+    }
+
+    /// Writes waiting appends, a fragment at a time, until none are left.
+    private func flush() async {
+        while true {
+            let group: [Waiter] = state.withLock { state in
+                var taken: [Waiter] = []
+                var bytes = 0
+                var count = 0
+                while let first = state.waiting.first,
+                    taken.isEmpty
+                        || (bytes + first.bytes <= Self.maxFragmentBytes
+                            && count + first.records.count <= Self.maxFragmentRecords)
+                {
+                    taken.append(state.waiting.removeFirst())
+                    bytes += first.bytes
+                    count += first.records.count
+                }
+                if taken.isEmpty { state.flushing = false }
+                return taken
+            }
+            if group.isEmpty { return }
+            do {
+                let offset = try await writeFragment(group.flatMap(\.records))
+                for waiter in group { waiter.continuation.resume(returning: offset) }
+            } catch {
+                for waiter in group { waiter.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    private func writeFragment(_ records: [LogRecord]) async throws -> UInt64 {
+        var offset = try await nextOffset()
+        for _ in 0..<Self.maxConflicts {
+            let data = try LogFragment(offset: offset, writerID: writerID, records: records).encoded()
+            do {
+                try await store.put(path.log(offset: offset), data: data, condition: .ifNoneMatch)
+            } catch let error as ObjectStoreError where error.code == .preconditionFailed {
+                offset = try await discoverNextOffset()  // another writer took it
+                continue
+            } catch {
+                state.withLock { $0.nextOffset = nil }  // the end of the log is unknown after a failed write
+                throw LogError(.storage, "appending fragment: \(error)", offset: offset)
+            }
+            let floor = try await compactedOffset()
+            if offset <= floor {
+                // Compaction moved past this offset and deleted the fragment that was there: ours would never be
+                // read. Remove it and append above the compacted range.
+                try? await store.delete(path.log(offset: offset))
+                offset = max(try await discoverNextOffset(), floor + 1)
+                continue
+            }
+            state.withLock { $0.nextOffset = offset + 1 }
+            return offset
+        }
+        state.withLock { $0.nextOffset = nil }
+        throw LogError(.conflict, "other writers took \(Self.maxConflicts) offsets in a row; nothing was written")
+    }
+
+    private func nextOffset() async throws -> UInt64 {
+        if let next = state.withLock({ $0.nextOffset }) { return next }
+        return try await discoverNextOffset()
+    }
+
+    /// One past the last fragment in the store (or past the compacted offset, when compaction removed them all).
+    private func discoverNextOffset() async throws -> UInt64 {
+        let latest = try await latestOffset()
+        return max(latest, try await compactedOffset()) + 1
+    }
+
+    // MARK: Reading
+
+    /// The highest offset present in the store, or 0 when there is none.
+    public func latestOffset() async throws -> UInt64 {
+        do {
+            return try await store.listAll(prefix: path.logPrefix).compactMap { path.logOffset(ofKey: $0.key) }.max() ?? 0
+        } catch {
+            throw LogError(.storage, "listing the log: \(error)")
+        }
+    }
+
+    /// Fragments after `offset`, in order, up to the first offset not present (or `limit` fragments).
+    public func read(after offset: UInt64, limit: Int = 1000) async throws -> [LogFragment] {
+        var fragments: [LogFragment] = []
+        var next = offset + 1
+        while fragments.count < limit {
+            let window = min(Self.readConcurrency, limit - fragments.count)
+            let fetched = try await withThrowingTaskGroup(of: (UInt64, LogFragment?).self) { group in
+                for candidate in next..<(next + UInt64(window)) {
+                    group.addTask { (candidate, try await self.fragment(at: candidate)) }
+                }
+                var results: [UInt64: LogFragment?] = [:]
+                for try await (candidate, fragment) in group { results[candidate] = fragment }
+                return results
+            }
+            for candidate in next..<(next + UInt64(window)) {
+                guard let fragment = fetched[candidate] ?? nil else { return fragments }
+                fragments.append(fragment)
+            }
+            next += UInt64(window)
+        }
+        return fragments
+    }
+
+    /// The fragment at `offset`, or nil if there is none.
+    public func fragment(at offset: UInt64) async throws -> LogFragment? {
+        let data: Data
+        do {
+            data = try await store.get(path.log(offset: offset)).data
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            return nil
+        } catch {
+            throw LogError(.storage, "reading fragment: \(error)", offset: offset)
+        }
+        return try LogFragment(decoding: data, offset: offset)
+    }
+
+    // MARK: Truncation
+
+    /// Deletes every fragment at or below `offset` (after compaction made them redundant).
+    public func removeFragments(through offset: UInt64) async throws {
+        do {
+            for object in try await store.listAll(prefix: path.logPrefix) {
+                if let fragmentOffset = path.logOffset(ofKey: object.key), fragmentOffset <= offset {
+                    try await store.delete(object.key)
+                }
+            }
+        } catch {
+            throw LogError(.storage, "removing fragments through \(offset): \(error)")
+        }
+    }
+}

@@ -1,0 +1,149 @@
+// The write-ahead log: fragments round-trip, concurrent appends share fragments and lose nothing, two writers
+// never own one offset, appends racing a compaction land above it, and bad fragments are refused.
+import Foundation
+import Log
+import ObjectStore
+import StorageTesting
+import Synchronization
+import Testing
+
+@Suite struct WriteAheadLogTests {
+    let path = ObjectPath().collection(tenant: "t", database: "d", collectionID: "c")
+
+    func record(_ i: Int, _ operation: LogOperation = .add) -> LogRecord {
+        LogRecord(
+            operation, id: "id-\(i)", embedding: operation == .delete ? nil : [Float(i), 0.5, -1],
+            metadataJSON: i % 3 == 0 ? nil : "{\"n\":\(i),\"s\":\"é😀\"}", document: i % 2 == 0 ? "doc \(i)" : nil)
+    }
+
+    /// Every record in the log, in order.
+    func allRecords(_ log: WriteAheadLog, after: UInt64 = 0) async throws -> [LogRecord] {
+        try await log.read(after: after, limit: 100_000).flatMap(\.records)
+    }
+
+    @Test func fragmentsRoundTripEveryOperationAndField() async throws {
+        let store = InMemoryStore()
+        let log = WriteAheadLog(store: store, path: path)
+        let records = LogOperation.allCases.enumerated().map { record($0.offset, $0.element) } + [
+            LogRecord(.update, id: "u", embedding: nil, metadataJSON: "{\"gone\":null}", document: nil)
+        ]
+        let offset = try await log.append(records)
+        #expect(offset == 1)
+        let fragment = try #require(try await log.fragment(at: 1))
+        #expect(fragment.records == records)
+        #expect(fragment.writerID == log.writerID)
+        #expect(try await log.fragment(at: 2) == nil)
+    }
+
+    @Test func concurrentAppendsShareFragmentsAndLoseNothing() async throws {
+        let store = InMemoryStore()
+        let faulty = FaultInjectingStore(store)
+        faulty.setLatency(.milliseconds(2))  // a store with some latency, so appends pile up behind a write
+        let log = WriteAheadLog(store: faulty, path: path)
+        let offsets = try await withThrowingTaskGroup(of: (Int, UInt64).self) { group in
+            for i in 0..<200 { group.addTask { (i, try await log.append([record(i)])) } }
+            var offsets: [Int: UInt64] = [:]
+            for try await (i, offset) in group { offsets[i] = offset }
+            return offsets
+        }
+        let fragments = try await log.read(after: 0, limit: 1000)
+        #expect(fragments.count < 200, "group commit should share fragments (\(fragments.count) for 200 appends)")
+        #expect(fragments.map(\.offset) == Array(1...UInt64(fragments.count)), "offsets are contiguous")
+        let ids = fragments.flatMap(\.records).map(\.id)
+        #expect(ids.sorted() == (0..<200).map { "id-\($0)" }.sorted(), "every append exactly once")
+        for (i, offset) in offsets {
+            let fragment = try #require(fragments.first { $0.offset == offset })
+            #expect(fragment.records.contains(record(i)), "append \(i) acknowledged with offset \(offset)")
+        }
+    }
+
+    @Test func twoWritersNeverOwnOneOffset() async throws {
+        let store = InMemoryStore()
+        let writers = [WriteAheadLog(store: store, path: path), WriteAheadLog(store: store, path: path)]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (w, log) in writers.enumerated() {
+                group.addTask {
+                    for i in 0..<60 { _ = try await log.append([record(w * 1000 + i)]) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let fragments = try await writers[0].read(after: 0, limit: 1000)
+        #expect(fragments.map(\.offset) == Array(1...UInt64(fragments.count)))
+        let ids = fragments.flatMap(\.records).map(\.id)
+        #expect(ids.count == 120 && Set(ids).count == 120, "each of 120 appends exactly once")
+        #expect(Set(fragments.map(\.writerID)).count == 2)
+    }
+
+    @Test func anAppendRacingACompactionLandsAboveIt() async throws {
+        let store = InMemoryStore()
+        let compacted = Mutex<UInt64>(0)
+        let floor = CompactedOffset()
+        let stale = WriteAheadLog(store: store, path: path, compactedOffset: { floor.value })
+        let other = WriteAheadLog(store: store, path: path, compactedOffset: { floor.value })
+        #expect(try await stale.append([record(1)]) == 1)  // stale now believes the next offset is 2
+        #expect(try await other.append([record(2)]) == 2)
+        #expect(try await other.append([record(3)]) == 3)
+        // A compaction consumes 1...3 and deletes them.
+        floor.set(3)
+        try await other.removeFragments(through: 3)
+        _ = compacted
+        let offset = try await stale.append([record(4)])
+        #expect(offset == 4, "an append below the compacted offset would be lost; it went to \(offset)")
+        #expect(try await allRecords(stale, after: 3).map(\.id) == ["id-4"])
+        #expect(store.keys == [path.log(offset: 4)], "the misplaced fragment was removed")
+    }
+
+    @Test func badFragmentsAreRefusedWithTypedErrors() async throws {
+        let store = InMemoryStore()
+        let log = WriteAheadLog(store: store, path: path)
+        _ = try await log.append([record(1)])
+        let good = try await store.get(path.log(offset: 1)).data
+        // A fragment under another offset's key.
+        try await store.put(path.log(offset: 2), data: good)
+        await #expect { _ = try await log.fragment(at: 2) } throws: { ($0 as? LogError)?.code == .corrupt }
+        // Truncations and byte flips: a typed error or the same records, never a crash.
+        var random = SplitMix64(seed: 21)
+        for _ in 0..<500 {
+            var bytes = good
+            if Bool.random(using: &random) {
+                bytes = bytes.prefix(Int.random(in: 0..<bytes.count, using: &random))
+            } else {
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= UInt8.random(in: 1...255, using: &random)
+            }
+            try await store.put(path.log(offset: 3), data: bytes)
+            do {
+                _ = try await log.fragment(at: 3)
+            } catch let error as LogError {
+                #expect(error.offset == 3)
+            }
+        }
+    }
+
+    @Test func invalidAppendsWriteNothing() async throws {
+        let store = InMemoryStore()
+        let log = WriteAheadLog(store: store, path: path)
+        await #expect { _ = try await log.append([]) } throws: { ($0 as? LogError)?.code == .invalidArgument }
+        let huge = LogRecord(.add, id: "x", document: String(repeating: "a", count: WriteAheadLog.maxFragmentBytes + 1))
+        await #expect { _ = try await log.append([huge]) } throws: { ($0 as? LogError)?.code == .invalidArgument }
+        #expect(store.keys.isEmpty)
+    }
+
+    @Test func aFailedAppendIsNotAcknowledgedAndTheNextOneSucceeds() async throws {
+        let store = InMemoryStore()
+        let faulty = FaultInjectingStore(store)
+        let log = WriteAheadLog(store: faulty, path: path)
+        _ = try await log.append([record(1)])
+        faulty.failNext(1, with: .accessDenied, on: [.put])
+        await #expect(throws: LogError.self) { _ = try await log.append([record(2)]) }
+        #expect(try await log.append([record(3)]) == 2)
+        #expect(try await allRecords(log).map(\.id) == ["id-1", "id-3"])
+    }
+}
+
+/// A compacted offset that a test moves by hand.
+final class CompactedOffset: Sendable {
+    private let offset = Mutex<UInt64>(0)
+    var value: UInt64 { offset.withLock { $0 } }
+    func set(_ value: UInt64) { offset.withLock { $0 = value } }
+}
