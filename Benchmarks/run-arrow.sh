@@ -7,8 +7,9 @@ ROOT="$PWD"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
 OUT="${OUT:-/tmp/cairn-bench-arrow}"
 mkdir -p "$OUT"
-swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build --product ArrowBench >&2
-BIN="$(swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build --show-bin-path)/ArrowBench"
+SCRATCH="${BENCH_SCRATCH:-Benchmarks/.build}"
+swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product ArrowBench >&2
+BIN="$(swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --show-bin-path)/ArrowBench"
 "$PY" Benchmarks/arrow_pyarrow.py prepare "$OUT" > "$OUT/pyarrow.json"
 "$BIN" "$OUT" > "$OUT/cairn.json"
 "$PY" Benchmarks/arrow_pyarrow.py compare "$OUT/pyarrow.json" "$OUT/cairn.json"
