@@ -125,9 +125,9 @@ struct RoundTripTests {
         #expect(Array(try back.primitives("n", as: UInt64.self)) == Array(try nb.primitives("n", as: UInt64.self)))
     }
 
-    @Test("batches above 1 MiB compress and decompress their buffers in parallel, values intact")
+    @Test("batches above 1 MiB compress and decompress their buffers in parallel, values intact, buffers recycled")
     func parallelCompression() throws {
-        let n = 6000
+        let n = 17_000  // an 8.7 MB embedding buffer: large-buffer (mapped, pooled) allocations are exercised
         let keys = VariableBinaryArrayBuilder(type: .utf8)
         let ids = PrimitiveArrayBuilder<UInt32>()
         let emb = FixedSizeFloat32ArrayBuilder(dimension: 128)
