@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "ArrowIPC", targets: ["ArrowIPC"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
+        .library(name: "Blockfile", targets: ["Blockfile"]),
+        .library(name: "Bitmaps", targets: ["Bitmaps"]),
         .library(name: "StorageTesting", targets: ["StorageTesting"]),
         .executable(name: "cairn", targets: ["cairn"]),
     ],
@@ -48,6 +50,12 @@ let package = Package(
         // MARK: Columnar format and indexes
         .target(name: "ArrowIPC", dependencies: ["CZstd"]),
         .target(name: "VectorIndex", dependencies: ["CHNSW", "CRoaring", "ObjectStore"]),
+        .target(name: "Bitmaps", dependencies: ["CRoaring"]),
+        .target(
+            name: "Blockfile",
+            dependencies: [
+                "ArrowIPC", "Bitmaps", "ObjectStore", .product(name: "Metrics", package: "swift-metrics"),
+            ]),
 
         // MARK: Test support shared by every test target
         .target(
@@ -58,17 +66,28 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex",
+                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps", "Blockfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // MARK: Tests
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
-        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "StorageTesting"]),
+        .testTarget(
+            name: "ObjectStoreTests",
+            dependencies: [
+                "ObjectStore", "StorageTesting", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "ObjectStoreS3Tests",
             dependencies: ["ObjectStoreS3", "ObjectStore", "StorageTesting", "SigV4"]),
         .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "StorageTesting"]),
+        .testTarget(name: "BitmapsTests", dependencies: ["Bitmaps", "StorageTesting"]),
+        .testTarget(
+            name: "BlockfileTests",
+            dependencies: [
+                "Blockfile", "ObjectStore", "StorageTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "VectorIndexTests",
             dependencies: ["VectorIndex", "ObjectStore", "StorageTesting"]),

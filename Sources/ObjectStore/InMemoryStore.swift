@@ -104,14 +104,16 @@ public final class InMemoryStore: ObjectStore {
     public func list(prefix: String, delimiter: String?, continuation: String?, maxKeys: Int) async throws
         -> ObjectListPage
     {
-        let sorted = state.withLock { state in
-            state.objects.filter { $0.key.bytes.starts(with: prefix.utf8) }
-                .sorted { $0.key < $1.key }
-                .map { ObjectInfo(key: $0.key.key, size: $0.value.data.count, etag: $0.value.etag,
-                                  lastModified: $0.value.lastModified) }
+        try state.withLock { state throws(ObjectStoreError) in
+            let keys = state.objects.keys.filter { $0.bytes.starts(with: prefix.utf8) }.sorted().map(\.key)
+            let page = Listing.page(
+                sortedKeys: keys, prefix: prefix, delimiter: delimiter, continuation: continuation, maxKeys: maxKeys)
+            let objects = page.keys.compactMap { key -> ObjectInfo? in
+                guard let stored = state.objects[ObjectKeyBytes(key)] else { return nil }
+                return ObjectInfo(key: key, size: stored.data.count, etag: stored.etag, lastModified: stored.lastModified)
+            }
+            return ObjectListPage(objects: objects, commonPrefixes: page.commonPrefixes, continuation: page.continuation)
         }
-        return Listing.page(sorted: sorted, prefix: prefix, delimiter: delimiter, continuation: continuation,
-                            maxKeys: maxKeys)
     }
 
     public func createMultipartUpload(_ key: String) async throws -> String {

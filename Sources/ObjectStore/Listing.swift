@@ -15,63 +15,68 @@ enum Listing {
     /// The largest page any store returns, as S3 does.
     static let maxPageSize = 1000
 
-    /// One page over `objects` sorted by key bytes.
+    /// One page of keys, continuation included, chosen from `keys` sorted by their UTF-8 bytes.
+    struct KeyPage {
+        var keys: [String] = []
+        var commonPrefixes: [String] = []
+        var continuation: String?
+    }
+
+    /// One page over `keys` (sorted by UTF-8 bytes, all starting with `prefix` or not: others are skipped).
     static func page(
-        sorted objects: [ObjectInfo], prefix: String, delimiter: String?, continuation: String?, maxKeys: Int
-    ) -> ObjectListPage {
+        sortedKeys keys: [String], prefix: String, delimiter: String?, continuation: String?, maxKeys: Int
+    ) -> KeyPage {
         let limit = max(1, min(maxKeys, maxPageSize))
         let prefixBytes = Array(prefix.utf8)
         let after = continuation.map { Array($0.utf8) }
-        // Binary search for the first key at or after max(prefix, continuation).
-        var low = 0
-        var high = objects.count
+        let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        // A continuation that ends with the delimiter is a common prefix already returned: skip inside it.
+        let skipInside = after.flatMap { after in
+            delimiterBytes.flatMap { after.count > 0 && after.suffix($0.count).elementsEqual($0) ? after : nil }
+        }
         let start = after.map { $0.lexicographicallyPrecedes(prefixBytes) ? prefixBytes : $0 } ?? prefixBytes
+        var low = 0
+        var high = keys.count
         while low < high {
             let mid = (low + high) / 2
-            if Array(objects[mid].key.utf8).lexicographicallyPrecedes(start) { low = mid + 1 } else { high = mid }
+            if Array(keys[mid].utf8).lexicographicallyPrecedes(start) { low = mid + 1 } else { high = mid }
         }
-        var result: [ObjectInfo] = []
-        var prefixes: [String] = []
+        var page = KeyPage()
         var lastReturned: String?
         var index = low
-        let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
-        while index < objects.count {
-            let object = objects[index]
-            let keyBytes = Array(object.key.utf8)
+        while index < keys.count {
+            let keyBytes = Array(keys[index].utf8)
             guard keyBytes.starts(with: prefixBytes) else { break }
             if let after, !after.lexicographicallyPrecedes(keyBytes) {
                 index += 1
                 continue
             }
-            if let after, let delimiterBytes, after.count > 0, after.suffix(delimiterBytes.count).elementsEqual(delimiterBytes),
-                keyBytes.starts(with: after)
-            {
-                index += 1  // inside a common prefix already returned
+            if let skipInside, keyBytes.starts(with: skipInside) {
+                index += 1
                 continue
             }
-            if result.count + prefixes.count == limit {
-                return ObjectListPage(objects: result, commonPrefixes: prefixes, continuation: lastReturned)
+            if page.keys.count + page.commonPrefixes.count == limit {
+                page.continuation = lastReturned
+                return page
             }
-            if let delimiterBytes,
-                let range = firstRange(of: delimiterBytes, in: keyBytes, from: prefixBytes.count)
-            {
-                let common = Array(keyBytes[..<range])
+            if let delimiterBytes, let end = endOfFirst(delimiterBytes, in: keyBytes, from: prefixBytes.count) {
+                let common = Array(keyBytes[..<end])
                 let commonKey = String(decoding: common, as: UTF8.self)
-                prefixes.append(commonKey)
+                page.commonPrefixes.append(commonKey)
                 lastReturned = commonKey
                 index += 1
-                while index < objects.count, Array(objects[index].key.utf8).starts(with: common) { index += 1 }
+                while index < keys.count, Array(keys[index].utf8).starts(with: common) { index += 1 }
                 continue
             }
-            result.append(object)
-            lastReturned = object.key
+            page.keys.append(keys[index])
+            lastReturned = keys[index]
             index += 1
         }
-        return ObjectListPage(objects: result, commonPrefixes: prefixes, continuation: nil)
+        return page
     }
 
     /// The end index (exclusive, delimiter included) of the first `needle` in `haystack` at or after `from`.
-    private static func firstRange(of needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+    private static func endOfFirst(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
         guard needle.count > 0, haystack.count >= needle.count else { return nil }
         var i = from
         while i + needle.count <= haystack.count {

@@ -52,15 +52,17 @@ public struct CollectionPath: Sendable, Hashable {
     /// The immutable manifest of collection version `version`.
     public func version(_ version: UInt64) -> String { versionPrefix + Self.padded(version) + ".json" }
 
+    /// Keys of one segment.
+    public func segment(_ segmentID: String) -> SegmentPath { SegmentPath(base: base + "/segment/" + segmentID) }
     /// Prefix of one segment's objects.
-    public func segmentPrefix(_ segmentID: String) -> String { base + "/segment/\(segmentID)/" }
+    public func segmentPrefix(_ segmentID: String) -> String { segment(segmentID).root }
     /// A blockfile block.
-    public func block(segmentID: String, blockID: String) -> String { segmentPrefix(segmentID) + "block/" + blockID }
+    public func block(segmentID: String, blockID: String) -> String { segment(segmentID).block(blockID) }
     /// A blockfile sparse-index root.
-    public func root(segmentID: String, rootID: String) -> String { segmentPrefix(segmentID) + "root/" + rootID }
+    public func root(segmentID: String, rootID: String) -> String { segment(segmentID).root(rootID) }
     /// Prefix of one HNSW index's files.
     public func hnswPrefix(segmentID: String, indexID: String) -> String {
-        segmentPrefix(segmentID) + "hnsw/" + indexID + "/"
+        segment(segmentID).hnswPrefix(indexID)
     }
     /// One file of an HNSW index.
     public func hnswFile(segmentID: String, indexID: String, file: String) -> String {
@@ -88,4 +90,34 @@ public struct CollectionPath: Sendable, Hashable {
         guard body.count == numberWidth, body.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return UInt64(body)
     }
+}
+
+/// The keys of one segment: `.../collection/{id}/segment/{segment_id}/...`.
+public struct SegmentPath: Sendable, Hashable {
+    /// The segment's directory, without trailing `/`.
+    public let base: String
+
+    /// The segment at `key`, a key or prefix ending in `segment/{segment_id}` (with or without a trailing `/`),
+    /// as tools take it from a user; `nil` if `key` does not name a segment.
+    public init?(parsing key: String) {
+        let trimmed = key.hasSuffix("/") ? String(key.dropLast()) : key
+        let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts[parts.count - 2] == "segment", !parts[parts.count - 1].isEmpty else { return nil }
+        base = trimmed
+    }
+
+    init(base: String) { self.base = base }
+
+    /// Prefix of every object of the segment (with trailing `/`).
+    public var root: String { base + "/" }
+    /// The segment's id (its last path component).
+    public var segmentID: String { String(base.split(separator: "/").last ?? "") }
+    /// A blockfile block.
+    public func block(_ blockID: String) -> String { base + "/block/" + blockID }
+    /// A blockfile sparse-index root.
+    public func root(_ rootID: String) -> String { base + "/root/" + rootID }
+    /// Prefix of the blockfile roots.
+    public var rootPrefix: String { base + "/root/" }
+    /// Prefix of one HNSW index's files.
+    public func hnswPrefix(_ indexID: String) -> String { base + "/hnsw/" + indexID + "/" }
 }

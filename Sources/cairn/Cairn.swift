@@ -13,7 +13,7 @@ struct CairnCommand: AsyncParsableCommand {
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect", abstract: "Print what a Cairn object holds.",
-        subcommands: [InspectArrowCommand.self])
+        subcommands: [InspectArrowCommand.self, InspectBlockfileCommand.self, InspectBitmapCommand.self])
 }
 
 /// `cairn bench …`: built-in benchmarks.

@@ -1,0 +1,89 @@
+// Large objects on any store: multipart uploads with parts sent in parallel (aborted on failure), and reads
+// split into parallel ranged gets. Both bound their concurrency.
+import Foundation
+
+/// Part sizes and parallelism for large transfers.
+public struct TransferOptions: Sendable {
+    /// Part size for multipart uploads and chunk size for parallel reads (S3's minimum part is 5 MiB).
+    public var partSize: Int
+    /// Parts or ranges in flight at once.
+    public var concurrency: Int
+
+    public init(partSize: Int = 8 << 20, concurrency: Int = 8) {
+        precondition(partSize >= 1 && concurrency >= 1)
+        self.partSize = partSize
+        self.concurrency = concurrency
+    }
+
+    public static let `default` = TransferOptions()
+}
+
+extension ObjectStore {
+    /// Uploads `data` as a multipart upload, parts in parallel, then publishes it under `condition`.
+    /// On any failure the upload is aborted (best effort) and the error rethrown; nothing is published.
+    @discardableResult
+    public func putMultipart(
+        _ key: String, data: Data, condition: PutCondition = .none, options: TransferOptions = .default
+    ) async throws -> ObjectInfo {
+        let uploadID = try await createMultipartUpload(key)
+        do {
+            let partCount = max(1, (data.count + options.partSize - 1) / options.partSize)
+            let parts = try await withThrowingTaskGroup(of: UploadedPart.self) { group in
+                var next = 0
+                var parts: [UploadedPart] = []
+                parts.reserveCapacity(partCount)
+                func addPart() {
+                    let index = next
+                    next += 1
+                    let lower = index * options.partSize
+                    let slice = data.subdata(in: lower..<min(data.count, lower + options.partSize))
+                    group.addTask {
+                        try await uploadPart(key, uploadID: uploadID, partNumber: index + 1, data: slice)
+                    }
+                }
+                while next < min(partCount, options.concurrency) { addPart() }
+                while let part = try await group.next() {
+                    parts.append(part)
+                    if next < partCount { addPart() }
+                }
+                return parts.sorted { $0.partNumber < $1.partNumber }
+            }
+            return try await completeMultipartUpload(key, uploadID: uploadID, parts: parts, condition: condition)
+        } catch {
+            try? await abortMultipartUpload(key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    /// Reads a whole object of known `info` as parallel ranged gets, checking that every range arrived whole
+    /// and that the object did not change (same ETag) while it was read.
+    public func getParallel(_ info: ObjectInfo, options: TransferOptions = .default) async throws -> ObjectData {
+        let size = info.size
+        guard size > options.partSize else { return try await get(info.key, range: nil) }
+        let chunkCount = (size + options.partSize - 1) / options.partSize
+        var buffer = Data(count: size)
+        try await withThrowingTaskGroup(of: (Int, Data).self) { group in
+            var next = 0
+            func addChunk() {
+                let lower = next * options.partSize
+                next += 1
+                let length = min(options.partSize, size - lower)
+                group.addTask {
+                    let part = try await get(info.key, range: .slice(offset: lower, length: length))
+                    try part.checkComplete()
+                    guard part.info.etag == info.etag else {
+                        throw ObjectStoreError(
+                            .preconditionFailed, key: info.key, message: "object changed while it was read in parts")
+                    }
+                    return (lower, part.data)
+                }
+            }
+            while next < min(chunkCount, options.concurrency) { addChunk() }
+            while let (lower, data) = try await group.next() {
+                buffer.replaceSubrange(lower..<(lower + data.count), with: data)
+                if next < chunkCount { addChunk() }
+            }
+        }
+        return ObjectData(data: buffer, info: info, range: 0..<size)
+    }
+}

@@ -1,2 +1,0 @@
-// Test support shared by every test target (being written).
-import ObjectStore
