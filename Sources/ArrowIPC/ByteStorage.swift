@@ -133,7 +133,8 @@ public final class ByteStorage: @unchecked Sendable {
 
     deinit {
         switch owner {
-        case .allocation(let capacity): RawMemory.deallocate(UnsafeMutableRawPointer(mutating: base), byteCount: capacity)
+        case .allocation(let capacity):
+            RawMemory.deallocate(UnsafeMutableRawPointer(mutating: base), byteCount: capacity)
         case .mapping(let length): munmap(UnsafeMutableRawPointer(mutating: base), length)
         case .data, .none: break
         }
