@@ -4,7 +4,9 @@
 `arrow_pyarrow.py prepare DIR`: builds the 8 MiB and 64 MiB batches exactly as ../shared/bench/arrow_bench.py
 does (same dataset, same columns), writes them to DIR/source_*.arrow for ArrowBench, then measures pyarrow
 on them (write, open, read, scan of the embedding column) and prints JSON.
-`arrow_pyarrow.py compare PY.json SWIFT.json`: prints the side-by-side table with Cairn/pyarrow ratios.
+`arrow_pyarrow.py compare PY.json[,PY2.json…] SWIFT.json[,SWIFT2.json…]`: prints the side-by-side table with
+Cairn/pyarrow ratios; with several rounds (run alternately, to spread the load of a shared machine evenly),
+each side's best value per measure is kept.
 """
 import json
 import os
@@ -123,11 +125,30 @@ ROWS = [
 ]
 
 
-def compare(py_path, sw_path):
-    with open(py_path) as f:
-        py = json.load(f)
-    with open(sw_path) as f:
-        sw = json.load(f)["cairn_arrow_ipc"]
+def best_of(runs):
+    """Per measure, the best value over rounds (max for rates, min for times and sizes)."""
+    out = json.loads(json.dumps(runs[0]))
+    higher = {k for k, _, h in ROWS if h}
+    for r in runs[1:]:
+        for key, vals in r.items():
+            if not isinstance(vals, dict):
+                continue
+            for k, v in vals.items():
+                if isinstance(v, (int, float)) and k in out[key]:
+                    out[key][k] = max(out[key][k], v) if k in higher else min(out[key][k], v)
+    return out
+
+
+def compare(py_paths, sw_paths):
+    pys, sws = [], []
+    for p in py_paths.split(","):
+        with open(p) as f:
+            pys.append(json.load(f))
+    for p in sw_paths.split(","):
+        with open(p) as f:
+            sws.append(json.load(f)["cairn_arrow_ipc"])
+    py, sw = best_of(pys), best_of(sws)
+    print(f"rounds: {len(pys)} pyarrow, {len(sws)} Cairn (best per measure)")
     print(f"Arrow IPC, Cairn vs pyarrow {py['pyarrow_version']} (same run, same data; ratio > 1 = Cairn better)")
     for key in sorted(sw, key=lambda k: (k.startswith("64"), k)):
         p, s = py[key], sw[key]

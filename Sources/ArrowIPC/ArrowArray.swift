@@ -143,6 +143,8 @@ extension ArrowArray {
             i += 1
         }
         if bad { throw fail("offsets decrease") }
-        guard Int(previous) <= limit else { throw fail("last offset \(previous) beyond the \(limit) values it indexes") }
+        guard Int(previous) <= limit else {
+            throw fail("last offset \(previous) beyond the \(limit) values it indexes")
+        }
     }
 }

@@ -29,7 +29,11 @@ public indirect enum ArrowJSONValue: Sendable, Hashable {
         case .int(let i): out += String(i)
         case .uint(let u): out += String(u)
         case .double(let d):
-            if d.isFinite { out += "\(d)" } else { out += d.isNaN ? "\"NaN\"" : (d < 0 ? "\"-Infinity\"" : "\"Infinity\"") }
+            if d.isFinite {
+                out += "\(d)"
+            } else {
+                out += d.isNaN ? "\"NaN\"" : (d < 0 ? "\"-Infinity\"" : "\"Infinity\"")
+            }
         case .string(let s): Self.quote(s, into: &out)
         case .array(let xs):
             out += "["
@@ -107,6 +111,7 @@ extension ArrowArray {
 /// Positions of list i's values in its child (list offsets are validated when the array is loaded).
 private func ListRange(_ a: ArrowArray, _ i: Int) -> Range<Int> {
     let p = a.buffers[0].pointer
-    return Int(p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))
-        ..< Int(p.loadUnaligned(fromByteOffset: (i + 1) * 4, as: Int32.self))
+    return Int(
+        p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))..<Int(
+            p.loadUnaligned(fromByteOffset: (i + 1) * 4, as: Int32.self))
 }

@@ -14,7 +14,8 @@ import Foundation
 /// (builders hand over a finished allocation), so sharing them across tasks needs no lock.
 public final class ByteStorage: @unchecked Sendable {
     private enum Owner {
-        case allocation
+        /// From `RawMemory.allocate`, of this many bytes.
+        case allocation(capacity: Int)
         case mapping(length: Int)
         case data(Data)
         case none
@@ -25,29 +26,29 @@ public final class ByteStorage: @unchecked Sendable {
     public let count: Int
     private let owner: Owner
 
-    /// Takes ownership of `pointer`, which must come from `UnsafeMutableRawPointer.allocate`.
-    init(adopting pointer: UnsafeMutableRawPointer, count: Int) {
+    /// Takes ownership of `pointer`, which must come from `RawMemory.allocate(capacity)`.
+    init(adopting pointer: UnsafeMutableRawPointer, capacity: Int, count: Int) {
         self.base = UnsafeRawPointer(pointer)
         self.count = count
-        self.owner = .allocation
+        self.owner = .allocation(capacity: capacity)
     }
 
     /// An empty storage (no allocation).
     static let empty = ByteStorage(emptyMarker: ())
     private init(emptyMarker: Void) {
-        let p = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+        let p = RawMemory.allocate(64)
         p.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
         self.base = UnsafeRawPointer(p)
         self.count = 0
-        self.owner = .allocation
+        self.owner = .allocation(capacity: 64)
     }
 
     /// Copies `bytes` into a fresh 64-byte-aligned allocation.
     public convenience init(copying bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 64)
+        let p = RawMemory.allocate(n)
         if let src = bytes.baseAddress, n > 0 { p.copyMemory(from: src, byteCount: n) }
-        self.init(adopting: p, count: n)
+        self.init(adopting: p, capacity: n, count: n)
     }
 
     /// Wraps `data` without copying when its bytes live in a heap storage (any `Data` longer than its inline
@@ -67,13 +68,13 @@ public final class ByteStorage: @unchecked Sendable {
             self.owner = .data(data)
         } else {
             let n = data.count
-            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 64)
+            let p = RawMemory.allocate(n)
             data.withUnsafeBytes { src in
                 if let s = src.baseAddress, n > 0 { p.copyMemory(from: s, byteCount: n) }
             }
             self.base = UnsafeRawPointer(p)
             self.count = n
-            self.owner = .allocation
+            self.owner = .allocation(capacity: n)
         }
     }
 
@@ -88,10 +89,10 @@ public final class ByteStorage: @unchecked Sendable {
         }
         let size = Int(st.st_size)
         if size == 0 {
-            let p = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
+            let p = RawMemory.allocate(0)
             self.base = UnsafeRawPointer(p)
             self.count = 0
-            self.owner = .allocation
+            self.owner = .allocation(capacity: 0)
             return
         }
         guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
@@ -113,26 +114,27 @@ public final class ByteStorage: @unchecked Sendable {
             throw ArrowError(.io, "cannot stat \(path): \(String(cString: strerror(errno)))")
         }
         let size = Int(st.st_size)
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
+        let p = RawMemory.allocate(size)
         var done = 0
         while done < size {
             let r = pread(fd, p + done, size - done, off_t(done))
             if r < 0 && errno == EINTR { continue }
             if r <= 0 {
                 let reason = r == 0 ? "file shrank while reading" : String(cString: strerror(errno))
-                p.deallocate()
+                RawMemory.deallocate(p, byteCount: size)
                 throw ArrowError(.io, "cannot read \(path): \(reason)")
             }
             done += r
         }
         self.base = UnsafeRawPointer(p)
         self.count = size
-        self.owner = .allocation
+        self.owner = .allocation(capacity: size)
     }
 
     deinit {
         switch owner {
-        case .allocation: UnsafeMutableRawPointer(mutating: base).deallocate()
+        case .allocation(let capacity):
+            RawMemory.deallocate(UnsafeMutableRawPointer(mutating: base), byteCount: capacity)
         case .mapping(let length): munmap(UnsafeMutableRawPointer(mutating: base), length)
         case .data, .none: break
         }

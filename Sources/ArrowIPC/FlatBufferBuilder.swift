@@ -74,7 +74,9 @@ struct FlatBufferBuilder {
         grow(utf8.count)
         head -= utf8.count
         buffer.withUnsafeMutableBytes { dst in
-            utf8.withUnsafeBytes { src in (dst.baseAddress! + head).copyMemory(from: src.baseAddress!, byteCount: utf8.count) }
+            utf8.withUnsafeBytes { src in
+                (dst.baseAddress! + head).copyMemory(from: src.baseAddress!, byteCount: utf8.count)
+            }
         }
         put(UInt32(n))
         return FBOffset(value: size)
@@ -175,7 +177,9 @@ struct FlatBufferBuilder {
         let vtableOffset = size
         let soffset = Int32(vtableOffset - objectOffset)
         let tablePos = buffer.count - objectOffset
-        buffer.withUnsafeMutableBytes { $0.storeBytes(of: soffset.littleEndian, toByteOffset: tablePos, as: Int32.self) }
+        buffer.withUnsafeMutableBytes {
+            $0.storeBytes(of: soffset.littleEndian, toByteOffset: tablePos, as: Int32.self)
+        }
         inTable = false
         return FBOffset(value: objectOffset)
     }

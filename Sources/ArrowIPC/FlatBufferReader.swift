@@ -68,7 +68,9 @@ struct FBTable {
         if entry + 2 > vtableSize { return nil }
         let rel = Int(try reader.load(vtable + entry, as: UInt16.self, what))
         if rel == 0 { return nil }
-        guard rel + width <= tableSize else { throw fail("field \(slot) at \(rel) overflows its \(tableSize)-byte table") }
+        guard rel + width <= tableSize else {
+            throw fail("field \(slot) at \(rel) overflows its \(tableSize)-byte table")
+        }
         return position + rel
     }
 
@@ -94,7 +96,8 @@ struct FBTable {
     /// A vector's element count and the position of its first element, checked to fit in the buffer.
     func vector(_ slot: Int, elementSize: Int, _ name: String) throws(ArrowError) -> FBVector? {
         guard let p = try fieldPosition(slot, width: 4) else { return nil }
-        return try reader.vector(at: try reader.follow(p, "\(what).\(name)"), elementSize: elementSize, "\(what).\(name)")
+        return try reader.vector(
+            at: try reader.follow(p, "\(what).\(name)"), elementSize: elementSize, "\(what).\(name)")
     }
 }
 

@@ -9,10 +9,10 @@ final class GrowableBuffer {
 
     init(capacity: Int = 0) {
         self.capacity = max(capacity, 64)
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 64)
+        pointer = RawMemory.allocate(self.capacity)
     }
 
-    deinit { pointer.deallocate() }
+    deinit { RawMemory.deallocate(pointer, byteCount: capacity) }
 
     @inline(__always) func reserve(_ additional: Int) {
         let needed = count + additional
@@ -22,9 +22,9 @@ final class GrowableBuffer {
     private func grow(to needed: Int) {
         var newCapacity = capacity
         while newCapacity < needed { newCapacity *= 2 }
-        let p = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 64)
+        let p = RawMemory.allocate(newCapacity)
         p.copyMemory(from: pointer, byteCount: count)
-        pointer.deallocate()
+        RawMemory.deallocate(pointer, byteCount: capacity)
         pointer = p
         capacity = newCapacity
     }
@@ -58,9 +58,9 @@ final class GrowableBuffer {
     /// Hands the bytes to an immutable storage; the buffer starts over empty.
     func finish() -> ArrowBuffer {
         let n = count
-        let storage = ByteStorage(adopting: pointer, count: n)
+        let storage = ByteStorage(adopting: pointer, capacity: capacity, count: n)
         capacity = 64
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        pointer = RawMemory.allocate(capacity)
         count = 0
         return ArrowBuffer(storage: storage)
     }
@@ -115,9 +115,12 @@ extension GrowableBuffer {
 
     /// Hands the bytes to a `Data` without copying; the buffer starts over empty.
     func takeData() -> Data {
-        let d = Data(bytesNoCopy: pointer, count: count, deallocator: .custom { p, _ in p.deallocate() })
+        let owned = capacity
+        let d = Data(
+            bytesNoCopy: pointer, count: count,
+            deallocator: .custom { p, _ in RawMemory.deallocate(p, byteCount: owned) })
         capacity = 64
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        pointer = RawMemory.allocate(capacity)
         count = 0
         return d
     }

@@ -170,11 +170,21 @@ struct MetadataDecoder {
             default: throw ArrowError(.unsupported, "field \(name): half-precision floats are not supported")
             }
             try need(0)
-        case FB.typeBool: type = .bool; try need(0)
-        case FB.typeUtf8: type = .utf8; try need(0)
-        case FB.typeBinary: type = .binary; try need(0)
-        case FB.typeLargeUtf8: type = .largeUtf8; try need(0)
-        case FB.typeLargeBinary: type = .largeBinary; try need(0)
+        case FB.typeBool:
+            type = .bool
+            try need(0)
+        case FB.typeUtf8:
+            type = .utf8
+            try need(0)
+        case FB.typeBinary:
+            type = .binary
+            try need(0)
+        case FB.typeLargeUtf8:
+            type = .largeUtf8
+            try need(0)
+        case FB.typeLargeBinary:
+            type = .largeBinary
+            try need(0)
         case FB.typeList:
             try need(1)
             type = .list(children[0])

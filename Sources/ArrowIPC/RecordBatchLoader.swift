@@ -97,7 +97,8 @@ struct RecordBatchLoader {
         for (i, (offset, length)) in header.buffers.enumerated() {
             guard offset <= bodyLength, length <= bodyLength - offset else {
                 throw ArrowError(
-                    .invalidData, "buffer \(i): bytes \(offset)..<\(offset + length) outside the \(bodyLength)-byte body")
+                    .invalidData,
+                    "buffer \(i): bytes \(offset)..<\(offset + length) outside the \(bodyLength)-byte body")
             }
             if length == 0 { continue }
             let start = bodyStart + offset
@@ -138,7 +139,9 @@ struct RecordBatchLoader {
         }
         let done = results.withLock { $0 }
         for job in jobs {
-            guard let r = done[job.index] else { throw ArrowError(.compression, "buffer \(job.index) not decompressed") }
+            guard let r = done[job.index] else {
+                throw ArrowError(.compression, "buffer \(job.index) not decompressed")
+            }
             out[job.index] = ArrowBuffer(storage: try r.get())
         }
         return out

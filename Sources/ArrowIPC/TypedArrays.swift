@@ -121,11 +121,13 @@ struct VariableBinaryCore: Sendable {
         precondition(i >= 0 && i < array.length, "index \(i) out of range")
         let p = offsets.pointer
         if wide {
-            return Int(p.loadUnaligned(fromByteOffset: i &* 8, as: Int64.self))
-                ..< Int(p.loadUnaligned(fromByteOffset: (i &+ 1) &* 8, as: Int64.self))
+            return Int(
+                p.loadUnaligned(fromByteOffset: i &* 8, as: Int64.self))..<Int(
+                    p.loadUnaligned(fromByteOffset: (i &+ 1) &* 8, as: Int64.self))
         }
-        return Int(p.loadUnaligned(fromByteOffset: i &* 4, as: Int32.self))
-            ..< Int(p.loadUnaligned(fromByteOffset: (i &+ 1) &* 4, as: Int32.self))
+        return Int(
+            p.loadUnaligned(fromByteOffset: i &* 4, as: Int32.self))..<Int(
+                p.loadUnaligned(fromByteOffset: (i &+ 1) &* 4, as: Int32.self))
     }
 
     @inline(__always) func bytes(_ i: Int) -> UnsafeRawBufferPointer {
@@ -325,8 +327,9 @@ public struct ListArray<T: ArrowPrimitive>: RandomAccessCollection, Sendable {
     @inline(__always) public func range(at i: Int) -> Range<Int> {
         precondition(i >= 0 && i < array.length, "index \(i) out of range")
         let p = offsets.pointer
-        return Int(p.loadUnaligned(fromByteOffset: i &* 4, as: Int32.self))
-            ..< Int(p.loadUnaligned(fromByteOffset: (i &+ 1) &* 4, as: Int32.self))
+        return Int(
+            p.loadUnaligned(fromByteOffset: i &* 4, as: Int32.self))..<Int(
+                p.loadUnaligned(fromByteOffset: (i &+ 1) &* 4, as: Int32.self))
     }
 
     /// A copy of list i.

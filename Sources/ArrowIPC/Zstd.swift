@@ -50,16 +50,16 @@ final class ZstdDecompressor {
         if declared != cairn_zstd_content_size_unknown() && declared != UInt64(expected) {
             throw ArrowError(.compression, "\(what): ZSTD frame holds \(declared) bytes, prefix says \(expected)")
         }
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(expected, 1), alignment: 64)
+        let p = RawMemory.allocate(expected)
         let r = ZSTD_decompressDCtx(context, p, expected, src.baseAddress, src.count)
         if ZSTD_isError(r) != 0 {
-            p.deallocate()
+            RawMemory.deallocate(p, byteCount: expected)
             throw ArrowError(.compression, "\(what): ZSTD: \(String(cString: ZSTD_getErrorName(r)))")
         }
         guard r == expected else {
-            p.deallocate()
+            RawMemory.deallocate(p, byteCount: expected)
             throw ArrowError(.compression, "\(what): decompressed to \(r) bytes, prefix says \(expected)")
         }
-        return ByteStorage(adopting: p, count: expected)
+        return ByteStorage(adopting: p, capacity: expected, count: expected)
     }
 }

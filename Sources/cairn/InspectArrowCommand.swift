@@ -58,7 +58,8 @@ struct InspectArrowCommand: ParsableCommand {
             let fields = ArrowJSONValue.array(
                 schema.fields.map { f in
                     var kv: [(String, ArrowJSONValue)] = [
-                        ("name", .string(f.name)), ("type", .string(f.type.description)), ("nullable", .bool(f.nullable)),
+                        ("name", .string(f.name)), ("type", .string(f.type.description)),
+                        ("nullable", .bool(f.nullable)),
                     ]
                     if !f.metadata.isEmpty { kv.append(("metadata", Self.object(f.metadata))) }
                     return .object(kv)

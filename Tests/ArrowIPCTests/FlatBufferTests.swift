@@ -1,9 +1,10 @@
+import Foundation
+import Testing
+
 // The FlatBuffers builder and verifying reader on their own: round trips of every construct Arrow uses, and
 // refusal of out-of-bounds references. The cross-check against the official schema with `flatc` lives in
 // FlatcCrossCheckTests.
 @testable import ArrowIPC
-import Foundation
-import Testing
 
 @Suite("FlatBuffers builder and reader")
 struct FlatBufferTests {
@@ -71,7 +72,9 @@ struct FlatBufferTests {
         }
         // A root pointing far away, a vtable offset out of range, a huge string length.
         let tablePos = Int(bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
-        for (at, value) in [(0, UInt32(1 << 30)), (tablePos, UInt32(0x7FFF_FFF0)), (tablePos, UInt32(bitPattern: -9000))] {
+        for (at, value) in [
+            (0, UInt32(1 << 30)), (tablePos, UInt32(0x7FFF_FFF0)), (tablePos, UInt32(bitPattern: -9000)),
+        ] {
             var bad = bytes
             withUnsafeBytes(of: value.littleEndian) { for (i, x) in $0.enumerated() { bad[at + i] = x } }
             let err = bad.withUnsafeBytes { raw -> ArrowError? in
@@ -84,7 +87,9 @@ struct FlatBufferTests {
         }
         var longString = bytes
         let strPos = longString.count - 8  // "abc\0" preceded by its length
-        withUnsafeBytes(of: UInt32(1 << 31).littleEndian) { for (i, x) in $0.enumerated() { longString[strPos + i] = x } }
+        withUnsafeBytes(of: UInt32(1 << 31).littleEndian) {
+            for (i, x) in $0.enumerated() { longString[strPos + i] = x }
+        }
         let err = longString.withUnsafeBytes { raw -> ArrowError? in
             do throws(ArrowError) {
                 _ = try FlatBufferReader(raw).root("t").string(0, "s")

@@ -1,13 +1,18 @@
+import Foundation
+import Testing
+
 // Cross-check of our FlatBuffers with the reference implementation: Debian's `flatc` decodes the metadata we
 // write against the official Arrow .fbs files (Fixtures/arrow/fbs, Apache-2.0, vendored unmodified), and
 // encodes JSON messages that our verifying reader must decode. Skipped when flatc is not installed.
 @testable import ArrowIPC
-import Foundation
-import Testing
 
-private let flatcPath = ["/usr/bin/flatc", "/usr/local/bin/flatc"].first { FileManager.default.isExecutableFile(atPath: $0) }
+private let flatcPath = ["/usr/bin/flatc", "/usr/local/bin/flatc"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+}
 
-@Suite("FlatBuffers cross-checked with flatc", .enabled(if: flatcPath != nil, "flatc (flatbuffers-compiler) not installed"))
+@Suite(
+    "FlatBuffers cross-checked with flatc", .enabled(if: flatcPath != nil, "flatc (flatbuffers-compiler) not installed")
+)
 struct FlatcCrossCheckTests {
     let fbs = Fixtures.directory.appendingPathComponent("fbs")
 
@@ -49,10 +54,11 @@ struct FlatcCrossCheckTests {
         let fields = try #require(header["fields"] as? [[String: Any]])
         #expect(fields.map { $0["name"] as? String } == SampleBatches.schema.fields.map(\.name))
         let types = fields.map { $0["type_type"] as? String ?? "?" }
-        #expect(types == [
-            "Utf8", "Binary", "LargeUtf8", "LargeBinary", "Bool", "Int", "Int", "Int", "Int", "FloatingPoint",
-            "FloatingPoint", "FixedSizeList", "List", "List", "Struct_",
-        ])
+        #expect(
+            types == [
+                "Utf8", "Binary", "LargeUtf8", "LargeBinary", "Bool", "Int", "Int", "Int", "Int", "FloatingPoint",
+                "FloatingPoint", "FixedSizeList", "List", "List", "Struct_",
+            ])
         let u64 = try #require(fields[8]["type"] as? [String: Any])
         #expect(u64["bitWidth"] as? Int == 64 && u64["is_signed"] as? Bool == false)
         #expect((fields[9]["type"] as? [String: Any])?["precision"] as? String == "SINGLE")
@@ -123,10 +129,11 @@ struct FlatcCrossCheckTests {
             return
         }
         #expect(
-            s == ArrowSchema(
-                [
-                    ArrowField("key", .utf8, nullable: false, metadata: ["k": "v"]),
-                    ArrowField("v", .embedding(dimension: 8)), ArrowField("n", .uint64),
-                ], metadata: ["x": "y"]))
+            s
+                == ArrowSchema(
+                    [
+                        ArrowField("key", .utf8, nullable: false, metadata: ["k": "v"]),
+                        ArrowField("v", .embedding(dimension: 8)), ArrowField("n", .uint64),
+                    ], metadata: ["x": "y"]))
     }
 }

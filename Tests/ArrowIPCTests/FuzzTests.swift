@@ -32,8 +32,10 @@ struct FuzzTests {
         ].enumerated() {
             for format in [ArrowIPCFormat.file, .stream] {
                 out.append(
-                    ("cairn-\(i)-\(format)",
-                     try ArrowWriter.encode([batch], schema: SampleBatches.schema, format: format, options: options)))
+                    (
+                        "cairn-\(i)-\(format)",
+                        try ArrowWriter.encode([batch], schema: SampleBatches.schema, format: format, options: options)
+                    ))
             }
         }
         return out
@@ -77,6 +79,8 @@ struct FuzzTests {
         #expect(cases >= 10_000, "only \(cases) cases")
         #expect(codes.values.reduce(0, +) > 1000, "mutations should mostly be detected")
         #expect(codes[.invalidFlatbuffer] != nil && codes[.invalidData] != nil && codes[.truncated] != nil)
-        print("fuzz: \(cases) cases, \(readable) still readable, errors by code: \(codes.map { "\($0.key)=\($0.value)" }.sorted())")
+        print(
+            "fuzz: \(cases) cases, \(readable) still readable, errors by code: \(codes.map { "\($0.key)=\($0.value)" }.sorted())"
+        )
     }
 }

@@ -1,7 +1,8 @@
-// Hand-made hostile inputs, each aimed at one check: the reader must name what is wrong with a stable code.
-@testable import ArrowIPC
 import Foundation
 import Testing
+
+// Hand-made hostile inputs, each aimed at one check: the reader must name what is wrong with a stable code.
+@testable import ArrowIPC
 
 @Suite("Hostile and unsupported input")
 struct HostileInputTests {
@@ -77,7 +78,8 @@ struct HostileInputTests {
         let schema = ArrowSchema([ArrowField("v", .uint32)])
         let header = RecordBatchLayout(
             length: 4, nodes: [(4, 0)], buffers: [(0, 0), (0, 1 << 40)], compressed: false)
-        let e = try #require(fileError(Self.file(schema: schema, header: header, body: [UInt8](repeating: 0, count: 16))))
+        let e = try #require(
+            fileError(Self.file(schema: schema, header: header, body: [UInt8](repeating: 0, count: 16))))
         #expect(e.code == .invalidData)
         #expect(e.message.contains("outside"))
     }
@@ -86,7 +88,8 @@ struct HostileInputTests {
     func shortValues() throws {
         let schema = ArrowSchema([ArrowField("v", .uint64)])
         let header = RecordBatchLayout(length: 1000, nodes: [(1000, 0)], buffers: [(0, 0), (0, 16)], compressed: false)
-        let e = try #require(fileError(Self.file(schema: schema, header: header, body: [UInt8](repeating: 0, count: 16))))
+        let e = try #require(
+            fileError(Self.file(schema: schema, header: header, body: [UInt8](repeating: 0, count: 16))))
         #expect(e.code == .invalidData)
     }
 
@@ -110,11 +113,17 @@ struct HostileInputTests {
         let schema = ArrowSchema([ArrowField("v", .uint32)])
         let extra = RecordBatchLayout(
             length: 2, nodes: [(2, 0), (2, 0)], buffers: [(0, 0), (0, 8)], compressed: false)
-        #expect(fileError(Self.file(schema: schema, header: extra, body: [UInt8](repeating: 0, count: 8)))?.code == .invalidData)
+        #expect(
+            fileError(Self.file(schema: schema, header: extra, body: [UInt8](repeating: 0, count: 8)))?.code
+                == .invalidData)
         let few = RecordBatchLayout(length: 2, nodes: [(2, 0)], buffers: [(0, 0)], compressed: false)
-        #expect(fileError(Self.file(schema: schema, header: few, body: [UInt8](repeating: 0, count: 8)))?.code == .invalidData)
+        #expect(
+            fileError(Self.file(schema: schema, header: few, body: [UInt8](repeating: 0, count: 8)))?.code
+                == .invalidData)
         let nulls = RecordBatchLayout(length: 2, nodes: [(2, 5)], buffers: [(0, 1), (8, 8)], compressed: false)
-        #expect(fileError(Self.file(schema: schema, header: nulls, body: [UInt8](repeating: 0, count: 16)))?.code == .invalidData)
+        #expect(
+            fileError(Self.file(schema: schema, header: nulls, body: [UInt8](repeating: 0, count: 16)))?.code
+                == .invalidData)
     }
 
     @Test("a decompression bomb is refused before allocation")
@@ -130,7 +139,12 @@ struct HostileInputTests {
         var body2: [UInt8] = []
         withUnsafeBytes(of: Int64(8).littleEndian) { body2 += $0 }
         body2 += [1, 2, 3, 4, 5, 6, 7, 8]
-        let e2 = try #require(fileError(Self.file(schema: schema, header: RecordBatchLayout(length: 2, nodes: [(2, 0)], buffers: [(0, 0), (0, 16)], compressed: true), body: body2)))
+        let e2 = try #require(
+            fileError(
+                Self.file(
+                    schema: schema,
+                    header: RecordBatchLayout(
+                        length: 2, nodes: [(2, 0)], buffers: [(0, 0), (0, 16)], compressed: true), body: body2)))
         #expect(e2.code == .compression)
     }
 

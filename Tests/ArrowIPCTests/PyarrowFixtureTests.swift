@@ -46,7 +46,8 @@ struct PyarrowFixtureTests {
                 #expect(column.length == want.count, "\(name) \(f.name)")
                 for row in 0..<min(column.length, want.count) {
                     let got = column.jsonValue(at: row)
-                    #expect(jsonMatches(got, want[row]), "\(name) \(f.name)[\(row)]: \(got.serialized()) vs \(want[row])")
+                    #expect(
+                        jsonMatches(got, want[row]), "\(name) \(f.name)[\(row)]: \(got.serialized()) vs \(want[row])")
                 }
             }
         }

@@ -36,7 +36,10 @@ struct RoundTripTests {
 
     @Test("all types with nulls and metadata round-trip", arguments: variants)
     func allTypes(variant: Variant) throws {
-        let batches = [try SampleBatches.batch(rows: 300, seed: 1), try SampleBatches.batch(rows: 0), try SampleBatches.batch(rows: 17, seed: 2)]
+        let batches = [
+            try SampleBatches.batch(rows: 300, seed: 1), try SampleBatches.batch(rows: 0),
+            try SampleBatches.batch(rows: 17, seed: 2),
+        ]
         let data = try ArrowWriter.encode(
             batches, schema: SampleBatches.schema, format: variant.format, options: variant.options)
         let (schema, back) = try read(data, variant.format)
@@ -79,7 +82,8 @@ struct RoundTripTests {
             try ArrowWriter.write([batch], schema: SampleBatches.schema, toFile: path, format: format)
             let mem = try ArrowWriter.encode([batch], schema: SampleBatches.schema, format: format)
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == mem)
-            let back = format == .file
+            let back =
+                format == .file
                 ? try ArrowFileReader(path: path).recordBatch(at: 0) : try ArrowStreamReader(path: path).batches[0]
             #expect(SampleBatches.cells(back) == SampleBatches.cells(batch))
         }
@@ -107,7 +111,8 @@ struct RoundTripTests {
         let schema = ArrowSchema([ArrowField("doc", .utf8)])
         let batch = try RecordBatch(schema: schema, columns: [try b.finish()])
         let plain = try ArrowWriter.encode([batch], schema: schema)
-        let zstd = try ArrowWriter.encode([batch], schema: schema, options: ArrowWriteOptions(compression: .zstd(level: 1)))
+        let zstd = try ArrowWriter.encode(
+            [batch], schema: schema, options: ArrowWriteOptions(compression: .zstd(level: 1)))
         #expect(zstd.count * 5 < plain.count)
         // Random bytes do not compress: the writer uses the -1 prefix and the reader passes them through.
         var rng = SeededRandom(seed: 5)
@@ -120,9 +125,9 @@ struct RoundTripTests {
         #expect(Array(try back.primitives("n", as: UInt64.self)) == Array(try nb.primitives("n", as: UInt64.self)))
     }
 
-    @Test("batches above 1 MiB compress and decompress their buffers in parallel, values intact")
+    @Test("batches above 1 MiB compress and decompress their buffers in parallel, values intact, buffers recycled")
     func parallelCompression() throws {
-        let n = 6000
+        let n = 17_000  // an 8.7 MB embedding buffer: large-buffer (mapped, pooled) allocations are exercised
         let keys = VariableBinaryArrayBuilder(type: .utf8)
         let ids = PrimitiveArrayBuilder<UInt32>()
         let emb = FixedSizeFloat32ArrayBuilder(dimension: 128)
@@ -140,7 +145,8 @@ struct RoundTripTests {
         let batch = try RecordBatch(schema: schema, columns: [try keys.finish(), ids.finish(), emb.finish()])
         for format in [ArrowIPCFormat.file, .stream] {
             let data = try ArrowWriter.encode(
-                [batch, batch], schema: schema, format: format, options: ArrowWriteOptions(compression: .zstd(level: 1)))
+                [batch, batch], schema: schema, format: format, options: ArrowWriteOptions(compression: .zstd(level: 1))
+            )
             #expect(data.count < n * 128 * 4)
             let (_, back) = try read(data, format)
             #expect(back.count == 2)
@@ -153,5 +159,28 @@ struct RoundTripTests {
                 #expect(v.withUnsafeValues { Array($0) } == w.withUnsafeValues { Array($0) })
             }
         }
+    }
+
+    @Test("a Data holding a file is read in place: column buffers point into its bytes")
+    func dataIsNotCopied() throws {
+        let batch = try SampleBatches.batch(rows: 64, seed: 4)
+        let data = try ArrowWriter.encode([batch], schema: SampleBatches.schema)
+        let back = try ArrowFileReader(data: data).recordBatch(at: 0)
+        let emb = try back.float32Vectors("embedding")
+        let keys = try back.strings("key")
+        data.withUnsafeBytes { d in
+            let lo = UInt(bitPattern: d.baseAddress)
+            let hi = lo + UInt(d.count)
+            emb.withVector(at: 5) { v in
+                let a = UInt(bitPattern: v.baseAddress)
+                #expect(a >= lo && a < hi)
+            }
+            keys.withUTF8(at: 7) { k in
+                let a = UInt(bitPattern: k.baseAddress)
+                #expect(a >= lo && a < hi)
+            }
+        }
+        #expect(keys[7] == "key000007")
+        #expect(emb[5] == [5, -5.0 / 3, 0.5] || emb.value(at: 5) == nil)
     }
 }

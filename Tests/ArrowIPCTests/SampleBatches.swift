@@ -50,7 +50,11 @@ enum SampleBatches {
             let r = rng.next()
             let null = r % 7 == 3
             key.append(String(format: "key%06d", i))
-            if null { bin.appendNull() } else { bin.append(bytes: (0..<Int(r % 5)).map { UInt8(truncatingIfNeeded: r >> (8 * $0)) }) }
+            if null {
+                bin.appendNull()
+            } else {
+                bin.append(bytes: (0..<Int(r % 5)).map { UInt8(truncatingIfNeeded: r >> (8 * $0)) })
+            }
             lkey.append(null ? nil : words[i % words.count])
             if r % 5 == 1 { lbin.appendNull() } else { lbin.append(bytes: [UInt8(i % 256), 0xFF]) }
             flag.append(r % 11 == 0 ? nil : r & 1 == 1)

@@ -45,7 +45,10 @@ func evict(_ path: String) {
 @inline(never)
 func scanSum(_ v: FixedSizeFloat32Array) -> Float {
     v.withUnsafeValues { p -> Float in
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a0 = SIMD8<Float>()
+        var a1 = SIMD8<Float>()
+        var a2 = SIMD8<Float>()
+        var a3 = SIMD8<Float>()
         let n = p.count
         var i = 0
         let raw = UnsafeRawPointer(p.baseAddress!)
@@ -73,12 +76,15 @@ func scanDot(_ v: FixedSizeFloat32Array, _ q: [Float], into out: inout [Float]) 
         for i in 0..<v.count {
             out[i] = v.withVector(at: i) { p -> Float in
                 let r = UnsafeRawPointer(p.baseAddress!)
-                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+                var a0 = SIMD8<Float>()
+                var a1 = SIMD8<Float>()
                 var j = 0
                 while j + 16 <= p.count {
-                    a0 += r.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+                    a0 +=
+                        r.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
                         * qr.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                    a1 += r.loadUnaligned(fromByteOffset: (j + 8) * 4, as: SIMD8<Float>.self)
+                    a1 +=
+                        r.loadUnaligned(fromByteOffset: (j + 8) * 4, as: SIMD8<Float>.self)
                         * qr.loadUnaligned(fromByteOffset: (j + 8) * 4, as: SIMD8<Float>.self)
                     j += 16
                 }
@@ -221,7 +227,8 @@ guard args.count == 2 else {
 }
 do {
     let result = try run(dir: args[1])
-    let json = try JSONSerialization.data(withJSONObject: ["cairn_arrow_ipc": result], options: [.sortedKeys, .prettyPrinted])
+    let json = try JSONSerialization.data(
+        withJSONObject: ["cairn_arrow_ipc": result], options: [.sortedKeys, .prettyPrinted])
     print(String(decoding: json, as: UTF8.self))
 } catch {
     FileHandle.standardError.write(Data("ArrowBench: \(error)\n".utf8))
