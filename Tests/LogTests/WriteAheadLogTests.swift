@@ -77,7 +77,6 @@ import Testing
 
     @Test func anAppendRacingACompactionLandsAboveIt() async throws {
         let store = InMemoryStore()
-        let compacted = Mutex<UInt64>(0)
         let floor = CompactedOffset()
         let stale = WriteAheadLog(store: store, path: path, compactedOffset: { floor.value })
         let other = WriteAheadLog(store: store, path: path, compactedOffset: { floor.value })
@@ -87,7 +86,6 @@ import Testing
         // A compaction consumes 1...3 and deletes them.
         floor.set(3)
         try await other.removeFragments(through: 3)
-        _ = compacted
         let offset = try await stale.append([record(4)])
         #expect(offset == 4, "an append below the compacted offset would be lost; it went to \(offset)")
         #expect(try await allRecords(stale, after: 3).map(\.id) == ["id-4"])
