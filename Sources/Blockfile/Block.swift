@@ -102,22 +102,42 @@ extension WeightedCache where Key == String, Value == any CachedBlock {
     }
 }
 
-/// A decoded block of entries with values of type `Value`.
+/// How a delta entry changes its base block.
+enum DeltaChange: UInt32, Sendable {
+    /// A key the base block does not have.
+    case insert = 0
+    /// A new value for a key of the base block.
+    case update = 1
+    /// A key of the base block removed (the entry's value is a placeholder).
+    case delete = 2
+}
+
+/// Whether a block holds entries (a base block) or changes to a base block (a delta).
+enum BlockKind: String, Sendable {
+    case base
+    case delta
+}
+
+/// A decoded block of entries with values of type `Value`: a base block, or a delta whose entries carry a change.
 final class Block<Value: BlockfileValue>: CachedBlock {
     static var formatVersion: Int { 1 }
 
     let id: String
     let byteSize: Int
     let count: Int
+    let kind: BlockKind
     let batch: RecordBatch
     let prefixes: StringArray
     let keys: KeyColumn
     let values: Value.Columns
+    /// The change of each entry (deltas only).
+    let changes: PrimitiveArray<UInt32>?
 
-    /// Decodes and checks a block: format version, key and value types, and strictly ascending keys (binary
+    /// Decodes and checks a block: format version, kind, key and value types, and strictly ascending keys (binary
     /// search relies on it, so a block that breaks it is corrupt).
-    init(decoding data: Data, id: String, keyType: KeyType) throws(BlockfileError) {
+    init(decoding data: Data, id: String, keyType: KeyType, kind expectedKind: BlockKind) throws(BlockfileError) {
         self.id = id
+        kind = expectedKind
         byteSize = data.count
         do {
             let file = try ArrowFileReader(data: data)
@@ -138,10 +158,16 @@ final class Block<Value: BlockfileValue>: CachedBlock {
                     "block holds \(metadata[BlockSchema.keyTypeKey] ?? "?") → \(metadata[BlockSchema.valueTypeKey] ?? "?"), expected \(keyType.rawValue) → \(Value.valueType.rawValue)",
                     blockID: id)
             }
+            guard (metadata[BlockSchema.kindKey] ?? BlockKind.base.rawValue) == expectedKind.rawValue else {
+                throw BlockfileError(
+                    .corrupt, "block is a \(metadata[BlockSchema.kindKey] ?? "base") block, expected \(expectedKind.rawValue)",
+                    blockID: id)
+            }
             guard file.batchCount == 1 else {
                 throw BlockfileError(.corrupt, "a block holds one record batch, this has \(file.batchCount)", blockID: id)
             }
             batch = try file.recordBatch(at: 0)
+            changes = expectedKind == .delta ? try batch.primitives(BlockSchema.changeColumn, as: UInt32.self) : nil
             count = batch.count
             prefixes = try batch.strings(BlockSchema.prefixColumn)
             keys = try KeyColumn(batch, BlockSchema.keyColumn, keyType)
@@ -160,7 +186,15 @@ final class Block<Value: BlockfileValue>: CachedBlock {
         for i in 1..<count where compare(i - 1, with: key(at: i)) >= 0 {
             throw BlockfileError(.corrupt, "keys are not strictly ascending at entry \(i)", blockID: id)
         }
+        if let changes {
+            for i in 0..<count where DeltaChange(rawValue: changes[i]) == nil {
+                throw BlockfileError(.corrupt, "delta entry \(i) has unknown change \(changes[i])", blockID: id)
+            }
+        }
     }
+
+    /// The change of delta entry i.
+    func change(at i: Int) -> DeltaChange { changes.flatMap { DeltaChange(rawValue: $0[i]) } ?? .insert }
 
     private var keyArray: ArrowArray {
         switch keys {
@@ -230,6 +264,8 @@ enum BlockSchema {
     static let versionKey = "cairn.block.version"
     static let keyTypeKey = "cairn.key_type"
     static let valueTypeKey = "cairn.value_type"
+    static let kindKey = "cairn.block.kind"
+    static let changeColumn = "change"
     /// Bytes a block costs beyond its entries (IPC framing, schema, footer), for size estimates.
     static let overhead = 1024
     /// Bytes per entry beyond key and value (offsets, validity).
@@ -237,22 +273,30 @@ enum BlockSchema {
 
     /// Encodes sorted entries as a block.
     static func encode<Value: BlockfileValue>(
-        _ entries: ArraySlice<(key: BlockfileKey, value: Value)>, keyType: KeyType
+        _ entries: ArraySlice<(key: BlockfileKey, value: Value)>, keyType: KeyType, changes: [DeltaChange]? = nil
     ) throws(BlockfileError) -> Data {
         do {
             let prefixes = VariableBinaryArrayBuilder(type: .utf8, capacity: entries.count)
             for entry in entries { prefixes.append(entry.key.prefix) }
             let (keys, arrowKeyType) = try KeyColumn.build(entries.lazy.map(\.key.key), keyType)
             let valueColumns = try Value.makeColumns(entries.map(\.value))
+            var metadata = [
+                versionKey: String(Block<Value>.formatVersion), keyTypeKey: keyType.rawValue,
+                valueTypeKey: Value.valueType.rawValue,
+            ]
+            var changeColumns: [(ArrowField, ArrowArray)] = []
+            if let changes {
+                metadata[kindKey] = BlockKind.delta.rawValue
+                changeColumns = [
+                    (ArrowField(changeColumn, .uint32, nullable: false), ArrowArray.primitives(changes.map(\.rawValue)))
+                ]
+            }
             let batch = try RecordBatch(
                 [
                     (ArrowField(prefixColumn, .utf8, nullable: false), try prefixes.finish()),
                     (ArrowField(keyColumn, arrowKeyType, nullable: false), keys),
-                ] + valueColumns,
-                metadata: [
-                    versionKey: String(Block<Value>.formatVersion), keyTypeKey: keyType.rawValue,
-                    valueTypeKey: Value.valueType.rawValue,
-                ])
+                ] + changeColumns + valueColumns,
+                metadata: metadata)
             return try ArrowWriter.encode([batch], schema: batch.schema)
         } catch let error as BlockfileError {
             throw error

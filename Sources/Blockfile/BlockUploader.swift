@@ -32,10 +32,31 @@ struct BlockUploader<Value: BlockfileValue> {
     /// order in which they were added.
     mutating func add(_ entries: ArraySlice<(key: BlockfileKey, value: Value)>) async throws {
         guard let first = entries.first, let last = entries.last else { return }
-        if pending.count >= concurrency { try await drainOne() }
         let data = try BlockSchema.encode(entries, keyType: keyType)
+        try await upload(data) { blockID in
+            BlockRef(blockID: blockID, firstKey: first.key, lastKey: last.key, count: entries.count, byteSize: data.count)
+        }
+    }
+
+    /// Starts the upload of a delta for the base block `base`; the resulting entry has `count` live entries from
+    /// `firstKey` to `lastKey`.
+    mutating func addDelta(
+        _ changes: [DeltaEntry<Value>], base: BlockRef, count: Int, firstKey: BlockfileKey, lastKey: BlockfileKey
+    ) async throws {
+        let data = try BlockSchema.encode(
+            changes.map { (key: $0.key, value: $0.value) }[...], keyType: keyType, changes: changes.map(\.change))
+        try await upload(data) { deltaID in
+            BlockRef(
+                blockID: base.blockID, firstKey: firstKey, lastKey: lastKey, count: count, byteSize: base.byteSize,
+                deltaID: deltaID, deltaByteSize: data.count)
+        }
+    }
+
+    /// Uploads one encoded block under a new id; `makeRef` turns the id into the root's entry.
+    private mutating func upload(_ data: Data, makeRef: (String) -> BlockRef) async throws {
+        if pending.count >= concurrency { try await drainOne() }
         let blockID = UUID().uuidString.lowercased()
-        let ref = BlockRef(blockID: blockID, firstKey: first.key, lastKey: last.key, count: entries.count, byteSize: data.count)
+        let ref = makeRef(blockID)
         let (store, key, blockfileID) = (self.store, location.blockKey(blockID), self.blockfileID)
         pending.append(
             Task {
@@ -118,4 +139,17 @@ func estimatedSize<Value: BlockfileValue>(_ entries: [(key: BlockfileKey, value:
     entries.reduce(BlockSchema.overhead) {
         $0 + $1.key.encodedSize + $1.value.encodedSize + BlockSchema.perEntryOverhead
     }
+}
+
+func estimatedSize<Value: BlockfileValue>(_ entries: [DeltaEntry<Value>]) -> Int {
+    entries.reduce(BlockSchema.overhead) {
+        $0 + $1.key.encodedSize + $1.value.encodedSize + BlockSchema.perEntryOverhead + 4
+    }
+}
+
+/// One entry of a delta block.
+struct DeltaEntry<Value: BlockfileValue> {
+    var key: BlockfileKey
+    var change: DeltaChange
+    var value: Value
 }

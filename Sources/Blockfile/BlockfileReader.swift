@@ -8,7 +8,8 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     let store: any ObjectStore
     let location: BlockfileLocation
     let cache: BlockCache
-    /// The object key of each block, computed once.
+    /// The cache key of each root entry, computed once: its base block's object key, and its delta's when it has
+    /// one (versions that share a base but differ in delta must not share a cache entry).
     let blockKeys: [String]
 
     /// Blocks fetched at once by batch gets and scans.
@@ -50,49 +51,63 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
         self.store = store
         self.location = location
         self.cache = cache
-        blockKeys = root.blocks.map { location.blockKey($0.blockID) }
+        blockKeys = root.blocks.map { ref in
+            location.blockKey(ref.blockID) + (ref.deltaID.map { "+" + $0 } ?? "")
+        }
     }
 
     // MARK: Blocks
 
     /// The decoded block at `index` in the root, from the cache or the store. Its entry count and key range must
     /// agree with the root, so a block swapped or damaged in storage is reported, not used.
-    nonisolated(nonsending) func block(at index: Int) async throws -> Block<Value> {
+    nonisolated(nonsending) func block(at index: Int) async throws -> BlockView<Value> {
         let key = blockKeys[index]
         // The hit path takes no closure and no task: only the cache's lock.
-        if let cached = cache.peek(key) as? Block<Value> { return cached }
+        if let cached = cache.peek(key) as? BlockView<Value> { return cached }
         let ref = root.blocks[index]
-        let (store, keyType, blockfileID) = (self.store, root.keyType, root.blockfileID)
+        let (store, location, keyType, blockfileID) = (self.store, self.location, root.keyType, root.blockfileID)
         let cached = try await cache.value(for: key) {
-            let data: Data
-            do {
-                data = try await store.get(key).data
-            } catch let error as ObjectStoreError where error.code == .notFound {
-                throw BlockfileError(
-                    .notFound, "block is missing from the store", blockfileID: blockfileID, blockID: ref.blockID)
-            } catch let error as ObjectStoreError {
-                throw BlockfileError(.storage, "\(error)", blockfileID: blockfileID, blockID: ref.blockID)
+            async let base = Self.fetch(
+                store, location.blockKey(ref.blockID), ref.blockID, kind: .base, keyType, blockfileID)
+            var delta: Block<Value>?
+            if let deltaID = ref.deltaID {
+                delta = try await Self.fetch(store, location.blockKey(deltaID), deltaID, kind: .delta, keyType, blockfileID)
             }
-            let block: Block<Value>
-            do {
-                block = try Block<Value>(decoding: data, id: ref.blockID, keyType: keyType)
-            } catch let error as BlockfileError {
-                throw BlockfileError(error.code, error.message, blockfileID: blockfileID, blockID: ref.blockID)
-            }
-            guard block.count == ref.count, block.key(at: 0) == ref.firstKey, block.key(at: block.count - 1) == ref.lastKey
-            else {
+            let view = BlockView(base: try await base, delta: delta)
+            let range = try view.keyRange()
+            guard view.count == ref.count, range?.first == ref.firstKey, range?.last == ref.lastKey else {
                 throw BlockfileError(
                     .corrupt, "block does not match its root entry (count or key range differ)",
                     blockfileID: blockfileID, blockID: ref.blockID)
             }
-            return block
+            return view
         }
-        guard let block = cached as? Block<Value> else {
+        guard let view = cached as? BlockView<Value> else {
             throw BlockfileError(
                 .invalidArgument, "cached block holds another value type", blockfileID: root.blockfileID,
                 blockID: ref.blockID)
         }
-        return block
+        return view
+    }
+
+    /// Fetches and decodes one block object, naming it in any error.
+    private static func fetch(
+        _ store: any ObjectStore, _ key: String, _ blockID: String, kind: BlockKind, _ keyType: KeyType,
+        _ blockfileID: String
+    ) async throws -> Block<Value> {
+        let data: Data
+        do {
+            data = try await store.get(key).data
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            throw BlockfileError(.notFound, "block is missing from the store", blockfileID: blockfileID, blockID: blockID)
+        } catch let error as ObjectStoreError {
+            throw BlockfileError(.storage, "\(error)", blockfileID: blockfileID, blockID: blockID)
+        }
+        do {
+            return try Block<Value>(decoding: data, id: blockID, keyType: keyType, kind: kind)
+        } catch {
+            throw BlockfileError(error.code, error.message, blockfileID: blockfileID, blockID: blockID)
+        }
     }
 
     // MARK: Point reads
@@ -100,9 +115,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     /// The value at `key`, or nil.
     public nonisolated(nonsending) func get(_ key: BlockfileKey) async throws -> Value? {
         guard let index = root.blockContaining(key) else { return nil }
-        let block = try await block(at: index)
-        guard let i = block.index(of: key) else { return nil }
-        return try block.value(at: i)
+        return try await block(at: index).get(key)
     }
 
     public nonisolated(nonsending) func get(prefix: String, key: KeyValue) async throws -> Value? {
@@ -126,9 +139,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
                 group.addTask {
                     let block = try await self.block(at: index)
                     var found: [(Int, Value?)] = []
-                    for position in positions {
-                        found.append((position, try block.index(of: keys[position]).map { try block.value(at: $0) }))
-                    }
+                    for position in positions { found.append((position, try block.get(keys[position]))) }
                     return found
                 }
             }
@@ -155,11 +166,10 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
             if whole[offset] {
                 total += root.blocks[index].count
             } else {
+                // Keys with exactly this prefix sort before every key whose prefix is `prefix` + NUL.
                 let block = try await block(at: index)
-                let lower = block.lowerBound(BlockfileKey(prefix, KeyValue.lowest(root.keyType)))
-                var upper = lower
-                while upper < block.count && block.prefixes.compare(at: upper, with: prefix) == 0 { upper += 1 }
-                total += upper - lower
+                total += block.rank(BlockfileKey(prefix + "\u{0}", .lowest(root.keyType)))
+                    - block.rank(BlockfileKey(prefix, .lowest(root.keyType)))
             }
         }
         return total
@@ -173,7 +183,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
         let ref = root.blocks[index]
         if key <= ref.firstKey { return before }
         if key > ref.lastKey { return before + ref.count }
-        return before + (try await block(at: index)).lowerBound(key)
+        return before + (try await block(at: index)).rank(key)
     }
 
     // MARK: Scans
@@ -208,10 +218,8 @@ public struct BlockfileScan<Value: BlockfileValue>: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         let scan: BlockfileScan
         var nextBlock: Int
-        var current: Block<Value>?
-        var position = 0
-        var end = 0
-        var prefetch: Task<Block<Value>, any Error>?
+        var cursor: BlockView<Value>.Cursor?
+        var prefetch: Task<BlockView<Value>, any Error>?
         var finished = false
 
         init(scan: BlockfileScan, nextBlock: Int) {
@@ -228,20 +236,18 @@ public struct BlockfileScan<Value: BlockfileValue>: AsyncSequence, Sendable {
         /// Runs on the caller's executor: a scan does not hop between executors for every entry.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
             while !finished {
-                if let block = current, position < end {
-                    let i = position
-                    position += 1
-                    if let prefix = scan.prefix, block.prefixes.compare(at: i, with: prefix) != 0 {
+                if cursor != nil, let entry = try cursor!.next() {
+                    if let prefix = scan.prefix, compareUTF8(entry.key.prefix, prefix) != 0 {
                         finished = true
                         return nil
                     }
-                    return (block.key(at: i), try block.value(at: i))
+                    return entry
                 }
                 guard nextBlock < scan.blocks.upperBound else {
                     finished = true
                     return nil
                 }
-                let block: Block<Value>
+                let block: BlockView<Value>
                 if let prefetch {
                     block = try await prefetch.value
                 } else {
@@ -254,9 +260,7 @@ public struct BlockfileScan<Value: BlockfileValue>: AsyncSequence, Sendable {
                 } else {
                     prefetch = nil
                 }
-                current = block
-                position = scan.lower.map { block.lowerBound($0) } ?? 0
-                end = scan.upper.map { block.upperBound($0) } ?? block.count
+                cursor = block.cursor(from: scan.lower, through: scan.upper)
             }
             return nil
         }

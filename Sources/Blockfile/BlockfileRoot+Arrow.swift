@@ -16,10 +16,12 @@ extension BlockfileRoot {
     public func encoded() throws(BlockfileError) -> Data {
         do {
             let ids = VariableBinaryArrayBuilder(type: .utf8, capacity: blocks.count)
+            let deltaIDs = VariableBinaryArrayBuilder(type: .utf8, capacity: blocks.count)
             let firstPrefixes = VariableBinaryArrayBuilder(type: .utf8, capacity: blocks.count)
             let lastPrefixes = VariableBinaryArrayBuilder(type: .utf8, capacity: blocks.count)
             for block in blocks {
                 ids.append(block.blockID)
+                deltaIDs.append(block.deltaID)
                 firstPrefixes.append(block.firstKey.prefix)
                 lastPrefixes.append(block.lastKey.prefix)
             }
@@ -36,6 +38,11 @@ extension BlockfileRoot {
                     (
                         ArrowField("byte_size", .uint64, nullable: false),
                         ArrowArray.primitives(blocks.map { UInt64($0.byteSize) })
+                    ),
+                    (ArrowField("delta_id", .utf8, nullable: true), try deltaIDs.finish()),
+                    (
+                        ArrowField("delta_byte_size", .uint64, nullable: false),
+                        ArrowArray.primitives(blocks.map { UInt64($0.deltaByteSize) })
                     ),
                 ],
                 metadata: [
@@ -82,17 +89,19 @@ extension BlockfileRoot {
             let lastKeys = try KeyColumn(batch, "last_key", keyType)
             let counts = try batch.primitives("count", as: UInt64.self)
             let sizes = try batch.primitives("byte_size", as: UInt64.self)
+            let deltaIDs = try batch.strings("delta_id")
+            let deltaSizes = try batch.primitives("delta_byte_size", as: UInt64.self)
             var blocks: [BlockRef] = []
             blocks.reserveCapacity(batch.count)
             for i in 0..<batch.count {
-                guard counts[i] <= UInt64(Int.max), sizes[i] <= UInt64(Int.max) else {
+                guard counts[i] <= UInt64(Int.max), sizes[i] <= UInt64(Int.max), deltaSizes[i] <= UInt64(Int.max) else {
                     throw BlockfileError(.corrupt, "root \(rootID) row \(i) has an impossible count or size")
                 }
                 blocks.append(
                     BlockRef(
                         blockID: ids[i], firstKey: BlockfileKey(firstPrefixes[i], firstKeys.value(at: i)),
                         lastKey: BlockfileKey(lastPrefixes[i], lastKeys.value(at: i)), count: Int(counts[i]),
-                        byteSize: Int(sizes[i])))
+                        byteSize: Int(sizes[i]), deltaID: deltaIDs.value(at: i), deltaByteSize: Int(deltaSizes[i])))
             }
             self.init(
                 blockfileID: blockfileID, rootID: rootID, keyType: keyType, valueType: valueType,

@@ -2,22 +2,37 @@
 // It answers "which block holds this key", counts and ranks without reading blocks.
 import Foundation
 
-/// One block as the root sees it.
+/// One block as the root sees it: a base block, and perhaps a delta of changes to it. Count and key range are
+/// those of the live entries (base and delta merged).
 public struct BlockRef: Sendable, Hashable {
     public var blockID: String
     public var firstKey: BlockfileKey
     public var lastKey: BlockfileKey
     public var count: Int
-    /// Encoded size in bytes.
+    /// Encoded size of the base block in bytes.
     public var byteSize: Int
+    /// The delta block written by a fork instead of rewriting the base, if any.
+    public var deltaID: String?
+    public var deltaByteSize: Int
 
-    public init(blockID: String, firstKey: BlockfileKey, lastKey: BlockfileKey, count: Int, byteSize: Int) {
+    public init(
+        blockID: String, firstKey: BlockfileKey, lastKey: BlockfileKey, count: Int, byteSize: Int,
+        deltaID: String? = nil, deltaByteSize: Int = 0
+    ) {
         self.blockID = blockID
         self.firstKey = firstKey
         self.lastKey = lastKey
         self.count = count
         self.byteSize = byteSize
+        self.deltaID = deltaID
+        self.deltaByteSize = deltaByteSize
     }
+
+    /// Bytes of the base block and its delta.
+    public var totalByteSize: Int { byteSize + deltaByteSize }
+
+    /// The objects this entry needs (base block, and delta if any): what GC must keep.
+    public var objectIDs: [String] { [blockID] + (deltaID.map { [$0] } ?? []) }
 }
 
 /// The value type of every entry in one blockfile.
@@ -59,7 +74,7 @@ public struct BlockfileRoot: Sendable, Hashable {
 
     /// Entries in the blockfile.
     public var count: Int { blocks.reduce(0) { $0 + $1.count } }
-    public var byteSize: Int { blocks.reduce(0) { $0 + $1.byteSize } }
+    public var byteSize: Int { blocks.reduce(0) { $0 + $1.totalByteSize } }
 
     /// The index of the block whose range could hold `key`: the last block whose first key is ≤ `key`, or the
     /// first block when `key` sorts before everything. `nil` for an empty blockfile.
@@ -138,7 +153,7 @@ public struct BlockfileRoot: Sendable, Hashable {
     /// Checks the invariants a reader relies on; a root read from storage must pass before use.
     func validate() throws(BlockfileError) {
         for (index, block) in blocks.enumerated() {
-            guard block.count > 0, block.firstKey <= block.lastKey, block.byteSize >= 0 else {
+            guard block.count > 0, block.firstKey <= block.lastKey, block.byteSize >= 0, block.deltaByteSize >= 0 else {
                 throw BlockfileError(
                     .corrupt, "block \(index) has count \(block.count) or keys out of order", blockfileID: blockfileID,
                     blockID: block.blockID)

@@ -16,6 +16,8 @@ public protocol BlockfileValue: Sendable, Equatable {
     associatedtype Columns: Sendable
     static func columns(in batch: RecordBatch) throws(ArrowError) -> Columns
     static func value(in columns: Columns, at index: Int) throws(BlockfileError) -> Self
+    /// The value stored beside a delete in a delta block (never read back).
+    static var placeholder: Self { get }
 }
 
 extension String: BlockfileValue {
@@ -28,6 +30,7 @@ extension String: BlockfileValue {
     }
     public static func columns(in batch: RecordBatch) throws(ArrowError) -> StringArray { try batch.strings("value") }
     public static func value(in columns: StringArray, at index: Int) -> String { columns[index] }
+    public static var placeholder: String { "" }
 }
 
 extension UInt32: BlockfileValue {
@@ -40,6 +43,7 @@ extension UInt32: BlockfileValue {
         try batch.primitives("value", as: UInt32.self)
     }
     public static func value(in columns: PrimitiveArray<UInt32>, at index: Int) -> UInt32 { columns[index] }
+    public static var placeholder: UInt32 { 0 }
 }
 
 extension Array: BlockfileValue where Element: BlockfileListElement {
@@ -55,6 +59,7 @@ extension Array: BlockfileValue where Element: BlockfileListElement {
         try batch.lists("value", of: Element.self)
     }
     public static func value(in columns: ListArray<Element>, at index: Int) -> [Element] { columns[index] }
+    public static var placeholder: [Element] { [] }
 }
 
 /// Element types of list values: `[UInt32]` and `[Float]`.
@@ -78,6 +83,7 @@ extension RoaringBitmap: BlockfileValue {
         return [(ArrowField("value", .binary, nullable: false), try builder.finish())]
     }
     public static func columns(in batch: RecordBatch) throws(ArrowError) -> BinaryArray { try batch.binaries("value") }
+    public static var placeholder: RoaringBitmap { RoaringBitmap() }
     public static func value(in columns: BinaryArray, at index: Int) throws(BlockfileError) -> RoaringBitmap {
         do {
             return try columns.withBytes(at: index) { bytes throws(RoaringBitmapError) in

@@ -50,8 +50,13 @@ public final class BlockfileWriter<Value: BlockfileValue> {
 
     private enum Run {
         case kept(BlockRef)
+        /// A base block kept as it is, with a new delta of changes; `merged` is the result, for merging runs.
+        case delta(base: BlockRef, changes: [DeltaEntry<Value>], merged: [(key: BlockfileKey, value: Value)])
         case fresh([(key: BlockfileKey, value: Value)])
     }
+
+    /// A delta is written instead of rewriting a block while it stays under 1/deltaFraction of the base's size.
+    static var deltaFraction: Int { 4 }
 
     /// Writes the changed blocks (in parallel, bounded), then the root; returns a reader of the new version.
     nonisolated(nonsending) public func commit() async throws -> BlockfileReader<Value> {
@@ -69,11 +74,27 @@ public final class BlockfileWriter<Value: BlockfileValue> {
             runs.append(.fresh(Self.apply(ops[...], to: [])))
         } else {
             for (index, ref) in root.blocks.enumerated() {
-                if let changes = groups[index] {
-                    let existing = try await parent.block(at: index).entries()
-                    runs.append(.fresh(Self.apply(changes[...], to: existing)))
-                } else {
+                guard let changes = groups[index] else {
                     runs.append(.kept(ref))
+                    continue
+                }
+                let view = try await parent.block(at: index)
+                let merged = Self.apply(changes[...], to: try view.entries())
+                let deltaEntries = try Self.delta(of: changes, over: view)
+                if merged.isEmpty {
+                    continue  // every entry deleted: the block goes
+                } else if deltaEntries.isEmpty {
+                    // The changes cancelled out against the base: keep it, without a delta.
+                    let base = view.base
+                    runs.append(
+                        .kept(
+                            BlockRef(
+                                blockID: ref.blockID, firstKey: base.key(at: 0), lastKey: base.key(at: base.count - 1),
+                                count: base.count, byteSize: ref.byteSize)))
+                } else if estimatedSize(deltaEntries) * Self.deltaFraction <= ref.byteSize {
+                    runs.append(.delta(base: ref, changes: deltaEntries, merged: merged))
+                } else {
+                    runs.append(.fresh(merged))
                 }
             }
         }
@@ -87,6 +108,10 @@ public final class BlockfileWriter<Value: BlockfileValue> {
             switch run {
             case .kept(let ref):
                 order.append(.kept(ref))
+            case .delta(let base, let changes, let merged):
+                guard let first = merged.first?.key, let last = merged.last?.key else { continue }
+                try await uploader.addDelta(changes, base: base, count: merged.count, firstKey: first, lastKey: last)
+                order.append(.uploaded)
             case .fresh(let entries):
                 for chunk in chunked(entries, maxBlockSize: root.maxBlockSize) {
                     try await uploader.add(chunk)
@@ -118,7 +143,8 @@ public final class BlockfileWriter<Value: BlockfileValue> {
         let minSize = maxBlockSize / Self.mergeFraction
         func size(_ run: Run) -> Int {
             switch run {
-            case .kept(let ref): ref.byteSize
+            case .kept(let ref): ref.totalByteSize
+            case .delta(let base, let changes, _): base.byteSize + estimatedSize(changes)
             case .fresh(let entries): estimatedSize(entries)
             }
         }
@@ -126,6 +152,7 @@ public final class BlockfileWriter<Value: BlockfileValue> {
         func entries(_ run: Run) async throws -> [(key: BlockfileKey, value: Value)] {
             switch run {
             case .fresh(let entries): return entries
+            case .delta(_, _, let merged): return merged
             case .kept(let ref):
                 guard let index = parent.root.blocks.firstIndex(where: { $0.blockID == ref.blockID }) else { return [] }
                 return try await parent.block(at: index).entries()
@@ -157,6 +184,31 @@ public final class BlockfileWriter<Value: BlockfileValue> {
             i += 1
         }
         return runs
+    }
+
+    /// The delta that takes `view`'s base block to its entries with `changes` applied: the view's current delta
+    /// with the changes folded in, each entry marked insert, update or delete relative to the base.
+    static func delta(
+        of changes: [(key: BlockfileKey, value: Value?)], over view: BlockView<Value>
+    ) throws(BlockfileError) -> [DeltaEntry<Value>] {
+        var entries: [BlockfileKey: DeltaEntry<Value>] = [:]
+        if let current = view.delta {
+            for j in 0..<current.count {
+                let key = current.key(at: j)
+                entries[key] = DeltaEntry(key: key, change: current.change(at: j), value: try current.value(at: j))
+            }
+        }
+        for (key, value) in changes {
+            let inBase = view.base.index(of: key) != nil
+            if let value {
+                entries[key] = DeltaEntry(key: key, change: inBase ? .update : .insert, value: value)
+            } else if inBase {
+                entries[key] = DeltaEntry(key: key, change: .delete, value: Value.placeholder)
+            } else {
+                entries[key] = nil  // deleting a key only the delta had
+            }
+        }
+        return entries.values.sorted { $0.key < $1.key }
     }
 
     /// Applies sorted changes to sorted entries (a set replaces or inserts, a delete removes).

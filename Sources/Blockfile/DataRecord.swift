@@ -29,6 +29,7 @@ public struct DataRecordColumns: Sendable {
 
 extension DataRecord: BlockfileValue {
     public static var valueType: ValueType { .dataRecord }
+    public static var placeholder: DataRecord { DataRecord(id: "", embedding: nil) }
 
     public var encodedSize: Int {
         id.utf8.count + 4 + (embedding?.count ?? 0) * 4 + (metadataJSON?.utf8.count ?? 0) + 4

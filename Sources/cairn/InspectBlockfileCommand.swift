@@ -54,7 +54,10 @@ struct InspectBlockfileCommand: AsyncParsableCommand {
             "keys: \(root.keyType.rawValue)  values: \(root.valueType.rawValue)  entries: \(root.count)  blocks: \(root.blocks.count)  bytes: \(root.byteSize)  max block size: \(root.maxBlockSize)"
         )
         for (index, block) in root.blocks.enumerated() {
-            print("  [\(index)] \(block.blockID)  \(block.count) entries  \(block.byteSize) bytes  \(block.firstKey) … \(block.lastKey)")
+            let delta = block.deltaID.map { "  + delta \($0) (\(block.deltaByteSize) bytes)" } ?? ""
+            print(
+                "  [\(index)] \(block.blockID)  \(block.count) entries  \(block.byteSize) bytes\(delta)  \(block.firstKey) … \(block.lastKey)"
+            )
         }
     }
 

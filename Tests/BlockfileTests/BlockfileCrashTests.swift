@@ -70,6 +70,41 @@ import Testing
         #expect(v2.count == 20_000)
     }
 
+    @Test func aUniformOnePercentForkWritesDeltasOfAboutOnePercent() async throws {
+        let store = InMemoryStore()
+        let v1 = try await build(store, entries: 50_000, maxBlockSize: 64 << 10)
+        let writer = BlockfileWriter(forking: v1)
+        var random = SplitMix64(seed: 8)
+        var changed: [UInt32: String] = [:]
+        for _ in 0..<500 {
+            let i = UInt32.random(in: 0..<50_000, using: &random)
+            changed[i] = "changed \(i)"
+            try writer.set(BlockfileKey("p", i), changed[i]!)
+        }
+        try writer.delete(BlockfileKey("p", UInt32(7)))
+        let before = Set(store.keys)
+        let v2 = try await writer.commit()
+        let written = store.keys.filter { !before.contains($0) }
+        var writtenBytes = 0
+        for key in written where !key.contains("/root/") { writtenBytes += try await store.head(key).size }
+        #expect(v2.root.blocks.allSatisfy { $0.deltaID != nil }, "every block got a delta, none was rewritten")
+        // About 1% of the bytes (delta entries carry a change column) plus each delta object's Arrow framing.
+        let bound = v1.root.byteSize * 2 / 100 + v2.root.blocks.count * 3072
+        #expect(writtenBytes < bound, "wrote \(writtenBytes) of \(v1.root.byteSize) bytes (bound \(bound))")
+        #expect(v2.count == 50_000 - (changed[7] == nil ? 1 : 0))
+        for (i, value) in changed where i != 7 { #expect(try await v2.get(BlockfileKey("p", i)) == value) }
+        #expect(try await v2.get(BlockfileKey("p", UInt32(7))) == nil)
+        #expect(try await v2.get(BlockfileKey("p", UInt32(8))) == (changed[8] ?? "value 8"))
+        #expect(try await v2.rank(of: BlockfileKey("p", UInt32(100))) == 99)
+        // A reader with a cold cache sees the same, and the parent version is untouched.
+        let reopened = try await BlockfileReader<String>.open(
+            store: store, location: location, rootID: v2.root.rootID, cache: BlockCache(blockCapacity: 1 << 30))
+        var count = 0
+        for try await _ in reopened.scan() { count += 1 }
+        #expect(count == v2.count)
+        #expect(try await v1.get(BlockfileKey("p", UInt32(7))) == "value 7")
+    }
+
     @Test func corruptAndMissingBlocksGiveTypedErrorsNamingTheBlock() async throws {
         let store = InMemoryStore()
         let v1 = try await build(store, entries: 300)

@@ -67,6 +67,8 @@ func randomKey(_ type: KeyType, using random: inout SplitMix64) -> BlockfileKey 
 struct BlockfileModelChecker<Value: RandomBlockfileValue> {
     let keyType: KeyType
     let seed: UInt64
+    /// Small blocks split and merge all the time; larger ones let forks write deltas instead of rewriting.
+    var maxBlockSize = 2048
 
     func run(operations: Int = 600) async throws {
         var random = SplitMix64(seed: seed)
@@ -76,8 +78,9 @@ struct BlockfileModelChecker<Value: RandomBlockfileValue> {
             collection: ObjectPath().collection(tenant: "t", database: "d", collectionID: "c"), segmentID: "s")
         var committed: [BlockfileKey: Value] = [:]
         var pending = committed
-        var writer = BlockfileWriter<Value>(store: store, location: location, keyType: keyType, cache: cache, maxBlockSize: 2048)
+        var writer = BlockfileWriter<Value>(store: store, location: location, keyType: keyType, cache: cache, maxBlockSize: maxBlockSize)
         var reader: BlockfileReader<Value>?
+        var deltas = 0
         for step in 0..<operations {
             switch Int.random(in: 0..<100, using: &random) {
             case 0..<60:
@@ -91,6 +94,7 @@ struct BlockfileModelChecker<Value: RandomBlockfileValue> {
                 pending[key] = nil
             case 85..<95:
                 let next = try await writer.commit()
+                deltas += next.root.blocks.filter { $0.deltaID != nil }.count
                 committed = pending
                 try await check(next, committed, step: step, random: &random)
                 // Sometimes reopen from the store with a cold cache, as a new process would.
@@ -114,8 +118,13 @@ struct BlockfileModelChecker<Value: RandomBlockfileValue> {
         let last = try await writer.commit()
         try await check(last, pending, step: operations, random: &random)
         // The blocks stay within the size bound (one entry alone may exceed it, which these values never do).
-        for block in last.root.blocks { #expect(block.byteSize <= 2048 * 2, "block of \(block.byteSize) bytes") }
-        if pending.count > 200 {
+        for block in last.root.blocks {
+            #expect(block.byteSize <= maxBlockSize * 2, "block of \(block.byteSize) bytes")
+        }
+        if maxBlockSize >= 16384 && keyType != .bool {
+            #expect(deltas > 0, "forks never wrote a delta block")
+        }
+        if maxBlockSize == 2048 && pending.count > 200 {
             #expect(last.root.blocks.count >= 5, "\(pending.count) entries in only \(last.root.blocks.count) blocks")
         }
     }
@@ -161,6 +170,13 @@ struct BlockfileModelChecker<Value: RandomBlockfileValue> {
     @Test(arguments: KeyType.allCases)
     func uint32Values(_ keyType: KeyType) async throws {
         try await BlockfileModelChecker<UInt32>(keyType: keyType, seed: 200).run()
+    }
+
+    /// Blocks large enough that forks write deltas: reads merge base and delta, later forks fold deltas.
+    @Test(arguments: [KeyType.string, .uint32])
+    func deltaBlocks(_ keyType: KeyType) async throws {
+        try await BlockfileModelChecker<String>(keyType: keyType, seed: 700, maxBlockSize: 16384).run(operations: 1500)
+        try await BlockfileModelChecker<DataRecord>(keyType: keyType, seed: 800, maxBlockSize: 32768).run(operations: 1500)
     }
 
     @Test func uint32ListValues() async throws {

@@ -1,0 +1,138 @@
+// What one root entry means: a base block, and optionally a delta of changes to it that a fork wrote instead of
+// rewriting the base. Reads merge the two on the fly; both are zero-copy views over the fetched bytes.
+import Foundation
+
+final class BlockView<Value: BlockfileValue>: CachedBlock {
+    let base: Block<Value>
+    let delta: Block<Value>?
+    /// netBefore[j]: inserts minus deletes among delta entries 0..<j (for ranks).
+    private let netBefore: [Int]
+    /// Live entries.
+    let count: Int
+
+    var byteSize: Int { base.byteSize + (delta?.byteSize ?? 0) }
+
+    init(base: Block<Value>, delta: Block<Value>?) {
+        self.base = base
+        self.delta = delta
+        var net = [0]
+        if let delta {
+            net.reserveCapacity(delta.count + 1)
+            for j in 0..<delta.count {
+                let step =
+                    switch delta.change(at: j) {
+                    case .insert: 1
+                    case .update: 0
+                    case .delete: -1
+                    }
+                net.append(net[j] + step)
+            }
+        }
+        netBefore = net
+        count = base.count + net[net.count - 1]
+    }
+
+    /// The value at `key`, or nil (absent, or deleted by the delta).
+    func get(_ key: BlockfileKey) throws(BlockfileError) -> Value? {
+        if let delta, let j = delta.index(of: key) {
+            return delta.change(at: j) == .delete ? nil : try delta.value(at: j)
+        }
+        return try base.index(of: key).map { i throws(BlockfileError) in try base.value(at: i) }
+    }
+
+    /// Live entries that sort before `key`.
+    func rank(_ key: BlockfileKey) -> Int {
+        base.lowerBound(key) + (delta.map { netBefore[$0.lowerBound(key)] } ?? 0)
+    }
+
+    /// Live entries with `lower <= key <= upper` (open sides when nil), in order.
+    func cursor(from lower: BlockfileKey?, through upper: BlockfileKey?) -> Cursor {
+        Cursor(
+            view: self, i: lower.map { base.lowerBound($0) } ?? 0, j: lower.flatMap { delta?.lowerBound($0) } ?? 0,
+            upper: upper)
+    }
+
+    /// Every live entry, decoded (for rewriting).
+    func entries() throws(BlockfileError) -> [(key: BlockfileKey, value: Value)] {
+        var result: [(key: BlockfileKey, value: Value)] = []
+        result.reserveCapacity(count)
+        var cursor = cursor(from: nil, through: nil)
+        while let entry = try cursor.next() { result.append(entry) }
+        return result
+    }
+
+    /// The first and last live keys (nil when the delta deleted everything).
+    func keyRange() throws(BlockfileError) -> (first: BlockfileKey, last: BlockfileKey)? {
+        var forward = cursor(from: nil, through: nil)
+        guard let first = forward.nextKey() else { return nil }
+        guard let delta else { return (first, base.key(at: base.count - 1)) }
+        // Walk back from the end to the last entry the delta does not delete.
+        var i = base.count - 1
+        var j = delta.count - 1
+        while i >= 0 || j >= 0 {
+            let order = i < 0 ? 1 : (j < 0 ? -1 : -base.compare(i, with: delta.key(at: j)))
+            if order < 0 { return (first, base.key(at: i)) }  // base entry i is beyond every delta entry left
+            if delta.change(at: j) != .delete { return (first, delta.key(at: j)) }
+            if order == 0 { i -= 1 }
+            j -= 1
+        }
+        return nil
+    }
+
+    /// A merged, in-order walk of base and delta.
+    struct Cursor {
+        let view: BlockView
+        var i: Int
+        var j: Int
+        let upper: BlockfileKey?
+
+        /// Advances to the next live entry; returns where it is (base index or delta index).
+        private mutating func advance() -> (fromDelta: Bool, index: Int)? {
+            let base = view.base
+            while true {
+                let baseLeft = i < base.count
+                let deltaLeft = view.delta.map { j < $0.count } ?? false
+                guard baseLeft || deltaLeft else { return nil }
+                var order: Int
+                if !deltaLeft {
+                    order = -1
+                } else if !baseLeft {
+                    order = 1
+                } else {
+                    order = base.compare(i, with: view.delta!.key(at: j))
+                }
+                let candidate: (Bool, Int)
+                if order < 0 {
+                    candidate = (false, i)
+                    i += 1
+                } else {
+                    if order == 0 { i += 1 }  // the delta's entry replaces (or deletes) the base's
+                    let index = j
+                    j += 1
+                    if view.delta!.change(at: index) == .delete { continue }
+                    candidate = (true, index)
+                }
+                if let upper {
+                    let block = candidate.0 ? view.delta! : base
+                    if block.compare(candidate.1, with: upper) > 0 {
+                        i = base.count
+                        j = view.delta?.count ?? 0
+                        return nil
+                    }
+                }
+                return candidate
+            }
+        }
+
+        mutating func next() throws(BlockfileError) -> (key: BlockfileKey, value: Value)? {
+            guard let (fromDelta, index) = advance() else { return nil }
+            let block = fromDelta ? view.delta! : view.base
+            return (block.key(at: index), try block.value(at: index))
+        }
+
+        mutating func nextKey() -> BlockfileKey? {
+            guard let (fromDelta, index) = advance() else { return nil }
+            return (fromDelta ? view.delta! : view.base).key(at: index)
+        }
+    }
+}
