@@ -101,8 +101,12 @@ for maxBlockSize in options.blockSizes {
         for k in keys { try writer.set(BlockfileKey("", idKey(k)), UInt32(k) &+ 1) }
         var forked: BlockfileReader<UInt32>!
         let forkS = try await seconds { forked = try await writer.commit() }
-        let old = Set(stringReader.root.blocks.map(\.blockID))
-        let rewritten = forked.root.blocks.filter { !old.contains($0.blockID) }.reduce(0) { $0 + $1.byteSize }
+        // Bytes of objects the fork wrote: rewritten base blocks and new deltas (the root excluded).
+        let old = Set(stringReader.root.blocks.flatMap(\.objectIDs))
+        let rewritten = forked.root.blocks.reduce(0) { total, block in
+            total + (old.contains(block.blockID) ? 0 : block.byteSize)
+                + (block.deltaID.map { old.contains($0) ? 0 : block.deltaByteSize } ?? 0)
+        }
         print(
             "string→uint32 1% fork (\(label)): commit \(String(format: "%.3f", forkS)) s, rewrote \(rewritten) of \(forked.root.byteSize) bytes (\(String(format: "%.1f", 100 * Double(rewritten) / Double(forked.root.byteSize)))%)"
         )
