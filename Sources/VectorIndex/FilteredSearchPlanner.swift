@@ -72,8 +72,9 @@ public struct FilteredSearchPlanner: Sendable, Hashable {
 
     /// Distance computations a graph walk may spend before falling back (never below one full walk).
     public func budget(allowed: Int, ef: Int) -> Int {
-        let scan = budgetFactor * Double(allowed) / graphDistanceCost
-        return max(Int(scan), Int(distancesPerEF * Double(ef) * 2))
+        let scan = min(budgetFactor * Double(allowed) / graphDistanceCost, 1e15)
+        let walk = min(distancesPerEF * Double(ef) * 2, 1e15)
+        return max(Int(scan), Int(walk), 1)
     }
 }
 

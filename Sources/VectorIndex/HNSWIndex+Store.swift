@@ -37,9 +37,9 @@ extension HNSWIndex {
 
     /// Reads an index written by `write(to:store:)`. `numThreads` and other runtime parameters may be
     /// overridden by `parameters`; the space and graph parameters come from the stored header.
-    public static func read(from location: HNSWIndexLocation, store: any ObjectStore) async throws(VectorIndexError)
-        -> HNSWIndex
-    {
+    public static func read(
+        from location: HNSWIndexLocation, store: any ObjectStore, temporaryRoot: URL? = nil
+    ) async throws(VectorIndexError) -> HNSWIndex {
         let headerData: Data
         let data: Data
         do {
@@ -59,12 +59,14 @@ extension HNSWIndex {
             throw VectorIndexError(
                 .corrupt, "\(location.dataKey) has \(data.count) bytes, its header says \(header.dataBytes)")
         }
-        return try load(data: data, header: header, key: location.dataKey)
+        return try load(data: data, header: header, key: location.dataKey, temporaryRoot: temporaryRoot)
     }
 
     /// Loads index bytes through a temporary file that is deleted before this returns.
-    static func load(data: Data, header: HNSWIndexHeader, key: String) throws(VectorIndexError) -> HNSWIndex {
-        try withTemporaryDirectory { (directory) throws(VectorIndexError) in
+    static func load(data: Data, header: HNSWIndexHeader, key: String, temporaryRoot: URL?) throws(VectorIndexError)
+        -> HNSWIndex
+    {
+        try withTemporaryDirectory(in: temporaryRoot) { (directory) throws(VectorIndexError) in
             let path = directory.appendingPathComponent("index.bin").path
             do {
                 try data.write(to: URL(fileURLWithPath: path))
@@ -84,8 +86,10 @@ extension HNSWIndex {
 }
 
 /// Runs `body` with a fresh private directory that is removed afterwards, whatever happened.
-func withTemporaryDirectory<T>(_ body: (URL) throws(VectorIndexError) -> T) throws(VectorIndexError) -> T {
-    let directory = FileManager.default.temporaryDirectory
+func withTemporaryDirectory<T>(in root: URL? = nil, _ body: (URL) throws(VectorIndexError) -> T)
+    throws(VectorIndexError) -> T
+{
+    let directory = (root ?? FileManager.default.temporaryDirectory)
         .appendingPathComponent("cairn-hnsw-\(UUID().uuidString)", isDirectory: true)
     do {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
