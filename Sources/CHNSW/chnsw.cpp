@@ -254,8 +254,8 @@ namespace {
 /// never enter the result set; the walk stops when no candidate can improve a full result set.
 template <bool kFiltered>
 int search_layer0(const cairn_hnsw_index *index, tableint entry, const float *query, size_t ef,
-                  const uint64_t *bits, size_t nbits, size_t max_distances,
-                  std::priority_queue<std::pair<float, tableint>> &top) {
+                  const uint64_t *bits, size_t nbits, const uint32_t *seeds, size_t seed_count,
+                  size_t max_distances, std::priority_queue<std::pair<float, tableint>> &top) {
     const HierarchicalNSW<float> *h = index->hnsw.get();
     const bool has_deleted = h->num_deleted_ > 0;
     auto accepted = [&](tableint id) {
@@ -281,6 +281,19 @@ int search_layer0(const cairn_hnsw_index *index, tableint entry, const float *qu
     }
     candidates.emplace(-d0, entry);
     marks[entry] = tag;
+    for (size_t i = 0; i < seed_count; ++i) {
+        uint32_t id = index->internal_id(seeds[i]);
+        if (id == CAIRN_HNSW_NO_ID || marks[id] == tag) continue;
+        marks[id] = tag;
+        float d = dist(query, h->getDataByInternalId(id), param);
+        ++computed;
+        candidates.emplace(-d, id);
+        if (accepted(id)) {
+            top.emplace(d, id);
+            if (top.size() > ef) top.pop();
+            bound = top.top().first;
+        }
+    }
     int status = CAIRN_HNSW_OK;
 
     while (!candidates.empty()) {
@@ -333,6 +346,16 @@ const char *cairn_hnsw_kernel_name(void) { return kernels().name; }
 float cairn_hnsw_distance(int space, const float *a, const float *b, size_t dim) {
     if (space == CAIRN_HNSW_SPACE_L2) return kernels().l2(a, b, dim);
     return 1.0f - kernels().dot(a, b, dim);
+}
+
+float cairn_hnswlib_l2(const float *a, const float *b, size_t dim) {
+    thread_local std::unique_ptr<hnswlib::L2Space> space;
+    thread_local size_t space_dim = 0;
+    if (!space || space_dim != dim) {
+        space = std::make_unique<hnswlib::L2Space>(dim);
+        space_dim = dim;
+    }
+    return space->get_dist_func()(a, b, space->get_dist_func_param());
 }
 
 int cairn_hnsw_create(int space, size_t dim, size_t m, size_t ef_construction, size_t capacity, size_t seed,
@@ -611,8 +634,8 @@ size_t cairn_hnsw_memory_bytes(const cairn_hnsw_index *index) {
 }
 
 int cairn_hnsw_search(const cairn_hnsw_index *index, const float *query, size_t k, size_t ef,
-                      const uint64_t *allowed_bits, size_t allowed_nbits, size_t max_distances,
-                      uint64_t *labels_out, float *distances_out, size_t *found) {
+                      const uint64_t *allowed_bits, size_t allowed_nbits, const uint32_t *seeds, size_t seed_count,
+                      size_t max_distances, uint64_t *labels_out, float *distances_out, size_t *found) {
     last_error.clear();
     if (!index || !query || !labels_out || !distances_out || !found) {
         return fail(CAIRN_HNSW_INVALID_ARGUMENT, "search: missing argument");
@@ -655,9 +678,10 @@ int cairn_hnsw_search(const cairn_hnsw_index *index, const float *query, size_t 
         std::priority_queue<std::pair<float, tableint>> top;
         size_t width = std::max(ef, k);
         int status = allowed_bits
-                         ? search_layer0<true>(index, current, query, width, allowed_bits, allowed_nbits,
-                                               max_distances, top)
-                         : search_layer0<false>(index, current, query, width, nullptr, 0, max_distances, top);
+                         ? search_layer0<true>(index, current, query, width, allowed_bits, allowed_nbits, seeds,
+                                               seed_count, max_distances, top)
+                         : search_layer0<false>(index, current, query, width, nullptr, 0, nullptr, 0, max_distances,
+                                                top);
         while (top.size() > k) top.pop();
         size_t n = top.size();
         for (size_t i = n; i > 0; --i) {

@@ -44,6 +44,14 @@ public struct AllowedSet: Sendable, Hashable {
         return low < ids.count && ids[low] == id
     }
 
+    /// Up to `count` members spread evenly over the sorted ids (deterministic).
+    func sample(_ count: Int) -> [OffsetID] {
+        guard count > 0, !ids.isEmpty else { return [] }
+        guard ids.count > count else { return ids }
+        let step = Double(ids.count) / Double(count)
+        return (0..<count).map { ids[Int(Double($0) * step)] }
+    }
+
     /// A bitset over ids `0...max` (64 ids per word), for membership tests during graph traversal.
     func bitset() -> [UInt64] {
         guard let last = ids.last else { return [] }

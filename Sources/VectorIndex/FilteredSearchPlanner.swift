@@ -1,6 +1,6 @@
 // Chooses how to answer a k-NN query restricted to an allowed set: exact brute force over the allowed
 // vectors, or a graph walk that only returns allowed nodes with a search width raised as the set shrinks.
-// The reasoning and the measurements behind the constants: docs/decisions/0006-filtered-search-planner.md.
+// The reasoning and the measurements behind the constants: docs/decisions/0011-filtered-search-planner.md.
 import Foundation
 
 /// How a filtered query was (or will be) answered.
@@ -34,16 +34,20 @@ public struct FilteredSearchPlanner: Sendable, Hashable {
     public var maxEF: Int
     /// A graph walk may spend this many times the brute-force cost before it gives up and scans instead.
     public var budgetFactor: Double
+    /// Allowed ids (spread over the set) that seed the walk besides the graph's entry point, so that allowed
+    /// regions far from the query's own neighbourhood are reached (clustered filters).
+    public var seedCount: Int
 
     public init(
         graphDistanceCost: Double = 2.0, distancesPerEF: Double = 14, efExponent: Double = 0.5, maxEF: Int = 2000,
-        budgetFactor: Double = 1.0
+        budgetFactor: Double = 1.0, seedCount: Int = 256
     ) {
         self.graphDistanceCost = graphDistanceCost
         self.distancesPerEF = distancesPerEF
         self.efExponent = efExponent
         self.maxEF = maxEF
         self.budgetFactor = budgetFactor
+        self.seedCount = seedCount
     }
 
     public static let `default` = FilteredSearchPlanner()

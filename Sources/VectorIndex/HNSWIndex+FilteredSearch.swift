@@ -24,7 +24,9 @@ extension HNSWIndex {
                 return FilteredSearchResult(neighbors: bruteForceStored(query, k: k, allowed: allowed), plan: .bruteForce)
             case .filteredGraph(let width):
                 let budget = planner.budget(allowed: allowed.count, ef: width)
-                let walk = try graphSearch(query, k: k, ef: width, bitset: allowed.bitset(), budget: budget)
+                let walk = try graphSearch(
+                    query, k: k, ef: width, bitset: allowed.bitset(), seeds: allowed.sample(planner.seedCount),
+                    budget: budget)
                 if walk.exhausted {
                     return FilteredSearchResult(
                         neighbors: bruteForceStored(query, k: k, allowed: allowed),
@@ -48,7 +50,19 @@ extension HNSWIndex {
         q.withUnsafeBufferPointer { qBuffer in
             guard let qp = qBuffer.baseAddress else { return }
             let raw = UnsafeRawPointer(base)
+            let bytes = dimension * MemoryLayout<Float>.stride
+            let ahead = 4
+            // Prefetch the vectors `ahead` positions on (every cache line of each) while this one is computed.
+            for position in 0..<min(ahead, internalIDs.count) where internalIDs[position] != UInt32.max {
+                let start = raw + Int(internalIDs[position]) * stride
+                for line in Swift.stride(from: 0, to: bytes, by: 64) { cairn_hnsw_prefetch(start + line) }
+            }
             for (position, id) in internalIDs.enumerated() where id != UInt32.max {
+                let next = position + ahead
+                if next < internalIDs.count, internalIDs[next] != UInt32.max {
+                    let start = raw + Int(internalIDs[next]) * stride
+                    for line in Swift.stride(from: 0, to: bytes, by: 64) { cairn_hnsw_prefetch(start + line) }
+                }
                 let vector = (raw + Int(id) * stride).assumingMemoryBound(to: Float.self)
                 let d: Float
                 switch space {

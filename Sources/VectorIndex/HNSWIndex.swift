@@ -158,7 +158,7 @@ public final class HNSWIndex: @unchecked Sendable {
     }
 
     /// Graph search; call under the read lock. `exhausted` is true when the distance budget stopped it.
-    func graphSearch(_ query: [Float], k: Int, ef: Int, bitset: [UInt64]?, budget: Int)
+    func graphSearch(_ query: [Float], k: Int, ef: Int, bitset: [UInt64]?, seeds: [OffsetID] = [], budget: Int)
         throws(VectorIndexError) -> (neighbors: [Neighbor], exhausted: Bool)
     {
         var labels = [UInt64](repeating: 0, count: k)
@@ -167,11 +167,15 @@ public final class HNSWIndex: @unchecked Sendable {
         let status: Int32
         if let bitset {
             status = bitset.withUnsafeBufferPointer { bits in
-                cairn_hnsw_search(
-                    native, query, k, max(ef, k), bits.baseAddress, bits.count * 64, budget, &labels, &distances, &found)
+                seeds.withUnsafeBufferPointer { seedBuffer in
+                    cairn_hnsw_search(
+                        native, query, k, max(ef, k), bits.baseAddress, bits.count * 64, seedBuffer.baseAddress,
+                        seedBuffer.count, budget, &labels, &distances, &found)
+                }
             }
         } else {
-            status = cairn_hnsw_search(native, query, k, max(ef, k), nil, 0, budget, &labels, &distances, &found)
+            status = cairn_hnsw_search(
+                native, query, k, max(ef, k), nil, 0, nil, 0, budget, &labels, &distances, &found)
         }
         let exhausted = status == Int32(CAIRN_HNSW_BUDGET_EXHAUSTED)
         if !exhausted { try Self.check(status) }

@@ -65,10 +65,12 @@ size_t cairn_hnsw_memory_bytes(const cairn_hnsw_index *index);
 /// k nearest neighbours, nearest first. `allowed_bits` (optional) is a bitset over labels of `allowed_nbits`
 /// bits: only labels whose bit is set are returned, but the walk passes through every node. `max_distances`
 /// (0 = none) bounds the distance computations; hitting it returns CAIRN_HNSW_BUDGET_EXHAUSTED.
+/// `seeds` (optional) are labels that join the layer-0 entry point as starting nodes: a sample of the allowed
+/// set lets the walk reach allowed regions that the unfiltered descent would never lead to.
 /// `*found` receives the number of results written (<= k). Deleted labels are never returned.
 int cairn_hnsw_search(const cairn_hnsw_index *index, const float *query, size_t k, size_t ef,
-                      const uint64_t *allowed_bits, size_t allowed_nbits, size_t max_distances,
-                      uint64_t *labels_out, float *distances_out, size_t *found);
+                      const uint64_t *allowed_bits, size_t allowed_nbits, const uint32_t *seeds, size_t seed_count,
+                      size_t max_distances, uint64_t *labels_out, float *distances_out, size_t *found);
 
 /// Internal ids of `labels` (CAIRN_HNSW_NO_ID when absent or deleted), for brute force over the stored vectors.
 void cairn_hnsw_lookup(const cairn_hnsw_index *index, const uint32_t *labels, size_t count, uint32_t *ids_out);
@@ -80,6 +82,12 @@ int cairn_hnsw_get_vector(const cairn_hnsw_index *index, uint64_t label, float *
 
 /// The shim's own distance between two vectors of `dim` floats (for benchmarks and tests).
 float cairn_hnsw_distance(int space, const float *a, const float *b, size_t dim);
+/// hnswlib's own squared-L2 kernel as this build compiled it (SSE on generic x86_64), for comparison.
+float cairn_hnswlib_l2(const float *a, const float *b, size_t dim);
+
+/// A prefetch hint Swift can inline (Swift has no prefetch of its own): brute force over scattered allowed ids
+/// is bound by memory latency, and asking for the next vectors early overlaps their misses.
+static inline void cairn_hnsw_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
 #ifdef __cplusplus
 }
