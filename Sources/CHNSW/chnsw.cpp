@@ -255,7 +255,8 @@ namespace {
 template <bool kFiltered>
 int search_layer0(const cairn_hnsw_index *index, tableint entry, const float *query, size_t ef,
                   const uint64_t *bits, size_t nbits, const uint32_t *seeds, size_t seed_count,
-                  size_t max_distances, std::priority_queue<std::pair<float, tableint>> &top) {
+                  size_t max_distances, double min_local_fraction,
+                  std::priority_queue<std::pair<float, tableint>> &top) {
     const HierarchicalNSW<float> *h = index->hnsw.get();
     const bool has_deleted = h->num_deleted_ > 0;
     auto accepted = [&](tableint id) {
@@ -295,6 +296,11 @@ int search_layer0(const cairn_hnsw_index *index, tableint entry, const float *qu
         }
     }
     int status = CAIRN_HNSW_OK;
+    // How many of the walk's own first nodes (seeds excluded) were allowed: a filter correlated with the query
+    // leaves its neighbourhood empty of allowed nodes, where a walk is slow and misses results.
+    constexpr size_t kProbe = 256;
+    size_t probed = 0, probed_allowed = 0;
+    bool probing = kFiltered && min_local_fraction > 0;
 
     while (!candidates.empty()) {
         auto current = candidates.top();
@@ -317,13 +323,25 @@ int search_layer0(const cairn_hnsw_index *index, tableint entry, const float *qu
             marks[id] = tag;
             float d = dist(query, h->getDataByInternalId(id), param);
             ++computed;
+            bool ok = accepted(id);
+            if (probing) {
+                ++probed;
+                probed_allowed += ok ? 1 : 0;
+            }
             if (top.size() < ef || d < bound) {
                 candidates.emplace(-d, id);
-                if (accepted(id)) {
+                if (ok) {
                     top.emplace(d, id);
                     if (top.size() > ef) top.pop();
                     bound = top.top().first;
                 }
+            }
+        }
+        if (probing && probed >= kProbe) {
+            probing = false;
+            if (double(probed_allowed) < min_local_fraction * double(probed)) {
+                status = CAIRN_HNSW_FILTER_MISMATCH;
+                break;
             }
         }
         if (max_distances != 0 && computed >= max_distances) {
@@ -635,7 +653,8 @@ size_t cairn_hnsw_memory_bytes(const cairn_hnsw_index *index) {
 
 int cairn_hnsw_search(const cairn_hnsw_index *index, const float *query, size_t k, size_t ef,
                       const uint64_t *allowed_bits, size_t allowed_nbits, const uint32_t *seeds, size_t seed_count,
-                      size_t max_distances, uint64_t *labels_out, float *distances_out, size_t *found) {
+                      size_t max_distances, double min_local_fraction, uint64_t *labels_out,
+                      float *distances_out, size_t *found) {
     last_error.clear();
     if (!index || !query || !labels_out || !distances_out || !found) {
         return fail(CAIRN_HNSW_INVALID_ARGUMENT, "search: missing argument");
@@ -679,9 +698,9 @@ int cairn_hnsw_search(const cairn_hnsw_index *index, const float *query, size_t 
         size_t width = std::max(ef, k);
         int status = allowed_bits
                          ? search_layer0<true>(index, current, query, width, allowed_bits, allowed_nbits, seeds,
-                                               seed_count, max_distances, top)
+                                               seed_count, max_distances, min_local_fraction, top)
                          : search_layer0<false>(index, current, query, width, nullptr, 0, nullptr, 0, max_distances,
-                                                top);
+                                                0, top);
         while (top.size() > k) top.pop();
         size_t n = top.size();
         for (size_t i = n; i > 0; --i) {

@@ -7,6 +7,12 @@ public struct AllowedSet: Sendable, Hashable {
 
     public var count: Int { ids.count }
 
+    /// Ids from the smallest to the largest member (how scattered the set is in the index's storage).
+    public var span: Int {
+        guard let first = ids.first, let last = ids.last else { return 0 }
+        return Int(last - first) + 1
+    }
+
     /// From ids in any order; duplicates are dropped.
     public init<S: Sequence>(_ ids: S) where S.Element == OffsetID {
         var sorted = Array(ids)

@@ -18,15 +18,17 @@ extension HNSWIndex {
         let baseEF = ef ?? parameters.searchEF
         return try lock.withReadLock { () throws(VectorIndexError) in
             let live = cairn_hnsw_count(native) - cairn_hnsw_deleted_count(native)
-            let plan = planner.plan(allowed: allowed.count, total: live, k: k, baseEF: baseEF)
+            let plan = planner.plan(
+                allowed: allowed.count, span: allowed.span, total: live, k: k, baseEF: baseEF)
             switch plan {
             case .bruteForce, .graphFellBackToBruteForce:
                 return FilteredSearchResult(neighbors: bruteForceStored(query, k: k, allowed: allowed), plan: .bruteForce)
             case .filteredGraph(let width):
-                let budget = planner.budget(allowed: allowed.count, ef: width)
+                let budget = planner.budget(allowed: allowed.count, span: allowed.span, ef: width)
                 let walk = try graphSearch(
                     query, k: k, ef: width, bitset: allowed.bitset(), seeds: allowed.sample(planner.seedCount),
-                    budget: budget)
+                    budget: budget,
+                    minLocalFraction: planner.mismatchFraction * Double(allowed.count) / Double(max(live, 1)))
                 if walk.exhausted {
                     return FilteredSearchResult(
                         neighbors: bruteForceStored(query, k: k, allowed: allowed),

@@ -158,9 +158,10 @@ public final class HNSWIndex: @unchecked Sendable {
     }
 
     /// Graph search; call under the read lock. `exhausted` is true when the distance budget stopped it.
-    func graphSearch(_ query: [Float], k: Int, ef: Int, bitset: [UInt64]?, seeds: [OffsetID] = [], budget: Int)
-        throws(VectorIndexError) -> (neighbors: [Neighbor], exhausted: Bool)
-    {
+    func graphSearch(
+        _ query: [Float], k: Int, ef: Int, bitset: [UInt64]?, seeds: [OffsetID] = [], budget: Int,
+        minLocalFraction: Double = 0
+    ) throws(VectorIndexError) -> (neighbors: [Neighbor], exhausted: Bool) {
         var labels = [UInt64](repeating: 0, count: k)
         var distances = [Float](repeating: 0, count: k)
         var found = 0
@@ -170,14 +171,14 @@ public final class HNSWIndex: @unchecked Sendable {
                 seeds.withUnsafeBufferPointer { seedBuffer in
                     cairn_hnsw_search(
                         native, query, k, max(ef, k), bits.baseAddress, bits.count * 64, seedBuffer.baseAddress,
-                        seedBuffer.count, budget, &labels, &distances, &found)
+                        seedBuffer.count, budget, minLocalFraction, &labels, &distances, &found)
                 }
             }
         } else {
             status = cairn_hnsw_search(
-                native, query, k, max(ef, k), nil, 0, nil, 0, budget, &labels, &distances, &found)
+                native, query, k, max(ef, k), nil, 0, nil, 0, budget, 0, &labels, &distances, &found)
         }
-        let exhausted = status == Int32(CAIRN_HNSW_BUDGET_EXHAUSTED)
+        let exhausted = status == Int32(CAIRN_HNSW_BUDGET_EXHAUSTED) || status == Int32(CAIRN_HNSW_FILTER_MISMATCH)
         if !exhausted { try Self.check(status) }
         var neighbors: [Neighbor] = []
         neighbors.reserveCapacity(found)

@@ -57,10 +57,11 @@ struct FilteredSearchTests {
         #expect(r >= 0.99, "recall \(r) at \(selectivity) (\(shape))")
     }
 
-    @Test("the filtered graph walk alone keeps recall at high selectivity", arguments: Shape.allCases)
-    func graphOnly(shape: Shape) throws {
+    @Test("the filtered graph walk alone keeps recall at high selectivity (uncorrelated filter)")
+    func graphOnly() throws {
+        let shape = Shape.random
         // A planner that never chooses brute force (graph cost 0) and never gives up.
-        let graph = FilteredSearchPlanner(graphDistanceCost: 1e-9, budgetFactor: 1e12)
+        let graph = FilteredSearchPlanner(graphDistanceCost: 1e-9, budgetFactor: 1e12, mismatchFraction: 0)
         for selectivity in [1.0, 0.5, 0.25] {
             let (r, plans) = try meanRecall(shape, selectivity: selectivity, planner: graph)
             #expect(plans == ["filtered-hnsw"])
@@ -71,10 +72,16 @@ struct FilteredSearchTests {
     @Test("the planner scans small sets and walks the graph for large ones")
     func plannerChoices() {
         let planner = FilteredSearchPlanner.default
-        #expect(planner.plan(allowed: 5, total: 100_000, k: 10, baseEF: 100) == .bruteForce)
-        #expect(planner.plan(allowed: 1000, total: 100_000, k: 10, baseEF: 100) == .bruteForce)
-        if case .filteredGraph(let ef) = planner.plan(allowed: 50_000, total: 100_000, k: 10, baseEF: 100) {
+        #expect(planner.plan(allowed: 5, span: 100_000, total: 100_000, k: 10, baseEF: 100) == .bruteForce)
+        #expect(planner.plan(allowed: 1000, span: 100_000, total: 100_000, k: 10, baseEF: 100) == .bruteForce)
+        // 10% of the rows: scattered ids walk the graph, one consecutive run is cheaper to scan.
+        #expect(planner.plan(allowed: 10_000, span: 10_000, total: 100_000, k: 10, baseEF: 100) == .bruteForce)
+        if case .filteredGraph(let ef) = planner.plan(allowed: 10_000, span: 100_000, total: 100_000, k: 10, baseEF: 100) {
             #expect(ef > 100)
+        } else {
+            Issue.record("10% scattered selectivity should walk the graph")
+        }
+        if case .filteredGraph = planner.plan(allowed: 50_000, span: 100_000, total: 100_000, k: 10, baseEF: 100) {
         } else {
             Issue.record("50% selectivity should walk the graph")
         }
@@ -84,7 +91,7 @@ struct FilteredSearchTests {
 
     @Test("a walk that exhausts its budget falls back to exact brute force")
     func budgetFallback() throws {
-        let tiny = FilteredSearchPlanner(graphDistanceCost: 1, distancesPerEF: 0.0001, budgetFactor: 1e-9)
+        let tiny = FilteredSearchPlanner(graphDistanceCost: 1e-9, distancesPerEF: 0.0001, budgetFactor: 1e-18)
         let allowed = Self.allowed(.clustered, selectivity: 0.3, seed: 24)
         let query = Self.data.queries(1, seed: 25)[0]
         let result = try Self.index.search(query, k: 10, allowed: AllowedSet(allowed), planner: tiny)
@@ -104,7 +111,7 @@ struct FilteredSearchTests {
         try index.markDeleted(Array(deleted))
         let allowedAll = AllowedSet(data.ids)
         let allowedFew = AllowedSet(data.ids.prefix(40))
-        let graph = FilteredSearchPlanner(graphDistanceCost: 1e-9, budgetFactor: 1e12)
+        let graph = FilteredSearchPlanner(graphDistanceCost: 1e-9, budgetFactor: 1e12, mismatchFraction: 0)
         for query in data.queries(20, seed: 27) {
             for (set, planner) in [(allowedAll, graph), (allowedAll, .default), (allowedFew, .default)] {
                 let found = try index.search(query, k: 10, allowed: set, planner: planner).neighbors
@@ -112,6 +119,23 @@ struct FilteredSearchTests {
                 #expect(found.allSatisfy { !deleted.contains($0.id) && set.contains($0.id) })
             }
         }
+    }
+
+    @Test("a filter correlated with the query is detected and answered exactly")
+    func correlatedFilterFallsBack() throws {
+        // Allowed: the clusters the queries do not come from; the walk starts where nothing is allowed.
+        let planner = FilteredSearchPlanner(graphDistanceCost: 1e-9, budgetFactor: 1e12)
+        let queries = Self.data.queries(20, seed: 29)
+        var fellBack = 0
+        for query in queries {
+            let nearest = try Self.data.exact(query, k: 1, space: .l2)[0].id
+            let home = Self.data.cluster[Int(nearest)]
+            let allowed = Self.data.ids.filter { Self.data.cluster[Int($0)] != home && Self.data.cluster[Int($0)] % 2 == 0 }
+            let result = try Self.index.search(query, k: 10, allowed: AllowedSet(allowed), planner: planner)
+            if case .graphFellBackToBruteForce = result.plan { fellBack += 1 }
+            #expect(recall(result.neighbors, try Self.data.exact(query, k: 10, space: .l2, allowed: allowed)) >= 0.99)
+        }
+        #expect(fellBack > 0)
     }
 
     @Test("an empty or absent allowed set returns nothing")

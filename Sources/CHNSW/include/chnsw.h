@@ -22,6 +22,9 @@ enum {
     CAIRN_HNSW_INTERNAL = 7,
     /// Not an error: a filtered search stopped at its distance budget (results are partial).
     CAIRN_HNSW_BUDGET_EXHAUSTED = 8,
+    /// Not an error: the query's neighbourhood holds far fewer allowed nodes than the filter's selectivity
+    /// (the filter is correlated with the query); the walk stopped early and an exact scan should answer.
+    CAIRN_HNSW_FILTER_MISMATCH = 9,
 };
 
 /// Distance spaces, as Chroma names them: squared L2, 1 - inner product, 1 - cosine similarity.
@@ -65,12 +68,15 @@ size_t cairn_hnsw_memory_bytes(const cairn_hnsw_index *index);
 /// k nearest neighbours, nearest first. `allowed_bits` (optional) is a bitset over labels of `allowed_nbits`
 /// bits: only labels whose bit is set are returned, but the walk passes through every node. `max_distances`
 /// (0 = none) bounds the distance computations; hitting it returns CAIRN_HNSW_BUDGET_EXHAUSTED.
+/// `min_local_fraction` (0 = off): after the first 256 nodes of the walk, if fewer than this fraction were
+/// allowed, stop with CAIRN_HNSW_FILTER_MISMATCH.
 /// `seeds` (optional) are labels that join the layer-0 entry point as starting nodes: a sample of the allowed
 /// set lets the walk reach allowed regions that the unfiltered descent would never lead to.
 /// `*found` receives the number of results written (<= k). Deleted labels are never returned.
 int cairn_hnsw_search(const cairn_hnsw_index *index, const float *query, size_t k, size_t ef,
                       const uint64_t *allowed_bits, size_t allowed_nbits, const uint32_t *seeds, size_t seed_count,
-                      size_t max_distances, uint64_t *labels_out, float *distances_out, size_t *found);
+                      size_t max_distances, double min_local_fraction, uint64_t *labels_out,
+                      float *distances_out, size_t *found);
 
 /// Internal ids of `labels` (CAIRN_HNSW_NO_ID when absent or deleted), for brute force over the stored vectors.
 void cairn_hnsw_lookup(const cairn_hnsw_index *index, const uint32_t *labels, size_t count, uint32_t *ids_out);
