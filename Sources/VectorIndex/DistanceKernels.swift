@@ -14,16 +14,19 @@ public enum DistanceKernels {
         var i = 0
         let stride = MemoryLayout<Float>.stride
         while i + 16 <= dimension {
-            let d0 = ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+            let d0 =
+                ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
                 - rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            let d1 = ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
+            let d1 =
+                ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
                 - rb.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
             acc0 += d0 * d0
             acc1 += d1 * d1
             i += 16
         }
         if i + 8 <= dimension {
-            let d0 = ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+            let d0 =
+                ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
                 - rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
             acc0 += d0 * d0
             i += 8
@@ -47,14 +50,17 @@ public enum DistanceKernels {
         var i = 0
         let stride = MemoryLayout<Float>.stride
         while i + 16 <= dimension {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+            acc0 +=
+                ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            acc1 += ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
+            acc1 +=
+                ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
             i += 16
         }
         if i + 8 <= dimension {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+            acc0 +=
+                ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
             i += 8
         }

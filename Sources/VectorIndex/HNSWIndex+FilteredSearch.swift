@@ -22,7 +22,8 @@ extension HNSWIndex {
                 allowed: allowed.count, span: allowed.span, total: live, k: k, baseEF: baseEF)
             switch plan {
             case .bruteForce, .graphFellBackToBruteForce:
-                return FilteredSearchResult(neighbors: bruteForceStored(query, k: k, allowed: allowed), plan: .bruteForce)
+                return FilteredSearchResult(
+                    neighbors: bruteForceStored(query, k: k, allowed: allowed), plan: .bruteForce)
             case .filteredGraph(let width):
                 let budget = planner.budget(allowed: allowed.count, span: allowed.span, ef: width)
                 let walk = try graphSearch(

@@ -182,7 +182,9 @@ public final class HNSWIndex: @unchecked Sendable {
         if !exhausted { try Self.check(status) }
         var neighbors: [Neighbor] = []
         neighbors.reserveCapacity(found)
-        for i in 0..<found { neighbors.append(Neighbor(id: OffsetID(truncatingIfNeeded: labels[i]), distance: distances[i])) }
+        for i in 0..<found {
+            neighbors.append(Neighbor(id: OffsetID(truncatingIfNeeded: labels[i]), distance: distances[i]))
+        }
         return (neighbors, exhausted)
     }
 

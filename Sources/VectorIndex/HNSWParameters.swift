@@ -31,7 +31,9 @@ public struct HNSWParameters: Sendable, Hashable, Codable {
         public static let resizeFactor = "hnsw:resize_factor"
         public static let batchSize = "hnsw:batch_size"
         public static let syncThreshold = "hnsw:sync_threshold"
-        public static let all = [space, m, constructionEF, searchEF, numThreads, resizeFactor, batchSize, syncThreshold]
+        public static let all = [
+            space, m, constructionEF, searchEF, numThreads, resizeFactor, batchSize, syncThreshold,
+        ]
     }
 
     /// Upper bounds that keep a bad parameter from exhausting memory.
@@ -85,7 +87,8 @@ public struct HNSWParameters: Sendable, Hashable, Codable {
                 default: throw VectorIndexError(.invalidArgument, "\(key) must be a number; got \(value)")
                 }
                 guard factor > 1, factor <= Limits.maxResizeFactor else {
-                    throw VectorIndexError(.invalidArgument, "\(key) must be in (1, \(Limits.maxResizeFactor)]; got \(factor)")
+                    throw VectorIndexError(
+                        .invalidArgument, "\(key) must be in (1, \(Limits.maxResizeFactor)]; got \(factor)")
                 }
                 resizeFactor = factor
             default:

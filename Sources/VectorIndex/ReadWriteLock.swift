@@ -1,8 +1,8 @@
 // A reader-writer lock over pthread_rwlock (Synchronization has none): many searches, one mutation.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `@unchecked Sendable`: it owns one heap-allocated pthread_rwlock_t, which is designed for use from many
@@ -13,14 +13,14 @@ final class ReadWriteLock: @unchecked Sendable {
     init() {
         lock = .allocate(capacity: 1)
         #if canImport(Glibc)
-        // Prefer writers: glibc's default lets a steady stream of searches starve a writer forever.
-        var attributes = pthread_rwlockattr_t()
-        pthread_rwlockattr_init(&attributes)
-        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
-        pthread_rwlock_init(lock, &attributes)
-        pthread_rwlockattr_destroy(&attributes)
+            // Prefer writers: glibc's default lets a steady stream of searches starve a writer forever.
+            var attributes = pthread_rwlockattr_t()
+            pthread_rwlockattr_init(&attributes)
+            pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+            pthread_rwlock_init(lock, &attributes)
+            pthread_rwlockattr_destroy(&attributes)
         #else
-        pthread_rwlock_init(lock, nil)
+            pthread_rwlock_init(lock, nil)
         #endif
     }
 

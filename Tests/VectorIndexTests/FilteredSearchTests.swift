@@ -26,8 +26,10 @@ struct FilteredSearchTests {
             // Whole clusters in a random order, then a prefix: the allowed vectors sit together in space.
             let order = (0..<20).shuffled(using: &rng)
             let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-            return Array(data.ids.sorted { (rank[data.cluster[Int($0)]]!, $0) < (rank[data.cluster[Int($1)]]!, $1) }
-                .prefix(target)).sorted()
+            return Array(
+                data.ids.sorted { (rank[data.cluster[Int($0)]]!, $0) < (rank[data.cluster[Int($1)]]!, $1) }
+                    .prefix(target)
+            ).sorted()
         }
     }
 
@@ -50,8 +52,9 @@ struct FilteredSearchTests {
         return (total / Double(queries.count), plans)
     }
 
-    @Test("recall@10 >= 0.99 at every selectivity with the default planner",
-          arguments: Shape.allCases, [1.0, 0.5, 0.2, 0.1, 0.01, 0.001, 0.0005])
+    @Test(
+        "recall@10 >= 0.99 at every selectivity with the default planner",
+        arguments: Shape.allCases, [1.0, 0.5, 0.2, 0.1, 0.01, 0.001, 0.0005])
     func defaultPlanner(shape: Shape, selectivity: Double) throws {
         let (r, _) = try meanRecall(shape, selectivity: selectivity)
         #expect(r >= 0.99, "recall \(r) at \(selectivity) (\(shape))")
@@ -76,7 +79,9 @@ struct FilteredSearchTests {
         #expect(planner.plan(allowed: 1000, span: 100_000, total: 100_000, k: 10, baseEF: 100) == .bruteForce)
         // 10% of the rows: scattered ids walk the graph, one consecutive run is cheaper to scan.
         #expect(planner.plan(allowed: 10_000, span: 10_000, total: 100_000, k: 10, baseEF: 100) == .bruteForce)
-        if case .filteredGraph(let ef) = planner.plan(allowed: 10_000, span: 100_000, total: 100_000, k: 10, baseEF: 100) {
+        if case .filteredGraph(let ef) = planner.plan(
+            allowed: 10_000, span: 100_000, total: 100_000, k: 10, baseEF: 100)
+        {
             #expect(ef > 100)
         } else {
             Issue.record("10% scattered selectivity should walk the graph")
@@ -86,7 +91,9 @@ struct FilteredSearchTests {
             Issue.record("50% selectivity should walk the graph")
         }
         // Search width grows as selectivity falls.
-        #expect(planner.filteredEF(baseEF: 100, k: 10, selectivity: 0.25) > planner.filteredEF(baseEF: 100, k: 10, selectivity: 0.5))
+        #expect(
+            planner.filteredEF(baseEF: 100, k: 10, selectivity: 0.25)
+                > planner.filteredEF(baseEF: 100, k: 10, selectivity: 0.5))
     }
 
     @Test("a walk that exhausts its budget falls back to exact brute force")
@@ -130,7 +137,9 @@ struct FilteredSearchTests {
         for query in queries {
             let nearest = try Self.data.exact(query, k: 1, space: .l2)[0].id
             let home = Self.data.cluster[Int(nearest)]
-            let allowed = Self.data.ids.filter { Self.data.cluster[Int($0)] != home && Self.data.cluster[Int($0)] % 2 == 0 }
+            let allowed = Self.data.ids.filter {
+                Self.data.cluster[Int($0)] != home && Self.data.cluster[Int($0)] % 2 == 0
+            }
             let result = try Self.index.search(query, k: 10, allowed: AllowedSet(allowed), planner: planner)
             if case .graphFellBackToBruteForce = result.plan { fellBack += 1 }
             #expect(recall(result.neighbors, try Self.data.exact(query, k: 10, space: .l2, allowed: allowed)) >= 0.99)

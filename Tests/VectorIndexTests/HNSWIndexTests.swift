@@ -138,18 +138,23 @@ struct HNSWIndexTests {
 
         // A header from a future format version is refused clearly.
         let future = location.with(indexID: "future")
-        var header = try JSONSerialization.jsonObject(with: try await store.get(location.headerKey).data) as! [String: Any]
+        var header =
+            try JSONSerialization.jsonObject(with: try await store.get(location.headerKey).data) as! [String: Any]
         header["formatVersion"] = 99
         try await store.put(future.headerKey, data: try JSONSerialization.data(withJSONObject: header))
         try await store.put(future.dataKey, data: original)
-        let error = await #expect(throws: VectorIndexError.self) { try await HNSWIndex.read(from: future, store: store) }
+        let error = await #expect(throws: VectorIndexError.self) {
+            try await HNSWIndex.read(from: future, store: store)
+        }
         #expect(error?.code == .unsupportedVersion)
 
         // Truncated or foreign data is refused, never loaded.
         let broken = location.with(indexID: "broken")
         try await store.put(broken.headerKey, data: try await store.get(location.headerKey).data)
         try await store.put(broken.dataKey, data: original.prefix(original.count / 2))
-        let corrupt = await #expect(throws: VectorIndexError.self) { try await HNSWIndex.read(from: broken, store: store) }
+        let corrupt = await #expect(throws: VectorIndexError.self) {
+            try await HNSWIndex.read(from: broken, store: store)
+        }
         #expect(corrupt?.code == .corrupt)
     }
 

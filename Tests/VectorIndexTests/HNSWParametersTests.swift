@@ -20,15 +20,20 @@ struct HNSWParametersTests {
             "hnsw:search_ef": .int(50), "hnsw:num_threads": .int(3), "hnsw:resize_factor": .double(2),
             "hnsw:batch_size": .int(500), "hnsw:sync_threshold": .int(5000), "colour": .string("ignored"),
         ])
-        #expect(p == HNSWParameters(space: .cosine, m: 32, constructionEF: 200, searchEF: 50, numThreads: 3,
-                                    resizeFactor: 2, batchSize: 500, syncThreshold: 5000))
+        #expect(
+            p
+                == HNSWParameters(
+                    space: .cosine, m: 32, constructionEF: 200, searchEF: 50, numThreads: 3,
+                    resizeFactor: 2, batchSize: 500, syncThreshold: 5000))
         #expect(try HNSWParameters(metadata: p.metadata) == p)
     }
 
-    @Test("bad values name the key", arguments: [
-        ("hnsw:space", HNSWMetadataValue.string("manhattan")), ("hnsw:M", .int(0)), ("hnsw:M", .string("16")),
-        ("hnsw:resize_factor", .double(0.5)), ("hnsw:unknown", .int(1)),
-    ])
+    @Test(
+        "bad values name the key",
+        arguments: [
+            ("hnsw:space", HNSWMetadataValue.string("manhattan")), ("hnsw:M", .int(0)), ("hnsw:M", .string("16")),
+            ("hnsw:resize_factor", .double(0.5)), ("hnsw:unknown", .int(1)),
+        ])
     func badValues(key: String, value: HNSWMetadataValue) {
         let error = #expect(throws: VectorIndexError.self) { try HNSWParameters(metadata: [key: value]) }
         #expect(error?.code == .invalidArgument)

@@ -25,7 +25,8 @@ struct HnswIndexProviderTests {
     }
 
     static func temporaryRoot() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-provider-test-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cairn-provider-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

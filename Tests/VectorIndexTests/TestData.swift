@@ -1,4 +1,5 @@
 // Deterministic vectors for the VectorIndex tests: a seeded generator and clustered Gaussian data.
+import Foundation
 import VectorIndex
 
 /// SplitMix64: small, fast, and the same sequence on every platform.
@@ -20,8 +21,6 @@ struct SeededGenerator: RandomNumberGenerator {
         return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 }
-
-import Foundation
 
 /// `count` vectors of `dimension` around `clusters` centres (noise 0.3), row-major, plus each one's cluster.
 struct Dataset {

@@ -34,7 +34,10 @@ public struct IndexBenchmark: Sendable {
 
     func file(_ prefix: String) throws(VectorIndexError) -> URL {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.path)) ?? []
-        guard let name = names.sorted().first(where: { $0.hasPrefix(prefix + "-") && $0.hasSuffix(".npy") && !$0.contains(".tmp") })
+        guard
+            let name = names.sorted().first(where: {
+                $0.hasPrefix(prefix + "-") && $0.hasSuffix(".npy") && !$0.contains(".tmp")
+            })
         else {
             throw VectorIndexError(
                 .io, "no \(prefix)-*.npy in \(dataDirectory.path): run ../shared/bench/dataset.py first")
@@ -50,7 +53,8 @@ public struct IndexBenchmark: Sendable {
             throw VectorIndexError(.invalidArgument, "dataset shapes do not match: \(base.shape) \(queries.shape)")
         }
         return Dataset(
-            base: try base.floats(), queries: try queries.floats(), truth: try truth.integers(), dimension: base.shape[1])
+            base: try base.floats(), queries: try queries.floats(), truth: try truth.integers(),
+            dimension: base.shape[1])
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -112,7 +116,9 @@ public struct IndexBenchmark: Sendable {
             try fresh.add(flat: data.base, ids: ids)
             let elapsed = Self.seconds(clock.now - start)
             builds["threads\(threads)"] = ["wall_s": elapsed, "vectors_per_s": Double(n) / elapsed]
-            log("build \(threads) thread(s): \(Int(Double(n) / elapsed)) vectors/s (\(String(format: "%.2f", elapsed)) s)")
+            log(
+                "build \(threads) thread(s): \(Int(Double(n) / elapsed)) vectors/s (\(String(format: "%.2f", elapsed)) s)"
+            )
             if threads == threadCounts.first {
                 let rss = Self.residentBytes() - rssBefore
                 out["memory"] = [
@@ -148,8 +154,10 @@ public struct IndexBenchmark: Sendable {
                 "p50_ms": Self.percentile(latencies, 50) * 1e3, "p99_ms": Self.percentile(latencies, 99) * 1e3,
             ]
             sweep.append(row)
-            log(String(format: "ef=%d recall=%.4f qps=%.0f p50=%.3f ms p99=%.3f ms", ef, row["recall_at_10"] as! Double,
-                       row["qps"] as! Double, row["p50_ms"] as! Double, row["p99_ms"] as! Double))
+            log(
+                String(
+                    format: "ef=%d recall=%.4f qps=%.0f p50=%.3f ms p99=%.3f ms", ef, row["recall_at_10"] as! Double,
+                    row["qps"] as! Double, row["p50_ms"] as! Double, row["p99_ms"] as! Double))
         }
         out["unfiltered"] = sweep
         for target in [0.95, 0.99] {
@@ -206,7 +214,9 @@ public struct IndexBenchmark: Sendable {
         var result: [String: Any] = [:]
         for name in names {
             let filter = String(name.dropFirst("allowed_".count).dropLast(".npy".count))
-            let allowed = try NumpyFile(contentsOf: directory.appendingPathComponent(name)).integers().map { UInt32($0) }
+            let allowed = try NumpyFile(contentsOf: directory.appendingPathComponent(name)).integers().map {
+                UInt32($0)
+            }
             let truth = try NumpyFile(contentsOf: directory.appendingPathComponent("gt_\(filter).npy")).integers()
             // The where-clause result arrives as a roaring bitmap; converting it is part of each query.
             let bitmap = allowed.withUnsafeBufferPointer { roaring_bitmap_of_ptr($0.count, $0.baseAddress) }
@@ -234,9 +244,11 @@ public struct IndexBenchmark: Sendable {
                 "plans": plans,
             ]
             result[filter] = row
-            log(String(format: "filter %@ (%d allowed): recall=%.4f qps=%.0f p50=%.3f ms p99=%.3f ms %@", filter,
-                       allowed.count, row["recall_at_10"] as! Double, row["qps"] as! Double, row["p50_ms"] as! Double,
-                       row["p99_ms"] as! Double, plans.description))
+            log(
+                String(
+                    format: "filter %@ (%d allowed): recall=%.4f qps=%.0f p50=%.3f ms p99=%.3f ms %@", filter,
+                    allowed.count, row["recall_at_10"] as! Double, row["qps"] as! Double, row["p50_ms"] as! Double,
+                    row["p99_ms"] as! Double, plans.description))
         }
         return result
     }

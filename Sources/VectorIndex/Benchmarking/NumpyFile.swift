@@ -3,7 +3,12 @@
 import Foundation
 
 public struct NumpyFile: Sendable {
-    public enum ElementType: String, Sendable { case float32 = "<f4", int32 = "<i4", int64 = "<i8", int8 = "|i1" }
+    public enum ElementType: String, Sendable {
+        case float32 = "<f4"
+        case int32 = "<i4"
+        case int64 = "<i8"
+        case int8 = "|i1"
+    }
 
     public let type: ElementType
     public let shape: [Int]
@@ -33,7 +38,9 @@ public struct NumpyFile: Sendable {
         default:
             throw VectorIndexError(.unsupportedVersion, "\(url.path): .npy format version \(major) is not supported")
         }
-        guard data.count >= headerStart + headerLength else { throw VectorIndexError(.corrupt, "\(url.path): short header") }
+        guard data.count >= headerStart + headerLength else {
+            throw VectorIndexError(.corrupt, "\(url.path): short header")
+        }
         let header = String(decoding: data[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         func field(_ name: String) -> String? {
             guard let range = header.range(of: "'\(name)':") else { return nil }
@@ -59,7 +66,8 @@ public struct NumpyFile: Sendable {
         let expected = shape.reduce(1, *) * elementSize
         let start = headerStart + headerLength
         guard data.count - start == expected else {
-            throw VectorIndexError(.corrupt, "\(url.path): \(data.count - start) payload bytes, shape needs \(expected)")
+            throw VectorIndexError(
+                .corrupt, "\(url.path): \(data.count - start) payload bytes, shape needs \(expected)")
         }
         self.type = type
         self.shape = shape
