@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Index benchmark, side by side in one run on the shared dataset (../shared/bench): IndexBench (release build
 # of the same code as `cairn bench index`), Python hnswlib 0.8.0 (same M / ef_construction / ef) and numpy
-# brute force. Results: $CAIRN_BENCH_OUT (default .bench-results/index), summary table on stdout.
+# brute force. Results: $CAIRN_BENCH_OUT (default .build-bench-results/index, git-ignored), summary table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${CAIRN_SHARED_BENCH:-../shared/bench}"
 SCRATCH="${CAIRN_BENCH_SCRATCH:-.build-bench}"
-OUT="${CAIRN_BENCH_OUT:-.bench-results/index}"
+OUT="${CAIRN_BENCH_OUT:-.build-bench-results/index}"
 export PEERS_DATA_DIR="${PEERS_DATA_DIR:-/tmp/peers-data}"
 export PEERS_BENCH_DIR="$PWD/$SHARED"
 mkdir -p "$OUT"
