@@ -28,6 +28,14 @@
 #define CAIRN_X86 1
 #endif
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CAIRN_TSAN 1
+extern "C" void __tsan_acquire(void *address);
+extern "C" void __tsan_release(void *address);
+#endif
+#endif
+
 using hnswlib::HierarchicalNSW;
 using hnswlib::labeltype;
 using hnswlib::tableint;
@@ -358,6 +366,22 @@ int search_layer0(const cairn_hnsw_index *index, tableint entry, const float *qu
 extern "C" {
 
 const char *cairn_hnsw_last_error(void) { return last_error.c_str(); }
+
+void cairn_tsan_acquire(const void *address) {
+#ifdef CAIRN_TSAN
+    __tsan_acquire(const_cast<void *>(address));
+#else
+    (void)address;
+#endif
+}
+
+void cairn_tsan_release(const void *address) {
+#ifdef CAIRN_TSAN
+    __tsan_release(const_cast<void *>(address));
+#else
+    (void)address;
+#endif
+}
 
 const char *cairn_hnsw_kernel_name(void) { return kernels().name; }
 

@@ -4,13 +4,13 @@ import Synchronization
 
 /// FIFO async lock. Ownership passes directly to the next waiter on unlock.
 final class AsyncMutex: Sendable {
-    private struct State {
+    private struct State: Sendable {
         var locked = false
         var waiters: [CheckedContinuation<Void, Never>] = []
         var head = 0
     }
 
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     func lock() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -23,14 +23,14 @@ public final class HnswIndexProvider: Sendable {
         public var entries = 0
     }
 
-    private struct State {
+    private struct State: Sendable {
         var cache: WeightedLRU<String, HNSWIndex>
         var metrics = Metrics()
     }
 
     public let capacityBytes: Int
     private let store: any ObjectStore
-    private let state: Mutex<State>
+    private let state: LockedState<State>
     private let writeLocks: AsyncPartitionedMutex
     private let temporaryRoot: URL?
 
@@ -42,7 +42,7 @@ public final class HnswIndexProvider: Sendable {
     public init(store: any ObjectStore, capacityBytes: Int, partitions: Int = 32, temporaryRoot: URL? = nil) {
         self.store = store
         self.capacityBytes = capacityBytes
-        self.state = Mutex(State(cache: WeightedLRU(capacity: capacityBytes)))
+        self.state = LockedState(State(cache: WeightedLRU(capacity: capacityBytes)))
         self.writeLocks = AsyncPartitionedMutex(partitions: partitions)
         self.temporaryRoot = temporaryRoot
     }

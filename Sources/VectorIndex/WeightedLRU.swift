@@ -2,7 +2,7 @@
 
 /// Not thread-safe: the provider keeps it inside a Mutex.
 struct WeightedLRU<Key: Hashable, Value> {
-    private struct Entry {
+    fileprivate struct Entry {
         var value: Value
         var weight: Int
         var lastUse: UInt64
@@ -61,3 +61,6 @@ struct WeightedLRU<Key: Hashable, Value> {
         return entry.value
     }
 }
+
+extension WeightedLRU: Sendable where Key: Sendable, Value: Sendable {}
+extension WeightedLRU.Entry: Sendable where Key: Sendable, Value: Sendable {}

@@ -4,10 +4,12 @@ import Foundation
 import ObjectStore
 import Synchronization
 
+@testable import VectorIndex
+
 final class CountingStore: ObjectStore {
     let base: InMemoryStore
     let delay: Duration
-    private let counts = Mutex<[String: Int]>([:])
+    private let counts = LockedState<[String: Int]>([:])
 
     init(base: InMemoryStore = InMemoryStore(), delay: Duration = .zero) {
         self.base = base

@@ -91,6 +91,11 @@ float cairn_hnsw_distance(int space, const float *a, const float *b, size_t dim)
 /// hnswlib's own squared-L2 kernel as this build compiled it (SSE on generic x86_64), for comparison.
 float cairn_hnswlib_l2(const float *a, const float *b, size_t dim);
 
+/// ThreadSanitizer annotations (no-ops unless this target is built with -sanitize=thread): Synchronization's
+/// Mutex locks through futex calls TSan does not see, so `LockedState` tells it about the happens-before.
+void cairn_tsan_acquire(const void *address);
+void cairn_tsan_release(const void *address);
+
 /// A prefetch hint Swift can inline (Swift has no prefetch of its own): brute force over scattered allowed ids
 /// is bound by memory latency, and asking for the next vectors early overlaps their misses.
 static inline void cairn_hnsw_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
