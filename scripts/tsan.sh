@@ -21,7 +21,8 @@ if ! echo 'print("ok")' > "$probe_dir/p.swift" || ! swiftc -sanitize=thread "$pr
   exit 0
 fi
 
-log="$SCRATCH.log"
+mkdir -p "$SCRATCH"
+log="$SCRATCH/tsan.log"
 # shellcheck disable=SC2086
 swift build --sanitize=thread --scratch-path "$SCRATCH" -Xcxx -O2 --build-tests >"$log" 2>&1 || {
   tail -30 "$log"
