@@ -11,7 +11,7 @@ SWIFT_BUILD := swift build $(SWIFT_FLAGS)
 CAIRN := .build/debug/cairn
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deps deps-system deps-python build release demo test test-swift test-python bench lint format clean
+.PHONY: deps deps-system deps-python build release demo test test-swift test-python tsan bench lint format clean
 
 deps: deps-system deps-python
 
@@ -46,6 +46,10 @@ demo: deps build
 # the server whatever happened.
 test: deps
 	@bash scripts/test.sh
+
+# ThreadSanitizer run of the concurrency-heavy suites (also run at the end of `make test`).
+tsan: deps-system
+	@bash scripts/tsan.sh
 
 bench: deps
 	@bash scripts/bench.sh

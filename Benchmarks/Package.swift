@@ -26,6 +26,9 @@ let package = Package(
                 .product(name: "ObjectStoreS3", package: cairn), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .executableTarget(
+            name: "IndexBench",
+            dependencies: [.product(name: "VectorIndex", package: cairn)]),
+        .executableTarget(
             name: "S3Bench",
             dependencies: [
                 .product(name: "ObjectStore", package: cairn),

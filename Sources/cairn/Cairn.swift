@@ -20,5 +20,5 @@ struct InspectCommand: AsyncParsableCommand {
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a built-in benchmark.",
-        subcommands: [])
+        subcommands: [BenchIndexCommand.self])
 }

@@ -1,10 +1,105 @@
-// extern "C" API over hnswlib (to be written).
+// The C API of Cairn's HNSW shim over Debian's header-only hnswlib (0.6.2). Every call returns a status
+// code and never lets a C++ exception cross into Swift; `HNSWIndex` in VectorIndex is its only caller.
 #ifndef CAIRN_CHNSW_H
 #define CAIRN_CHNSW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-int cairn_hnsw_version(void);
+
+/// Status codes. Stable: Swift maps them to `VectorIndexError.Code`.
+enum {
+    CAIRN_HNSW_OK = 0,
+    CAIRN_HNSW_INVALID_ARGUMENT = 1,
+    CAIRN_HNSW_CAPACITY_EXCEEDED = 2,
+    CAIRN_HNSW_LABEL_NOT_FOUND = 3,
+    CAIRN_HNSW_IO_ERROR = 4,
+    CAIRN_HNSW_CORRUPT = 5,
+    CAIRN_HNSW_OUT_OF_MEMORY = 6,
+    CAIRN_HNSW_INTERNAL = 7,
+    /// Not an error: a filtered search stopped at its distance budget (results are partial).
+    CAIRN_HNSW_BUDGET_EXHAUSTED = 8,
+    /// Not an error: the query's neighbourhood holds far fewer allowed nodes than the filter's selectivity
+    /// (the filter is correlated with the query); the walk stopped early and an exact scan should answer.
+    CAIRN_HNSW_FILTER_MISMATCH = 9,
+};
+
+/// Distance spaces, as Chroma names them: squared L2, 1 - inner product, 1 - cosine similarity.
+enum { CAIRN_HNSW_SPACE_L2 = 0, CAIRN_HNSW_SPACE_IP = 1, CAIRN_HNSW_SPACE_COSINE = 2 };
+
+/// An lookup result for a label that is absent or marked deleted.
+#define CAIRN_HNSW_NO_ID UINT32_MAX
+
+typedef struct cairn_hnsw_index cairn_hnsw_index;
+
+/// Error text of the last failing call on this thread (empty when none); valid until the next call.
+const char *cairn_hnsw_last_error(void);
+
+/// Which distance kernel the shim picked at run time ("avx2-fma", "sse", or "scalar").
+const char *cairn_hnsw_kernel_name(void);
+
+int cairn_hnsw_create(int space, size_t dim, size_t m, size_t ef_construction, size_t capacity, size_t seed,
+                      cairn_hnsw_index **out);
+/// Loads a file written by `cairn_hnsw_save`; `capacity` 0 keeps the saved capacity.
+int cairn_hnsw_load(const char *path, int space, size_t dim, size_t capacity, cairn_hnsw_index **out);
+/// A deep copy (graph, vectors, labels, deletion marks): saving the copy gives the same bytes.
+int cairn_hnsw_clone(const cairn_hnsw_index *index, cairn_hnsw_index **out);
+void cairn_hnsw_free(cairn_hnsw_index *index);
+
+/// Adds (or, for an existing label, replaces) `count` vectors of `dim` floats, on `threads` threads.
+int cairn_hnsw_add(cairn_hnsw_index *index, const float *vectors, const uint64_t *labels, size_t count,
+                   size_t threads);
+int cairn_hnsw_mark_deleted(cairn_hnsw_index *index, uint64_t label);
+int cairn_hnsw_resize(cairn_hnsw_index *index, size_t capacity);
+
+/// Writes the index to `path` atomically: a temporary file, fsync, size check, rename.
+int cairn_hnsw_save(const cairn_hnsw_index *index, const char *path);
+
+size_t cairn_hnsw_count(const cairn_hnsw_index *index);
+size_t cairn_hnsw_deleted_count(const cairn_hnsw_index *index);
+size_t cairn_hnsw_capacity(const cairn_hnsw_index *index);
+size_t cairn_hnsw_dimension(const cairn_hnsw_index *index);
+/// Bytes of native memory the index holds (vectors, graph, label maps).
+size_t cairn_hnsw_memory_bytes(const cairn_hnsw_index *index);
+
+/// k nearest neighbours, nearest first. `allowed_bits` (optional) is a bitset over labels of `allowed_nbits`
+/// bits: only labels whose bit is set are returned, but the walk passes through every node. `max_distances`
+/// (0 = none) bounds the distance computations; hitting it returns CAIRN_HNSW_BUDGET_EXHAUSTED.
+/// `min_local_fraction` (0 = off): after the first 256 nodes of the walk, if fewer than this fraction were
+/// allowed, stop with CAIRN_HNSW_FILTER_MISMATCH.
+/// `seeds` (optional) are labels that join the layer-0 entry point as starting nodes: a sample of the allowed
+/// set lets the walk reach allowed regions that the unfiltered descent would never lead to.
+/// `*found` receives the number of results written (<= k). Deleted labels are never returned.
+int cairn_hnsw_search(const cairn_hnsw_index *index, const float *query, size_t k, size_t ef,
+                      const uint64_t *allowed_bits, size_t allowed_nbits, const uint32_t *seeds, size_t seed_count,
+                      size_t max_distances, double min_local_fraction, uint64_t *labels_out,
+                      float *distances_out, size_t *found);
+
+/// Internal ids of `labels` (CAIRN_HNSW_NO_ID when absent or deleted), for brute force over the stored vectors.
+void cairn_hnsw_lookup(const cairn_hnsw_index *index, const uint32_t *labels, size_t count, uint32_t *ids_out);
+/// The stored vector of an internal id: `base + id * stride` bytes. Valid until the next add or resize.
+const char *cairn_hnsw_vectors_base(const cairn_hnsw_index *index);
+size_t cairn_hnsw_vectors_stride(const cairn_hnsw_index *index);
+/// Copies the stored (for cosine: normalised) vector of `label` into `out` (`dim` floats).
+int cairn_hnsw_get_vector(const cairn_hnsw_index *index, uint64_t label, float *out);
+
+/// The shim's own distance between two vectors of `dim` floats (for benchmarks and tests).
+float cairn_hnsw_distance(int space, const float *a, const float *b, size_t dim);
+/// hnswlib's own squared-L2 kernel as this build compiled it (SSE on generic x86_64), for comparison.
+float cairn_hnswlib_l2(const float *a, const float *b, size_t dim);
+
+/// ThreadSanitizer annotations (no-ops unless this target is built with -sanitize=thread): Synchronization's
+/// Mutex locks through futex calls TSan does not see, so `LockedState` tells it about the happens-before.
+void cairn_tsan_acquire(const void *address);
+void cairn_tsan_release(const void *address);
+
+/// A prefetch hint Swift can inline (Swift has no prefetch of its own): brute force over scattered allowed ids
+/// is bound by memory latency, and asking for the next vectors early overlaps their misses.
+static inline void cairn_hnsw_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Index benchmark, side by side in one run on the shared dataset (../shared/bench): IndexBench (release build
+# of the same code as `cairn bench index`), Python hnswlib 0.8.0 (same M / ef_construction / ef) and numpy
+# brute force. Results: $CAIRN_BENCH_OUT (default .build-bench-results/index, git-ignored), summary table on stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${CAIRN_SHARED_BENCH:-../shared/bench}"
+SCRATCH="${CAIRN_BENCH_SCRATCH:-.build-bench}"
+OUT="${CAIRN_BENCH_OUT:-.build-bench-results/index}"
+export PEERS_DATA_DIR="${PEERS_DATA_DIR:-/tmp/peers-data}"
+export PEERS_BENCH_DIR="$PWD/$SHARED"
+mkdir -p "$OUT"
+
+# hnswlib 0.8.0 compiles from source (with -march=native, as pip builds it on the machine that runs it).
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -r Benchmarks/requirements-bench.txt
+PY=.venv/bin/python
+
+echo "== dataset"
+$PY "$SHARED/dataset.py" > "$OUT/dataset.json"
+echo "== filters, ground truth, numpy brute force"
+$PY Benchmarks/index_reference.py > "$OUT/numpy.json"
+echo "== IndexBench (release)"
+(cd Benchmarks && swift build -c release --scratch-path "../$SCRATCH" --product IndexBench 2>&1 | tail -1)
+"$SCRATCH/release/IndexBench" "$PEERS_DATA_DIR" > "$OUT/indexbench.json"
+echo "== Python hnswlib $($PY -c 'import importlib.metadata as m; print(m.version("hnswlib"))')"
+$PY "$SHARED/hnswlib_bench.py" > "$OUT/hnswlib.json"
+echo "== summary (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+$PY Benchmarks/index_summary.py "$OUT"

@@ -1,0 +1,30 @@
+// Exact k-nearest-neighbour search by scanning: for small allowed sets, the uncompacted log tail, and
+// ground truth in tests and benchmarks.
+
+public enum BruteForce {
+    /// The `k` nearest of `vectors` (row-major, `ids.count` rows of `dimension` floats) to `query`.
+    public static func search(
+        query: [Float], vectors: [Float], ids: [OffsetID], dimension: Int, space: DistanceSpace, k: Int
+    ) throws(VectorIndexError) -> [Neighbor] {
+        guard dimension > 0, query.count == dimension else {
+            throw VectorIndexError(.invalidArgument, "query has \(query.count) values, expected \(dimension)")
+        }
+        guard vectors.count == ids.count * dimension else {
+            throw VectorIndexError(
+                .invalidArgument, "\(vectors.count) values do not make \(ids.count) vectors of \(dimension)")
+        }
+        guard k > 0 else { return [] }
+        // Cosine: normalise the query once and compare against each row's own norm.
+        var top = TopK(k: k)
+        query.withUnsafeBufferPointer { q in
+            vectors.withUnsafeBufferPointer { v in
+                guard let qBase = q.baseAddress, let vBase = v.baseAddress else { return }
+                for row in 0..<ids.count {
+                    let d = DistanceKernels.distance(space, qBase, vBase + row * dimension, dimension: dimension)
+                    if d < top.threshold { top.insert(ids[row], d) }
+                }
+            }
+        }
+        return top.sorted()
+    }
+}

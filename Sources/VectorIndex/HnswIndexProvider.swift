@@ -1,0 +1,152 @@
+// The cache of hydrated HNSW indexes (DESIGN.md, "HnswIndexProvider"): keyed by index id, weighted LRU by
+// native bytes, single-flight hydration through partitioned async locks, fork for compaction, commit to the
+// object store. Eviction only drops the cache's reference: an index a reader still holds stays valid, and
+// its native memory is freed when the last reference goes (HNSWIndex.deinit).
+import Foundation
+import ObjectStore
+import Synchronization
+
+public final class HnswIndexProvider: Sendable {
+    /// Counters since the provider was created.
+    public struct Metrics: Sendable, Hashable {
+        /// `get`s answered from the cache, including those that waited for another task's hydration.
+        public var hits = 0
+        /// `get`s that found no cached index and hydrated it.
+        public var misses = 0
+        /// Indexes downloaded and loaded.
+        public var loads = 0
+        /// Indexes dropped from the cache to make room (or explicitly).
+        public var evictions = 0
+        /// Native bytes of the cached indexes.
+        public var bytesResident = 0
+        /// Cached indexes.
+        public var entries = 0
+    }
+
+    private struct State: Sendable {
+        var cache: WeightedLRU<String, HNSWIndex>
+        var metrics = Metrics()
+    }
+
+    public let capacityBytes: Int
+    private let store: any ObjectStore
+    private let state: LockedState<State>
+    private let writeLocks: AsyncPartitionedMutex
+    private let temporaryRoot: URL?
+
+    /// - Parameters:
+    ///   - capacityBytes: the native bytes the cache may hold (an index larger than that alone is still
+    ///     cached until the next insertion).
+    ///   - partitions: number of write locks; hydrations of different ids rarely share one.
+    ///   - temporaryRoot: where hydrated files are written for the moment of loading (system temp if nil).
+    public init(store: any ObjectStore, capacityBytes: Int, partitions: Int = 32, temporaryRoot: URL? = nil) {
+        self.store = store
+        self.capacityBytes = capacityBytes
+        self.state = LockedState(State(cache: WeightedLRU(capacity: capacityBytes)))
+        self.writeLocks = AsyncPartitionedMutex(partitions: partitions)
+        self.temporaryRoot = temporaryRoot
+    }
+
+    public var metrics: Metrics {
+        state.withLock { state in
+            var metrics = state.metrics
+            metrics.bytesResident = state.cache.totalWeight
+            metrics.entries = state.cache.count
+            return metrics
+        }
+    }
+
+    /// The cached index, without loading (and without touching recency or metrics).
+    public func cached(_ indexID: String) -> HNSWIndex? {
+        state.withLock { $0.cache.peek(indexID) }
+    }
+
+    /// The index at `location`: from the cache, or hydrated from the store once however many tasks ask at
+    /// the same time.
+    public func get(_ location: HNSWIndexLocation) async throws(VectorIndexError) -> HNSWIndex {
+        if let index = hit(location.indexID) { return index }
+        let lock = writeLocks.lock(for: location.indexID)
+        await lock.lock()
+        defer { lock.unlock() }
+        // Another task may have hydrated it while this one waited for the lock.
+        if let index = hit(location.indexID) { return index }
+        state.withLock { $0.metrics.misses += 1 }
+        let index = try await HNSWIndex.read(from: location, store: store, temporaryRoot: temporaryRoot)
+        insert(location.indexID, index, countsAsLoad: true)
+        return index
+    }
+
+    /// A new empty index, cached under `location.indexID` (written by `commit`).
+    public func create(
+        at location: HNSWIndexLocation, dimension: Int, parameters: HNSWParameters, capacity: Int = 1000
+    ) async throws(VectorIndexError) -> HNSWIndex {
+        let lock = writeLocks.lock(for: location.indexID)
+        await lock.lock()
+        defer { lock.unlock() }
+        guard cached(location.indexID) == nil else {
+            throw VectorIndexError(.invalidArgument, "index \(location.indexID) already exists in the cache")
+        }
+        let index = try HNSWIndex.create(dimension: dimension, parameters: parameters, capacity: capacity)
+        insert(location.indexID, index, countsAsLoad: false)
+        return index
+    }
+
+    /// A deep copy of the index at `source` for a compaction to mutate, cached under `target.indexID`;
+    /// readers of `source` keep using the original. Commit the copy with `commit(_:to:)`.
+    public func fork(_ source: HNSWIndexLocation, to target: HNSWIndexLocation) async throws(VectorIndexError)
+        -> HNSWIndex
+    {
+        guard source.indexID != target.indexID else {
+            throw VectorIndexError(.invalidArgument, "a fork needs a new index id (got \(target.indexID) twice)")
+        }
+        let original = try await get(source)
+        let lock = writeLocks.lock(for: target.indexID)
+        await lock.lock()
+        defer { lock.unlock() }
+        guard cached(target.indexID) == nil else {
+            throw VectorIndexError(.invalidArgument, "index \(target.indexID) already exists in the cache")
+        }
+        let copy = try original.clone()
+        insert(target.indexID, copy, countsAsLoad: false)
+        return copy
+    }
+
+    /// Writes `index` to the store at `location` (create-only) and caches it there with its current size.
+    public func commit(_ index: HNSWIndex, to location: HNSWIndexLocation) async throws(VectorIndexError) {
+        let lock = writeLocks.lock(for: location.indexID)
+        await lock.lock()
+        defer { lock.unlock() }
+        try await index.write(to: location, store: store)
+        insert(location.indexID, index, countsAsLoad: false)
+    }
+
+    /// Drops the cache's reference to an index (holders keep theirs). Returns whether it was cached.
+    @discardableResult
+    public func evict(_ indexID: String) -> Bool {
+        state.withLock { state in
+            guard state.cache.remove(indexID) != nil else { return false }
+            state.metrics.evictions += 1
+            return true
+        }
+    }
+
+    private func hit(_ indexID: String) -> HNSWIndex? {
+        state.withLock { state in
+            guard let index = state.cache.get(indexID) else { return nil }
+            state.metrics.hits += 1
+            return index
+        }
+    }
+
+    private func insert(_ indexID: String, _ index: HNSWIndex, countsAsLoad: Bool) {
+        let weight = index.memoryBytes
+        // Evicted indexes are released after the lock: their deinit (native free) must not run under it.
+        let evicted = state.withLock { state in
+            if countsAsLoad { state.metrics.loads += 1 }
+            let evicted = state.cache.insert(indexID, index, weight: weight)
+            state.metrics.evictions += evicted.count
+            return evicted
+        }
+        _ = evicted
+    }
+}

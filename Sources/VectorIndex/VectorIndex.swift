@@ -1,1 +1,0 @@
-// HNSW, brute-force kernels and the index provider (to be written in this module).
