@@ -10,7 +10,7 @@ OUT="${OUT:-/tmp/cairn-bench-arrow}"
 ROUNDS="${ROUNDS:-2}"
 SCRATCH="${BENCH_SCRATCH:-Benchmarks/.build}"
 mkdir -p "$OUT"
-swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product ArrowBench >&2
+swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product ArrowBench --disable-build-manifest-caching >&2
 BIN="$(swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --show-bin-path)/ArrowBench"
 pys=()
 sws=()

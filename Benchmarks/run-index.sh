@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Index benchmark, side by side in one run on the shared dataset (../shared/bench): IndexBench (release build
 # of the same code as `cairn bench index`), Python hnswlib 0.8.0 (same M / ef_construction / ef) and numpy
-# brute force. Results: $CAIRN_BENCH_OUT (default .build-bench-results/index, git-ignored), summary table on stdout.
+# brute force. BENCH_SCRATCH is the release build folder (default Benchmarks/.build, shared by every
+# benchmark). Results: $CAIRN_BENCH_OUT (default .build-bench-results/index, git-ignored), summary table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${CAIRN_SHARED_BENCH:-../shared/bench}"
-SCRATCH="${CAIRN_BENCH_SCRATCH:-.build-bench}"
+SCRATCH="${BENCH_SCRATCH:-Benchmarks/.build}"
 OUT="${CAIRN_BENCH_OUT:-.build-bench-results/index}"
 export PEERS_DATA_DIR="${PEERS_DATA_DIR:-/tmp/peers-data}"
 export PEERS_BENCH_DIR="$PWD/$SHARED"
@@ -21,7 +22,7 @@ $PY "$SHARED/dataset.py" > "$OUT/dataset.json"
 echo "== filters, ground truth, numpy brute force"
 $PY Benchmarks/index_reference.py > "$OUT/numpy.json"
 echo "== IndexBench (release)"
-(cd Benchmarks && swift build -c release --scratch-path "../$SCRATCH" --product IndexBench 2>&1 | tail -1)
+swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product IndexBench --disable-build-manifest-caching 2>&1 | tail -1
 "$SCRATCH/release/IndexBench" "$PEERS_DATA_DIR" > "$OUT/indexbench.json"
 echo "== Python hnswlib $($PY -c 'import importlib.metadata as m; print(m.version("hnswlib"))')"
 $PY "$SHARED/hnswlib_bench.py" > "$OUT/hnswlib.json"

@@ -11,7 +11,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 SIZES="${S3_BENCH_SIZES:-1024,1048576,67108864}"
 ITERATIONS="${S3_BENCH_ITERATIONS:-100,20,3}"
 ROUNDS="${S3_BENCH_ROUNDS:-3}"
-SCRATCH="${S3_BENCH_SCRATCH:-.build-s3bench}"
+SCRATCH="${BENCH_SCRATCH:-Benchmarks/.build}"
 OUT="$(mktemp -d)"
 cleanup() { rm -rf "$OUT"; }
 if [ -z "${CAIRN_S3_TEST_URL:-}" ]; then
