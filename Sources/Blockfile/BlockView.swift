@@ -81,58 +81,64 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
 
     /// A merged, in-order walk of base and delta.
     struct Cursor {
-        let view: BlockView
+        let base: Block<Value>
+        let delta: Block<Value>?
         var i: Int
         var j: Int
         let upper: BlockfileKey?
 
-        /// Advances to the next live entry; returns where it is (base index or delta index).
+        init(view: BlockView, i: Int, j: Int, upper: BlockfileKey?) {
+            base = view.base
+            delta = view.delta
+            self.i = i
+            self.j = j
+            self.upper = upper
+        }
+
+        /// Advances to the next live entry; returns where it is (in the delta, or in the base).
         private mutating func advance() -> (fromDelta: Bool, index: Int)? {
-            let base = view.base
-            while true {
-                let baseLeft = i < base.count
-                let deltaLeft = view.delta.map { j < $0.count } ?? false
-                guard baseLeft || deltaLeft else { return nil }
-                var order: Int
-                if !deltaLeft {
-                    order = -1
-                } else if !baseLeft {
-                    order = 1
-                } else {
-                    order = base.compare(i, with: view.delta!.key(at: j))
+            guard let delta else {
+                // No delta: a plain walk of the base block.
+                guard i < base.count else { return nil }
+                if let upper, base.compare(i, with: upper) > 0 {
+                    i = base.count
+                    return nil
                 }
-                let candidate: (Bool, Int)
+                i += 1
+                return (false, i - 1)
+            }
+            while i < base.count || j < delta.count {
+                let order =
+                    j >= delta.count ? -1 : (i >= base.count ? 1 : base.compare(i, with: delta.key(at: j)))
+                let candidate: (fromDelta: Bool, index: Int)
                 if order < 0 {
                     candidate = (false, i)
                     i += 1
                 } else {
                     if order == 0 { i += 1 }  // the delta's entry replaces (or deletes) the base's
-                    let index = j
                     j += 1
-                    if view.delta!.change(at: index) == .delete { continue }
-                    candidate = (true, index)
+                    if delta.change(at: j - 1) == .delete { continue }
+                    candidate = (true, j - 1)
                 }
-                if let upper {
-                    let block = candidate.0 ? view.delta! : base
-                    if block.compare(candidate.1, with: upper) > 0 {
-                        i = base.count
-                        j = view.delta?.count ?? 0
-                        return nil
-                    }
+                if let upper, (candidate.fromDelta ? delta : base).compare(candidate.index, with: upper) > 0 {
+                    i = base.count
+                    j = delta.count
+                    return nil
                 }
                 return candidate
             }
+            return nil
         }
 
         mutating func next() throws(BlockfileError) -> (key: BlockfileKey, value: Value)? {
             guard let (fromDelta, index) = advance() else { return nil }
-            let block = fromDelta ? view.delta! : view.base
+            let block = fromDelta ? delta! : base
             return (block.key(at: index), try block.value(at: index))
         }
 
         mutating func nextKey() -> BlockfileKey? {
             guard let (fromDelta, index) = advance() else { return nil }
-            return (fromDelta ? view.delta! : view.base).key(at: index)
+            return (fromDelta ? delta! : base).key(at: index)
         }
     }
 }
