@@ -31,7 +31,8 @@ extension RoaringBitmap {
             return roaring_bitmap_portable_deserialize_safe(base, raw.count)
         }
         guard let decoded else {
-            throw RoaringBitmapError(message: "bytes are not one portable-format bitmap (truncated, trailing or corrupt)")
+            throw RoaringBitmapError(
+                message: "bytes are not one portable-format bitmap (truncated, trailing or corrupt)")
         }
         self.init(taking: decoded)
         // Old CRoaring (0.2.x) checks sizes but not container contents: make sure members are strictly ascending,

@@ -22,7 +22,9 @@ enum KeyColumn: Sendable {
     }
 
     /// An Arrow column of `keys`, which must all be of `type`.
-    static func build(_ keys: some Collection<KeyValue>, _ type: KeyType) throws(BlockfileError) -> (ArrowArray, ArrowType) {
+    static func build(_ keys: some Collection<KeyValue>, _ type: KeyType) throws(BlockfileError) -> (
+        ArrowArray, ArrowType
+    ) {
         func wrongType(_ key: KeyValue) -> BlockfileError {
             BlockfileError(.invalidArgument, "key \(key) is not of this blockfile's key type \(type.rawValue)")
         }
@@ -160,11 +162,13 @@ final class Block<Value: BlockfileValue>: CachedBlock {
             }
             guard (metadata[BlockSchema.kindKey] ?? BlockKind.base.rawValue) == expectedKind.rawValue else {
                 throw BlockfileError(
-                    .corrupt, "block is a \(metadata[BlockSchema.kindKey] ?? "base") block, expected \(expectedKind.rawValue)",
+                    .corrupt,
+                    "block is a \(metadata[BlockSchema.kindKey] ?? "base") block, expected \(expectedKind.rawValue)",
                     blockID: id)
             }
             guard file.batchCount == 1 else {
-                throw BlockfileError(.corrupt, "a block holds one record batch, this has \(file.batchCount)", blockID: id)
+                throw BlockfileError(
+                    .corrupt, "a block holds one record batch, this has \(file.batchCount)", blockID: id)
             }
             batch = try file.recordBatch(at: 0)
             changes = expectedKind == .delta ? try batch.primitives(BlockSchema.changeColumn, as: UInt32.self) : nil

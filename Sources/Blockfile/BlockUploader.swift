@@ -34,7 +34,8 @@ struct BlockUploader<Value: BlockfileValue> {
         guard let first = entries.first, let last = entries.last else { return }
         let data = try BlockSchema.encode(entries, keyType: keyType)
         try await upload(data) { blockID in
-            BlockRef(blockID: blockID, firstKey: first.key, lastKey: last.key, count: entries.count, byteSize: data.count)
+            BlockRef(
+                blockID: blockID, firstKey: first.key, lastKey: last.key, count: entries.count, byteSize: data.count)
         }
     }
 
@@ -63,7 +64,8 @@ struct BlockUploader<Value: BlockfileValue> {
                 do {
                     try await store.put(key, data: data, condition: .ifNoneMatch)
                 } catch {
-                    throw BlockfileError(.storage, "uploading a block: \(error)", blockfileID: blockfileID, blockID: blockID)
+                    throw BlockfileError(
+                        .storage, "uploading a block: \(error)", blockfileID: blockfileID, blockID: blockID)
                 }
                 return ref
             })
@@ -110,7 +112,8 @@ func checkKey(_ key: BlockfileKey, _ keyType: KeyType, blockfileID: String) thro
             blockfileID: blockfileID)
     }
     if case .float32(let v) = key.key, v.isNaN {
-        throw BlockfileError(.invalidArgument, "key \(key) is NaN, which has no place in an order", blockfileID: blockfileID)
+        throw BlockfileError(
+            .invalidArgument, "key \(key) is NaN, which has no place in an order", blockfileID: blockfileID)
     }
 }
 

@@ -71,7 +71,8 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
                 store, location.blockKey(ref.blockID), ref.blockID, kind: .base, keyType, blockfileID)
             var delta: Block<Value>?
             if let deltaID = ref.deltaID {
-                delta = try await Self.fetch(store, location.blockKey(deltaID), deltaID, kind: .delta, keyType, blockfileID)
+                delta = try await Self.fetch(
+                    store, location.blockKey(deltaID), deltaID, kind: .delta, keyType, blockfileID)
             }
             let view = BlockView(base: try await base, delta: delta)
             let range = try view.keyRange()
@@ -99,7 +100,8 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
         do {
             data = try await store.get(key).data
         } catch let error as ObjectStoreError where error.code == .notFound {
-            throw BlockfileError(.notFound, "block is missing from the store", blockfileID: blockfileID, blockID: blockID)
+            throw BlockfileError(
+                .notFound, "block is missing from the store", blockfileID: blockfileID, blockID: blockID)
         } catch let error as ObjectStoreError {
             throw BlockfileError(.storage, "\(error)", blockfileID: blockfileID, blockID: blockID)
         }
@@ -168,7 +170,8 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
             } else {
                 // Keys with exactly this prefix sort before every key whose prefix is `prefix` + NUL.
                 let block = try await block(at: index)
-                total += block.rank(BlockfileKey(prefix + "\u{0}", .lowest(root.keyType)))
+                total +=
+                    block.rank(BlockfileKey(prefix + "\u{0}", .lowest(root.keyType)))
                     - block.rank(BlockfileKey(prefix, .lowest(root.keyType)))
             }
         }
@@ -196,8 +199,9 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     /// Entries whose prefix is `prefix`, in order.
     public func scan(prefix: String) -> BlockfileScan<Value> {
         let (range, _) = root.blocks(withPrefix: prefix)
-        return BlockfileScan(reader: self, blocks: range, lower: BlockfileKey(prefix, .lowest(root.keyType)), upper: nil,
-                             prefix: prefix)
+        return BlockfileScan(
+            reader: self, blocks: range, lower: BlockfileKey(prefix, .lowest(root.keyType)), upper: nil,
+            prefix: prefix)
     }
 }
 

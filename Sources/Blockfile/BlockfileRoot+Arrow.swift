@@ -34,7 +34,10 @@ extension BlockfileRoot {
                     (ArrowField("first_key", keyArrowType, nullable: false), firstKeys),
                     (ArrowField("last_prefix", .utf8, nullable: false), try lastPrefixes.finish()),
                     (ArrowField("last_key", keyArrowType, nullable: false), lastKeys),
-                    (ArrowField("count", .uint64, nullable: false), ArrowArray.primitives(blocks.map { UInt64($0.count) })),
+                    (
+                        ArrowField("count", .uint64, nullable: false),
+                        ArrowArray.primitives(blocks.map { UInt64($0.count) })
+                    ),
                     (
                         ArrowField("byte_size", .uint64, nullable: false),
                         ArrowArray.primitives(blocks.map { UInt64($0.byteSize) })

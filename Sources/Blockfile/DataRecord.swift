@@ -48,7 +48,8 @@ extension DataRecord: BlockfileValue {
                 guard embedding.count == dimension else {
                     throw ArrowError(
                         .invalidArgument,
-                        "record \(record.id) has a \(embedding.count)-dimensional embedding in a block of dimension \(dimension)")
+                        "record \(record.id) has a \(embedding.count)-dimensional embedding in a block of dimension \(dimension)"
+                    )
                 }
                 try embeddings.append(embedding)
             } else {

@@ -23,12 +23,15 @@ public final class OrderedBlockfileWriter<Value: BlockfileValue> {
         self.maxBlockSize = maxBlockSize
         self.cache = cache
         uploader = BlockUploader(
-            store: store, location: location, keyType: keyType, blockfileID: blockfileID, concurrency: uploadConcurrency)
+            store: store, location: location, keyType: keyType, blockfileID: blockfileID, concurrency: uploadConcurrency
+        )
     }
 
     /// Adds the next entry; `key` must sort after every key added before it.
     nonisolated(nonsending) public func append(_ key: BlockfileKey, _ value: Value) async throws {
-        guard !closed else { throw BlockfileError(.writerClosed, "append after commit", blockfileID: uploader.blockfileID) }
+        guard !closed else {
+            throw BlockfileError(.writerClosed, "append after commit", blockfileID: uploader.blockfileID)
+        }
         try checkKey(key, keyType, blockfileID: uploader.blockfileID)
         if let lastKey, !(lastKey < key) {
             throw BlockfileError(

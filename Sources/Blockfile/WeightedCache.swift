@@ -105,7 +105,9 @@ public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
 
     /// The value for `key`: from the cache, or from a load already running for it, or by running `load` once.
     /// A failed load is not cached; every caller waiting on it gets its error.
-    public nonisolated(nonsending) func value(for key: Key, load: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    public nonisolated(nonsending) func value(for key: Key, load: @escaping @Sendable () async throws -> Value)
+        async throws -> Value
+    {
         let lookup: Lookup = state.withLock { state in
             if let i = state.index[key], let node = state.nodes[i] {
                 state.unlink(i)

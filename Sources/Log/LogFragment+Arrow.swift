@@ -65,7 +65,8 @@ extension LogFragment {
                     .corrupt, "fragment says it is offset \(metadata[Schema.offsetKey] ?? "?")", offset: offset)
             }
             guard stream.batches.count == 1, let batch = stream.batches.first else {
-                throw LogError(.corrupt, "a fragment holds one record batch, not \(stream.batches.count)", offset: offset)
+                throw LogError(
+                    .corrupt, "a fragment holds one record batch, not \(stream.batches.count)", offset: offset)
             }
             let operations = try batch.strings("operation")
             let ids = try batch.strings("id")

@@ -56,7 +56,8 @@ public final class WriteAheadLog: Sendable {
         guard bytes <= Self.maxFragmentBytes, records.count <= Self.maxFragmentRecords else {
             throw LogError(
                 .invalidArgument,
-                "\(records.count) records of \(bytes) bytes exceed one fragment (\(Self.maxFragmentRecords) records, \(Self.maxFragmentBytes) bytes)")
+                "\(records.count) records of \(bytes) bytes exceed one fragment (\(Self.maxFragmentRecords) records, \(Self.maxFragmentBytes) bytes)"
+            )
         }
         return try await withCheckedThrowingContinuation { continuation in
             let startFlushing = state.withLock { state in
@@ -142,7 +143,8 @@ public final class WriteAheadLog: Sendable {
     /// The highest offset present in the store, or 0 when there is none.
     public func latestOffset() async throws -> UInt64 {
         do {
-            return try await store.listAll(prefix: path.logPrefix).compactMap { path.logOffset(ofKey: $0.key) }.max() ?? 0
+            return try await store.listAll(prefix: path.logPrefix).compactMap { path.logOffset(ofKey: $0.key) }.max()
+                ?? 0
         } catch {
             throw LogError(.storage, "listing the log: \(error)")
         }

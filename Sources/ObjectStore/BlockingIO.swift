@@ -6,7 +6,8 @@ enum BlockingIO {
     /// A concurrent queue: GCD adds threads as blocked work items pile up.
     private static let queue = DispatchQueue(label: "cairn.blocking-io", attributes: .concurrent)
 
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws(ObjectStoreError) -> T) async throws(ObjectStoreError)
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws(ObjectStoreError) -> T)
+        async throws(ObjectStoreError)
         -> T
     {
         let result: Result<T, ObjectStoreError> = await withCheckedContinuation { continuation in

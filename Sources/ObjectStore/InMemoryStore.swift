@@ -44,13 +44,15 @@ public final class InMemoryStore: ObjectStore {
             guard let stored = state.objects[ObjectKeyBytes(key)] else {
                 throw ObjectStoreError(.notFound, key: key, message: "no such object")
             }
-            let info = ObjectInfo(key: key, size: stored.data.count, etag: stored.etag, lastModified: stored.lastModified)
+            let info = ObjectInfo(
+                key: key, size: stored.data.count, etag: stored.etag, lastModified: stored.lastModified)
             guard let range else {
                 return ObjectData(data: stored.data, info: info, range: 0..<stored.data.count)
             }
             guard let resolved = range.resolve(size: stored.data.count) else {
                 throw ObjectStoreError(
-                    .invalidRange, key: key, message: "range \(range) is outside an object of \(stored.data.count) bytes")
+                    .invalidRange, key: key,
+                    message: "range \(range) is outside an object of \(stored.data.count) bytes")
             }
             return ObjectData(data: stored.data.subdata(in: resolved), info: info, range: resolved)
         }
@@ -110,9 +112,11 @@ public final class InMemoryStore: ObjectStore {
                 sortedKeys: keys, prefix: prefix, delimiter: delimiter, continuation: continuation, maxKeys: maxKeys)
             let objects = page.keys.compactMap { key -> ObjectInfo? in
                 guard let stored = state.objects[ObjectKeyBytes(key)] else { return nil }
-                return ObjectInfo(key: key, size: stored.data.count, etag: stored.etag, lastModified: stored.lastModified)
+                return ObjectInfo(
+                    key: key, size: stored.data.count, etag: stored.etag, lastModified: stored.lastModified)
             }
-            return ObjectListPage(objects: objects, commonPrefixes: page.commonPrefixes, continuation: page.continuation)
+            return ObjectListPage(
+                objects: objects, commonPrefixes: page.commonPrefixes, continuation: page.continuation)
         }
     }
 
@@ -148,7 +152,8 @@ public final class InMemoryStore: ObjectStore {
             for part in parts {
                 guard let stored = upload.parts[part.partNumber], stored.etag == part.etag else {
                     throw ObjectStoreError(
-                        .invalidArgument, key: key, message: "part \(part.partNumber) was not uploaded with ETag \(part.etag)")
+                        .invalidArgument, key: key,
+                        message: "part \(part.partNumber) was not uploaded with ETag \(part.etag)")
                 }
                 data.append(stored.data)
             }

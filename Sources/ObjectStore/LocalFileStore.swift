@@ -31,7 +31,9 @@ public final class LocalFileStore: ObjectStore {
         self.root = root.standardizedFileURL
         rootPath = self.root.path
         internalPath = rootPath + "/" + Self.internalFolder
-        for dir in [rootPath, internalPath, internalPath + "/tmp", internalPath + "/locks", internalPath + "/multipart"] {
+        for dir in [
+            rootPath, internalPath, internalPath + "/tmp", internalPath + "/locks", internalPath + "/multipart",
+        ] {
             try Self.makeDirectory(dir)
         }
         removeStaleFiles()
@@ -186,7 +188,8 @@ public final class LocalFileStore: ObjectStore {
                 guard stat(path(of: key), &st) == 0 else { continue }  // deleted meanwhile
                 objects.append(Self.info(stat: st, key: key))
             }
-            return ObjectListPage(objects: objects, commonPrefixes: page.commonPrefixes, continuation: page.continuation)
+            return ObjectListPage(
+                objects: objects, commonPrefixes: page.commonPrefixes, continuation: page.continuation)
         }
     }
 
@@ -269,13 +272,15 @@ public final class LocalFileStore: ObjectStore {
                     let partPath = dir + "/" + Self.partName(part.partNumber)
                     let fd = open(partPath, O_RDONLY | O_CLOEXEC)
                     guard fd >= 0 else {
-                        throw ObjectStoreError(.invalidArgument, key: key, message: "part \(part.partNumber) was not uploaded")
+                        throw ObjectStoreError(
+                            .invalidArgument, key: key, message: "part \(part.partNumber) was not uploaded")
                     }
                     defer { close(fd) }
                     let info = try Self.info(fd: fd, key: key)
                     guard info.etag == part.etag else {
                         throw ObjectStoreError(
-                            .invalidArgument, key: key, message: "part \(part.partNumber) has ETag \(info.etag), not \(part.etag)")
+                            .invalidArgument, key: key,
+                            message: "part \(part.partNumber) has ETag \(info.etag), not \(part.etag)")
                     }
                     try Self.writeAll(fd: out, data: try Self.read(fd: fd, range: 0..<info.size, key: key), key: key)
                 }
@@ -340,7 +345,9 @@ extension LocalFileStore {
             guard !component.isEmpty, component != ".", component != "..", component.utf8.count <= 255 else {
                 throw ObjectStoreError(
                     .invalidArgument, key: key,
-                    message: "a local store cannot hold keys with empty, '.' or '..' path components or components over 255 bytes")
+                    message:
+                        "a local store cannot hold keys with empty, '.' or '..' path components or components over 255 bytes"
+                )
             }
         }
         guard components.first.map(String.init) != internalFolder else {
@@ -375,7 +382,8 @@ extension LocalFileStore {
 
     static func info(stat st: stat, key: String) -> ObjectInfo {
         let nanos = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-        let etag = "\"" + String(UInt64(st.st_ino), radix: 16) + "-" + String(UInt64(bitPattern: nanos), radix: 16)
+        let etag =
+            "\"" + String(UInt64(st.st_ino), radix: 16) + "-" + String(UInt64(bitPattern: nanos), radix: 16)
             + "-" + String(UInt64(st.st_size), radix: 16) + "\""
         let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
         return ObjectInfo(key: key, size: Int(st.st_size), etag: etag, lastModified: modified)
@@ -485,7 +493,8 @@ extension LocalFileStore {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
             for name in names {
                 let path = folder + "/" + name
-                if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate]
+                    as? Date,
                     modified < cutoff
                 {
                     Self.removeTree(path)

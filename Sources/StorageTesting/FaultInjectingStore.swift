@@ -62,7 +62,8 @@ public final class FaultInjectingStore: ObjectStore {
 
     /// Each operation of the given kinds fails with probability `rate` (deterministic for a seed).
     public func setErrorRate(
-        _ rate: Double, code: ObjectStoreError.Code = .transient, on operations: Set<Operation> = Set(Operation.allCases)
+        _ rate: Double, code: ObjectStoreError.Code = .transient,
+        on operations: Set<Operation> = Set(Operation.allCases)
     ) {
         state.withLock {
             $0.errorRate = rate

@@ -123,7 +123,8 @@ public enum ObjectStoreConformance {
             pages += 1
         } while continuation != nil && pages < 100
         let expected = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        try expect(seen == expected, "listing returned \(seen.count) keys (\(pages) pages), expected 1500 in byte order")
+        try expect(
+            seen == expected, "listing returned \(seen.count) keys (\(pages) pages), expected 1500 in byte order")
         let all = try await store.listAll(prefix: scope + "keys")
         try expect(all.count == 1501, "listing prefix 'keys' found \(all.count) objects, expected 1501")
         let sizes = Set(all.prefix(1500).map(\.size))

@@ -16,8 +16,9 @@ struct DemoCommand: AsyncParsableCommand {
         let root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         try? FileManager.default.removeItem(at: root)
         let store = try LocalFileStore(root: root)
-        let layout = ObjectPath(prefix: "").collection(tenant: "default_tenant", database: "default_database",
-                                                        collectionID: "demo")
+        let layout = ObjectPath(prefix: "").collection(
+            tenant: "default_tenant", database: "default_database",
+            collectionID: "demo")
         print("Cairn demo — local store at \(root.path)")
 
         print("1. Appending 100 log fragments with conditional puts (no two writers can own an offset)…")

@@ -35,7 +35,9 @@ struct InspectBitmapCommand: ParsableCommand {
         } catch {
             throw CommandFailure("\(file): \(error)")
         }
-        print("members: \(bitmap.count)  bytes: \(bytes.count)  min: \(bitmap.min.map(String.init) ?? "-")  max: \(bitmap.max.map(String.init) ?? "-")")
+        print(
+            "members: \(bitmap.count)  bytes: \(bytes.count)  min: \(bitmap.min.map(String.init) ?? "-")  max: \(bitmap.max.map(String.init) ?? "-")"
+        )
         let shown = bitmap.array.prefix(limit).map(String.init).joined(separator: " ")
         print(shown + (bitmap.count > limit ? " …" : ""))
     }

@@ -64,7 +64,8 @@ struct InspectBlockfileCommand: AsyncParsableCommand {
     private func dump<Value>(
         _: BlockfileReader<Value>.Type, _ store: any ObjectStore, _ location: BlockfileLocation, _ cache: BlockCache
     ) async throws {
-        let reader = try await BlockfileReader<Value>.open(store: store, location: location, rootID: rootID, cache: cache)
+        let reader = try await BlockfileReader<Value>.open(
+            store: store, location: location, rootID: rootID, cache: cache)
         let limit = entries > 0 ? entries : Int.max
         var shown = 0
         let scan = prefix.map { reader.scan(prefix: $0) } ?? reader.scan()

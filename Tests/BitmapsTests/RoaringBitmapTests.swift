@@ -9,8 +9,10 @@ import Testing
     @Test func setOperationsMatchAModel() {
         var random = SplitMix64(seed: 11)
         for _ in 0..<50 {
-            let a = Set((0..<Int.random(in: 0..<500, using: &random)).map { _ in UInt32.random(in: 0..<5000, using: &random) })
-            let b = Set((0..<Int.random(in: 0..<500, using: &random)).map { _ in UInt32.random(in: 0..<5000, using: &random) })
+            let a = Set(
+                (0..<Int.random(in: 0..<500, using: &random)).map { _ in UInt32.random(in: 0..<5000, using: &random) })
+            let b = Set(
+                (0..<Int.random(in: 0..<500, using: &random)).map { _ in UInt32.random(in: 0..<5000, using: &random) })
             let ra = RoaringBitmap(a)
             let rb = RoaringBitmap(b)
             #expect(ra.array == a.sorted())

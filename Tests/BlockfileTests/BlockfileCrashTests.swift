@@ -9,7 +9,8 @@ import Testing
     let location = BlockfileLocation(
         collection: ObjectPath().collection(tenant: "t", database: "d", collectionID: "c"), segmentID: "s")
 
-    func build(_ store: any ObjectStore, entries: Int, maxBlockSize: Int = 2048) async throws -> BlockfileReader<String> {
+    func build(_ store: any ObjectStore, entries: Int, maxBlockSize: Int = 2048) async throws -> BlockfileReader<String>
+    {
         let writer = OrderedBlockfileWriter<String>(
             store: store, location: location, keyType: .uint32, cache: BlockCache(blockCapacity: 1 << 20),
             maxBlockSize: maxBlockSize)
@@ -34,7 +35,8 @@ import Testing
             for mode in [FaultInjectingStore.CrashMode.beforeApplying, .afterApplying] {
                 let faulty = FaultInjectingStore(base, seed: UInt64(crashAt))
                 let parent = try await BlockfileReader<String>.open(
-                    store: faulty, location: location, rootID: v1.root.rootID, cache: BlockCache(blockCapacity: 1 << 20))
+                    store: faulty, location: location, rootID: v1.root.rootID, cache: BlockCache(blockCapacity: 1 << 20)
+                )
                 let writer = BlockfileWriter(forking: parent)
                 for i in stride(from: 0, to: 500, by: 37) { try writer.set(BlockfileKey("p", UInt32(i)), "changed") }
                 faulty.crash(afterOperations: crashAt, mode: mode)
@@ -64,7 +66,8 @@ import Testing
         let rewritten = v2.root.blocks.filter { !shared.contains($0.blockID) }
         let rewrittenBytes = rewritten.reduce(0) { $0 + $1.byteSize }
         #expect(rewritten.count <= 4, "\(rewritten.count) of \(v1.root.blocks.count) blocks rewritten")
-        #expect(rewrittenBytes * 10 < v1.root.byteSize, "a 1% fork rewrote \(rewrittenBytes) of \(v1.root.byteSize) bytes")
+        #expect(
+            rewrittenBytes * 10 < v1.root.byteSize, "a 1% fork rewrote \(rewrittenBytes) of \(v1.root.byteSize) bytes")
         #expect(try await v1.get(BlockfileKey("p", UInt32(5100))) == "value 5100", "the parent version is unchanged")
         #expect(try await v2.get(BlockfileKey("p", UInt32(5100))) == "changed 5100")
         #expect(v2.count == 20_000)

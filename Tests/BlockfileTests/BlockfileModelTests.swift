@@ -39,7 +39,8 @@ extension Float: RandomListElement {
 
 extension RoaringBitmap: RandomBlockfileValue {
     static func random(using random: inout SplitMix64) -> RoaringBitmap {
-        RoaringBitmap((0..<Int.random(in: 0...50, using: &random)).map { _ in UInt32.random(in: 0..<100_000, using: &random) })
+        RoaringBitmap(
+            (0..<Int.random(in: 0...50, using: &random)).map { _ in UInt32.random(in: 0..<100_000, using: &random) })
     }
 }
 
@@ -78,7 +79,8 @@ struct BlockfileModelChecker<Value: RandomBlockfileValue> {
             collection: ObjectPath().collection(tenant: "t", database: "d", collectionID: "c"), segmentID: "s")
         var committed: [BlockfileKey: Value] = [:]
         var pending = committed
-        var writer = BlockfileWriter<Value>(store: store, location: location, keyType: keyType, cache: cache, maxBlockSize: maxBlockSize)
+        var writer = BlockfileWriter<Value>(
+            store: store, location: location, keyType: keyType, cache: cache, maxBlockSize: maxBlockSize)
         var reader: BlockfileReader<Value>?
         var deltas = 0
         for step in 0..<operations {
@@ -176,7 +178,8 @@ struct BlockfileModelChecker<Value: RandomBlockfileValue> {
     @Test(arguments: [KeyType.string, .uint32])
     func deltaBlocks(_ keyType: KeyType) async throws {
         try await BlockfileModelChecker<String>(keyType: keyType, seed: 700, maxBlockSize: 16384).run(operations: 1500)
-        try await BlockfileModelChecker<DataRecord>(keyType: keyType, seed: 800, maxBlockSize: 32768).run(operations: 1500)
+        try await BlockfileModelChecker<DataRecord>(keyType: keyType, seed: 800, maxBlockSize: 32768).run(
+            operations: 1500)
     }
 
     @Test func uint32ListValues() async throws {

@@ -2,8 +2,8 @@
 import Blockfile
 import Foundation
 import MetricsTestKit
-import Synchronization
 import StorageTesting
+import Synchronization
 import Testing
 
 @Suite struct WeightedCacheTests {
@@ -45,7 +45,10 @@ import Testing
         #expect(loads.value == 1)
         let stats = cache.statistics
         #expect(stats.misses == 1 && stats.hits + stats.joined == 31)
-        _ = try await cache.value(for: "block") { Issue.record("a cached value must not load"); return [] }
+        _ = try await cache.value(for: "block") {
+            Issue.record("a cached value must not load")
+            return []
+        }
     }
 
     @Test func failedLoadsAreNotCachedAndReachEveryWaiter() async throws {

@@ -24,9 +24,10 @@ import Testing
     @Test func fragmentsRoundTripEveryOperationAndField() async throws {
         let store = InMemoryStore()
         let log = WriteAheadLog(store: store, path: path)
-        let records = LogOperation.allCases.enumerated().map { record($0.offset, $0.element) } + [
-            LogRecord(.update, id: "u", embedding: nil, metadataJSON: "{\"gone\":null}", document: nil)
-        ]
+        let records =
+            LogOperation.allCases.enumerated().map { record($0.offset, $0.element) } + [
+                LogRecord(.update, id: "u", embedding: nil, metadataJSON: "{\"gone\":null}", document: nil)
+            ]
         let offset = try await log.append(records)
         #expect(offset == 1)
         let fragment = try #require(try await log.fragment(at: 1))

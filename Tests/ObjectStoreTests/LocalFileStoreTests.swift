@@ -50,7 +50,8 @@ import Testing
                             let value = Int(String(decoding: current.data, as: UTF8.self)) ?? -1
                             do {
                                 try await store.put(
-                                    "counter", data: Data("\(value + 1)".utf8), condition: .ifMatch(etag: current.info.etag))
+                                    "counter", data: Data("\(value + 1)".utf8),
+                                    condition: .ifMatch(etag: current.info.etag))
                                 done += 1
                             } catch let error as ObjectStoreError where error.code == .preconditionFailed {
                                 continue

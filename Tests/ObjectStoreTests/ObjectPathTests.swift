@@ -9,12 +9,18 @@ import Testing
         #expect(collection.log(offset: 42) == "data/cairn/tenant/t/database/db/collection/c1/log/00000000000000000042")
         #expect(
             collection.version(7) == "data/cairn/tenant/t/database/db/collection/c1/version/00000000000000000007.json")
-        #expect(collection.block(segmentID: "s", blockID: "b") == "data/cairn/tenant/t/database/db/collection/c1/segment/s/block/b")
-        #expect(collection.root(segmentID: "s", rootID: "r") == "data/cairn/tenant/t/database/db/collection/c1/segment/s/root/r")
+        #expect(
+            collection.block(segmentID: "s", blockID: "b")
+                == "data/cairn/tenant/t/database/db/collection/c1/segment/s/block/b")
+        #expect(
+            collection.root(segmentID: "s", rootID: "r")
+                == "data/cairn/tenant/t/database/db/collection/c1/segment/s/root/r")
         #expect(
             collection.hnswFile(segmentID: "s", indexID: "i", file: "header.bin")
                 == "data/cairn/tenant/t/database/db/collection/c1/segment/s/hnsw/i/header.bin")
-        #expect(ObjectPath().collection(tenant: "t", database: "d", collectionID: "c").root == "tenant/t/database/d/collection/c/")
+        #expect(
+            ObjectPath().collection(tenant: "t", database: "d", collectionID: "c").root
+                == "tenant/t/database/d/collection/c/")
     }
 
     @Test func logAndVersionKeysParseBackAndSortNumerically() {
@@ -41,7 +47,9 @@ import Testing
         #expect(try StoreLocation(parsing: "file:///tmp/x%20y") == .file(path: "/tmp/x y"))
         #expect(
             try StoreLocation(parsing: "s3://bucket/pre/fix?endpoint=http://127.0.0.1:9000&region=eu-west-1")
-                == .s3(bucket: "bucket", key: "pre/fix", options: ["endpoint": "http://127.0.0.1:9000", "region": "eu-west-1"]))
+                == .s3(
+                    bucket: "bucket", key: "pre/fix",
+                    options: ["endpoint": "http://127.0.0.1:9000", "region": "eu-west-1"]))
         #expect(try StoreLocation(parsing: "s3://bucket") == .s3(bucket: "bucket", key: "", options: [:]))
         for bad in ["http://x", "file://relative", "s3:///key", "bucket/key"] {
             #expect(throws: ObjectStoreError.self) { try StoreLocation(parsing: bad) }

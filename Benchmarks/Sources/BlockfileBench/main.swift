@@ -79,7 +79,9 @@ for maxBlockSize in options.blockSizes {
         for i in 0..<options.entries { try await writer.append(BlockfileKey("", idKey(i)), UInt32(i)) }
         stringReader = try await writer.commit()
     }
-    print("string→uint32 build: \(rate(options.entries, buildS)), \(stringReader.root.blocks.count) blocks, \(stringReader.root.byteSize) bytes")
+    print(
+        "string→uint32 build: \(rate(options.entries, buildS)), \(stringReader.root.blocks.count) blocks, \(stringReader.root.byteSize) bytes"
+    )
     var random = LCG(state: 7)
     let probes = (0..<options.gets).map { _ in BlockfileKey("", idKey(Int(random.next() % UInt64(options.entries)))) }
     for probe in probes.prefix(10_000) { _ = try await stringReader.get(probe) }  // warm every block
@@ -88,7 +90,9 @@ for maxBlockSize in options.blockSizes {
         for probe in probes { if try await stringReader.get(probe) != nil { found += 1 } }
     }
     precondition(found == probes.count)
-    print("string→uint32 warm get: \(rate(probes.count, getS)) (\(String(format: "%.2f", getS / Double(probes.count) * 1e6)) µs each)")
+    print(
+        "string→uint32 warm get: \(rate(probes.count, getS)) (\(String(format: "%.2f", getS / Double(probes.count) * 1e6)) µs each)"
+    )
     var scanned = 0
     let scanS = try await seconds { for try await _ in stringReader.scan() { scanned += 1 } }
     print("string→uint32 scan: \(rate(scanned, scanS))")
@@ -110,7 +114,9 @@ for maxBlockSize in options.blockSizes {
         print(
             "string→uint32 1% fork (\(label)): commit \(String(format: "%.3f", forkS)) s, rewrote \(rewritten) of \(forked.root.byteSize) bytes (\(String(format: "%.1f", 100 * Double(rewritten) / Double(forked.root.byteSize)))%)"
         )
-        report["fork_\(label)_\(maxBlockSize)"] = ["seconds": forkS, "rewritten_bytes": rewritten, "total_bytes": forked.root.byteSize]
+        report["fork_\(label)_\(maxBlockSize)"] = [
+            "seconds": forkS, "rewritten_bytes": rewritten, "total_bytes": forked.root.byteSize,
+        ]
     }
     report["string_uint32_\(maxBlockSize)"] = [
         "build_per_s": Double(options.entries) / buildS, "warm_get_per_s": Double(probes.count) / getS,
@@ -132,7 +138,8 @@ for maxBlockSize in options.blockSizes {
             for d in 0..<dimension { embedding[d] = Float(Int(random.next() % 2000) - 1000) / 1000 }
             try await writer.append(
                 BlockfileKey("", UInt32(i)),
-                DataRecord(id: idKey(i), embedding: embedding, metadataJSON: "{\"cat\":\(i % 1000)}", document: "doc \(i)"))
+                DataRecord(
+                    id: idKey(i), embedding: embedding, metadataJSON: "{\"cat\":\(i % 1000)}", document: "doc \(i)"))
         }
         recordReader = try await writer.commit()
     }
@@ -148,7 +155,8 @@ for maxBlockSize in options.blockSizes {
     let recordScanS = try await seconds { for try await _ in recordReader.scan() { recordScanned += 1 } }
     print("uint32→record scan: \(rate(recordScanned, recordScanS))")
     report["uint32_record_\(maxBlockSize)"] = [
-        "build_per_s": Double(options.entries) / recordBuildS, "warm_get_per_s": Double(recordProbes.count) / recordGetS,
+        "build_per_s": Double(options.entries) / recordBuildS,
+        "warm_get_per_s": Double(recordProbes.count) / recordGetS,
         "scan_per_s": Double(recordScanned) / recordScanS, "bytes": recordBytes,
     ]
 
@@ -171,7 +179,9 @@ for maxBlockSize in options.blockSizes {
         print(
             "cold get from S3 (root cached, one block fetched): p50 \(String(format: "%.1f", percentile(latencies, 0.5) * 1000)) ms, p99 \(String(format: "%.1f", percentile(latencies, 0.99) * 1000)) ms"
         )
-        report["s3_cold_get_\(maxBlockSize)"] = ["p50_ms": percentile(latencies, 0.5) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000]
+        report["s3_cold_get_\(maxBlockSize)"] = [
+            "p50_ms": percentile(latencies, 0.5) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
+        ]
     }
 }
 
@@ -200,7 +210,9 @@ do {
             for probe in probes { _ = try Int.fetchOne(statement, arguments: [probe]) }
         }
     }
-    print("sqlite warm get: \(rate(probes.count, getS)) (\(String(format: "%.2f", getS / Double(probes.count) * 1e6)) µs each)")
+    print(
+        "sqlite warm get: \(rate(probes.count, getS)) (\(String(format: "%.2f", getS / Double(probes.count) * 1e6)) µs each)"
+    )
     var scanned = 0
     let scanS = try await seconds {
         scanned = try await db.read { db in
