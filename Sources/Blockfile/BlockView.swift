@@ -136,9 +136,27 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
             return (block.key(at: index), try block.value(at: index))
         }
 
+        /// Appends the next live entry to `batch` (no tuple per entry: a batch loop stays cheap even where the
+        /// generic code is not specialised). Stops at the end, or before an entry whose prefix is not `prefix`.
+        mutating func appendNext(to batch: inout BlockfileBatch<Value>, prefix: String?) throws(BlockfileError)
+            -> AppendResult
+        {
+            guard let (fromDelta, index) = advance() else { return .end }
+            let block = fromDelta ? delta! : base
+            if let prefix, block.prefixes.compare(at: index, with: prefix) != 0 { return .prefixEnded }
+            batch.keys.append(block.key(at: index))
+            batch.values.append(try block.value(at: index))
+            return .appended
+        }
+
         mutating func nextKey() -> BlockfileKey? {
             guard let (fromDelta, index) = advance() else { return nil }
             return (fromDelta ? delta! : base).key(at: index)
         }
     }
+}
+
+/// What `BlockView.Cursor.appendNext` did.
+enum AppendResult {
+    case appended, end, prefixEnded
 }

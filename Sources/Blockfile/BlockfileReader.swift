@@ -206,7 +206,8 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
 }
 
 /// An ordered scan over a range of a blockfile. Blocks are fetched one ahead of the one being read, so memory
-/// stays bounded by two blocks whatever the range.
+/// stays bounded by two blocks whatever the range. Iterate it entry by entry, or, faster, a batch of entries at a
+/// time with `batches()`.
 public struct BlockfileScan<Value: BlockfileValue>: AsyncSequence, Sendable {
     public typealias Element = (key: BlockfileKey, value: Value)
     let reader: BlockfileReader<Value>
@@ -216,20 +217,76 @@ public struct BlockfileScan<Value: BlockfileValue>: AsyncSequence, Sendable {
     var prefix: String? = nil
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(scan: self, nextBlock: blocks.lowerBound)
+        Iterator(batches: batches().makeAsyncIterator())
+    }
+
+    /// The same entries in batches of at most `size` (never spanning two blocks): one call per batch instead of
+    /// one per entry, which is what bulk readers (compaction, exports) want.
+    public func batches(size: Int = 4096) -> BlockfileBatches<Value> {
+        BlockfileBatches(scan: self, size: Swift.max(1, size))
+    }
+
+    /// Inlinable, so that the per-entry step is specialised in the caller's code; the work per batch is not.
+    public struct Iterator: AsyncIteratorProtocol {
+        @usableFromInline var batches: BlockfileBatches<Value>.Iterator
+        @usableFromInline var batch = BlockfileBatch<Value>(keys: [], values: [])
+        @usableFromInline var position = 0
+
+        init(batches: BlockfileBatches<Value>.Iterator) {
+            self.batches = batches
+        }
+
+        public typealias Failure = any Error
+
+        @inlinable
+        public mutating func next() async throws -> Element? {
+            try await next(isolation: nil)
+        }
+
+        /// Runs on the caller's executor: a scan does not hop between executors for every entry.
+        @inlinable
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
+            if position == batch.count {
+                guard let next = try await batches.next(isolation: actor) else { return nil }
+                batch = next
+                position = 0
+            }
+            position += 1
+            return (batch.keys[position - 1], batch.values[position - 1])
+        }
+    }
+}
+
+/// Consecutive entries of a scan.
+public struct BlockfileBatch<Value: BlockfileValue>: Sendable {
+    public var keys: [BlockfileKey]
+    public var values: [Value]
+    public var count: Int { keys.count }
+
+    @inlinable
+    public init(keys: [BlockfileKey], values: [Value]) {
+        self.keys = keys
+        self.values = values
+    }
+}
+
+/// A scan, a batch of entries at a time.
+public struct BlockfileBatches<Value: BlockfileValue>: AsyncSequence, Sendable {
+    public typealias Element = BlockfileBatch<Value>
+    let scan: BlockfileScan<Value>
+    let size: Int
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(scan: scan, size: size, nextBlock: scan.blocks.lowerBound)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
-        let scan: BlockfileScan
+        let scan: BlockfileScan<Value>
+        let size: Int
         var nextBlock: Int
         var cursor: BlockView<Value>.Cursor?
         var prefetch: Task<BlockView<Value>, any Error>?
         var finished = false
-
-        init(scan: BlockfileScan, nextBlock: Int) {
-            self.scan = scan
-            self.nextBlock = nextBlock
-        }
 
         public typealias Failure = any Error
 
@@ -237,15 +294,23 @@ public struct BlockfileScan<Value: BlockfileValue>: AsyncSequence, Sendable {
             try await next(isolation: nil)
         }
 
-        /// Runs on the caller's executor: a scan does not hop between executors for every entry.
+        /// Runs on the caller's executor, like the entry-by-entry scan.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
             while !finished {
-                if cursor != nil, let entry = try cursor!.next() {
-                    if let prefix = scan.prefix, compareUTF8(entry.key.prefix, prefix) != 0 {
-                        finished = true
-                        return nil
+                if cursor != nil {
+                    var batch = BlockfileBatch<Value>(keys: [], values: [])
+                    batch.keys.reserveCapacity(size)
+                    batch.values.reserveCapacity(size)
+                    appending: while batch.count < size {
+                        switch try cursor!.appendNext(to: &batch, prefix: scan.prefix) {
+                        case .appended: continue
+                        case .end: cursor = nil
+                        case .prefixEnded: finished = true
+                        }
+                        break appending
                     }
-                    return entry
+                    if batch.count > 0 { return batch }
+                    if finished { return nil }
                 }
                 guard nextBlock < scan.blocks.upperBound else {
                     finished = true

@@ -176,3 +176,30 @@ import Testing
         #expect(store.keys.isEmpty, "rejected input must write nothing")
     }
 }
+
+@Suite struct BlockfileBatchScanTests {
+    @Test func batchesHoldTheSameEntriesAsTheScan() async throws {
+        let store = InMemoryStore()
+        let location = BlockfileLocation(
+            collection: ObjectPath().collection(tenant: "t", database: "d", collectionID: "c"), segmentID: "s")
+        let writer = OrderedBlockfileWriter<UInt32>(
+            store: store, location: location, keyType: .uint32, cache: BlockCache(blockCapacity: 1 << 20),
+            maxBlockSize: 4096)
+        for prefix in ["a", "b", "c"] {
+            for i in 0..<700 { try await writer.append(BlockfileKey(prefix, UInt32(i)), UInt32(i)) }
+        }
+        let reader = try await writer.commit()
+        #expect(reader.root.blocks.count > 3)
+        for (scan, expected) in [(reader.scan(), 2100), (reader.scan(prefix: "b"), 700)] {
+            var fromEntries: [BlockfileKey] = []
+            for try await (key, _) in scan { fromEntries.append(key) }
+            var fromBatches: [BlockfileKey] = []
+            for try await batch in scan.batches(size: 97) {
+                #expect(batch.count <= 97 && batch.count == batch.values.count)
+                fromBatches += batch.keys
+            }
+            #expect(fromEntries.count == expected)
+            #expect(fromBatches == fromEntries)
+        }
+    }
+}

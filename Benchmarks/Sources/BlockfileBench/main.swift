@@ -96,6 +96,11 @@ for maxBlockSize in options.blockSizes {
     var scanned = 0
     let scanS = try await seconds { for try await _ in stringReader.scan() { scanned += 1 } }
     print("string→uint32 scan: \(rate(scanned, scanS))")
+    var batched = 0
+    let batchS = try await seconds {
+        for try await batch in stringReader.scan().batches() { batched += batch.count }
+    }
+    print("string→uint32 scan in batches: \(rate(batched, batchS))")
     // 1% fork, uniformly random keys and clustered keys.
     for (label, keys) in [
         ("uniform", (0..<options.entries / 100).map { _ in Int(random.next() % UInt64(options.entries)) }),
@@ -120,7 +125,8 @@ for maxBlockSize in options.blockSizes {
     }
     report["string_uint32_\(maxBlockSize)"] = [
         "build_per_s": Double(options.entries) / buildS, "warm_get_per_s": Double(probes.count) / getS,
-        "scan_per_s": Double(scanned) / scanS, "bytes": stringReader.root.byteSize,
+        "scan_per_s": Double(scanned) / scanS, "batch_scan_per_s": Double(batched) / batchS,
+        "bytes": stringReader.root.byteSize,
     ]
 
     // UInt32 → DataRecord(128-d)
