@@ -2,6 +2,7 @@
 // comparison of our JSON rendering of a column with pyarrow's `to_pylist()`.
 import ArrowIPC
 import Foundation
+import StorageTesting
 import Testing
 
 enum Fixtures {
@@ -47,15 +48,5 @@ func jsonMatches(_ v: ArrowJSONValue, _ e: Any) -> Bool {
     }
 }
 
-/// A deterministic generator (SplitMix64) for property and fuzz tests.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The shared deterministic generator (SplitMix64, StorageTesting).
+typealias SeededRandom = SplitMix64

@@ -1,19 +1,12 @@
 // Deterministic vectors for the VectorIndex tests: a seeded generator and clustered Gaussian data.
 import Foundation
+import StorageTesting
 import VectorIndex
 
-/// SplitMix64: small, fast, and the same sequence on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The shared deterministic generator (SplitMix64, StorageTesting).
+typealias SeededGenerator = SplitMix64
 
+extension SplitMix64 {
     /// A standard normal sample (Box–Muller).
     mutating func gaussian() -> Float {
         let u1 = max(Double.leastNonzeroMagnitude, Double.random(in: 0..<1, using: &self))
