@@ -50,7 +50,9 @@ let package = Package(
 
         // MARK: Columnar format and indexes
         .target(name: "ArrowIPC", dependencies: ["CZstd"]),
-        .target(name: "VectorIndex", dependencies: ["CHNSW", "CRoaring", "ObjectStore"]),
+        .target(
+            name: "VectorIndex",
+            dependencies: ["CHNSW", "CRoaring", "ObjectStore", .product(name: "Metrics", package: "swift-metrics")]),
         .target(name: "Bitmaps", dependencies: ["CRoaring"]),
         .target(name: "Log", dependencies: ["ArrowIPC", "ObjectStore"]),
         .target(
@@ -93,7 +95,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "VectorIndexTests",
-            dependencies: ["VectorIndex", "ObjectStore", "StorageTesting"]),
+            dependencies: [
+                "VectorIndex", "ObjectStore", "StorageTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

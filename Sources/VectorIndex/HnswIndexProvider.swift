@@ -2,6 +2,7 @@
 // native bytes, single-flight hydration through partitioned async locks, fork for compaction, commit to the
 // object store. Eviction only drops the cache's reference: an index a reader still holds stays valid, and
 // its native memory is freed when the last reference goes (HNSWIndex.deinit).
+import CoreMetrics
 import Foundation
 import ObjectStore
 import Synchronization
@@ -33,13 +34,39 @@ public final class HnswIndexProvider: Sendable {
     private let state: LockedState<State>
     private let writeLocks: AsyncPartitionedMutex
     private let temporaryRoot: URL?
+    private let reporter: Reporter
+
+    /// The same counts through swift-metrics (the server's Prometheus endpoint), dimension `cache=hnsw`.
+    private struct Reporter: Sendable {
+        let hits: Counter
+        let misses: Counter
+        let loads: Counter
+        let evictions: Counter
+        let bytesResident: Gauge
+        let entries: Gauge
+
+        init(factory: MetricsFactory) {
+            let dimensions = [("cache", "hnsw")]
+            hits = Counter(label: "cairn_cache_hits_total", dimensions: dimensions, factory: factory)
+            misses = Counter(label: "cairn_cache_misses_total", dimensions: dimensions, factory: factory)
+            loads = Counter(label: "cairn_cache_loads_total", dimensions: dimensions, factory: factory)
+            evictions = Counter(label: "cairn_cache_evictions_total", dimensions: dimensions, factory: factory)
+            bytesResident = Gauge(label: "cairn_cache_bytes", dimensions: dimensions, factory: factory)
+            entries = Gauge(label: "cairn_cache_entries", dimensions: dimensions, factory: factory)
+        }
+    }
 
     /// - Parameters:
     ///   - capacityBytes: the native bytes the cache may hold (an index larger than that alone is still
     ///     cached until the next insertion).
     ///   - partitions: number of write locks; hydrations of different ids rarely share one.
     ///   - temporaryRoot: where hydrated files are written for the moment of loading (system temp if nil).
-    public init(store: any ObjectStore, capacityBytes: Int, partitions: Int = 32, temporaryRoot: URL? = nil) {
+    ///   - factory: the metrics backend (the process-wide one unless the caller passes its own).
+    public init(
+        store: any ObjectStore, capacityBytes: Int, partitions: Int = 32, temporaryRoot: URL? = nil,
+        factory: MetricsFactory = MetricsSystem.factory
+    ) {
+        self.reporter = Reporter(factory: factory)
         self.store = store
         self.capacityBytes = capacityBytes
         self.state = LockedState(State(cache: WeightedLRU(capacity: capacityBytes)))
@@ -71,6 +98,7 @@ public final class HnswIndexProvider: Sendable {
         // Another task may have hydrated it while this one waited for the lock.
         if let index = hit(location.indexID) { return index }
         state.withLock { $0.metrics.misses += 1 }
+        reporter.misses.increment()
         let index = try await HNSWIndex.read(from: location, store: store, temporaryRoot: temporaryRoot)
         insert(location.indexID, index, countsAsLoad: true)
         return index
@@ -123,30 +151,42 @@ public final class HnswIndexProvider: Sendable {
     /// Drops the cache's reference to an index (holders keep theirs). Returns whether it was cached.
     @discardableResult
     public func evict(_ indexID: String) -> Bool {
-        state.withLock { state in
-            guard state.cache.remove(indexID) != nil else { return false }
+        let (evicted, bytes, entries) = state.withLock { state in
+            guard state.cache.remove(indexID) != nil else { return (false, 0, 0) }
             state.metrics.evictions += 1
-            return true
+            return (true, state.cache.totalWeight, state.cache.count)
         }
+        if evicted {
+            reporter.evictions.increment()
+            reporter.bytesResident.record(bytes)
+            reporter.entries.record(entries)
+        }
+        return evicted
     }
 
     private func hit(_ indexID: String) -> HNSWIndex? {
-        state.withLock { state in
+        let index = state.withLock { state -> HNSWIndex? in
             guard let index = state.cache.get(indexID) else { return nil }
             state.metrics.hits += 1
             return index
         }
+        if index != nil { reporter.hits.increment() }
+        return index
     }
 
     private func insert(_ indexID: String, _ index: HNSWIndex, countsAsLoad: Bool) {
         let weight = index.memoryBytes
         // Evicted indexes are released after the lock: their deinit (native free) must not run under it.
-        let evicted = state.withLock { state in
+        let (evicted, bytes, entries) = state.withLock { state in
             if countsAsLoad { state.metrics.loads += 1 }
             let evicted = state.cache.insert(indexID, index, weight: weight)
             state.metrics.evictions += evicted.count
-            return evicted
+            return (evicted, state.cache.totalWeight, state.cache.count)
         }
+        if countsAsLoad { reporter.loads.increment() }
+        if !evicted.isEmpty { reporter.evictions.increment(by: evicted.count) }
+        reporter.bytesResident.record(bytes)
+        reporter.entries.record(entries)
         _ = evicted
     }
 }
