@@ -80,14 +80,8 @@ public final class ByteStorage: @unchecked Sendable {
 
     /// Maps the file at `path` read-only. Opening costs microseconds whatever the size; pages are read on use.
     public init(mappingFileAt path: String) throws(ArrowError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw ArrowError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let (fd, size) = try Self.openForReading(path)
         defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) != 0 {
-            throw ArrowError(.io, "cannot stat \(path): \(String(cString: strerror(errno)))")
-        }
-        let size = Int(st.st_size)
         if size == 0 {
             let p = RawMemory.allocate(0)
             self.base = UnsafeRawPointer(p)
@@ -106,14 +100,8 @@ public final class ByteStorage: @unchecked Sendable {
     /// Reads the whole file at `path` into one aligned allocation (for files about to be replaced or deleted,
     /// or when a mapping is not wanted).
     public init(readingFileAt path: String) throws(ArrowError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw ArrowError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let (fd, size) = try Self.openForReading(path)
         defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) != 0 {
-            throw ArrowError(.io, "cannot stat \(path): \(String(cString: strerror(errno)))")
-        }
-        let size = Int(st.st_size)
         let p = RawMemory.allocate(size)
         var done = 0
         while done < size {
@@ -129,6 +117,19 @@ public final class ByteStorage: @unchecked Sendable {
         self.base = UnsafeRawPointer(p)
         self.count = size
         self.owner = .allocation(capacity: size)
+    }
+
+    /// Opens `path` read-only and returns the descriptor (the caller closes it) and the file's size.
+    private static func openForReading(_ path: String) throws(ArrowError) -> (fd: Int32, size: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw ArrowError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        var st = stat()
+        if fstat(fd, &st) != 0 {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw ArrowError(.io, "cannot stat \(path): \(reason)")
+        }
+        return (fd, Int(st.st_size))
     }
 
     deinit {
