@@ -6,7 +6,8 @@ import ObjectStore
 
 public final class BlockfileWriter<Value: BlockfileValue> {
     public let parent: BlockfileReader<Value>
-    private var delta: [BlockfileKey: Value?] = [:]
+    /// Sets (a value) and deletes (nil) buffered until commit.
+    private var pending: [BlockfileKey: Value?] = [:]
     private var closed = false
     private let uploadConcurrency: Int
 
@@ -35,18 +36,18 @@ public final class BlockfileWriter<Value: BlockfileValue> {
     public func set(_ key: BlockfileKey, _ value: Value) throws {
         guard !closed else { throw BlockfileError(.writerClosed, "set after commit", blockfileID: blockfileID) }
         try checkKey(key, parent.root.keyType, blockfileID: blockfileID)
-        delta[key] = .some(value)
+        pending[key] = .some(value)
     }
 
     /// Removes `key` from the new version (no effect if absent).
     public func delete(_ key: BlockfileKey) throws {
         guard !closed else { throw BlockfileError(.writerClosed, "delete after commit", blockfileID: blockfileID) }
         try checkKey(key, parent.root.keyType, blockfileID: blockfileID)
-        delta[key] = .some(nil)
+        pending[key] = .some(nil)
     }
 
     /// Pending changes.
-    public var pendingCount: Int { delta.count }
+    public var pendingCount: Int { pending.count }
 
     private enum Run {
         case kept(BlockRef)
@@ -63,7 +64,7 @@ public final class BlockfileWriter<Value: BlockfileValue> {
         guard !closed else { throw BlockfileError(.writerClosed, "commit twice", blockfileID: blockfileID) }
         closed = true
         let root = parent.root
-        let ops = delta.map { (key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
+        let ops = pending.map { (key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
 
         // Which block each change lands in (keys before the first block go to it, after the last to the last).
         var groups: [Int: [(key: BlockfileKey, value: Value?)]] = [:]
