@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "Blockfile", targets: ["Blockfile"]),
         .library(name: "Bitmaps", targets: ["Bitmaps"]),
         .library(name: "Log", targets: ["Log"]),
+        .library(name: "Segments", targets: ["Segments"]),
+        .library(name: "Catalog", targets: ["Catalog"]),
+        .library(name: "Cairn", targets: ["Cairn"]),
         .library(name: "StorageTesting", targets: ["StorageTesting"]),
         .executable(name: "cairn", targets: ["cairn"]),
     ],
@@ -22,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         // MARK: C and C++ shims over Debian's libraries
@@ -61,6 +65,17 @@ let package = Package(
                 "ArrowIPC", "Bitmaps", "ObjectStore", .product(name: "Metrics", package: "swift-metrics"),
             ]),
 
+        // MARK: Collections: segments over blockfiles and HNSW, the catalog, and the embedded API
+        .target(
+            name: "Segments",
+            dependencies: ["Blockfile", "Bitmaps", "VectorIndex", "Log", "ArrowIPC", "ObjectStore"]),
+        .target(
+            name: "Catalog",
+            dependencies: ["ObjectStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Cairn",
+            dependencies: ["Segments", "Catalog", "Log", "Blockfile", "VectorIndex", "ObjectStore", "ObjectStoreS3"]),
+
         // MARK: Test support shared by every test target
         .target(
             name: "StorageTesting",
@@ -70,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps", "Blockfile",
+                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps", "Blockfile", "Cairn", "Catalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -93,6 +108,9 @@ let package = Package(
                 "Blockfile", "ObjectStore", "StorageTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
+        .testTarget(name: "SegmentsTests", dependencies: ["Segments", "Blockfile", "ObjectStore", "StorageTesting"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "ObjectStore", "StorageTesting"]),
+        .testTarget(name: "CairnTests", dependencies: ["Cairn", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "VectorIndexTests",
             dependencies: [

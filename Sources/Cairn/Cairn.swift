@@ -1,0 +1,1 @@
+// The embedded API: Client → database → Collection, with Chroma's semantics.

@@ -1,0 +1,1 @@
+// The catalog: tenants, databases, collections, segments and versions (SQLite through GRDB).

@@ -1,0 +1,1 @@
+// The segments of a collection: records, metadata indexes and vectors, each over blockfiles or HNSW files.
