@@ -15,8 +15,10 @@ let package = Package(
         .library(name: "Blockfile", targets: ["Blockfile"]),
         .library(name: "Bitmaps", targets: ["Bitmaps"]),
         .library(name: "Log", targets: ["Log"]),
+        .library(name: "CairnJSON", targets: ["CairnJSON"]),
         .library(name: "Segments", targets: ["Segments"]),
         .library(name: "Catalog", targets: ["Catalog"]),
+        .library(name: "Compaction", targets: ["Compaction"]),
         .library(name: "Cairn", targets: ["Cairn"]),
         .library(name: "StorageTesting", targets: ["StorageTesting"]),
         .executable(name: "cairn", targets: ["cairn"]),
@@ -66,15 +68,22 @@ let package = Package(
             ]),
 
         // MARK: Collections: segments over blockfiles and HNSW, the catalog, and the embedded API
+        .target(name: "CairnJSON"),
         .target(
             name: "Segments",
-            dependencies: ["Blockfile", "Bitmaps", "VectorIndex", "Log", "ArrowIPC", "ObjectStore"]),
+            dependencies: ["CairnJSON", "Blockfile", "Bitmaps", "VectorIndex", "Log", "ArrowIPC", "ObjectStore"]),
         .target(
             name: "Catalog",
-            dependencies: ["ObjectStore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["CairnJSON", "ObjectStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Compaction",
+            dependencies: ["Segments", "Catalog", "Log", "Blockfile", "VectorIndex", "ObjectStore"]),
         .target(
             name: "Cairn",
-            dependencies: ["Segments", "Catalog", "Log", "Blockfile", "VectorIndex", "ObjectStore", "ObjectStoreS3"]),
+            dependencies: [
+                "Segments", "Catalog", "Compaction", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore",
+                "ObjectStoreS3",
+            ]),
 
         // MARK: Test support shared by every test target
         .target(

@@ -1,5 +1,6 @@
 // A record's metadata (key → value), its canonical JSON text (sorted keys, so equal metadata encodes to equal bytes),
 // the update form in which JSON null deletes a key, and Chroma's validation rules for both.
+import CairnJSON
 
 /// The metadata of one record. Chroma keeps no order between keys; neither does Cairn.
 public typealias Metadata = [String: MetadataValue]

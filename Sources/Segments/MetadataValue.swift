@@ -1,5 +1,6 @@
 // One metadata value as Chroma 1.5 stores it: a string, 64-bit integer, 64-bit float or bool, or a non-empty list of
 // one of those types (lists are what `$contains` on metadata matches against).
+import CairnJSON
 
 public enum MetadataValue: Sendable, Hashable {
     case string(String)

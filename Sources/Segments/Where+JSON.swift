@@ -1,5 +1,6 @@
 // Parsing Chroma's JSON `where` into Where, with the checks and messages of chromadb's validate_where, and writing a
 // Where back as JSON.
+import CairnJSON
 
 extension Where {
     /// Parses and validates Chroma's JSON form, e.g. `{"$and": [{"cat": 3}, {"price": {"$lt": 9.5}}]}`.

@@ -1,5 +1,6 @@
 // Parsing Chroma's JSON `where_document` into WhereDocument with the checks and messages of chromadb's
 // validate_where_document, and writing it back as JSON.
+import CairnJSON
 
 extension WhereDocument {
     /// Parses and validates, e.g. `{"$and": [{"$contains": "rock"}, {"$not_regex": "^B"}]}`. Regular expressions

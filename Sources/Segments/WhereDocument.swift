@@ -1,5 +1,6 @@
 // A document filter (Chroma's `where_document`): the AST, parsing with Chroma's messages, and evaluation on one
 // document. $contains is a case-sensitive substring test; $regex uses Swift's Regex (unanchored, on Unicode scalars).
+import CairnJSON
 
 /// A document filter. `.contains("rock")`, `.regex("^Intro")`, `.and([...])`, or `WhereDocument(json:)`.
 public indirect enum WhereDocument: Sendable, Hashable {

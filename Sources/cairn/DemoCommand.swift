@@ -1,9 +1,10 @@
-// `cairn demo`: the main job on the embedded local store. For now it exercises the storage layer end to end
-// on a local folder — the layout Cairn uses, atomic and conditional writes, ranged reads, listing — and
-// grows into the full vector-database demo as the layers above land.
+// `cairn demo`: the main job on the embedded local store — create a collection in a local folder, add a few thousand
+// articles with embeddings, query them with and without filters, compact the log into indexed segments, change a
+// few records, and show the Arrow blocks on disk (opened with pyarrow when the project's venv has it).
 import ArgumentParser
+import Cairn
 import Foundation
-import ObjectStore
+import Segments
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,63 +13,123 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Folder for the demo's data; it is emptied first.")
     var path: String = "demo-data"
 
+    @Option(help: "Articles to add.")
+    var count: Int = 5000
+
+    @Option(help: "Python with pyarrow, to open a block (skipped when missing).")
+    var python: String = ".venv/bin/python"
+
     func run() async throws {
         let root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         try? FileManager.default.removeItem(at: root)
-        let store = try LocalFileStore(root: root)
-        let layout = ObjectPath(prefix: "").collection(
-            tenant: "default_tenant", database: "default_database",
-            collectionID: "demo")
-        print("Cairn demo — local store at \(root.path)")
+        var options = Client.Options()
+        options.compactionThreshold = nil  // the demo compacts explicitly, to show both states
+        let client = try await Client.open(root.path, options: options)
+        print("Cairn demo — embedded store in \(root.path)")
 
-        print("1. Appending 100 log fragments with conditional puts (no two writers can own an offset)…")
-        let start = ContinuousClock.now
-        for offset in 1...100 {
-            let record = "{\"offset\":\(offset),\"op\":\"add\",\"id\":\"doc-\(offset)\"}"
-            try await store.put(layout.log(offset: UInt64(offset)), data: Data(record.utf8), condition: .ifNoneMatch)
+        let collection = try await client.createCollection(
+            "articles", metadata: ["hnsw:space": "cosine", "description": "demo articles"])
+        print("1. Created collection 'articles' (\(collection.id)), cosine distance")
+
+        let articles = DemoCorpus.articles(count)
+        let started = ContinuousClock.now
+        for start in stride(from: 0, to: articles.count, by: 500) {
+            let batch = articles[start..<min(articles.count, start + 500)]
+            try await collection.add(
+                ids: batch.map(\.id), embeddings: batch.map { DemoCorpus.embed($0.text) },
+                metadatas: batch.map {
+                    ["topic": .string($0.topic), "year": .int(Int64($0.year)), "rating": .float($0.rating),
+                     "featured": .bool($0.featured)]
+                },
+                documents: batch.map(\.text))
+            print("   added \(start + batch.count)/\(articles.count) articles (durable in the write-ahead log)")
         }
-        print("   done in \(ContinuousClock.now - start)")
+        print("2. Ingested \(articles.count) articles in \(Self.format(ContinuousClock.now - started))")
 
-        print("2. A second writer tries to take offset 42:")
-        do {
-            try await store.put(layout.log(offset: 42), data: Data("intruder".utf8), condition: .ifNoneMatch)
-            print("   !! the conditional put succeeded: this is a bug")
-            throw ExitCode.failure
-        } catch let error as ObjectStoreError {
-            print("   refused as it must be: \(error)")
+        try await search(collection, "telescope images of a distant galaxy", title: "3. Query before compaction (the log tail is searched exactly)")
+
+        let compactStart = ContinuousClock.now
+        if let summary = try await collection.compact() {
+            print(
+                "4. Compacted log offsets \(summary.fromOffset + 1)…\(summary.throughOffset) into version \(summary.version): "
+                    + "\(summary.recordCount) records, HNSW index built, in \(Self.format(ContinuousClock.now - compactStart))")
         }
 
-        print("3. Reading back, whole and by range:")
-        let fragment = try await store.get(layout.log(offset: 42))
-        print("   log/42 = \(String(decoding: fragment.data, as: UTF8.self)) (ETag \(fragment.info.etag))")
-        let head = try await store.get(layout.log(offset: 42), range: .slice(offset: 0, length: 12))
-        print("   first 12 bytes: \(String(decoding: head.data, as: UTF8.self))")
+        try await search(collection, "telescope images of a distant galaxy", title: "5. The same query on the HNSW index")
+        try await search(
+            collection, "a garlic pasta sauce recipe", title: "6. Filtered: cooking articles from 2020 on",
+            where: .and([.eq("topic", "cooking"), .field("year", .gte(.int(2020)))]))
+        try await search(
+            collection, "interest rates and the bond market", title: "7. Filtered on the text: documents containing 'dividend'",
+            whereDocument: .contains("dividend"))
 
-        print("4. Publishing a version manifest with compare-and-swap semantics (ifNoneMatch):")
-        let manifest = Data("{\"version\":1,\"log_offset\":100}".utf8)
-        try await store.put(layout.version(1), data: manifest, condition: .ifNoneMatch)
-        print("   \(layout.version(1))")
+        let featured = try await collection.get(
+            where: .and([.eq("featured", .bool(true)), .field("rating", .gt(.float(4.5)))]), limit: 3)
+        let featuredCount = try await collection.get(
+            where: .and([.eq("featured", .bool(true)), .field("rating", .gt(.float(4.5)))]), include: Include()
+        ).ids.count
+        print("8. get(where: featured and rating > 4.5): \(featuredCount) articles; the first three:")
+        for (id, document) in zip(featured.ids, featured.documents ?? []) { print("   \(id)  \(document ?? "")") }
 
-        print("5. Listing the collection, 25 keys a page:")
-        var continuation: String?
-        var pages = 0
-        var total = 0
-        repeat {
-            let page = try await store.list(prefix: layout.root, continuation: continuation, maxKeys: 25)
-            pages += 1
-            total += page.objects.count
-            continuation = page.continuation
-        } while continuation != nil
-        print("   \(total) objects in \(pages) pages")
+        try await collection.update(ids: ["article-00000"], metadatas: [["featured": .bool(true), "year": nil]])
+        try await collection.delete(ids: ["article-00001", "article-00002"])
+        let changed = try await collection.get(ids: ["article-00000", "article-00001"])
+        print(
+            "9. Updated article-00000 and deleted two articles: visible at once (get returns \(changed.ids)), "
+                + "metadata now \(changed.metadatas?.first.flatMap { $0 }.map(Self.describe) ?? "none"); count \(try await collection.count())")
 
-        print("6. Deleting log fragments below offset 50 (what compaction will do):")
-        for offset in 1..<50 { try await store.delete(layout.log(offset: UInt64(offset))) }
-        let remaining = try await store.listAll(prefix: layout.logPrefix)
-        print("   \(remaining.count) fragments left, first is \(remaining.first?.key ?? "none")")
-        guard remaining.count == 51 else {
-            print("   !! expected 51 fragments")
-            throw ExitCode.failure
+        try showBlocks(root)
+        print("Demo finished. Everything is under \(root.path)/ — the catalog, the log, and immutable Arrow blocks.")
+    }
+
+    private func search(
+        _ collection: Collection, _ text: String, title: String, where filter: Where? = nil,
+        whereDocument: WhereDocument? = nil
+    ) async throws {
+        let started = ContinuousClock.now
+        let result = try await collection.query(
+            queryEmbeddings: [DemoCorpus.embed(text)], nResults: 3, where: filter, whereDocument: whereDocument)
+        print("\(title)\n   \"\(text)\" → \(Self.format(ContinuousClock.now - started))")
+        for i in result.ids[0].indices {
+            let metadata = result.metadatas?[0][i].map(Self.describe) ?? ""
+            print(
+                "   \(String(format: "%.3f", result.distances?[0][i] ?? 0))  \(result.ids[0][i])  \(result.documents?[0][i] ?? "")  \(metadata)")
         }
-        print("Demo finished: every object is a plain file under \(root.path)/")
+    }
+
+    private func showBlocks(_ root: URL) throws {
+        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey])
+        var blocks: [URL] = []
+        while let url = files?.nextObject() as? URL {
+            if url.path.contains("/block/") { blocks.append(url) }
+        }
+        guard let block = blocks.sorted(by: { $0.path < $1.path }).first else {
+            print("10. No blocks found (nothing was compacted)")
+            return
+        }
+        print("10. \(blocks.count) Arrow IPC blocks on disk, e.g.\n   \(block.path)")
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            print("   (open it with: python -c \"import pyarrow.ipc as i; print(i.open_file('\(block.path)').read_all())\")")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [
+            "-c",
+            "import sys, pyarrow.ipc as ipc; t = ipc.open_file(sys.argv[1]).read_all(); "
+                + "print('   pyarrow opened it:', t.num_rows, 'rows; columns', ', '.join(t.schema.names))",
+            block.path,
+        ]
+        try process.run()
+        process.waitUntilExit()
+    }
+
+    static func describe(_ metadata: Metadata) -> String {
+        metadata.keys.sorted().map { "\($0)=\(metadata[$0].map { "\($0.json.jsonText)" } ?? "")" }.joined(separator: " ")
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return seconds < 1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.2f s", seconds)
     }
 }

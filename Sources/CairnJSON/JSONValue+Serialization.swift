@@ -37,7 +37,7 @@ extension JSONValue {
         }
     }
 
-    static func writeDouble(_ value: Double, to out: inout String) {
+    public static func writeDouble(_ value: Double, to out: inout String) {
         guard value.isFinite else {
             out += "null"
             return
@@ -46,7 +46,7 @@ extension JSONValue {
         out += value.description
     }
 
-    static func writeString(_ value: String, to out: inout String) {
+    public static func writeString(_ value: String, to out: inout String) {
         out += "\""
         var needsEscape = false
         for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
@@ -106,13 +106,13 @@ extension JSONValue {
         }
     }
 
-    static func pythonFloat(_ value: Double) -> String {
+    public static func pythonFloat(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
         return value.description
     }
 
-    static func pythonString(_ value: String) -> String {
+    public static func pythonString(_ value: String) -> String {
         let quote: Character = value.contains("'") && !value.contains("\"") ? "\"" : "'"
         var out = String(quote)
         for scalar in value.unicodeScalars {
@@ -130,5 +130,56 @@ extension JSONValue {
         }
         out.append(quote)
         return out
+    }
+}
+
+extension JSONValue {
+    /// JSON text indented by two spaces per level, object keys sorted (for documents people read, like manifests).
+    public var prettyJSONText: String {
+        var out = ""
+        writePretty(to: &out, indent: 0)
+        return out
+    }
+
+    private func writePretty(to out: inout String, indent: Int) {
+        let pad = String(repeating: " ", count: indent + 2)
+        switch self {
+        case .array(let elements) where !elements.isEmpty:
+            out += "[\n"
+            for (i, element) in elements.enumerated() {
+                out += pad
+                element.writePretty(to: &out, indent: indent + 2)
+                out += i + 1 < elements.count ? ",\n" : "\n"
+            }
+            out += String(repeating: " ", count: indent) + "]"
+        case .object(let members) where !members.isEmpty:
+            out += "{\n"
+            for (i, key) in members.keys.sorted().enumerated() {
+                out += pad
+                JSONValue.writeString(key, to: &out)
+                out += ": "
+                members[key]?.writePretty(to: &out, indent: indent + 2)
+                out += i + 1 < members.count ? ",\n" : "\n"
+            }
+            out += String(repeating: " ", count: indent) + "}"
+        default:
+            write(to: &out)
+        }
+    }
+
+    /// Whether every number in the value is finite (JSON cannot spell the others).
+    public var isFinite: Bool {
+        switch self {
+        case .double(let value): return value.isFinite
+        case .array(let elements): return elements.allSatisfy(\.isFinite)
+        case .object(let members): return members.values.allSatisfy(\.isFinite)
+        default: return true
+        }
+    }
+
+    /// The object's members, or nil when this is not an object.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
     }
 }

@@ -1,0 +1,255 @@
+// The entry point of the embedded API: a client over a store (a local folder by default, or an S3 bucket), with
+// Chroma's tenants, databases and collections. One client per store per process: its collections share caches and
+// each collection's in-process state.
+import Blockfile
+import Catalog
+import Compaction
+import Foundation
+import ObjectStore
+import ObjectStoreS3
+import Segments
+
+public final class Client: Sendable {
+    public struct Options: Sendable {
+        /// How old a collection's view of the catalog and log may get before a read looks again. Writes through this
+        /// client are visible at once; this bounds how long other processes' writes take to show.
+        public var refreshInterval: Duration = .seconds(1)
+        /// Bytes of blocks kept in memory.
+        public var blockCacheBytes: Int = 256 << 20
+        /// Bytes of HNSW indexes kept in memory.
+        public var hnswCacheBytes: Int = 2 << 30
+        /// Log records after which a collection is compacted in the background; nil turns that off.
+        public var compactionThreshold: Int? = 50_000
+        /// Where the catalog of an S3-backed client lives (it is rebuilt from the bucket when missing); defaults to
+        /// a folder under the system's temporary directory named after the store URL.
+        public var catalogFile: URL?
+        /// Progress and warnings (background compaction).
+        public var log: (@Sendable (String) -> Void)?
+
+        public init() {}
+    }
+
+    public let url: String
+    let context: ClientContext
+
+    /// Opens (creating it if needed) the store at `url`: a folder path, `file:///folder` or `s3://bucket/prefix`.
+    public static func open(_ url: String, options: Options = Options()) async throws -> Client {
+        let isFile = !url.hasPrefix("s3://")
+        let folderPath = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
+        let store: any ObjectStore
+        let catalogURL: URL
+        do {
+            if isFile {
+                let folder = URL(fileURLWithPath: folderPath, isDirectory: true)
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                store = try LocalFileStore(root: folder)
+                catalogURL = options.catalogFile ?? CatalogDatabase.fileURL(inFolder: folder)
+            } else {
+                store = RetryingStore(try StoreFactory.open(url: url))
+                catalogURL = options.catalogFile ?? Self.defaultCatalogFile(for: url)
+                try FileManager.default.createDirectory(
+                    at: catalogURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            }
+        } catch let error as ObjectStoreError {
+            throw CairnError(.storage, "opening the store \(url): \(error)")
+        }
+        let existed = FileManager.default.fileExists(atPath: catalogURL.path)
+        let catalog: CatalogDatabase
+        do {
+            catalog = try CatalogDatabase(url: catalogURL)
+            if !existed {
+                // A new catalog over an existing bucket (a fresh node, or a lost cache): the bucket is the truth.
+                _ = try await CatalogRebuilder(store: store, prefix: ObjectPath()).rebuild(into: catalog)
+            }
+        } catch {
+            throw CairnError(error)
+        }
+        return Client(url: url, context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
+    }
+
+    /// A client over an existing store and catalog (tests, tools).
+    public convenience init(store: any ObjectStore, catalog: CatalogDatabase, options: Options = Options()) {
+        self.init(url: "store", context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
+    }
+
+    init(url: String, context: ClientContext) {
+        self.url = url
+        self.context = context
+    }
+
+    static func defaultCatalogFile(for url: String) -> URL {
+        let safe = url.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        return FileManager.default.temporaryDirectory
+            .appendingPathComponent("cairn-catalogs", isDirectory: true)
+            .appendingPathComponent(String(safe.prefix(120)) + ".sqlite3")
+    }
+
+    public static let defaultTenant = CatalogDatabase.defaultTenant
+    public static let defaultDatabase = CatalogDatabase.defaultDatabase
+
+    // MARK: Server
+
+    /// Nanoseconds since the epoch, as Chroma's heartbeat reports.
+    public func heartbeat() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
+
+    // MARK: Tenants and databases
+
+    public func createTenant(_ name: String) async throws {
+        let tenant = try context.catalogCall { try $0.createTenant(name) }
+        try await marker { try await $0.writeMarker(tenant) }
+    }
+
+    public func tenantExists(_ name: String) throws -> Bool {
+        do {
+            _ = try context.catalog.tenant(name)
+            return true
+        } catch {
+            if error.code == .notFound { return false }
+            throw CairnError(error)
+        }
+    }
+
+    public func createDatabase(_ name: String, tenant: String = defaultTenant) async throws {
+        let database = try context.catalogCall { try $0.createDatabase(tenant: tenant, name: name) }
+        try await marker { try await $0.writeMarker(database) }
+    }
+
+    public func databases(tenant: String = defaultTenant, limit: Int? = nil, offset: Int = 0) throws -> [DatabaseRecord] {
+        try context.catalogCall { try $0.listDatabases(tenant: tenant, limit: limit, offset: offset) }
+    }
+
+    public func database(_ name: String, tenant: String = defaultTenant) throws -> DatabaseRecord {
+        try context.catalogCall { try $0.database(tenant: tenant, name: name) }
+    }
+
+    /// Deletes a database and its collections.
+    public func deleteDatabase(_ name: String, tenant: String = defaultTenant) async throws {
+        let collections = try context.catalogCall { try $0.listCollections(tenant: tenant, database: name) }
+        for collection in collections { try await deleteCollection(collection.name, tenant: tenant, database: name) }
+        try context.catalogCall { _ = try $0.deleteDatabase(tenant: tenant, name: name) }
+        try await marker { try await $0.deleteMarker(tenant: tenant, database: name) }
+    }
+
+    private func marker(_ body: (ManifestStore) async throws -> Void) async throws {
+        do {
+            try await body(context.manifests)
+        } catch let error as CatalogError {
+            throw CairnError(error)
+        } catch {
+            throw CairnError(.storage, "\(error)")
+        }
+    }
+
+    // MARK: Collections
+
+    /// Creates a collection (Chroma's `create_collection`); with `getOrCreate`, returns the existing one instead of
+    /// failing. `configuration` takes Chroma's `{"hnsw": {...}}`; `hnsw:*` metadata keys work too.
+    public func createCollection(
+        _ name: String, metadata: Metadata? = nil, configuration: [String: JSONValue]? = nil, getOrCreate: Bool = false,
+        tenant: String = defaultTenant, database: String = defaultDatabase
+    ) async throws -> Collection {
+        if let metadata, !metadata.isEmpty { try WriteValidation.metadata(metadata) }
+        let resolved: CollectionConfiguration
+        do {
+            resolved = try CollectionConfiguration(metadata: metadata, configuration: configuration)
+        } catch {
+            throw CairnError.invalid(error.message)
+        }
+        let (record, _) = try context.catalogCall {
+            try $0.createCollection(
+                tenant: tenant, database: database, name: name,
+                metadata: metadata.flatMap { $0.isEmpty ? nil : $0.mapValues(\.json) }, configuration: resolved.json,
+                getOrCreate: getOrCreate)
+        }
+        return try context.collection(try await publishFirstVersion(record))
+    }
+
+    /// Writes version 1 of a collection the catalog has at version 0 (just created, or left there by a crash).
+    private func publishFirstVersion(_ record: CollectionRecord) async throws -> CollectionRecord {
+        guard record.version == 0 else { return record }
+        let segments = CollectionSegments.fresh { UUID().uuidString.lowercased() }
+        var manifest = CollectionManifest(creating: record, segments: segments.manifests)
+        do {
+            let key: String
+            do {
+                key = try await context.manifests.write(manifest)
+            } catch where error.code == .conflict {
+                // A crashed or concurrent creation wrote version 1 already: publish that one.
+                manifest = try await context.manifests.read(
+                    tenant: record.tenant, database: record.database, collectionID: record.id, version: 1)
+                key = context.manifests.key(of: manifest)
+            }
+            return try context.catalog.commitVersion(
+                collectionID: record.id, expected: 0, manifest: manifest, manifestKey: key)
+        } catch {
+            if error.code == .conflict { return try context.catalogCall { try $0.collection(id: record.id) } }
+            throw CairnError(error)
+        }
+    }
+
+    public func getOrCreateCollection(
+        _ name: String, metadata: Metadata? = nil, configuration: [String: JSONValue]? = nil,
+        tenant: String = defaultTenant, database: String = defaultDatabase
+    ) async throws -> Collection {
+        try await createCollection(
+            name, metadata: metadata, configuration: configuration, getOrCreate: true, tenant: tenant,
+            database: database)
+    }
+
+    public func getCollection(
+        _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
+    ) async throws -> Collection {
+        let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
+        return try context.collection(try await publishFirstVersion(record))
+    }
+
+    public func getCollection(id: String) async throws -> Collection {
+        let record = try context.catalogCall { try $0.collection(id: id) }
+        return try context.collection(try await publishFirstVersion(record))
+    }
+
+    public func listCollections(
+        limit: Int? = nil, offset: Int = 0, tenant: String = defaultTenant, database: String = defaultDatabase
+    ) async throws -> [Collection] {
+        let records = try context.catalogCall {
+            try $0.listCollections(tenant: tenant, database: database, limit: limit, offset: offset)
+        }
+        return try records.map { try context.collection($0) }
+    }
+
+    public func countCollections(tenant: String = defaultTenant, database: String = defaultDatabase) throws -> Int {
+        try context.catalogCall { try $0.countCollections(tenant: tenant, database: database) }
+    }
+
+    /// Deletes a collection: a tombstone version is published, then the catalog forgets it. Its objects stay until
+    /// garbage collection removes them.
+    public func deleteCollection(
+        _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
+    ) async throws {
+        for attempt in 0..<8 {
+            let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
+            let current = record.version == 0 ? nil : try await context.manifest(of: record)
+            do throws(CatalogError) {
+                if let current {
+                    let tombstone = current.tombstone(at: Date())
+                    let key = try await context.manifests.write(tombstone)
+                    try context.catalog.commitVersion(
+                        collectionID: record.id, expected: record.version, manifest: tombstone, manifestKey: key)
+                } else {
+                    try context.catalog.deleteCollection(id: record.id)
+                }
+                context.forget(collectionID: record.id)
+                return
+            } catch {
+                if error.code == .conflict && attempt < 7 { continue }
+                throw CairnError(error)
+            }
+        }
+        throw CairnError(.conflict, "collection \(name) kept changing; delete gave up")
+    }
+
+    /// Waits for background compactions started by writes to finish.
+    public func waitForBackgroundCompaction() async {
+        await context.waitForBackgroundWork()
+    }
+}

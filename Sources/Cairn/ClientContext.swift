@@ -1,0 +1,224 @@
+// What every collection of a client shares: the store, the catalog, the caches, the compactor, and one runtime per
+// open collection. Also runs background compaction once a collection's log tail passes the threshold.
+import Blockfile
+import Catalog
+import Compaction
+import Foundation
+import Log
+import ObjectStore
+import Segments
+import Synchronization
+import VectorIndex
+
+final class ClientContext: Sendable {
+    let store: any ObjectStore
+    let root: ObjectPath
+    let catalog: CatalogDatabase
+    let manifests: ManifestStore
+    let cache: BlockCache
+    let provider: HnswIndexProvider
+    let compactor: Compactor
+    let options: Client.Options
+
+    private struct State {
+        var runtimes: [String: CollectionRuntime] = [:]
+        /// Log offset through which each collection was last compacted or checked, and log records written since.
+        var pendingRecords: [String: Int] = [:]
+        var compacting: Set<String> = []
+        var background: [String: Task<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    init(store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, options: Client.Options) {
+        self.store = store
+        self.root = root
+        self.catalog = catalog
+        self.options = options
+        manifests = ManifestStore(store: store, path: root)
+        cache = BlockCache(blockCapacity: options.blockCacheBytes)
+        provider = HnswIndexProvider(store: store, capacityBytes: options.hnswCacheBytes)
+        compactor = Compactor(
+            store: store, root: root, catalog: catalog, manifests: manifests, provider: provider, cache: cache)
+    }
+
+    /// Calls the catalog, turning its errors into Cairn's.
+    func catalogCall<T>(_ body: (CatalogDatabase) throws -> T) throws -> T {
+        do {
+            return try body(catalog)
+        } catch let error as CatalogError {
+            throw CairnError(error)
+        }
+    }
+
+    // MARK: Runtimes
+
+    func runtime(for record: CollectionRecord) -> CollectionRuntime {
+        state.withLock { state in
+            if let runtime = state.runtimes[record.id] { return runtime }
+            let path = root.collection(tenant: record.tenant, database: record.database, collectionID: record.id)
+            let catalog = catalog
+            let id = record.id
+            let runtime = CollectionRuntime(
+                collectionID: record.id, path: path, store: store, cache: cache,
+                refreshInterval: options.refreshInterval,
+                currentVersion: {
+                    do {
+                        let record = try catalog.collection(id: id)
+                        let segments = try catalog.segments(collectionID: id)
+                        return try VersionInfo(record: record, segments: segments)
+                    } catch let error as CatalogError {
+                        throw CairnError(error)
+                    }
+                })
+            state.runtimes[record.id] = runtime
+            return runtime
+        }
+    }
+
+    func forget(collectionID: String) {
+        let task = state.withLock { state in
+            state.runtimes[collectionID] = nil
+            state.pendingRecords[collectionID] = nil
+            return state.background.removeValue(forKey: collectionID)
+        }
+        task?.cancel()
+    }
+
+    // MARK: Compaction
+
+    /// Counts a write and starts a background compaction once enough records wait in the log.
+    func afterWrite(collectionID: String, offset: UInt64, records: Int = 1) {
+        guard let threshold = options.compactionThreshold else { return }
+        let start = state.withLock { state -> Bool in
+            state.pendingRecords[collectionID, default: 0] += records
+            guard state.pendingRecords[collectionID, default: 0] >= threshold,
+                !state.compacting.contains(collectionID)
+            else { return false }
+            state.compacting.insert(collectionID)
+            state.pendingRecords[collectionID] = 0
+            return true
+        }
+        guard start else { return }
+        let task = Task.detached(priority: .utility) { [self] in
+            do {
+                _ = try await self.compact(collectionID: collectionID)
+            } catch {
+                // The log keeps every write; the next threshold crossing (or an explicit compact) tries again.
+                self.options.log?("background compaction of \(collectionID) failed: \(error)")
+            }
+        }
+        state.withLock { $0.background[collectionID] = task }
+    }
+
+    /// Compacts the collection's whole log tail (in bounded runs) and makes the new version current in-process.
+    func compact(collectionID: String) async throws -> CompactionSummary? {
+        state.withLock { _ = $0.compacting.insert(collectionID) }
+        defer { state.withLock { _ = $0.compacting.remove(collectionID) } }
+        var last: CompactionSummary?
+        while true {
+            let summary: CompactionSummary?
+            do {
+                summary = try await compactor.compact(collectionID: collectionID, progress: options.log)
+            } catch let error as CompactionError {
+                throw CairnError(error.code == .conflict ? .conflict : error.code == .notFound ? .notFound : .storage, error.message)
+            }
+            guard let summary else { break }
+            last = summary
+            let runtime = state.withLock { $0.runtimes[collectionID] }
+            if let runtime {
+                let record = try catalogCall { try $0.collection(id: collectionID) }
+                let segments = try catalogCall { try $0.segments(collectionID: collectionID) }
+                try await runtime.install(try VersionInfo(record: record, segments: segments))
+            }
+        }
+        return last
+    }
+
+    /// Waits for background compactions to finish (tests, shutdown).
+    func waitForBackgroundWork() async {
+        let tasks = state.withLock { Array($0.background.values) }
+        for task in tasks { await task.value }
+    }
+
+    // MARK: Modify
+
+    func modify(collectionID: String, name: String?, metadata: Metadata?) async throws -> Collection {
+        if let metadata { try WriteValidation.metadata(metadata) }
+        for attempt in 0..<8 {
+            let record = try catalogCall { try $0.collection(id: collectionID) }
+            let current = try await manifest(of: record)
+            var next = current.successor(at: Date())
+            if let name { next.name = name }
+            if let metadata { next.metadata = metadata.isEmpty ? nil : metadata.mapValues(\.json) }
+            // Rename conflicts are caught before anything is written.
+            if let name, name != record.name,
+                (try? catalog.collection(tenant: record.tenant, database: record.database, name: name)) != nil
+            {
+                throw CairnError(.alreadyExists, "Collection [\(name)] already exists")
+            }
+            do {
+                let key = try await manifests.write(next)
+                let updated = try catalog.commitVersion(
+                    collectionID: collectionID, expected: record.version, manifest: next, manifestKey: key)
+                return try collection(updated)
+            } catch let error as CatalogError where error.code == .conflict && attempt < 7 {
+                continue  // a compaction published first: redo on top of its version
+            } catch let error as CatalogError {
+                throw CairnError(error)
+            }
+        }
+        throw CairnError(.conflict, "collection \(collectionID) kept changing; modify gave up")
+    }
+
+    func manifest(of record: CollectionRecord) async throws -> CollectionManifest {
+        do {
+            return try await manifests.read(
+                tenant: record.tenant, database: record.database, collectionID: record.id, version: record.version)
+        } catch {
+            throw CairnError(error)
+        }
+    }
+
+    func collection(_ record: CollectionRecord) throws -> Collection {
+        let configuration: CollectionConfiguration
+        do {
+            configuration = try CollectionConfiguration(metadata: nil, configuration: record.configuration)
+        } catch {
+            throw CairnError(.corrupt, "configuration of collection \(record.name): \(error.message)")
+        }
+        return Collection(
+            record: record, configuration: configuration, runtime: runtime(for: record), context: self)
+    }
+}
+
+extension VersionInfo {
+    init(record: CollectionRecord, segments: [SegmentRecord]) throws {
+        func files(_ kind: SegmentKind) throws -> SegmentFiles {
+            guard let segment = segments.first(where: { $0.kind == kind }) else {
+                throw CairnError(.corrupt, "collection \(record.id) has no \(kind.rawValue) segment in the catalog")
+            }
+            return SegmentFiles(id: segment.id, files: segment.files)
+        }
+        self.init(
+            version: record.version,
+            segments: CollectionSegments(
+                record: try files(.record), metadata: try files(.metadata), vector: try files(.vector),
+                compactedOffset: record.compactedLogOffset))
+    }
+}
+
+extension CairnError {
+    init(_ error: CatalogError) {
+        let code: Code
+        switch error.code {
+        case .notFound: code = .notFound
+        case .alreadyExists: code = .alreadyExists
+        case .invalidArgument: code = .invalidArgument
+        case .conflict: code = .conflict
+        case .corrupt, .unsupportedVersion: code = .corrupt
+        default: code = .storage
+        }
+        self.init(code, error.message)
+    }
+}

@@ -1,0 +1,248 @@
+// A collection, as the embedded API hands it out: Chroma's add, upsert, update, delete, get, query, count, peek and
+// modify. Writes are validated in full and made durable in the write-ahead log before they return; reads see every
+// write this client acknowledged (and other processes' writes within the client's refresh interval).
+import Blockfile
+import Catalog
+import Foundation
+import Log
+import Segments
+import VectorIndex
+
+public final class Collection: Sendable {
+    public let id: String
+    public let name: String
+    public let tenant: String
+    public let database: String
+    /// The collection's metadata when this handle was made (Chroma's model has the same snapshot semantics).
+    public let metadata: Metadata?
+    /// HNSW space and parameters.
+    public let configuration: CollectionConfiguration
+    let runtime: CollectionRuntime
+    let context: ClientContext
+
+    init(record: CollectionRecord, configuration: CollectionConfiguration, runtime: CollectionRuntime, context: ClientContext) {
+        id = record.id
+        name = record.name
+        tenant = record.tenant
+        database = record.database
+        metadata = record.metadata.flatMap { try? Metadata(json: .object($0)) }
+        self.configuration = configuration
+        self.runtime = runtime
+        self.context = context
+    }
+
+    // MARK: Writes
+
+    /// Adds records. Ids already in the collection are ignored (as Chroma does).
+    public func add(
+        ids: [String], embeddings: [[Float]], metadatas: [Metadata?]? = nil, documents: [String?]? = nil
+    ) async throws {
+        try await insert(.add, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents)
+    }
+
+    /// Adds records, or updates those whose id exists (fields given replace; metadata merges key by key).
+    public func upsert(
+        ids: [String], embeddings: [[Float]], metadatas: [Metadata?]? = nil, documents: [String?]? = nil
+    ) async throws {
+        try await insert(.upsert, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents)
+    }
+
+    /// Updates existing records: given embeddings and documents replace, metadata merges (a nil value removes the
+    /// key). Ids not in the collection are ignored.
+    public func update(
+        ids: [String], embeddings: [[Float]]? = nil, metadatas: [MetadataUpdate?]? = nil, documents: [String?]? = nil
+    ) async throws {
+        try WriteValidation.ids(ids)
+        try WriteValidation.count("embeddings", embeddings?.count, ids: ids.count)
+        try WriteValidation.count("metadatas", metadatas?.count, ids: ids.count)
+        try WriteValidation.count("documents", documents?.count, ids: ids.count)
+        if let embeddings { try await fixDimension(of: embeddings) }
+        for case let update? in metadatas ?? [] { try WriteValidation.metadataUpdate(update) }
+        let records = ids.indices.map { i in
+            LogRecord(
+                .update, id: ids[i], embedding: embeddings?[i], metadataJSON: metadatas?[i]?.updateJSONText,
+                document: documents?[i])
+        }
+        try await append(records)
+    }
+
+    /// Deletes the records with the given ids and/or matching the filters. With no argument at all this is an
+    /// error (as in Chroma), never "delete everything".
+    public func delete(ids: [String]? = nil, where: Where? = nil, whereDocument: WhereDocument? = nil) async throws {
+        guard ids != nil || `where` != nil || whereDocument != nil else {
+            throw CairnError.invalid("You must provide either ids, where, or where_document to delete.")
+        }
+        var targets: [String]
+        if `where` == nil && whereDocument == nil, let ids {
+            targets = ids
+        } else {
+            targets = try await get(ids: ids, where: `where`, whereDocument: whereDocument, include: Include()).ids
+        }
+        targets = Array(Set(targets))
+        guard !targets.isEmpty else { return }
+        for start in stride(from: 0, to: targets.count, by: WriteValidation.maxBatchSize) {
+            let batch = targets[start..<min(targets.count, start + WriteValidation.maxBatchSize)]
+            try await append(batch.map { LogRecord(.delete, id: $0) })
+        }
+    }
+
+    private func insert(
+        _ operation: LogOperation, ids: [String], embeddings: [[Float]], metadatas: [Metadata?]?,
+        documents: [String?]?
+    ) async throws {
+        try WriteValidation.ids(ids)
+        try WriteValidation.count("embeddings", embeddings.count, ids: ids.count)
+        try WriteValidation.count("metadatas", metadatas?.count, ids: ids.count)
+        try WriteValidation.count("documents", documents?.count, ids: ids.count)
+        try await fixDimension(of: embeddings)
+        for case let metadata? in metadatas ?? [] { try WriteValidation.metadata(metadata) }
+        let records = ids.indices.map { i in
+            LogRecord(
+                operation, id: ids[i], embedding: embeddings[i],
+                metadataJSON: metadatas?[i].flatMap { $0.isEmpty ? nil : $0.jsonText }, document: documents?[i])
+        }
+        try await append(records)
+    }
+
+    /// Checks embeddings against the collection's dimension, fixing it in the catalog on the first write.
+    private func fixDimension(of embeddings: [[Float]]) async throws {
+        let known = try context.catalogCall { try $0.collection(id: id).dimension }
+        guard let dimension = try WriteValidation.embeddings(embeddings, dimension: known), known == nil else { return }
+        do {
+            try context.catalog.setDimension(id: id, dimension)
+        } catch {
+            if error.code == .conflict { throw CairnError.invalid(error.message) }
+            throw CairnError(error)
+        }
+        await runtime.setDimension(dimension)
+    }
+
+    private func append(_ records: [LogRecord]) async throws {
+        let offset: UInt64
+        do {
+            offset = try await runtime.wal.append(records)
+        } catch let error as LogError {
+            throw CairnError(error.code == .conflict ? .conflict : .storage, "writing to the log: \(error)")
+        }
+        await runtime.appended(offset)
+        context.afterWrite(collectionID: id, offset: offset)
+    }
+
+    // MARK: Reads
+
+    /// Records by id and/or filter, in insertion order; `limit`/`offset` page through them.
+    public func get(
+        ids: [String]? = nil, where: Where? = nil, whereDocument: WhereDocument? = nil, limit: Int? = nil,
+        offset: Int? = nil, include: Include = .getDefault
+    ) async throws -> GetResult {
+        if let limit, limit < 0 { throw CairnError.invalid("Expected limit to be a non-negative integer, got \(limit)") }
+        if let offset, offset < 0 {
+            throw CairnError.invalid("Expected offset to be a non-negative integer, got \(offset)")
+        }
+        let reader = try await reader()
+        let records = try await reader.get(
+            ids: ids, filter: RecordFilter(where: `where`, whereDocument: whereDocument), limit: limit,
+            offset: offset ?? 0)
+        var result = GetResult(include: include)
+        for record in records { try result.append(record, include: include) }
+        return result
+    }
+
+    /// The `nResults` nearest records to each query embedding among those matching the filters.
+    public func query(
+        queryEmbeddings: [[Float]], nResults: Int = 10, where: Where? = nil, whereDocument: WhereDocument? = nil,
+        include: Include = .queryDefault
+    ) async throws -> QueryResult {
+        guard nResults > 0 else {
+            throw CairnError.invalid("Expected requested number of results to be a positive integer, got \(nResults)")
+        }
+        guard !queryEmbeddings.isEmpty else {
+            throw CairnError.invalid("Expected query embeddings to be a non-empty list")
+        }
+        let dimension = try context.catalogCall { try $0.collection(id: id).dimension }
+        _ = try WriteValidation.embeddings(queryEmbeddings, dimension: dimension)
+        let reader = try await reader()
+        var result = QueryResult(include: include)
+        guard dimension != nil else {
+            for _ in queryEmbeddings { result.appendEmpty() }
+            return result
+        }
+        let hits = try await reader.query(
+            queryEmbeddings, k: nResults, filter: RecordFilter(where: `where`, whereDocument: whereDocument))
+        for row in hits {
+            let records = try await reader.records(for: row.map(\.source))
+            try result.append(records, distances: row.map(\.distance), include: include)
+        }
+        return result
+    }
+
+    /// Records in the collection (from counts; nothing is scanned).
+    public func count() async throws -> Int {
+        try await reader().count
+    }
+
+    /// The first `limit` records.
+    public func peek(limit: Int = 10) async throws -> GetResult {
+        try await get(limit: limit, include: Include(.metadatas, .documents, .embeddings))
+    }
+
+    /// Renames the collection and/or replaces its metadata; returns the updated collection.
+    @discardableResult
+    public func modify(name newName: String? = nil, metadata newMetadata: Metadata? = nil) async throws -> Collection {
+        try await context.modify(collectionID: id, name: newName, metadata: newMetadata)
+    }
+
+    /// Folds the log into the segments now (the client also does it in the background past a threshold).
+    @discardableResult
+    public func compact() async throws -> CompactionSummary? {
+        try await context.compact(collectionID: id)
+    }
+
+    func reader() async throws -> CollectionReader {
+        let (snapshot, tail) = try await runtime.current()
+        return CollectionReader(
+            snapshot: snapshot, tail: tail, provider: context.provider, space: configuration.hnsw.space,
+            searchEF: configuration.hnsw.searchEF)
+    }
+}
+
+extension GetResult {
+    mutating func append(_ record: DataRecord, include: Include) throws {
+        ids.append(record.id)
+        if include.contains(.embeddings) { embeddings?.append(record.embedding) }
+        if include.contains(.documents) { documents?.append(record.document) }
+        if include.contains(.metadatas) { metadatas?.append(try record.metadata) }
+    }
+}
+
+extension QueryResult {
+    mutating func appendEmpty() {
+        ids.append([])
+        distances?.append([])
+        embeddings?.append([])
+        metadatas?.append([])
+        documents?.append([])
+    }
+
+    mutating func append(_ records: [DataRecord], distances rowDistances: [Float], include: Include) throws {
+        ids.append(records.map(\.id))
+        distances?.append(rowDistances)
+        embeddings?.append(records.map(\.embedding))
+        documents?.append(records.map(\.document))
+        if include.contains(.metadatas) { metadatas?.append(try records.map { try $0.metadata }) }
+    }
+}
+
+extension DataRecord {
+    /// The record's metadata, parsed.
+    var metadata: Metadata? {
+        get throws {
+            guard let json = metadataJSON else { return nil }
+            do {
+                return try Metadata(jsonText: json)
+            } catch {
+                throw CairnError(.corrupt, "stored metadata of \(id) is not valid: \(error.message)")
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+// One committed version of a collection, opened for reading: its segments' readers and where its HNSW index is.
+// Immutable: a version never changes, so a snapshot is shared by every read that starts while it is current.
+import Bitmaps
+import Blockfile
+import ObjectStore
+import Segments
+import VectorIndex
+
+final class VersionSnapshot: Sendable {
+    let version: UInt64
+    let segments: CollectionSegments
+    let records: RecordSegmentReader
+    let metadata: MetadataSegmentReader
+    let hnsw: HNSWIndexLocation?
+
+    init(
+        version: UInt64, segments: CollectionSegments, records: RecordSegmentReader, metadata: MetadataSegmentReader,
+        hnsw: HNSWIndexLocation?
+    ) {
+        self.version = version
+        self.segments = segments
+        self.records = records
+        self.metadata = metadata
+        self.hnsw = hnsw
+    }
+
+    static func open(
+        version: UInt64, segments: CollectionSegments, path: CollectionPath, store: any ObjectStore, cache: BlockCache
+    ) async throws -> VersionSnapshot {
+        async let records = RecordSegmentReader.open(
+            store: store, segment: path.segment(segments.record.id), files: segments.record.files, cache: cache)
+        async let metadata = MetadataSegmentReader.openOrEmpty(
+            store: store, segment: path.segment(segments.metadata.id), files: segments.metadata.files, cache: cache)
+        return VersionSnapshot(
+            version: version, segments: segments, records: try await records, metadata: try await metadata,
+            hnsw: segments.hnswLocation(collection: path))
+    }
+
+    /// Offset ids of every record the segments hold.
+    var live: RoaringBitmap { records.live }
+}

@@ -1,0 +1,253 @@
+// The compaction job: folds a collection's log tail into new immutable segment versions. Order of effects, each
+// step only after the one before is durable: blocks and roots → HNSW files → version manifest (create-only) →
+// catalog compare-and-swap → log fragments removed. A crash or a lost race at any point leaves the previous version
+// current and intact; what was written before the failure is an orphan for garbage collection.
+import Blockfile
+import Catalog
+import Foundation
+import Log
+import ObjectStore
+import Segments
+import VectorIndex
+
+/// What one compaction did.
+public struct CompactionSummary: Sendable, Hashable {
+    public var collectionID: String
+    /// The version it published.
+    public var version: UInt64
+    /// Log offsets it folded in: after `fromOffset` through `throughOffset`.
+    public var fromOffset: UInt64
+    public var throughOffset: UInt64
+    /// Log records read.
+    public var logRecords: Int
+    public var added: Int
+    public var updated: Int
+    public var deleted: Int
+    /// Records in the new version.
+    public var recordCount: Int
+    public var seconds: Double
+}
+
+public final class Compactor: Sendable {
+    let store: any ObjectStore
+    let root: ObjectPath
+    let catalog: CatalogDatabase
+    let manifests: ManifestStore
+    let provider: HnswIndexProvider
+    let cache: BlockCache
+
+    public init(
+        store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, manifests: ManifestStore,
+        provider: HnswIndexProvider, cache: BlockCache
+    ) {
+        self.store = store
+        self.root = root
+        self.catalog = catalog
+        self.manifests = manifests
+        self.provider = provider
+        self.cache = cache
+    }
+
+    /// Compacts up to `maxRecords` log records (whole fragments; at least one) of the collection. Returns nil when
+    /// the log has nothing after the compacted offset. `progress` receives one line per step.
+    public func compact(
+        collectionID: String, maxRecords: Int = 250_000, progress: (@Sendable (String) -> Void)? = nil
+    ) async throws -> CompactionSummary? {
+        let started = ContinuousClock.now
+        let record = try catalogCall { try $0.collection(id: collectionID) }
+        let path = root.collection(tenant: record.tenant, database: record.database, collectionID: collectionID)
+        let manifest = try await readManifest(record: record, path: path)
+        guard var segments = CollectionSegments(manifest: manifest) else {
+            throw CompactionError(.failed, "manifest \(manifest.version) of \(collectionID) lacks a segment")
+        }
+        let configuration: CollectionConfiguration
+        do throws(ValidationError) {
+            configuration = try CollectionConfiguration(metadata: nil, configuration: manifest.configuration)
+        } catch {
+            throw CompactionError(.failed, "configuration of \(collectionID): \(error.message)")
+        }
+
+        // 1. The log after the compacted offset.
+        let wal = WriteAheadLog(store: store, path: path)
+        var fragments: [LogFragment] = []
+        var recordsRead = 0
+        var after = manifest.compactedLogOffset
+        while recordsRead < maxRecords {
+            let batch = try await wal.read(after: after, limit: 64)
+            for fragment in batch where recordsRead < maxRecords || fragments.isEmpty {
+                fragments.append(fragment)
+                recordsRead += fragment.records.count
+            }
+            guard let last = batch.last, batch.count == 64, fragments.last?.offset == last.offset else { break }
+            after = last.offset
+        }
+        guard let throughOffset = fragments.last?.offset else { return nil }
+        progress?("collection \(record.name): \(recordsRead) log records in \(fragments.count) fragments (offsets \(manifest.compactedLogOffset + 1)…\(throughOffset))")
+
+        // 2. Materialize against the current segments.
+        let recordReader = try await RecordSegmentReader.open(
+            store: store, segment: path.segment(segments.record.id), files: segments.record.files, cache: cache)
+        let metadataReader = try await MetadataSegmentReader.openOrEmpty(
+            store: store, segment: path.segment(segments.metadata.id), files: segments.metadata.files, cache: cache)
+        var materializer = LogMaterializer(merge: MetadataMerging.merge, normalize: MetadataMerging.normalize)
+        let allRecords = fragments.flatMap(\.records)
+        let unseeded = materializer.unseeded(allRecords)
+        let offsets = try await recordReader.offsetIDs(for: unseeded)
+        let present = offsets.compactMap { $0 }
+        let stored = try await recordReader.records(present)
+        var byOffset: [UInt32: DataRecord] = [:]
+        for (offset, value) in zip(present, stored) { if let value { byOffset[offset] = value } }
+        for (id, offset) in zip(unseeded, offsets) {
+            materializer.seed(id, compacted: offset.flatMap { o in byOffset[o].map { (o, $0) } })
+        }
+        try materializer.apply(allRecords)
+        let plan = try CompactionPlan(
+            entries: materializer.entries, maxOffsetID: UInt32(clamping: manifest.maxOffsetID))
+
+        // 3. Record and metadata segments (copy-on-write forks).
+        let recordWriter = RecordSegmentWriter(forking: recordReader)
+        let metadataWriter = MetadataSegmentWriter(forking: metadataReader)
+        for removal in plan.removals {
+            try recordWriter.delete(offsetID: removal.offsetID, userID: removal.record.id)
+            try metadataWriter.remove(
+                offsetID: removal.offsetID, metadata: try removal.record.parsedMetadata,
+                document: removal.record.document)
+        }
+        for write in plan.writes {
+            try recordWriter.set(offsetID: write.offsetID, write.record)
+            if let previous = write.previous {
+                try metadataWriter.remove(
+                    offsetID: write.offsetID, metadata: try previous.parsedMetadata, document: previous.document)
+            }
+            try metadataWriter.add(
+                offsetID: write.offsetID, metadata: try write.record.parsedMetadata, document: write.record.document)
+        }
+        segments.record.files = try await recordWriter.commit()
+        segments.metadata.files = try await metadataWriter.commit()
+        let recordCount = recordWriter.live.count
+        progress?("collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)")
+
+        // 4. The HNSW index: a fork of the current one (or a new one), changed, written under a new id.
+        let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
+        if let dimension, !plan.isEmpty {
+            let target = HNSWIndexLocation(
+                collection: path, segmentID: segments.vector.id, indexID: UUID().uuidString.lowercased())
+            do {
+                try await writeIndex(
+                    plan: plan, dimension: dimension, parameters: configuration.hnsw,
+                    source: segments.hnswLocation(collection: path), target: target,
+                    progress: { progress?("collection \(record.name): \($0)") })
+            } catch {
+                provider.evict(target.indexID)
+                throw error
+            }
+            segments.vector.files[VectorSegmentFiles.index] = target.indexID
+        }
+
+        // 5. Publish: manifest (create-only), then the catalog's compare-and-swap, then drop the folded log.
+        var next = manifest.successor(at: Date())
+        next.compactedLogOffset = throughOffset
+        next.maxOffsetID = UInt64(plan.maxOffsetID)
+        next.recordCount = UInt64(recordCount)
+        next.dimension = manifest.dimension ?? dimension
+        next.segments = segments.manifests
+        let key: String
+        do throws(CatalogError) {
+            key = try await manifests.write(next)
+        } catch {
+            guard error.code == .conflict else {
+                throw CompactionError(.failed, "writing manifest \(next.version) of \(collectionID): \(error)")
+            }
+            throw CompactionError(.conflict, "version \(next.version) of \(collectionID) was published by another writer")
+        }
+        do throws(CatalogError) {
+            try catalog.commitVersion(
+                collectionID: collectionID, expected: manifest.version, manifest: next, manifestKey: key)
+        } catch {
+            throw CompactionError(error.code == .conflict ? .conflict : .failed, error.message)
+        }
+        do {
+            try await wal.removeFragments(through: throughOffset)
+        } catch {
+            // Published already: leftover fragments are below the compacted offset and never read; GC removes them.
+            progress?("collection \(record.name): could not remove folded log fragments (\(error)); GC will")
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        progress?("collection \(record.name): version \(next.version) published in \(String(format: "%.2f", seconds)) s")
+        return CompactionSummary(
+            collectionID: collectionID, version: next.version, fromOffset: manifest.compactedLogOffset,
+            throughOffset: throughOffset, logRecords: recordsRead, added: plan.added, updated: plan.updated,
+            deleted: plan.deleted, recordCount: recordCount, seconds: seconds)
+    }
+
+    /// Applies the plan to a fork of `source` (or a new index) and writes it to `target`.
+    private func writeIndex(
+        plan: CompactionPlan, dimension: Int, parameters: HNSWParameters, source: HNSWIndexLocation?,
+        target: HNSWIndexLocation, progress: (String) -> Void
+    ) async throws {
+        let index: HNSWIndex
+        if let source {
+            index = try await vectorCall { () async throws(VectorIndexError) in try await provider.fork(source, to: target) }
+        } else {
+            index = try await vectorCall { () async throws(VectorIndexError) in
+                try await provider.create(
+                    at: target, dimension: dimension, parameters: parameters, capacity: max(1000, plan.writes.count))
+            }
+        }
+        let removed: [UInt32] = plan.removals.map { $0.offsetID }
+        if !removed.isEmpty { try await vectorCall { () async throws(VectorIndexError) in try index.markDeleted(removed) } }
+        let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
+        var flat: [Float] = []
+        flat.reserveCapacity(vectorWrites.count * dimension)
+        for write in vectorWrites {
+            guard let embedding = write.record.embedding, embedding.count == dimension else {
+                throw CompactionError(.failed, "record \(write.record.id) has no embedding of dimension \(dimension)")
+            }
+            flat += embedding
+        }
+        let chunk = 10_000
+        for first in stride(from: 0, to: vectorWrites.count, by: chunk) {
+            let last = min(vectorWrites.count, first + chunk)
+            let vectors = Array(flat[(first * dimension)..<(last * dimension)])
+            let ids: [UInt32] = vectorWrites[first..<last].map { $0.offsetID }
+            try await vectorCall { () async throws(VectorIndexError) in try index.add(flat: vectors, ids: ids) }
+            if vectorWrites.count > chunk { progress("indexed \(last)/\(vectorWrites.count) vectors") }
+        }
+        try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
+    }
+
+    private func vectorCall<T>(_ body: () async throws(VectorIndexError) -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw CompactionError(.failed, "HNSW index: \(error.message)")
+        }
+    }
+
+    private func readManifest(record: CollectionRecord, path: CollectionPath) async throws -> CollectionManifest {
+        do {
+            return try await manifests.read(
+                tenant: record.tenant, database: record.database, collectionID: record.id, version: record.version)
+        } catch {
+            throw CompactionError(.failed, "reading manifest \(record.version) of \(record.id): \(error)")
+        }
+    }
+
+    private func catalogCall<T>(_ body: (CatalogDatabase) throws -> T) throws -> T {
+        do {
+            return try body(catalog)
+        } catch let error as CatalogError {
+            throw CompactionError(error.code == .notFound ? .notFound : .failed, error.message)
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension DataRecord {
+    var parsedMetadata: Metadata? {
+        get throws { try metadataJSON.map { try Metadata(jsonText: $0) } }
+    }
+}

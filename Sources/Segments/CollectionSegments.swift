@@ -1,0 +1,72 @@
+// The three segments of one collection version and the files (blockfile roots, HNSW index id) each holds: what a
+// version manifest records about segments, and what readers open.
+import Bitmaps
+import Blockfile
+import ObjectStore
+import VectorIndex
+
+/// The names of a vector segment's files in a version manifest's `files`.
+public enum VectorSegmentFiles {
+    /// The HNSW index id (its files are under the segment's `hnsw/{id}/` prefix).
+    public static let index = "hnsw"
+}
+
+/// One segment: its id (its objects live under `segment/{id}/`) and its files.
+public struct SegmentFiles: Sendable, Hashable {
+    public var id: String
+    /// Name → root id or index id; empty for a segment that has never been written.
+    public var files: [String: String]
+
+    public init(id: String, files: [String: String] = [:]) {
+        self.id = id
+        self.files = files
+    }
+}
+
+/// One version of a collection's segments, with what compaction needs to continue from it.
+public struct CollectionSegments: Sendable, Hashable {
+    public var record: SegmentFiles
+    public var metadata: SegmentFiles
+    public var vector: SegmentFiles
+    /// The log offset through which the segments hold every write.
+    public var compactedOffset: UInt64
+    /// The largest offset id ever given out (offset ids are never reused).
+    public var maxOffsetID: UInt32
+
+    public init(
+        record: SegmentFiles, metadata: SegmentFiles, vector: SegmentFiles, compactedOffset: UInt64 = 0,
+        maxOffsetID: UInt32 = 0
+    ) {
+        self.record = record
+        self.metadata = metadata
+        self.vector = vector
+        self.compactedOffset = compactedOffset
+        self.maxOffsetID = maxOffsetID
+    }
+
+    /// Fresh, never-written segments with new ids.
+    public static func fresh(newID: () -> String) -> CollectionSegments {
+        CollectionSegments(
+            record: SegmentFiles(id: newID()), metadata: SegmentFiles(id: newID()), vector: SegmentFiles(id: newID()))
+    }
+
+    public var all: [SegmentFiles] { [record, metadata, vector] }
+
+    /// Where the vector segment's HNSW index lives, if one has been written.
+    public func hnswLocation(collection: CollectionPath) -> HNSWIndexLocation? {
+        vector.files[VectorSegmentFiles.index].map {
+            HNSWIndexLocation(collection: collection, segmentID: vector.id, indexID: $0)
+        }
+    }
+}
+
+extension MetadataSegmentReader {
+    /// Opens the version `files` names; a segment that has never been written (no files) opens empty.
+    public static func openOrEmpty(
+        store: any ObjectStore, segment: SegmentPath, files: [String: String], cache: BlockCache
+    ) async throws -> MetadataSegmentReader {
+        files.isEmpty
+            ? .empty(store: store, segment: segment, cache: cache)
+            : try await open(store: store, segment: segment, files: files, cache: cache)
+    }
+}

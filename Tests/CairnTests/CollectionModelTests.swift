@@ -1,0 +1,144 @@
+// Randomised checks of the embedded API against the brute-force model: every operation, with and without
+// compaction in between, and across reopening the store.
+import Cairn
+import Foundation
+import Segments
+import StorageTesting
+import Testing
+
+@Suite struct CollectionModelTests {
+    static let dimension = 8
+    static let ids = (0..<60).map { "id\($0)" }
+    static let tags = ["red", "green", "blue"]
+
+    static func options() -> Client.Options {
+        var options = Client.Options()
+        options.compactionThreshold = nil
+        options.refreshInterval = .seconds(3600)
+        return options
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func randomOperationsMatchTheModel(seed: UInt64) async throws {
+        try await TemporaryDirectory.with { folder in
+            var rng = SplitMix64(seed: seed)
+            var client = try await Client.open(folder.path, options: Self.options())
+            var collection = try await client.createCollection("model")
+            var model = CollectionModel()
+            for step in 0..<60 {
+                try await Self.randomWrite(collection, &model, &rng)
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0...1: try await collection.compact()
+                case 2:
+                    client = try await Client.open(folder.path, options: Self.options())
+                    collection = try await client.getCollection("model")
+                default: break
+                }
+                try await Self.check(collection, model, &rng, step: step)
+            }
+            try await collection.compact()
+            try await Self.check(collection, model, &rng, step: 60)
+        }
+    }
+
+    static func randomEmbedding(_ rng: inout SplitMix64) -> [Float] {
+        (0..<dimension).map { _ in Float.random(in: -1...1, using: &rng) }
+    }
+
+    static func randomMetadata(_ rng: inout SplitMix64) -> Metadata? {
+        if Int.random(in: 0..<8, using: &rng) == 0 { return nil }
+        var metadata: Metadata = ["cat": .int(Int64.random(in: 0..<5, using: &rng))]
+        if Bool.random(using: &rng) { metadata["tag"] = .string(tags.randomElement(using: &rng)!) }
+        if Bool.random(using: &rng) { metadata["score"] = .float(Double.random(in: 0..<1, using: &rng)) }
+        if Bool.random(using: &rng) { metadata["flag"] = .bool(Bool.random(using: &rng)) }
+        return metadata
+    }
+
+    static func randomDocument(_ rng: inout SplitMix64) -> String? {
+        Int.random(in: 0..<6, using: &rng) == 0 ? nil : "doc \(tags.randomElement(using: &rng)!) \(Int.random(in: 0..<100, using: &rng))"
+    }
+
+    static func randomWrite(_ collection: Collection, _ model: inout CollectionModel, _ rng: inout SplitMix64)
+        async throws
+    {
+        let count = Int.random(in: 1...12, using: &rng)
+        let batch = Array(Set((0..<count).map { _ in ids.randomElement(using: &rng)! }))
+        switch Int.random(in: 0..<10, using: &rng) {
+        case 0...3:
+            let embeddings = batch.map { _ in randomEmbedding(&rng) }
+            let metadatas = batch.map { _ in randomMetadata(&rng) }
+            let documents = batch.map { _ in randomDocument(&rng) }
+            try await collection.add(ids: batch, embeddings: embeddings, metadatas: metadatas, documents: documents)
+            for i in batch.indices { model.add(batch[i], embeddings[i], metadatas[i], documents[i]) }
+        case 4...5:
+            let embeddings = batch.map { _ in randomEmbedding(&rng) }
+            let metadatas = batch.map { _ in randomMetadata(&rng) }
+            let documents = batch.map { _ in randomDocument(&rng) }
+            try await collection.upsert(ids: batch, embeddings: embeddings, metadatas: metadatas, documents: documents)
+            for i in batch.indices { model.upsert(batch[i], embeddings[i], metadatas[i], documents[i]) }
+        case 6...7:
+            let embeddings: [[Float]]? = Bool.random(using: &rng) ? batch.map { _ in randomEmbedding(&rng) } : nil
+            let metadatas: [MetadataUpdate?] = batch.map { _ in
+                var update: MetadataUpdate = ["cat": .some(.int(Int64.random(in: 0..<5, using: &rng)))]
+                if Bool.random(using: &rng) { update["tag"] = .some(nil) }
+                return Bool.random(using: &rng) ? update : nil
+            }
+            let documents: [String?]? = Bool.random(using: &rng) ? batch.map { _ in randomDocument(&rng) } : nil
+            try await collection.update(ids: batch, embeddings: embeddings, metadatas: metadatas, documents: documents)
+            for i in batch.indices { model.update(batch[i], embeddings?[i], metadatas[i], documents?[i]) }
+        case 8:
+            let filter = Where.eq("cat", .int(Int64.random(in: 0..<5, using: &rng)))
+            let expected = model.matching(filter, nil).map(\.id)
+            try await collection.delete(where: filter)
+            for id in expected { model.delete(id) }
+        default:
+            try await collection.delete(ids: batch)
+            for id in batch { model.delete(id) }
+        }
+    }
+
+    static func randomFilter(_ rng: inout SplitMix64) -> Where {
+        switch Int.random(in: 0..<6, using: &rng) {
+        case 0: return .eq("cat", .int(Int64.random(in: 0..<5, using: &rng)))
+        case 1: return .field("cat", .gte(.int(Int64.random(in: 0..<5, using: &rng))))
+        case 2: return .field("tag", .in([.string("red"), .string("blue")]))
+        case 3: return .field("tag", .ne(.string("green")))
+        case 4: return .field("score", .lt(.float(Double.random(in: 0..<1, using: &rng))))
+        default: return .and([.field("flag", .eq(.bool(true))), .field("cat", .lt(.int(3)))])
+        }
+    }
+
+    static func check(_ collection: Collection, _ model: CollectionModel, _ rng: inout SplitMix64, step: Int)
+        async throws
+    {
+        #expect(try await collection.count() == model.records.count, "count at step \(step)")
+        let all = try await collection.get(include: Include(.metadatas, .documents, .embeddings))
+        let expected = model.ordered
+        #expect(all.ids == expected.map(\.id), "get order at step \(step)")
+        #expect(all.metadatas ?? [] == expected.map(\.metadata), "metadatas at step \(step)")
+        #expect(all.documents ?? [] == expected.map(\.document), "documents at step \(step)")
+        #expect(all.embeddings ?? [] == expected.map { Optional($0.embedding) }, "embeddings at step \(step)")
+
+        let filter = randomFilter(&rng)
+        let filtered = try await collection.get(where: filter, include: Include())
+        #expect(filtered.ids == model.matching(filter, nil).map(\.id), "get where \(filter) at step \(step)")
+
+        let document = WhereDocument.contains(tags.randomElement(using: &rng)!)
+        let byDocument = try await collection.get(whereDocument: document, include: Include())
+        #expect(byDocument.ids == model.matching(nil, document).map(\.id), "where_document at step \(step)")
+
+        let page = try await collection.get(limit: 5, offset: 3, include: Include())
+        #expect(page.ids == Array(expected.map(\.id).dropFirst(3).prefix(5)), "limit/offset at step \(step)")
+
+        if !model.records.isEmpty {
+            let query = randomEmbedding(&rng)
+            let useFilter = Bool.random(using: &rng) ? filter : nil
+            let result = try await collection.query(queryEmbeddings: [query], nResults: 5, where: useFilter)
+            let exact = model.nearest(query, k: 5, useFilter, nil)
+            #expect(result.ids.first ?? [] == exact.map(\.0), "query ids at step \(step)")
+            for (got, want) in zip(result.distances?.first ?? [], exact.map(\.1)) {
+                #expect(abs(got - want) <= 1e-4 * max(1, want), "query distance at step \(step)")
+            }
+        }
+    }
+}
