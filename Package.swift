@@ -109,7 +109,9 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(name: "SegmentsTests", dependencies: ["Segments", "Blockfile", "ObjectStore", "StorageTesting"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "ObjectStore", "StorageTesting"]),
+        .testTarget(
+            name: "CatalogTests",
+            dependencies: ["Catalog", "ObjectStore", "StorageTesting", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CairnTests", dependencies: ["Cairn", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "VectorIndexTests",
