@@ -154,8 +154,10 @@ extension CatalogDatabase {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM segments WHERE collection_id = ?", arguments: [collectionID])
                 .map(Self.segment(from:))
-                .sorted { (SegmentKind.allCases.firstIndex(of: $0.kind) ?? 0, $0.id)
-                    < (SegmentKind.allCases.firstIndex(of: $1.kind) ?? 0, $1.id) }
+                .sorted {
+                    (SegmentKind.allCases.firstIndex(of: $0.kind) ?? 0, $0.id)
+                        < (SegmentKind.allCases.firstIndex(of: $1.kind) ?? 0, $1.id)
+                }
         }
     }
 

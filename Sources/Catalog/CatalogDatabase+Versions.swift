@@ -49,7 +49,8 @@ extension CatalogDatabase {
         guard manifest.version > expected else {
             throw CatalogError(
                 .invalidArgument,
-                "manifest version \(manifest.version) of collection \(collectionID) does not follow version \(expected)")
+                "manifest version \(manifest.version) of collection \(collectionID) does not follow version \(expected)"
+            )
         }
         return try write { db in
             guard let current = try Self.collectionRow(db, id: collectionID) else {
@@ -140,7 +141,9 @@ extension CatalogDatabase {
     }
 
     /// Writes the manifest's state over `current` inside a write transaction.
-    static func apply(_ db: Database, _ manifest: CollectionManifest, manifestKey: String, over current: CollectionRecord)
+    static func apply(
+        _ db: Database, _ manifest: CollectionManifest, manifestKey: String, over current: CollectionRecord
+    )
         throws -> CollectionRecord
     {
         var record = current

@@ -76,7 +76,8 @@ public struct CatalogRebuilder: Sendable {
                     report.unmarkedDatabases.append("\(tenant)/\(name)")
                 }
             }
-            let marker = try await manifests.tenantMarker(tenant)
+            let marker =
+                try await manifests.tenantMarker(tenant)
                 ?? (tenant == CatalogDatabase.defaultTenant
                     ? TenantRecord(name: tenant, createdAt: Date(timeIntervalSince1970: 0)) : nil)
             guard marker != nil || !databases.isEmpty else { continue }
@@ -110,7 +111,8 @@ public struct CatalogRebuilder: Sendable {
     ) async throws(CatalogError) {
         var found: [(latest: CollectionManifest, key: String, history: [CollectionVersionRecord])] = []
         for id in try await manifests.collectionIDs(tenant: database.tenant, database: database.name) {
-            let versions = try await manifests.versions(tenant: database.tenant, database: database.name, collectionID: id)
+            let versions = try await manifests.versions(
+                tenant: database.tenant, database: database.name, collectionID: id)
             guard !versions.isEmpty else {
                 report.uncommitted.append("\(database.tenant)/\(database.name)/\(id)")
                 continue
@@ -118,7 +120,8 @@ public struct CatalogRebuilder: Sendable {
             var history: [CollectionVersionRecord] = []
             var latest: (CollectionManifest, String)?
             for version in versions {
-                let key = manifests.key(tenant: database.tenant, database: database.name, collectionID: id, version: version)
+                let key = manifests.key(
+                    tenant: database.tenant, database: database.name, collectionID: id, version: version)
                 let manifest = try await manifests.read(key: key)
                 report.versions += 1
                 guard manifest.collectionID == id, manifest.version == version, manifest.tenant == database.tenant,

@@ -31,7 +31,8 @@ public struct CatalogService: Sendable {
     public func createDatabase(tenant: String, name: String) async throws(CatalogError) -> DatabaseRecord {
         let record = try database.createDatabase(tenant: tenant, name: name)
         do {
-            try await manifests.writeMarker(TenantRecord(name: tenant, createdAt: try database.tenant(tenant).createdAt))
+            try await manifests.writeMarker(
+                TenantRecord(name: tenant, createdAt: try database.tenant(tenant).createdAt))
             try await manifests.writeMarker(record)
         } catch {
             _ = try? database.deleteDatabase(tenant: tenant, name: name)
@@ -137,7 +138,8 @@ public struct CatalogService: Sendable {
         collectionID: String,
         _ change: (inout CollectionManifest, CollectionRecord) throws(CatalogError) -> Void
     ) async throws(CatalogError) -> CollectionRecord {
-        var lastError = CatalogError(.conflict, "collection \(collectionID) kept changing under \(Self.maxAttempts) attempts")
+        var lastError = CatalogError(
+            .conflict, "collection \(collectionID) kept changing under \(Self.maxAttempts) attempts")
         for _ in 0..<Self.maxAttempts {
             let record = try database.collection(id: collectionID)
             guard record.version > 0 else {
@@ -151,7 +153,7 @@ public struct CatalogService: Sendable {
             let key: String
             do {
                 key = try await manifests.write(next)
-            } catch where error.code == .conflict {
+            } catch  where error.code == .conflict {
                 lastError = error
                 try await rollForward(record)
                 continue

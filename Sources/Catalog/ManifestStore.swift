@@ -117,7 +117,8 @@ public struct ManifestStore: Sendable {
             "tenant": .string(database.tenant), "name": .string(database.name),
             "created_at_ms": .int(Milliseconds.from(database.createdAt)),
         ])
-        try await putMarker(path.databaseMarker(tenant: database.tenant, database: database.name), value,
+        try await putMarker(
+            path.databaseMarker(tenant: database.tenant, database: database.name), value,
             keepExisting: false)
     }
 
@@ -173,7 +174,8 @@ public struct ManifestStore: Sendable {
         var continuation: String?
         do {
             repeat {
-                let page = try await store.list(prefix: prefix, delimiter: "/", continuation: continuation, maxKeys: 1000)
+                let page = try await store.list(
+                    prefix: prefix, delimiter: "/", continuation: continuation, maxKeys: 1000)
                 for common in page.commonPrefixes where common.hasPrefix(prefix) && common.hasSuffix("/") {
                     let name = String(common.dropFirst(prefix.count).dropLast())
                     if !name.isEmpty { names.append(name) }

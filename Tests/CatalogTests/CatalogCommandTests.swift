@@ -15,7 +15,8 @@ import Testing
                 let clock = SteppingClock()
                 let catalog = try CatalogDatabase(url: catalogURL, now: clock.now)
                 let service = CatalogService(
-                    database: catalog, manifests: ManifestStore(store: try LocalFileStore(root: folder), path: ObjectPath()),
+                    database: catalog,
+                    manifests: ManifestStore(store: try LocalFileStore(root: folder), path: ObjectPath()),
                     now: clock.now)
                 try await RebuildTests.writeHistory(service)
                 expected = try CatalogSnapshot(catalog)

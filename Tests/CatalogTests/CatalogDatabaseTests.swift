@@ -103,9 +103,11 @@ import Testing
         let renamed = try catalog.updateCollection(id: a.id, name: "gamma", metadata: ["k": 1.0])
         #expect(renamed.name == "gamma")
         #expect(renamed.metadata == ["k": .double(1.0)])
-        #expect(try catalog.collection(tenant: "default_tenant", database: "default_database", name: "gamma").id == a.id)
+        #expect(
+            try catalog.collection(tenant: "default_tenant", database: "default_database", name: "gamma").id == a.id)
         // The old name is free again.
-        #expect(try catalog.createCollection(tenant: "default_tenant", database: "default_database", name: "alpha").created)
+        #expect(
+            try catalog.createCollection(tenant: "default_tenant", database: "default_database", name: "alpha").created)
         // Empty metadata clears it.
         #expect(try catalog.updateCollection(id: a.id, metadata: [:]).metadata == nil)
         expectCatalogError(.notFound) { try catalog.updateCollection(id: "missing", name: "delta") }
@@ -157,7 +159,8 @@ import Testing
         var manifest = CollectionManifest(
             creating: record,
             segments: [
-                SegmentManifest(id: "\(record.id)-r", kind: .record, scope: "blockfile", files: ["root": "r\(version)"]),
+                SegmentManifest(
+                    id: "\(record.id)-r", kind: .record, scope: "blockfile", files: ["root": "r\(version)"]),
                 SegmentManifest(id: "\(record.id)-v", kind: .vector, scope: "hnsw", files: ["index": "i\(version)"]),
             ])
         manifest.version = version

@@ -9,7 +9,14 @@ final class SteppingClock: Sendable {
     private let milliseconds = Mutex<Int64>(1_800_000_000_000)
 
     var now: @Sendable () -> Date {
-        { [self] in Date(timeIntervalSince1970: Double(milliseconds.withLock { $0 += 1; return $0 }) / 1000) }
+        { [self] in
+            Date(
+                timeIntervalSince1970: Double(
+                    milliseconds.withLock {
+                        $0 += 1
+                        return $0
+                    }) / 1000)
+        }
     }
 }
 

@@ -11,8 +11,10 @@ import Testing
         CollectionManifest(
             collectionID: "5f1c7a52-7e7b-4f45-9a61-111111111111", tenant: "default_tenant",
             database: "default_database", name: "docs",
-            metadata: ["int": 1, "float": 1.0, "big": .double(1e300), "text": "é \"quoted\"\n", "flag": false,
-                "list": [1, 2.5, "x"]],
+            metadata: [
+                "int": 1, "float": 1.0, "big": .double(1e300), "text": "é \"quoted\"\n", "flag": false,
+                "list": [1, 2.5, "x"],
+            ],
             configuration: ["hnsw": ["space": "cosine", "ef_construction": 100]], dimension: 384, version: version,
             parentVersion: version - 1, compactedLogOffset: 42, maxOffsetID: 1000, recordCount: 999,
             createdAt: Date(timeIntervalSince1970: 1_800_000_000.123),
@@ -36,7 +38,8 @@ import Testing
         let text = String(decoding: data, as: UTF8.self)
         for key in [
             "\"format_version\": 1", "\"collection_id\"", "\"parent_version\": 2", "\"compacted_log_offset\": 42",
-            "\"max_offset_id\": 1000", "\"record_count\": 999", "\"created_at_ms\": 1800000000123", "\"deleted\": false",
+            "\"max_offset_id\": 1000", "\"record_count\": 999", "\"created_at_ms\": 1800000000123",
+            "\"deleted\": false",
             "\"segments\"", "\"float\": 1.0",
         ] {
             #expect(text.contains(key), "missing \(key)")
@@ -87,8 +90,9 @@ import Testing
         let manifests = ManifestStore(store: store, path: ObjectPath(prefix: "p"))
         let manifest = Self.sample(version: 1)
         let key = try await manifests.write(manifest)
-        #expect(key == "p/tenant/default_tenant/database/default_database/collection/\(manifest.collectionID)/version/"
-            + "00000000000000000001.json")
+        #expect(
+            key == "p/tenant/default_tenant/database/default_database/collection/\(manifest.collectionID)/version/"
+                + "00000000000000000001.json")
         await expectCatalogErrorAsync(.conflict) { try await manifests.write(manifest) }
         #expect(try await manifests.read(key: key) == manifest)
     }
@@ -97,10 +101,14 @@ import Testing
         let store = InMemoryStore()
         let manifests = ManifestStore(store: store, path: ObjectPath())
         let sample = Self.sample()
-        #expect(try await manifests.latest(tenant: sample.tenant, database: sample.database, collectionID: sample.collectionID) == nil)
+        #expect(
+            try await manifests.latest(
+                tenant: sample.tenant, database: sample.database, collectionID: sample.collectionID) == nil)
         for version: UInt64 in [1, 2, 10, 11] { try await manifests.write(Self.sample(version: version)) }
-        #expect(try await manifests.versions(tenant: sample.tenant, database: sample.database, collectionID: sample.collectionID)
-            == [1, 2, 10, 11])
+        #expect(
+            try await manifests.versions(
+                tenant: sample.tenant, database: sample.database, collectionID: sample.collectionID)
+                == [1, 2, 10, 11])
         let latest = try await manifests.latest(
             tenant: sample.tenant, database: sample.database, collectionID: sample.collectionID)
         #expect(latest?.version == 11)

@@ -14,7 +14,9 @@ import Testing
         switch kind {
         case .memory: try await body(InMemoryStore())
         case .folder:
-            try await TemporaryDirectory.with("catalog-rebuild") { folder in try await body(try LocalFileStore(root: folder)) }
+            try await TemporaryDirectory.with("catalog-rebuild") { folder in
+                try await body(try LocalFileStore(root: folder))
+            }
         }
     }
 
@@ -82,8 +84,10 @@ import Testing
         let store = InMemoryStore()
         let clock = SteppingClock()
         let stale = try CatalogDatabase.inMemory(now: clock.now)
-        let live = CatalogService(database: stale, manifests: ManifestStore(store: store, path: ObjectPath()), now: clock.now)
-        let (record, _) = try await live.createCollection(tenant: "default_tenant", database: "default_database", name: "c1x")
+        let live = CatalogService(
+            database: stale, manifests: ManifestStore(store: store, path: ObjectPath()), now: clock.now)
+        let (record, _) = try await live.createCollection(
+            tenant: "default_tenant", database: "default_database", name: "c1x")
         let snapshotBefore = try CatalogSnapshot(stale)
         // Another process (with its own catalog) moves the collection forward in the shared bucket.
         let other = try CatalogDatabase.inMemory(now: clock.now)
@@ -117,7 +121,8 @@ import Testing
 @Suite struct CatalogServiceTests {
     @Test func createWritesVersionOneThenCommits() async throws {
         let store = InMemoryStore()
-        let service = CatalogService(database: try CatalogDatabase.inMemory(), manifests: ManifestStore(store: store, path: ObjectPath()))
+        let service = CatalogService(
+            database: try CatalogDatabase.inMemory(), manifests: ManifestStore(store: store, path: ObjectPath()))
         let (record, created) = try await service.createCollection(
             tenant: "default_tenant", database: "default_database", name: "docs")
         #expect(created && record.version == 1)
@@ -138,8 +143,10 @@ import Testing
 
     @Test func renameToATakenNameWritesNoManifest() async throws {
         let store = InMemoryStore()
-        let service = CatalogService(database: try CatalogDatabase.inMemory(), manifests: ManifestStore(store: store, path: ObjectPath()))
-        let (a, _) = try await service.createCollection(tenant: "default_tenant", database: "default_database", name: "aaa")
+        let service = CatalogService(
+            database: try CatalogDatabase.inMemory(), manifests: ManifestStore(store: store, path: ObjectPath()))
+        let (a, _) = try await service.createCollection(
+            tenant: "default_tenant", database: "default_database", name: "aaa")
         _ = try await service.createCollection(tenant: "default_tenant", database: "default_database", name: "bbb")
         await expectCatalogErrorAsync(.alreadyExists) { try await service.modifyCollection(id: a.id, name: "bbb") }
         #expect(try await service.manifests.versions(tenant: a.tenant, database: a.database, collectionID: a.id) == [1])
@@ -150,7 +157,8 @@ import Testing
         let store = InMemoryStore()
         let clock = SteppingClock()
         let service = CatalogService(
-            database: try CatalogDatabase.inMemory(now: clock.now), manifests: ManifestStore(store: store, path: ObjectPath()),
+            database: try CatalogDatabase.inMemory(now: clock.now),
+            manifests: ManifestStore(store: store, path: ObjectPath()),
             now: clock.now)
         let (record, _) = try await service.createCollection(
             tenant: "default_tenant", database: "default_database", name: "docs")
@@ -170,19 +178,24 @@ import Testing
 
     @Test func concurrentModificationsAllLand() async throws {
         let store = InMemoryStore()
-        let service = CatalogService(database: try CatalogDatabase.inMemory(), manifests: ManifestStore(store: store, path: ObjectPath()))
+        let service = CatalogService(
+            database: try CatalogDatabase.inMemory(), manifests: ManifestStore(store: store, path: ObjectPath()))
         let (record, _) = try await service.createCollection(
             tenant: "default_tenant", database: "default_database", name: "busy")
         let writers = 6
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<writers {
-                group.addTask { try await service.modifyCollection(id: record.id, metadata: ["writer": .int(Int64(writer))]) }
+                group.addTask {
+                    try await service.modifyCollection(id: record.id, metadata: ["writer": .int(Int64(writer))])
+                }
             }
             try await group.waitForAll()
         }
         let final = try service.database.collection(id: record.id)
         #expect(final.version == UInt64(1 + writers))
-        #expect(try await service.manifests.versions(tenant: record.tenant, database: record.database, collectionID: record.id)
-            == Array(1...UInt64(1 + writers)))
+        #expect(
+            try await service.manifests.versions(
+                tenant: record.tenant, database: record.database, collectionID: record.id)
+                == Array(1...UInt64(1 + writers)))
     }
 }
