@@ -22,7 +22,7 @@ extension CatalogDatabase {
             createdAt: time, updatedAt: time)
         return try write { db in
             guard try Self.databaseRow(db, tenant: tenant, name: database) != nil else {
-                throw CatalogError(.notFound, "Database [\(database)] not found")
+                throw CatalogError(.notFound, "Database [\(database)] does not exist")
             }
             if let existing = try Self.collectionRow(db, tenant: tenant, database: database, name: name) {
                 guard getOrCreate else { throw CatalogError(.alreadyExists, "Collection [\(name)] already exists") }
@@ -63,7 +63,7 @@ extension CatalogDatabase {
         try Self.checkPage(limit: limit, offset: offset)
         return try read { db in
             guard try Self.databaseRow(db, tenant: tenant, name: database) != nil else {
-                throw CatalogError(.notFound, "Database [\(database)] not found")
+                throw CatalogError(.notFound, "Database [\(database)] not found. Are you sure it exists?")
             }
             return try Row.fetchAll(
                 db,
@@ -77,7 +77,7 @@ extension CatalogDatabase {
     public func countCollections(tenant: String, database: String) throws(CatalogError) -> Int {
         try read { db in
             guard try Self.databaseRow(db, tenant: tenant, name: database) != nil else {
-                throw CatalogError(.notFound, "Database [\(database)] not found")
+                throw CatalogError(.notFound, "Database [\(database)] not found. Are you sure it exists?")
             }
             return try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM collections WHERE tenant = ? AND database = ?",

@@ -43,7 +43,12 @@ import Testing
         let (record, _) = try catalog.createCollection(tenant: "acme", database: "db1", name: "docs")
         try catalog.deleteDatabase(tenant: "acme", name: "db1")
         expectCatalogError(.notFound) { try catalog.collection(id: record.id) }
-        expectCatalogError(.notFound) { try catalog.database(tenant: "acme", name: "db1") }
+        expectCatalogError(.notFound, "Database [db1] not found. Are you sure it exists?") {
+            try catalog.database(tenant: "acme", name: "db1")
+        }
+        expectCatalogError(.notFound, "Database [db1] not found") {
+            try catalog.deleteDatabase(tenant: "acme", name: "db1")
+        }
         // The name can be used again, empty.
         try catalog.createDatabase(tenant: "acme", name: "db1")
         #expect(try catalog.countCollections(tenant: "acme", database: "db1") == 0)
@@ -71,7 +76,7 @@ import Testing
         expectCatalogError(.notFound, "Collection [nope] does not exist") {
             try catalog.collection(tenant: "default_tenant", database: "default_database", name: "nope")
         }
-        expectCatalogError(.notFound) {
+        expectCatalogError(.notFound, "Database [missing] does not exist") {
             try catalog.createCollection(tenant: "default_tenant", database: "missing", name: "docs")
         }
         expectCatalogError(.invalidArgument) {

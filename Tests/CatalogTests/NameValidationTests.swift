@@ -53,6 +53,13 @@ import Testing
         try NameValidation.validate(tenant: "acme corp")
         expectCatalogError(.invalidArgument) { try NameValidation.validate(tenant: "ab") }
         expectCatalogError(.invalidArgument) { try NameValidation.validate(tenant: "a/b/c") }
+        // Chroma asks only for 3 characters of a database name; '/' would change the object key.
+        try NameValidation.validate(database: "my database")
+        expectCatalogError(.invalidArgument, "Expected a database name of at least 3 characters. Got: db") {
+            try NameValidation.validate(database: "db")
+        }
+        expectCatalogError(.invalidArgument) { try NameValidation.validate(database: "a/b/c") }
+        expectCatalogError(.invalidArgument) { try NameValidation.validate(database: "...") }
     }
 
     @Test func collectionMetadataRules() throws {
