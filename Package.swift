@@ -71,7 +71,7 @@ let package = Package(
             dependencies: ["Blockfile", "Bitmaps", "VectorIndex", "Log", "ArrowIPC", "ObjectStore"]),
         .target(
             name: "Catalog",
-            dependencies: ["ObjectStore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["ObjectStore", "Segments", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Cairn",
             dependencies: ["Segments", "Catalog", "Log", "Blockfile", "VectorIndex", "ObjectStore", "ObjectStoreS3"]),
@@ -111,7 +111,9 @@ let package = Package(
         .testTarget(name: "SegmentsTests", dependencies: ["Segments", "Blockfile", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "CatalogTests",
-            dependencies: ["Catalog", "ObjectStore", "StorageTesting", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "Catalog", "Segments", "ObjectStore", "StorageTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "CairnTests", dependencies: ["Cairn", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "VectorIndexTests",

@@ -1,6 +1,7 @@
 // Collections: create (with get-or-create), get, list, count, rename/modify, dimension, delete — Chroma's rules.
 import Foundation
 import GRDB
+import Segments
 
 extension CatalogDatabase {
     /// Creates a collection, or with `getOrCreate` returns the existing one of that name unchanged.
@@ -13,8 +14,8 @@ extension CatalogDatabase {
     ) throws(CatalogError) -> (record: CollectionRecord, created: Bool) {
         try NameValidation.validate(name: name)
         if let metadata { try MetadataValidation.validate(collectionMetadata: metadata) }
-        let metadataText = try metadata.map { value throws(CatalogError) in try JSONValue.object(value).serialized() }
-        let configurationText = try JSONValue.object(configuration).serialized()
+        let metadataText = metadata.map { JSONValue.object($0).jsonText }
+        let configurationText = JSONValue.object(configuration).jsonText
         let time = Milliseconds.rounded(now())
         let record = CollectionRecord(
             id: id ?? UUID().uuidString.lowercased(), tenant: tenant, database: database, name: name,
@@ -105,7 +106,7 @@ extension CatalogDatabase {
             }
             if let metadata { record.metadata = metadata.isEmpty ? nil : metadata }
             record.updatedAt = time
-            let metadataText = try record.metadata.map { try JSONValue.object($0).serialized() }
+            let metadataText = record.metadata.map { JSONValue.object($0).jsonText }
             try db.execute(
                 sql: "UPDATE collections SET name = ?, metadata = ?, updated_at_ms = ? WHERE id = ?",
                 arguments: [record.name, metadataText, Milliseconds.from(time), id])
@@ -180,7 +181,10 @@ extension CatalogDatabase {
         let id = try row.decode(String.self, forColumn: "id")
         func object(_ column: String) throws -> [String: JSONValue]? {
             guard let text = try row.decode(String?.self, forColumn: column) else { return nil }
-            guard let members = try JSONValue.parse(text).objectValue else {
+            guard
+                let members = try JSONValue.catalogParse(Array(text.utf8), what: "collection \(id) \(column)")
+                    .catalogObject
+            else {
                 throw CatalogError(.corrupt, "collection \(id): \(column) is not a JSON object")
             }
             return members
@@ -224,7 +228,9 @@ extension CatalogDatabase {
             throw CatalogError(.corrupt, "segment \(id): unknown kind \(kindName)")
         }
         var files: [String: String] = [:]
-        guard let members = try JSONValue.parse(try row.decode(String.self, forColumn: "files")).objectValue else {
+        let text = try row.decode(String.self, forColumn: "files")
+        guard let members = try JSONValue.catalogParse(Array(text.utf8), what: "segment \(id) files").catalogObject
+        else {
             throw CatalogError(.corrupt, "segment \(id): files is not a JSON object")
         }
         for (name, value) in members {

@@ -2,6 +2,7 @@
 // object store, then compare-and-swap the catalog to it. One place owns that order so every caller gets it right.
 import Foundation
 import ObjectStore
+import Segments
 
 public struct CatalogService: Sendable {
     public let database: CatalogDatabase

@@ -1,6 +1,7 @@
 // The immutable JSON document at `CollectionPath.version(n)`: everything needed to serve collection version n and
 // to rebuild its catalog row from the bucket alone. Written once (ifNoneMatch), never modified.
 import Foundation
+import Segments
 
 /// One segment as a manifest names it.
 public struct SegmentManifest: Sendable, Hashable {
@@ -105,14 +106,14 @@ public struct CollectionManifest: Sendable, Hashable {
 // MARK: - JSON
 
 extension CollectionManifest {
-    /// The manifest as JSON text (UTF-8, keys sorted, two-space indented).
+    /// The manifest as compact JSON text (UTF-8, keys sorted: equal manifests are equal bytes).
     public func encoded() throws(CatalogError) -> Data {
-        Data(try jsonValue.serialized(pretty: true).utf8)
+        Data(jsonValue.jsonText.utf8)
     }
 
     /// Reads a manifest; throws `unsupportedVersion` for a newer format and `corrupt` for anything malformed.
     public init(decoding data: Data) throws(CatalogError) {
-        try self.init(json: try JSONValue.parse(data))
+        try self.init(json: try JSONValue.catalogParse(data, what: "manifest"))
     }
 
     var jsonValue: JSONValue {
@@ -147,7 +148,7 @@ extension CollectionManifest {
     }
 
     init(json: JSONValue) throws(CatalogError) {
-        guard let object = json.objectValue else { throw CatalogError(.corrupt, "a manifest must be a JSON object") }
+        guard let object = json.catalogObject else { throw CatalogError(.corrupt, "a manifest must be a JSON object") }
         var fields = ManifestFields(object: object, what: "manifest")
         let format = try fields.int("format_version")
         guard format >= 1 else { throw CatalogError(.corrupt, "manifest format_version \(format) is not valid") }
@@ -181,7 +182,7 @@ extension CollectionManifest {
         }
         var segments: [SegmentManifest] = []
         for value in segmentValues {
-            guard let segmentObject = value.objectValue else {
+            guard let segmentObject = value.catalogObject else {
                 throw CatalogError(.corrupt, "\(fields.what): a segment must be an object")
             }
             var segment = ManifestFields(object: segmentObject, what: "segment in \(fields.what)")
@@ -209,11 +210,11 @@ extension CollectionManifest: Codable {
     // Foundation's coders see the same snake_case shape; they cannot keep `1.0` apart from `1` in metadata, so
     // the store reads and writes manifests with `encoded()` / `init(decoding:)`.
     public init(from decoder: any Decoder) throws {
-        try self.init(json: try JSONValue(from: decoder))
+        try self.init(json: try CodableJSON(from: decoder).value)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try jsonValue.encode(to: encoder)
+        try CodableJSON(jsonValue).encode(to: encoder)
     }
 }
 

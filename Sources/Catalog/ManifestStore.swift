@@ -2,6 +2,7 @@
 // `ObjectPath` owns. A manifest is written once with ifNoneMatch: a second writer of the same version loses.
 import Foundation
 import ObjectStore
+import Segments
 
 public struct ManifestStore: Sendable {
     /// Format of the tenant and database markers; readers refuse anything newer.
@@ -189,7 +190,7 @@ public struct ManifestStore: Sendable {
     }
 
     private func putMarker(_ key: String, _ value: JSONValue, keepExisting: Bool) async throws(CatalogError) {
-        let data = Data(try value.serialized(pretty: true).utf8)
+        let data = Data(value.jsonText.utf8)
         do {
             try await store.put(key, data: data, condition: keepExisting ? .ifNoneMatch : .none)
         } catch let error as ObjectStoreError where keepExisting && error.code == .preconditionFailed {
@@ -210,13 +211,8 @@ public struct ManifestStore: Sendable {
         } catch {
             throw Self.storageError(error, key: key)
         }
-        let value: JSONValue
-        do throws(CatalogError) {
-            value = try JSONValue.parse(data)
-        } catch {
-            throw CatalogError(error.code, "\(key): \(error.message)")
-        }
-        guard let object = value.objectValue else { throw CatalogError(.corrupt, "\(key) is not a JSON object") }
+        let value = try JSONValue.catalogParse(data, what: key)
+        guard let object = value.catalogObject else { throw CatalogError(.corrupt, "\(key) is not a JSON object") }
         let fields = ManifestFields(object: object, what: key)
         let format = try fields.int("format_version")
         guard format >= 1, format <= Int64(Self.markerFormatVersion) else {

@@ -3,6 +3,7 @@
 import Catalog
 import Foundation
 import GRDB
+import Segments
 import StorageTesting
 import Testing
 
