@@ -112,7 +112,8 @@ let package = Package(
         .testTarget(
             name: "CatalogTests",
             dependencies: [
-                "Catalog", "Segments", "ObjectStore", "StorageTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "Catalog", "Segments", "ObjectStore", "ObjectStoreS3", "StorageTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(name: "CairnTests", dependencies: ["Cairn", "ObjectStore", "StorageTesting"]),
         .testTarget(

@@ -3,6 +3,7 @@
 import Catalog
 import Foundation
 import ObjectStore
+import ObjectStoreS3
 import Segments
 import StorageTesting
 import Testing
@@ -38,6 +39,27 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: S3TestEnvironment.isAvailable, "needs the local S3 server"))
+    func rebuildsFromAnS3Bucket() async throws {
+        let base = try #require(S3TestEnvironment.url)
+        // A fresh prefix inside the test bucket: s3://bucket/tests/catalog-<uuid>?endpoint=…
+        let (location, query) = base.split(separator: "?", maxSplits: 1).map(String.init).splitPair
+        let url = "\(location)/catalog-\(UUID().uuidString.lowercased())" + (query.map { "?" + $0 } ?? "")
+        let store = try StoreFactory.open(url: url)
+        let clock = SteppingClock()
+        let original = try CatalogDatabase.inMemory(now: clock.now)
+        let service = CatalogService(
+            database: original, manifests: ManifestStore(store: store, path: ObjectPath()), now: clock.now)
+        try await RebuildTests.writeHistory(service)
+        try await TemporaryDirectory.with("catalog-s3") { folder in
+            let file = folder.appendingPathComponent("rebuilt.sqlite3")
+            let result = try CairnBinary.run(["catalog", "rebuild", url, "--catalog", file.path])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try CatalogSnapshot(try CatalogDatabase(url: file)) == CatalogSnapshot(original))
+        }
+        for object in try await store.listAll(prefix: "") { try await store.delete(object.key) }
+    }
+
     @Test func failsClearlyOnAMissingFolderOrCatalogFile() throws {
         let missing = try CairnBinary.run(["catalog", "rebuild", "file:///nonexistent-cairn-folder"])
         #expect(missing.status == 1)
@@ -46,4 +68,9 @@ import Testing
         #expect(s3.status != 0)
         #expect(s3.stderr.contains("--catalog"))
     }
+}
+
+extension Array where Element == String {
+    /// The first element and, when there is one, the second.
+    fileprivate var splitPair: (String, String?) { (first ?? "", count > 1 ? self[1] : nil) }
 }
