@@ -120,6 +120,11 @@ import Testing
         let manifests = ManifestStore(store: InMemoryStore(), path: ObjectPath())
         let database = DatabaseRecord(
             id: "d1", tenant: "acme", name: "main", createdAt: Date(timeIntervalSince1970: 1_800_000_000.5))
+        #expect(
+            ObjectPath(prefix: "p").databaseMarker(tenant: "t1", database: "d1")
+                == "p/tenant/t1/database/d1/database.json")
+        #expect(ObjectPath(prefix: "p").tenantMarker(tenant: "t1") == "p/tenant/t1/tenant.json")
+        #expect(ObjectPath().collectionsPrefix(tenant: "t1", database: "d1") == "tenant/t1/database/d1/collection/")
         try await manifests.writeMarker(database)
         #expect(try await manifests.databaseMarker(tenant: "acme", database: "main") == database)
         #expect(try await manifests.databaseNames(tenant: "acme") == ["main"])
