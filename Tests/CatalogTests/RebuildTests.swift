@@ -177,6 +177,42 @@ import Testing
         #expect(try service.database.versions(collectionID: record.id).map(\.version) == [1, 2, 3])
     }
 
+    @Test func concurrentGetOrCreateMakesOneCollection() async throws {
+        let store = InMemoryStore()
+        let service = CatalogService(
+            database: try CatalogDatabase.inMemory(), manifests: ManifestStore(store: store, path: ObjectPath()))
+        let results = try await withThrowingTaskGroup(of: (CollectionRecord, Bool).self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    try await service.createCollection(
+                        tenant: "default_tenant", database: "default_database", name: "shared", getOrCreate: true)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.filter(\.1).count == 1)
+        #expect(Set(results.map(\.0.id)).count == 1)
+        #expect(results.allSatisfy { $0.0.version == 1 })
+        let id = try #require(results.first?.0.id)
+        #expect(
+            try await service.manifests.versions(
+                tenant: "default_tenant", database: "default_database", collectionID: id) == [1])
+    }
+
+    @Test func aReservationLeftByACrashedCreatorIsFinished() async throws {
+        let service = CatalogService(
+            database: try CatalogDatabase.inMemory(),
+            manifests: ManifestStore(store: InMemoryStore(), path: ObjectPath()))
+        // A creator reserved the row and crashed before writing manifest 1.
+        let (reserved, _) = try service.database.createCollection(
+            tenant: "default_tenant", database: "default_database", name: "orphan")
+        let (record, created) = try await service.createCollection(
+            tenant: "default_tenant", database: "default_database", name: "orphan", getOrCreate: true)
+        #expect(!created)
+        #expect(record.id == reserved.id && record.version == 1)
+        #expect(try service.database.segments(collectionID: record.id).count == 3)
+    }
+
     @Test func concurrentModificationsAllLand() async throws {
         let store = InMemoryStore()
         let service = CatalogService(
