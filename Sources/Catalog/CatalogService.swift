@@ -96,13 +96,13 @@ public struct CatalogService: Sendable {
         let key = manifests.key(of: manifest)
         do {
             try await manifests.write(manifest)
-        } catch where error.code == .conflict {
+        } catch  where error.code == .conflict {
             manifest = try await manifests.read(key: key)
         }
         do {
             return try database.commitVersion(
                 collectionID: reserved.id, expected: 0, manifest: manifest, manifestKey: key)
-        } catch where error.code == .conflict {
+        } catch  where error.code == .conflict {
             let current = try database.collection(id: reserved.id)
             guard current.version > 0 else { throw error }
             return current
@@ -183,7 +183,7 @@ public struct CatalogService: Sendable {
             let key: String
             do {
                 key = try await manifests.write(next)
-            } catch where error.code == .conflict {
+            } catch  where error.code == .conflict {
                 lastError = error
                 try await rollForward(record)
                 continue
