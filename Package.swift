@@ -118,7 +118,12 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(name: "SegmentsTests", dependencies: ["Segments", "Blockfile", "ObjectStore", "StorageTesting"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "ObjectStore", "StorageTesting"]),
+        .testTarget(
+            name: "CatalogTests",
+            dependencies: [
+                "Catalog", "Segments", "ObjectStore", "ObjectStoreS3", "StorageTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "CairnTests", dependencies: ["Cairn", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "VectorIndexTests",

@@ -95,8 +95,7 @@ public final class Client: Sendable {
     // MARK: Tenants and databases
 
     public func createTenant(_ name: String) async throws {
-        let tenant = try context.catalogCall { try $0.createTenant(name) }
-        try await marker { try await $0.writeMarker(tenant) }
+        _ = try await context.serviceCall { try await $0.createTenant(name) }
     }
 
     public func tenantExists(_ name: String) throws -> Bool {
@@ -110,8 +109,7 @@ public final class Client: Sendable {
     }
 
     public func createDatabase(_ name: String, tenant: String = defaultTenant) async throws {
-        let database = try context.catalogCall { try $0.createDatabase(tenant: tenant, name: name) }
-        try await marker { try await $0.writeMarker(database) }
+        _ = try await context.serviceCall { try await $0.createDatabase(tenant: tenant, name: name) }
     }
 
     public func databases(tenant: String = defaultTenant, limit: Int? = nil, offset: Int = 0) throws -> [DatabaseRecord] {
@@ -125,19 +123,8 @@ public final class Client: Sendable {
     /// Deletes a database and its collections.
     public func deleteDatabase(_ name: String, tenant: String = defaultTenant) async throws {
         let collections = try context.catalogCall { try $0.listCollections(tenant: tenant, database: name) }
-        for collection in collections { try await deleteCollection(collection.name, tenant: tenant, database: name) }
-        try context.catalogCall { _ = try $0.deleteDatabase(tenant: tenant, name: name) }
-        try await marker { try await $0.deleteMarker(tenant: tenant, database: name) }
-    }
-
-    private func marker(_ body: (ManifestStore) async throws -> Void) async throws {
-        do {
-            try await body(context.manifests)
-        } catch let error as CatalogError {
-            throw CairnError(error)
-        } catch {
-            throw CairnError(.storage, "\(error)")
-        }
+        _ = try await context.serviceCall { try await $0.deleteDatabase(tenant: tenant, name: name) }
+        for collection in collections { context.forget(collectionID: collection.id) }
     }
 
     // MARK: Collections
@@ -155,36 +142,19 @@ public final class Client: Sendable {
         } catch {
             throw CairnError.invalid(error.message)
         }
-        let (record, _) = try context.catalogCall {
-            try $0.createCollection(
+        let (record, _) = try await context.serviceCall {
+            try await $0.createCollection(
                 tenant: tenant, database: database, name: name,
                 metadata: metadata.flatMap { $0.isEmpty ? nil : $0.mapValues(\.json) }, configuration: resolved.json,
                 getOrCreate: getOrCreate)
         }
-        return try context.collection(try await publishFirstVersion(record))
+        return try context.collection(record)
     }
 
-    /// Writes version 1 of a collection the catalog has at version 0 (just created, or left there by a crash).
-    private func publishFirstVersion(_ record: CollectionRecord) async throws -> CollectionRecord {
+    /// Finishes a collection the catalog holds at version 0 (its creator is still at it, or crashed).
+    private func published(_ record: CollectionRecord) async throws -> CollectionRecord {
         guard record.version == 0 else { return record }
-        let segments = CollectionSegments.fresh { UUID().uuidString.lowercased() }
-        var manifest = CollectionManifest(creating: record, segments: segments.manifests)
-        do {
-            let key: String
-            do {
-                key = try await context.manifests.write(manifest)
-            } catch where error.code == .conflict {
-                // A crashed or concurrent creation wrote version 1 already: publish that one.
-                manifest = try await context.manifests.read(
-                    tenant: record.tenant, database: record.database, collectionID: record.id, version: 1)
-                key = context.manifests.key(of: manifest)
-            }
-            return try context.catalog.commitVersion(
-                collectionID: record.id, expected: 0, manifest: manifest, manifestKey: key)
-        } catch {
-            if error.code == .conflict { return try context.catalogCall { try $0.collection(id: record.id) } }
-            throw CairnError(error)
-        }
+        return try await context.serviceCall { try await $0.finishCreation(record) }
     }
 
     public func getOrCreateCollection(
@@ -200,12 +170,12 @@ public final class Client: Sendable {
         _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws -> Collection {
         let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
-        return try context.collection(try await publishFirstVersion(record))
+        return try context.collection(try await published(record))
     }
 
     public func getCollection(id: String) async throws -> Collection {
         let record = try context.catalogCall { try $0.collection(id: id) }
-        return try context.collection(try await publishFirstVersion(record))
+        return try context.collection(try await published(record))
     }
 
     public func listCollections(
@@ -226,26 +196,9 @@ public final class Client: Sendable {
     public func deleteCollection(
         _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws {
-        for attempt in 0..<8 {
-            let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
-            let current = record.version == 0 ? nil : try await context.manifest(of: record)
-            do throws(CatalogError) {
-                if let current {
-                    let tombstone = current.tombstone(at: Date())
-                    let key = try await context.manifests.write(tombstone)
-                    try context.catalog.commitVersion(
-                        collectionID: record.id, expected: record.version, manifest: tombstone, manifestKey: key)
-                } else {
-                    try context.catalog.deleteCollection(id: record.id)
-                }
-                context.forget(collectionID: record.id)
-                return
-            } catch {
-                if error.code == .conflict && attempt < 7 { continue }
-                throw CairnError(error)
-            }
-        }
-        throw CairnError(.conflict, "collection \(name) kept changing; delete gave up")
+        let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
+        _ = try await context.serviceCall { try await $0.deleteCollection(id: record.id) }
+        context.forget(collectionID: record.id)
     }
 
     /// Waits for background compactions started by writes to finish.

@@ -15,6 +15,8 @@ final class ClientContext: Sendable {
     let root: ObjectPath
     let catalog: CatalogDatabase
     let manifests: ManifestStore
+    /// Every catalog change goes through the service: manifest first, then compare-and-swap.
+    let service: CatalogService
     let cache: BlockCache
     let provider: HnswIndexProvider
     let compactor: Compactor
@@ -36,6 +38,7 @@ final class ClientContext: Sendable {
         self.catalog = catalog
         self.options = options
         manifests = ManifestStore(store: store, path: root)
+        service = CatalogService(database: catalog, manifests: manifests)
         cache = BlockCache(blockCapacity: options.blockCacheBytes)
         provider = HnswIndexProvider(store: store, capacityBytes: options.hnswCacheBytes)
         compactor = Compactor(
@@ -144,31 +147,20 @@ final class ClientContext: Sendable {
     // MARK: Modify
 
     func modify(collectionID: String, name: String?, metadata: Metadata?) async throws -> Collection {
-        if let metadata { try WriteValidation.metadata(metadata) }
-        for attempt in 0..<8 {
-            let record = try catalogCall { try $0.collection(id: collectionID) }
-            let current = try await manifest(of: record)
-            var next = current.successor(at: Date())
-            if let name { next.name = name }
-            if let metadata { next.metadata = metadata.isEmpty ? nil : metadata.mapValues(\.json) }
-            // Rename conflicts are caught before anything is written.
-            if let name, name != record.name,
-                (try? catalog.collection(tenant: record.tenant, database: record.database, name: name)) != nil
-            {
-                throw CairnError(.alreadyExists, "Collection [\(name)] already exists")
-            }
-            do {
-                let key = try await manifests.write(next)
-                let updated = try catalog.commitVersion(
-                    collectionID: collectionID, expected: record.version, manifest: next, manifestKey: key)
-                return try collection(updated)
-            } catch let error as CatalogError where error.code == .conflict && attempt < 7 {
-                continue  // a compaction published first: redo on top of its version
-            } catch let error as CatalogError {
-                throw CairnError(error)
-            }
+        if let metadata, !metadata.isEmpty { try WriteValidation.metadata(metadata) }
+        let updated = try await serviceCall {
+            try await $0.modifyCollection(id: collectionID, name: name, metadata: metadata.map { $0.mapValues(\.json) })
         }
-        throw CairnError(.conflict, "collection \(collectionID) kept changing; modify gave up")
+        return try collection(updated)
+    }
+
+    /// Calls the catalog service, turning its errors into Cairn's.
+    func serviceCall<T>(_ body: (CatalogService) async throws -> T) async throws -> T {
+        do {
+            return try await body(service)
+        } catch let error as CatalogError {
+            throw CairnError(error)
+        }
     }
 
     func manifest(of record: CollectionRecord) async throws -> CollectionManifest {

@@ -109,7 +109,7 @@ public final class Collection: Sendable {
         let known = try context.catalogCall { try $0.collection(id: id).dimension }
         guard let dimension = try WriteValidation.embeddings(embeddings, dimension: known), known == nil else { return }
         do {
-            try context.catalog.setDimension(id: id, dimension)
+            _ = try await context.service.setDimension(id: id, dimension)
         } catch {
             if error.code == .conflict { throw CairnError.invalid(error.message) }
             throw CairnError(error)

@@ -1,6 +1,7 @@
 // Collections: create (with get-or-create), get, list, count, rename/modify, dimension, delete — Chroma's rules.
 import Foundation
 import GRDB
+import CairnJSON
 
 extension CatalogDatabase {
     /// Creates a collection, or with `getOrCreate` returns the existing one of that name unchanged.
@@ -13,8 +14,8 @@ extension CatalogDatabase {
     ) throws(CatalogError) -> (record: CollectionRecord, created: Bool) {
         try NameValidation.validate(name: name)
         if let metadata { try MetadataValidation.validate(collectionMetadata: metadata) }
-        let metadataText = try metadata.map { value throws(CatalogError) in try JSONValue.object(value).serialized() }
-        let configurationText = try JSONValue.object(configuration).serialized()
+        let metadataText = metadata.map { JSONValue.object($0).jsonText }
+        let configurationText = JSONValue.object(configuration).jsonText
         let time = Milliseconds.rounded(now())
         let record = CollectionRecord(
             id: id ?? UUID().uuidString.lowercased(), tenant: tenant, database: database, name: name,
@@ -22,7 +23,7 @@ extension CatalogDatabase {
             createdAt: time, updatedAt: time)
         return try write { db in
             guard try Self.databaseRow(db, tenant: tenant, name: database) != nil else {
-                throw CatalogError(.notFound, "Database [\(database)] not found")
+                throw CatalogError(.notFound, "Database [\(database)] does not exist")
             }
             if let existing = try Self.collectionRow(db, tenant: tenant, database: database, name: name) {
                 guard getOrCreate else { throw CatalogError(.alreadyExists, "Collection [\(name)] already exists") }
@@ -63,7 +64,7 @@ extension CatalogDatabase {
         try Self.checkPage(limit: limit, offset: offset)
         return try read { db in
             guard try Self.databaseRow(db, tenant: tenant, name: database) != nil else {
-                throw CatalogError(.notFound, "Database [\(database)] not found")
+                throw CatalogError(.notFound, "Database [\(database)] not found. Are you sure it exists?")
             }
             return try Row.fetchAll(
                 db,
@@ -77,7 +78,7 @@ extension CatalogDatabase {
     public func countCollections(tenant: String, database: String) throws(CatalogError) -> Int {
         try read { db in
             guard try Self.databaseRow(db, tenant: tenant, name: database) != nil else {
-                throw CatalogError(.notFound, "Database [\(database)] not found")
+                throw CatalogError(.notFound, "Database [\(database)] not found. Are you sure it exists?")
             }
             return try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM collections WHERE tenant = ? AND database = ?",
@@ -105,7 +106,7 @@ extension CatalogDatabase {
             }
             if let metadata { record.metadata = metadata.isEmpty ? nil : metadata }
             record.updatedAt = time
-            let metadataText = try record.metadata.map { try JSONValue.object($0).serialized() }
+            let metadataText = record.metadata.map { JSONValue.object($0).jsonText }
             try db.execute(
                 sql: "UPDATE collections SET name = ?, metadata = ?, updated_at_ms = ? WHERE id = ?",
                 arguments: [record.name, metadataText, Milliseconds.from(time), id])
@@ -154,8 +155,10 @@ extension CatalogDatabase {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM segments WHERE collection_id = ?", arguments: [collectionID])
                 .map(Self.segment(from:))
-                .sorted { (SegmentKind.allCases.firstIndex(of: $0.kind) ?? 0, $0.id)
-                    < (SegmentKind.allCases.firstIndex(of: $1.kind) ?? 0, $1.id) }
+                .sorted {
+                    (SegmentKind.allCases.firstIndex(of: $0.kind) ?? 0, $0.id)
+                        < (SegmentKind.allCases.firstIndex(of: $1.kind) ?? 0, $1.id)
+                }
         }
     }
 
@@ -178,7 +181,10 @@ extension CatalogDatabase {
         let id = try row.decode(String.self, forColumn: "id")
         func object(_ column: String) throws -> [String: JSONValue]? {
             guard let text = try row.decode(String?.self, forColumn: column) else { return nil }
-            guard let members = try JSONValue.parse(text).objectValue else {
+            guard
+                let members = try JSONValue.catalogParse(Array(text.utf8), what: "collection \(id) \(column)")
+                    .objectValue
+            else {
                 throw CatalogError(.corrupt, "collection \(id): \(column) is not a JSON object")
             }
             return members
@@ -222,7 +228,9 @@ extension CatalogDatabase {
             throw CatalogError(.corrupt, "segment \(id): unknown kind \(kindName)")
         }
         var files: [String: String] = [:]
-        guard let members = try JSONValue.parse(try row.decode(String.self, forColumn: "files")).objectValue else {
+        let text = try row.decode(String.self, forColumn: "files")
+        guard let members = try JSONValue.catalogParse(Array(text.utf8), what: "segment \(id) files").objectValue
+        else {
             throw CatalogError(.corrupt, "segment \(id): files is not a JSON object")
         }
         for (name, value) in members {

@@ -56,12 +56,12 @@ extension CatalogDatabase {
     // MARK: Databases
 
     /// Creates a database in `tenant`; `notFound` if the tenant does not exist, `alreadyExists` if the name is
-    /// taken, `invalidArgument` for a name Chroma refuses. `id` defaults to a new UUID.
+    /// taken, `invalidArgument` for a name shorter than 3 characters or one holding `/`. `id` defaults to a new UUID.
     @discardableResult
     public func createDatabase(tenant: String, name: String, id: String? = nil) throws(CatalogError)
         -> DatabaseRecord
     {
-        try NameValidation.validate(name: name)
+        try NameValidation.validate(database: name)
         let record = DatabaseRecord(
             id: id ?? UUID().uuidString.lowercased(), tenant: tenant, name: name,
             createdAt: Milliseconds.rounded(now()))
@@ -81,7 +81,7 @@ extension CatalogDatabase {
     public func database(tenant: String, name: String) throws(CatalogError) -> DatabaseRecord {
         try read { db in
             guard let record = try Self.databaseRow(db, tenant: tenant, name: name) else {
-                throw CatalogError(.notFound, "Database [\(name)] not found")
+                throw CatalogError(.notFound, "Database [\(name)] not found. Are you sure it exists?")
             }
             return record
         }

@@ -2,6 +2,7 @@
 // path the rebuilder uses to project manifests back into rows.
 import Foundation
 import GRDB
+import CairnJSON
 
 /// What `restore` did with one collection.
 public enum RestoreOutcome: Sendable, Hashable {
@@ -49,7 +50,8 @@ extension CatalogDatabase {
         guard manifest.version > expected else {
             throw CatalogError(
                 .invalidArgument,
-                "manifest version \(manifest.version) of collection \(collectionID) does not follow version \(expected)")
+                "manifest version \(manifest.version) of collection \(collectionID) does not follow version \(expected)"
+            )
         }
         return try write { db in
             guard let current = try Self.collectionRow(db, id: collectionID) else {
@@ -140,7 +142,9 @@ extension CatalogDatabase {
     }
 
     /// Writes the manifest's state over `current` inside a write transaction.
-    static func apply(_ db: Database, _ manifest: CollectionManifest, manifestKey: String, over current: CollectionRecord)
+    static func apply(
+        _ db: Database, _ manifest: CollectionManifest, manifestKey: String, over current: CollectionRecord
+    )
         throws -> CollectionRecord
     {
         var record = current
@@ -170,8 +174,8 @@ extension CatalogDatabase {
                     compacted_log_offset = ?, updated_at_ms = ? WHERE id = ?
                 """,
             arguments: [
-                record.name, try record.metadata.map { try JSONValue.object($0).serialized() },
-                try JSONValue.object(record.configuration).serialized(), record.dimension,
+                record.name, record.metadata.map { JSONValue.object($0).jsonText },
+                JSONValue.object(record.configuration).jsonText, record.dimension,
                 Int64(clamping: record.version), Int64(clamping: record.compactedLogOffset),
                 Milliseconds.from(record.updatedAt), record.id,
             ])
@@ -186,7 +190,7 @@ extension CatalogDatabase {
                 sql: "INSERT INTO segments (id, collection_id, kind, scope, files) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
                     segment.id, record.id, segment.kind.rawValue, segment.scope,
-                    try JSONValue.object(segment.files.mapValues { .string($0) }).serialized(),
+                    JSONValue.object(segment.files.mapValues { .string($0) }).jsonText,
                 ])
         }
         try insert(

@@ -60,11 +60,13 @@ public struct CatalogRebuilder: Sendable {
     /// Walks tenants → databases (with markers) → collections, restoring each into `catalog`.
     public func rebuild(into catalog: CatalogDatabase) async throws(CatalogError) -> RebuildReport {
         var report = RebuildReport()
+        var tenants: [(tenant: TenantRecord, databases: [DatabaseRecord])] = []
         for tenant in try await manifests.tenantNames() {
-            let databaseNames = try await manifests.databaseNames(tenant: tenant)
             var databases: [DatabaseRecord] = []
-            for name in databaseNames {
-                if let marker = try await manifests.databaseMarker(tenant: tenant, database: name) {
+            for name in try await manifests.databaseNames(tenant: tenant) {
+                if let marker = try await manifests.databaseMarker(tenant: tenant, database: name)
+                    ?? Self.implicitDefault(tenant: tenant, database: name)
+                {
                     guard marker.tenant == tenant, marker.name == name else {
                         throw CatalogError(
                             .corrupt, "the marker of database \(tenant)/\(name) names \(marker.tenant)/\(marker.name)")
@@ -74,12 +76,19 @@ public struct CatalogRebuilder: Sendable {
                     report.unmarkedDatabases.append("\(tenant)/\(name)")
                 }
             }
-            let tenantMarker = try await manifests.tenantMarker(tenant)
-            guard tenantMarker != nil || !databases.isEmpty else { continue }
+            let marker =
+                try await manifests.tenantMarker(tenant)
+                ?? (tenant == CatalogDatabase.defaultTenant
+                    ? TenantRecord(name: tenant, createdAt: Date(timeIntervalSince1970: 0)) : nil)
+            guard marker != nil || !databases.isEmpty else { continue }
+            let record = marker ?? TenantRecord(name: tenant, createdAt: databases.map(\.createdAt).min() ?? Date())
+            tenants.append((record, databases))
+        }
+        // Tenants and databases list in creation order: restore them oldest first.
+        tenants.sort { ($0.tenant.createdAt, $0.tenant.name) < ($1.tenant.createdAt, $1.tenant.name) }
+        for (tenant, databases) in tenants {
             report.tenants += 1
-            let tenantRecord =
-                tenantMarker ?? TenantRecord(name: tenant, createdAt: databases.map(\.createdAt).min() ?? Date())
-            if try catalog.restore(tenantRecord) { report.tenantsCreated += 1 }
+            if try catalog.restore(tenant) { report.tenantsCreated += 1 }
             for database in databases.sorted(by: { ($0.createdAt, $0.name) < ($1.createdAt, $1.name) }) {
                 report.databases += 1
                 if try catalog.restore(database) { report.databasesCreated += 1 }
@@ -89,12 +98,21 @@ public struct CatalogRebuilder: Sendable {
         return report
     }
 
+    /// Chroma's default database exists in every catalog from the start, so it needs no marker in the bucket.
+    static func implicitDefault(tenant: String, database: String) -> DatabaseRecord? {
+        guard tenant == CatalogDatabase.defaultTenant, database == CatalogDatabase.defaultDatabase else { return nil }
+        return DatabaseRecord(
+            id: CatalogSchema.defaultDatabaseID, tenant: tenant, name: database,
+            createdAt: Date(timeIntervalSince1970: 0))
+    }
+
     private func restoreCollections(
         of database: DatabaseRecord, into catalog: CatalogDatabase, report: inout RebuildReport
     ) async throws(CatalogError) {
         var found: [(latest: CollectionManifest, key: String, history: [CollectionVersionRecord])] = []
         for id in try await manifests.collectionIDs(tenant: database.tenant, database: database.name) {
-            let versions = try await manifests.versions(tenant: database.tenant, database: database.name, collectionID: id)
+            let versions = try await manifests.versions(
+                tenant: database.tenant, database: database.name, collectionID: id)
             guard !versions.isEmpty else {
                 report.uncommitted.append("\(database.tenant)/\(database.name)/\(id)")
                 continue
@@ -102,7 +120,8 @@ public struct CatalogRebuilder: Sendable {
             var history: [CollectionVersionRecord] = []
             var latest: (CollectionManifest, String)?
             for version in versions {
-                let key = manifests.key(tenant: database.tenant, database: database.name, collectionID: id, version: version)
+                let key = manifests.key(
+                    tenant: database.tenant, database: database.name, collectionID: id, version: version)
                 let manifest = try await manifests.read(key: key)
                 report.versions += 1
                 guard manifest.collectionID == id, manifest.version == version, manifest.tenant == database.tenant,

@@ -2,6 +2,7 @@
 // object store, then compare-and-swap the catalog to it. One place owns that order so every caller gets it right.
 import Foundation
 import ObjectStore
+import CairnJSON
 
 public struct CatalogService: Sendable {
     public let database: CatalogDatabase
@@ -31,7 +32,8 @@ public struct CatalogService: Sendable {
     public func createDatabase(tenant: String, name: String) async throws(CatalogError) -> DatabaseRecord {
         let record = try database.createDatabase(tenant: tenant, name: name)
         do {
-            try await manifests.writeMarker(TenantRecord(name: tenant, createdAt: try database.tenant(tenant).createdAt))
+            try await manifests.writeMarker(
+                TenantRecord(name: tenant, createdAt: try database.tenant(tenant).createdAt))
             try await manifests.writeMarker(record)
         } catch {
             _ = try? database.deleteDatabase(tenant: tenant, name: name)
@@ -64,17 +66,46 @@ public struct CatalogService: Sendable {
         let (reserved, created) = try database.createCollection(
             tenant: tenant, database: databaseName, name: name, metadata: metadata, configuration: configuration,
             getOrCreate: getOrCreate)
-        guard created else { return (reserved, false) }
-        let manifest = CollectionManifest(creating: reserved, segments: segments(reserved.id))
+        guard created else {
+            // Found mid-creation (another task reserved it and has not committed yet, or crashed): finish it.
+            return (reserved.version > 0 ? reserved : try await finishCreation(reserved, segments: segments), false)
+        }
         do {
-            let key = try await manifests.write(manifest)
-            let record = try database.commitVersion(
-                collectionID: reserved.id, expected: 0, manifest: manifest, manifestKey: key)
-            return (record, true)
+            return (try await finishCreation(reserved, segments: segments), true)
         } catch {
-            // Never published: the reservation goes, so the name is free again.
-            _ = try? database.deleteCollection(id: reserved.id)
+            // Never published: the reservation goes, so the name is free again, and so does a manifest that may
+            // have been written (a rebuild must not bring back a collection nobody was told about).
+            if (try? database.currentVersion(collectionID: reserved.id)) == 0 {
+                _ = try? database.deleteCollection(id: reserved.id)
+                await discard(
+                    manifests.key(
+                        tenant: reserved.tenant, database: reserved.database, collectionID: reserved.id, version: 1))
+            }
             throw error
+        }
+    }
+
+    /// Publishes version 1 of a collection reserved at version 0: writes its manifest (or, if another task
+    /// wrote one first, takes that one) and commits it. Safe to call from several tasks: one manifest wins the
+    /// key, one commit wins the compare-and-swap, and every caller returns the committed collection.
+    public func finishCreation(
+        _ reserved: CollectionRecord,
+        segments: @Sendable (String) -> [SegmentManifest] = CatalogService.defaultSegments
+    ) async throws(CatalogError) -> CollectionRecord {
+        var manifest = CollectionManifest(creating: reserved, segments: segments(reserved.id))
+        let key = manifests.key(of: manifest)
+        do {
+            try await manifests.write(manifest)
+        } catch  where error.code == .conflict {
+            manifest = try await manifests.read(key: key)
+        }
+        do {
+            return try database.commitVersion(
+                collectionID: reserved.id, expected: 0, manifest: manifest, manifestKey: key)
+        } catch  where error.code == .conflict {
+            let current = try database.collection(id: reserved.id)
+            guard current.version > 0 else { throw error }
+            return current
         }
     }
 
@@ -137,7 +168,8 @@ public struct CatalogService: Sendable {
         collectionID: String,
         _ change: (inout CollectionManifest, CollectionRecord) throws(CatalogError) -> Void
     ) async throws(CatalogError) -> CollectionRecord {
-        var lastError = CatalogError(.conflict, "collection \(collectionID) kept changing under \(Self.maxAttempts) attempts")
+        var lastError = CatalogError(
+            .conflict, "collection \(collectionID) kept changing under \(Self.maxAttempts) attempts")
         for _ in 0..<Self.maxAttempts {
             let record = try database.collection(id: collectionID)
             guard record.version > 0 else {
@@ -151,7 +183,7 @@ public struct CatalogService: Sendable {
             let key: String
             do {
                 key = try await manifests.write(next)
-            } catch where error.code == .conflict {
+            } catch  where error.code == .conflict {
                 lastError = error
                 try await rollForward(record)
                 continue
@@ -164,7 +196,7 @@ public struct CatalogService: Sendable {
                 // committed; if the catalog is still where we started, the manifest can never be committed and is
                 // removed so the version number stays free.
                 let committed = try? database.currentVersion(collectionID: collectionID)
-                if committed == next.version { return try database.collection(id: collectionID) }
+                if let committed, committed >= next.version { return try database.collection(id: collectionID) }
                 if committed == record.version { await discard(key) }
                 throw error
             }

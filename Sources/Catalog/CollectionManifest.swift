@@ -1,6 +1,7 @@
 // The immutable JSON document at `CollectionPath.version(n)`: everything needed to serve collection version n and
 // to rebuild its catalog row from the bucket alone. Written once (ifNoneMatch), never modified.
 import Foundation
+import CairnJSON
 
 /// One segment as a manifest names it.
 public struct SegmentManifest: Sendable, Hashable {
@@ -105,14 +106,14 @@ public struct CollectionManifest: Sendable, Hashable {
 // MARK: - JSON
 
 extension CollectionManifest {
-    /// The manifest as JSON text (UTF-8, keys sorted, two-space indented).
+    /// The manifest as compact JSON text (UTF-8, keys sorted: equal manifests are equal bytes).
     public func encoded() throws(CatalogError) -> Data {
-        Data(try jsonValue.serialized(pretty: true).utf8)
+        Data(jsonValue.jsonText.utf8)
     }
 
     /// Reads a manifest; throws `unsupportedVersion` for a newer format and `corrupt` for anything malformed.
     public init(decoding data: Data) throws(CatalogError) {
-        try self.init(json: try JSONValue.parse(data))
+        try self.init(json: try JSONValue.catalogParse(data, what: "manifest"))
     }
 
     var jsonValue: JSONValue {

@@ -1,27 +1,15 @@
-// JSON text for the catalog's columns and the manifests, with the catalog's error type.
+// The catalog's use of CairnJSON's `JSONValue` (the project's one JSON type, which keeps `1` apart from `1.0`):
+// parsing stored text into typed catalog errors.
 @_exported import CairnJSON
 import Foundation
 
 extension JSONValue {
-    /// Deepest nesting the catalog reads (metadata and configuration are shallow).
-    public static let maxDepth = 64
-
-    /// The value as JSON text, keys sorted; `pretty` indents. Throws `invalidArgument` for a non-finite float.
-    public func serialized(pretty: Bool = false) throws(CatalogError) -> String {
-        guard isFinite else { throw CatalogError(.invalidArgument, "JSON cannot hold a non-finite number") }
-        return pretty ? prettyJSONText : jsonText
-    }
-
-    /// Parses JSON text; malformed text is `corrupt`, naming the byte offset.
-    public static func parse(_ text: some StringProtocol) throws(CatalogError) -> JSONValue {
-        try parse(Data(text.utf8))
-    }
-
-    public static func parse(_ data: Data) throws(CatalogError) -> JSONValue {
+    /// Parses JSON the catalog stored (a row's column, a manifest, a marker); `corrupt` naming `what` otherwise.
+    static func catalogParse(_ bytes: some Collection<UInt8>, what: String) throws(CatalogError) -> JSONValue {
         do {
-            return try JSONParser.parse(data)
+            return try JSONParser.parse(bytes)
         } catch {
-            throw CatalogError(.corrupt, "invalid JSON: \(error)")
+            throw CatalogError(.corrupt, "\(what): malformed JSON at byte \(error.offset): \(error.message)")
         }
     }
 }

@@ -2,6 +2,7 @@
 // `ObjectPath` owns. A manifest is written once with ifNoneMatch: a second writer of the same version loses.
 import Foundation
 import ObjectStore
+import CairnJSON
 
 public struct ManifestStore: Sendable {
     /// Format of the tenant and database markers; readers refuse anything newer.
@@ -117,7 +118,8 @@ public struct ManifestStore: Sendable {
             "tenant": .string(database.tenant), "name": .string(database.name),
             "created_at_ms": .int(Milliseconds.from(database.createdAt)),
         ])
-        try await putMarker(path.databaseMarker(tenant: database.tenant, database: database.name), value,
+        try await putMarker(
+            path.databaseMarker(tenant: database.tenant, database: database.name), value,
             keepExisting: false)
     }
 
@@ -173,7 +175,8 @@ public struct ManifestStore: Sendable {
         var continuation: String?
         do {
             repeat {
-                let page = try await store.list(prefix: prefix, delimiter: "/", continuation: continuation, maxKeys: 1000)
+                let page = try await store.list(
+                    prefix: prefix, delimiter: "/", continuation: continuation, maxKeys: 1000)
                 for common in page.commonPrefixes where common.hasPrefix(prefix) && common.hasSuffix("/") {
                     let name = String(common.dropFirst(prefix.count).dropLast())
                     if !name.isEmpty { names.append(name) }
@@ -187,7 +190,7 @@ public struct ManifestStore: Sendable {
     }
 
     private func putMarker(_ key: String, _ value: JSONValue, keepExisting: Bool) async throws(CatalogError) {
-        let data = Data(try value.serialized(pretty: true).utf8)
+        let data = Data(value.jsonText.utf8)
         do {
             try await store.put(key, data: data, condition: keepExisting ? .ifNoneMatch : .none)
         } catch let error as ObjectStoreError where keepExisting && error.code == .preconditionFailed {
@@ -208,12 +211,7 @@ public struct ManifestStore: Sendable {
         } catch {
             throw Self.storageError(error, key: key)
         }
-        let value: JSONValue
-        do throws(CatalogError) {
-            value = try JSONValue.parse(data)
-        } catch {
-            throw CatalogError(error.code, "\(key): \(error.message)")
-        }
+        let value = try JSONValue.catalogParse(data, what: key)
         guard let object = value.objectValue else { throw CatalogError(.corrupt, "\(key) is not a JSON object") }
         let fields = ManifestFields(object: object, what: key)
         let format = try fields.int("format_version")

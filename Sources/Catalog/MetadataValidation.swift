@@ -1,6 +1,7 @@
 // Chroma's checks on collection metadata (validators.rs `validate_optional_metadata`): not empty, keys neither
 // empty nor starting with '#' or '$', values scalars (or lists of scalars), with Chroma's messages where it has them.
 import Foundation
+import CairnJSON
 
 public enum MetadataValidation {
     /// Checks collection metadata before it is stored.
@@ -12,6 +13,8 @@ public enum MetadataValidation {
                 throw CatalogError(.invalidArgument, "Metadata key cannot start with '#' or '$': \(key)")
             }
             switch metadata[key, default: .null] {
+            case .double(let value) where !value.isFinite:
+                throw CatalogError(.invalidArgument, "Expected metadata value for key \(key) to be a finite number")
             case .string, .int, .double, .bool: continue
             case .array(let elements) where elements.allSatisfy(isScalar): continue
             default:
@@ -24,7 +27,8 @@ public enum MetadataValidation {
 
     private static func isScalar(_ value: JSONValue) -> Bool {
         switch value {
-        case .string, .int, .double, .bool: return true
+        case .double(let value): return value.isFinite
+        case .string, .int, .bool: return true
         default: return false
         }
     }

@@ -8,7 +8,7 @@ public enum NameValidation {
     public static let maxNameLength = 512
     /// Shortest collection or database name Chroma accepts.
     public static let minNameLength = 3
-    /// Longest tenant name accepted (Chroma sets no upper bound; object keys need one).
+    /// Longest tenant or database name accepted (Chroma sets no upper bound; object keys need one).
     public static let maxTenantLength = 512
 
     /// Checks a collection or database name; throws `invalidArgument` with Chroma's message.
@@ -46,20 +46,30 @@ public enum NameValidation {
         }
     }
 
-    /// Checks a tenant name: Chroma requires at least 3 characters; we also refuse `/` and control characters,
-    /// which would change the meaning of an object key.
+    /// Checks a tenant name: Chroma requires at least 3 characters; we also refuse `/`, `.`/`..` and control
+    /// characters, which would change the meaning of an object key.
     public static func validate(tenant: String) throws(CatalogError) {
-        guard tenant.count >= 3 else {
-            throw CatalogError(.invalidArgument, "Expected a tenant name of at least 3 characters. Got: \(tenant)")
+        try validateKeyComponent(tenant, what: "tenant")
+    }
+
+    /// Checks a database name. Chroma's `CreateDatabaseRequest` only asks for 3 characters; the same key-safety
+    /// rules as for tenants apply.
+    public static func validate(database: String) throws(CatalogError) {
+        try validateKeyComponent(database, what: "database")
+    }
+
+    static func validateKeyComponent(_ name: String, what: String) throws(CatalogError) {
+        guard name.count >= 3 else {
+            throw CatalogError(.invalidArgument, "Expected a \(what) name of at least 3 characters. Got: \(name)")
         }
-        guard tenant.utf8.count <= maxTenantLength else {
-            throw CatalogError(.invalidArgument, "Expected a tenant name of at most \(maxTenantLength) bytes")
+        guard name.utf8.count <= maxTenantLength else {
+            throw CatalogError(.invalidArgument, "Expected a \(what) name of at most \(maxTenantLength) bytes")
         }
-        guard !tenant.unicodeScalars.contains(where: { $0 == "/" || $0.value < 0x20 || $0.value == 0x7F }),
-            tenant != ".", tenant != ".."
+        guard !name.unicodeScalars.contains(where: { $0 == "/" || $0.value < 0x20 || $0.value == 0x7F }),
+            name != "...", !name.allSatisfy({ $0 == "." })
         else {
             throw CatalogError(
-                .invalidArgument, "Expected a tenant name without '/' or control characters. Got: \(tenant)")
+                .invalidArgument, "Expected a \(what) name without '/' or control characters. Got: \(name)")
         }
     }
 
@@ -73,7 +83,9 @@ public enum NameValidation {
         guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else {
             return false
         }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return bytes.allSatisfy {
+            isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 
     /// Dotted-quad IPv4 as Rust's `Ipv4Addr::from_str` reads it: four decimal octets 0...255, no leading zeros.
