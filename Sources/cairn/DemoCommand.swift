@@ -103,7 +103,9 @@ struct DemoCommand: AsyncParsableCommand {
         while let url = files?.nextObject() as? URL {
             if url.path.contains("/block/") { blocks.append(url) }
         }
-        guard let block = blocks.sorted(by: { $0.path < $1.path }).first else {
+        // The largest block is a record block (ids, embeddings, metadata, documents).
+        func size(_ url: URL) -> Int { (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0 }
+        guard let block = blocks.max(by: { size($0) < size($1) }) else {
             print("10. No blocks found (nothing was compacted)")
             return
         }
@@ -120,6 +122,7 @@ struct DemoCommand: AsyncParsableCommand {
                 + "print('   pyarrow opened it:', t.num_rows, 'rows; columns', ', '.join(t.schema.names))",
             block.path,
         ]
+        fflush(stdout)
         try process.run()
         process.waitUntilExit()
     }

@@ -44,7 +44,7 @@ enum DemoCorpus {
             let text = words.joined(separator: " ").prefix(1).uppercased() + words.joined(separator: " ").dropFirst() + "."
             return Article(
                 id: String(format: "article-%05d", i), text: text, topic: topic.name, year: 2015 + Int(next() % 11),
-                rating: Double(next() % 50) / 10 + 0.1, featured: next() % 10 == 0)
+                rating: Double(next() % 50 + 1) / 10, featured: next() % 10 == 0)
         }
     }
 
