@@ -118,6 +118,7 @@ public final class Collection: Sendable {
     }
 
     private func append(_ records: [LogRecord]) async throws {
+        try WriteValidation.batch(records)
         let offset: UInt64
         do {
             offset = try await runtime.wal.append(records)
@@ -125,7 +126,7 @@ public final class Collection: Sendable {
             throw CairnError(error.code == .conflict ? .conflict : .storage, "writing to the log: \(error)")
         }
         await runtime.appended(offset)
-        context.afterWrite(collectionID: id, offset: offset)
+        context.afterWrite(collectionID: id, offset: offset, records: records.count)
     }
 
     // MARK: Reads

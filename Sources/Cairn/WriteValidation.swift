@@ -3,9 +3,24 @@
 import Log
 import Segments
 
+/// The documented limits of one write (docs/collections.md).
+public enum Limits {
+    /// Records one call may write (one log fragment).
+    public static var maxBatchSize: Int { WriteAheadLog.maxFragmentRecords }
+    /// Bytes one call may write in all (ids, embeddings, metadata, documents).
+    public static var maxBatchBytes: Int { WriteAheadLog.maxFragmentBytes }
+    /// Bytes of one id (UTF-8).
+    public static let maxIDBytes = 4096
+    /// Bytes of one record's metadata as JSON.
+    public static let maxMetadataBytes = 64 << 10
+    /// Bytes of one document (UTF-8).
+    public static let maxDocumentBytes = 4 << 20
+    /// Values in one embedding.
+    public static let maxDimension = 65_536
+}
+
 enum WriteValidation {
-    /// The most records one call may write (one log fragment).
-    static var maxBatchSize: Int { WriteAheadLog.maxFragmentRecords }
+    static var maxBatchSize: Int { Limits.maxBatchSize }
 
     static func ids(_ ids: [String]) throws {
         guard !ids.isEmpty else { throw CairnError.invalid("Expected IDs to be a non-empty list, got 0 IDs") }
@@ -15,6 +30,10 @@ enum WriteValidation {
         }
         if let empty = ids.firstIndex(where: \.isEmpty) {
             throw CairnError.invalid("Expected ID to be a non-empty str, got an empty ID at index \(empty)")
+        }
+        if let long = ids.first(where: { $0.utf8.count > Limits.maxIDBytes }) {
+            throw CairnError.invalid(
+                "ID \(long.prefix(40))… is \(long.utf8.count) bytes; the limit is \(Limits.maxIDBytes)")
         }
         var seen = Set<String>()
         var duplicates: [String] = []
@@ -42,6 +61,10 @@ enum WriteValidation {
             guard embedding.allSatisfy(\.isFinite) else {
                 throw CairnError.invalid("Expected each value in the embeddings to be a finite number")
             }
+            guard embedding.count <= Limits.maxDimension else {
+                throw CairnError.invalid(
+                    "Embedding dimension \(embedding.count) exceeds the limit of \(Limits.maxDimension)")
+            }
             if let expected, embedding.count != expected {
                 throw CairnError.invalid(
                     "Collection expecting embedding with dimension of \(expected), got \(embedding.count)")
@@ -53,6 +76,31 @@ enum WriteValidation {
 
     static func metadata(_ metadata: Metadata) throws {
         do { try validateMetadata(metadata) } catch { throw CairnError.invalid(error.message) }
+    }
+
+    /// Sizes of what one record carries to the log.
+    static func sizes(id: String, metadataJSON: String?, document: String?) throws {
+        if let metadataJSON, metadataJSON.utf8.count > Limits.maxMetadataBytes {
+            throw CairnError.invalid(
+                "Metadata of \(id) is \(metadataJSON.utf8.count) bytes as JSON; the limit is \(Limits.maxMetadataBytes)")
+        }
+        if let document, document.utf8.count > Limits.maxDocumentBytes {
+            throw CairnError.invalid(
+                "Document of \(id) is \(document.utf8.count) bytes; the limit is \(Limits.maxDocumentBytes)")
+        }
+    }
+
+    /// The whole batch must fit one log fragment.
+    static func batch(_ records: [LogRecord]) throws {
+        var bytes = 0
+        for record in records {
+            try sizes(id: record.id, metadataJSON: record.metadataJSON, document: record.document)
+            bytes += record.encodedSize
+        }
+        guard bytes <= Limits.maxBatchBytes else {
+            throw CairnError.invalid(
+                "The batch is \(bytes) bytes; one call may write at most \(Limits.maxBatchBytes): split it")
+        }
     }
 
     static func metadataUpdate(_ update: MetadataUpdate) throws {

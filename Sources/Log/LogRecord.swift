@@ -28,7 +28,7 @@ public struct LogRecord: Sendable, Hashable {
     }
 
     /// Bytes this record adds to a fragment (for bounding fragment size).
-    var encodedSize: Int {
+    public var encodedSize: Int {
         id.utf8.count + (embedding?.count ?? 0) * 4 + (metadataJSON?.utf8.count ?? 0) + (document?.utf8.count ?? 0) + 24
     }
 }

@@ -122,7 +122,7 @@ struct DemoCommand: AsyncParsableCommand {
                 + "print('   pyarrow opened it:', t.num_rows, 'rows; columns', ', '.join(t.schema.names))",
             block.path,
         ]
-        fflush(stdout)
+        fflush(nil)  // our buffered lines first, then python's
         try process.run()
         process.waitUntilExit()
     }

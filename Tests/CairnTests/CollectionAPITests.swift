@@ -184,3 +184,25 @@ import Testing
         #expect(try await reopened.count() == 4)
     }
 }
+
+@Suite struct CollectionLimitTests {
+    @Test func limitsAreEnforcedWithClearErrors() async throws {
+        try await CollectionAPITests.withClient { client, _ in
+            let collection = try await client.createCollection("limits")
+            await CollectionAPITests.expectError(.invalidArgument, "the limit is 4096") {
+                try await collection.add(ids: [String(repeating: "x", count: 5000)], embeddings: [[1]])
+            }
+            await CollectionAPITests.expectError(.invalidArgument, "Document of big") {
+                try await collection.add(
+                    ids: ["big"], embeddings: [[1]], documents: [String(repeating: "d", count: Limits.maxDocumentBytes + 1)])
+            }
+            await CollectionAPITests.expectError(.invalidArgument, "Expected requested number of results to be a positive integer") {
+                _ = try await collection.query(queryEmbeddings: [[1]], nResults: 0)
+            }
+            await CollectionAPITests.expectError(.invalidArgument, "finite") {
+                try await collection.add(ids: ["nan"], embeddings: [[Float.nan]])
+            }
+            #expect(try await collection.count() == 0)
+        }
+    }
+}
