@@ -115,7 +115,8 @@ let cases: [Case] = [
 ]
 
 var cairnResults: [(String, Double, Double, Int)] = []
-for c in cases {
+let only = ProcessInfo.processInfo.environment["SEGMENTS_BENCH_ONLY"]
+for c in cases where only.map({ c.name.contains($0) }) ?? true {
     _ = try await reader.filter(where: c.filter, whereDocument: c.document, universe: universe, verifier: verifier)
     let iterations = c.document == nil ? 200 : 20
     let r = try await measure(iterations) {
@@ -123,6 +124,12 @@ for c in cases {
             .count
     }
     cairnResults.append((c.name, r.p50, r.p99, r.rows))
+}
+
+// SEGMENTS_BENCH_ONLY=substring: only the Cairn side of the matching cases (for profiling).
+if only != nil {
+    for c in cairnResults { print("\(c.0): p50 \(c.1 * 1000) ms, rows \(c.3)") }
+    exit(0)
 }
 
 // MARK: SQLite (Chroma's local layout)
