@@ -25,6 +25,26 @@ public struct ObjectPath: Sendable, Hashable {
         join(["tenant", tenant, "database", database]) + "/"
     }
 
+    /// Prefix under which every tenant's folder lies: `{prefix}/tenant/` (listed with delimiter `/` to find tenants).
+    public var tenantsPrefix: String { join(["tenant"]) + "/" }
+
+    /// Prefix of a tenant's database folders: `{prefix}/tenant/{tenant}/database/`.
+    public func databasesPrefix(tenant: String) -> String { join(["tenant", tenant, "database"]) + "/" }
+
+    /// Prefix of a database's collection folders: `{prefix}/tenant/{tenant}/database/{db}/collection/`.
+    public func collectionsPrefix(tenant: String, database: String) -> String {
+        join(["tenant", tenant, "database", database, "collection"]) + "/"
+    }
+
+    /// The marker that records a tenant in the bucket (so a rebuilt catalog has it): `.../tenant/{t}/tenant.json`.
+    public func tenantMarker(tenant: String) -> String { join(["tenant", tenant, "tenant.json"]) }
+
+    /// The marker that records a database in the bucket: `.../tenant/{t}/database/{db}/database.json`. Deleting
+    /// it is what deletes the database as far as a rebuild is concerned.
+    public func databaseMarker(tenant: String, database: String) -> String {
+        join(["tenant", tenant, "database", database, "database.json"])
+    }
+
     /// Keys of one collection.
     public func collection(tenant: String, database: String, collectionID: String) -> CollectionPath {
         CollectionPath(base: join(["tenant", tenant, "database", database, "collection", collectionID]))

@@ -1,1 +1,0 @@
-// The catalog: tenants, databases, collections, segments and versions (SQLite through GRDB).

@@ -1,0 +1,197 @@
+// The catalog changes the Cairn layer makes, each in the durable order: write the manifest (or marker) to the
+// object store, then compare-and-swap the catalog to it. One place owns that order so every caller gets it right.
+import Foundation
+import ObjectStore
+
+public struct CatalogService: Sendable {
+    public let database: CatalogDatabase
+    public let manifests: ManifestStore
+    let now: @Sendable () -> Date
+
+    public init(database: CatalogDatabase, manifests: ManifestStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.manifests = manifests
+        self.now = now
+    }
+
+    // MARK: Tenants and databases
+
+    /// Creates a tenant (row, then its marker in the bucket).
+    @discardableResult
+    public func createTenant(_ name: String) async throws(CatalogError) -> TenantRecord {
+        let record = try database.createTenant(name)
+        try await manifests.writeMarker(record)
+        return record
+    }
+
+    /// Creates a database: the row (which decides uniqueness), then its marker. If the marker cannot be written
+    /// the row is removed again, so the database exists in both places or in neither (but for a crash between
+    /// the two, which loses an empty database on rebuild).
+    @discardableResult
+    public func createDatabase(tenant: String, name: String) async throws(CatalogError) -> DatabaseRecord {
+        let record = try database.createDatabase(tenant: tenant, name: name)
+        do {
+            try await manifests.writeMarker(TenantRecord(name: tenant, createdAt: try database.tenant(tenant).createdAt))
+            try await manifests.writeMarker(record)
+        } catch {
+            _ = try? database.deleteDatabase(tenant: tenant, name: name)
+            throw error
+        }
+        return record
+    }
+
+    /// Deletes a database: a tombstone version for each collection (each committed on its own), then the marker,
+    /// then the row. A crash part-way leaves a database with fewer collections, never a half-deleted collection.
+    @discardableResult
+    public func deleteDatabase(tenant: String, name: String) async throws(CatalogError) -> DatabaseRecord {
+        _ = try database.database(tenant: tenant, name: name)
+        for collection in try database.listCollections(tenant: tenant, database: name) {
+            _ = try await deleteCollection(id: collection.id)
+        }
+        try await manifests.deleteMarker(tenant: tenant, database: name)
+        return try database.deleteDatabase(tenant: tenant, name: name)
+    }
+
+    // MARK: Collections
+
+    /// Creates a collection (or returns the existing one with `getOrCreate`): reserves the row at version 0,
+    /// writes manifest 1 with `segments`, then commits it. `created` is false when an existing one was returned.
+    public func createCollection(
+        tenant: String, database databaseName: String, name: String, metadata: [String: JSONValue]? = nil,
+        configuration: [String: JSONValue] = [:], getOrCreate: Bool = false,
+        segments: @Sendable (String) -> [SegmentManifest] = CatalogService.defaultSegments
+    ) async throws(CatalogError) -> (record: CollectionRecord, created: Bool) {
+        let (reserved, created) = try database.createCollection(
+            tenant: tenant, database: databaseName, name: name, metadata: metadata, configuration: configuration,
+            getOrCreate: getOrCreate)
+        guard created else { return (reserved, false) }
+        let manifest = CollectionManifest(creating: reserved, segments: segments(reserved.id))
+        do {
+            let key = try await manifests.write(manifest)
+            let record = try database.commitVersion(
+                collectionID: reserved.id, expected: 0, manifest: manifest, manifestKey: key)
+            return (record, true)
+        } catch {
+            // Never published: the reservation goes, so the name is free again.
+            _ = try? database.deleteCollection(id: reserved.id)
+            throw error
+        }
+    }
+
+    /// One segment of each kind with fresh ids and no files: what a new collection starts with.
+    public static func defaultSegments(collectionID: String) -> [SegmentManifest] {
+        SegmentKind.allCases.map { SegmentManifest(id: UUID().uuidString.lowercased(), kind: $0) }
+    }
+
+    /// Renames a collection and/or replaces its metadata (empty metadata clears it) through a new version.
+    @discardableResult
+    public func modifyCollection(id: String, name: String? = nil, metadata: [String: JSONValue]? = nil)
+        async throws(CatalogError) -> CollectionRecord
+    {
+        if let name { try NameValidation.validate(name: name) }
+        if let metadata, !metadata.isEmpty { try MetadataValidation.validate(collectionMetadata: metadata) }
+        return try await publish(collectionID: id) { current, record throws(CatalogError) in
+            if let name, name != record.name {
+                // Checked before the manifest is written, so a taken name never leaves a manifest behind.
+                if let other = try? database.collection(tenant: record.tenant, database: record.database, name: name),
+                    other.id != id
+                {
+                    throw CatalogError(.alreadyExists, "Collection [\(name)] already exists")
+                }
+                current.name = name
+            }
+            if let metadata { current.metadata = metadata.isEmpty ? nil : metadata }
+        }
+    }
+
+    /// Fixes the embedding dimension (first write). When it changes, a new version records it so a rebuild
+    /// keeps it; `conflict` naming both dimensions when a different one is set.
+    @discardableResult
+    public func setDimension(id: String, _ dimension: Int) async throws(CatalogError) -> CollectionRecord {
+        let record = try database.collection(id: id)
+        if let current = record.dimension {
+            guard current == dimension else {
+                throw CatalogError(
+                    .conflict, "Collection expecting embedding with dimension of \(current), got \(dimension)")
+            }
+            return record
+        }
+        _ = try database.setDimension(id: id, dimension)
+        return try await publish(collectionID: id) { manifest, _ in manifest.dimension = dimension }
+    }
+
+    /// Deletes a collection through a tombstone version; returns the collection as it was.
+    @discardableResult
+    public func deleteCollection(id: String) async throws(CatalogError) -> CollectionRecord {
+        let before = try database.collection(id: id)
+        _ = try await publish(collectionID: id) { manifest, _ in manifest.deleted = true }
+        return before
+    }
+
+    /// Publishes the successor of the collection's committed manifest, as changed by `change`: write it
+    /// (ifNoneMatch), then commit it with compare-and-swap. Retries a few times when another writer got there
+    /// first; a manifest found at the next version that the catalog never committed (a writer that crashed
+    /// between the two steps) is rolled forward before retrying.
+    @discardableResult
+    public func publish(
+        collectionID: String,
+        _ change: (inout CollectionManifest, CollectionRecord) throws(CatalogError) -> Void
+    ) async throws(CatalogError) -> CollectionRecord {
+        var lastError = CatalogError(.conflict, "collection \(collectionID) kept changing under \(Self.maxAttempts) attempts")
+        for _ in 0..<Self.maxAttempts {
+            let record = try database.collection(id: collectionID)
+            guard record.version > 0 else {
+                throw CatalogError(.conflict, "Collection [\(record.name)] is still being created")
+            }
+            let current = try await manifests.read(
+                tenant: record.tenant, database: record.database, collectionID: collectionID, version: record.version)
+            var next = current.successor(at: now())
+            next.dimension = next.dimension ?? record.dimension
+            try change(&next, record)
+            let key: String
+            do {
+                key = try await manifests.write(next)
+            } catch where error.code == .conflict {
+                lastError = error
+                try await rollForward(record)
+                continue
+            }
+            do {
+                return try database.commitVersion(
+                    collectionID: collectionID, expected: record.version, manifest: next, manifestKey: key)
+            } catch {
+                // We own the manifest at `next.version` (ifNoneMatch). If another process rolled it forward, it is
+                // committed; if the catalog is still where we started, the manifest can never be committed and is
+                // removed so the version number stays free.
+                let committed = try? database.currentVersion(collectionID: collectionID)
+                if committed == next.version { return try database.collection(id: collectionID) }
+                if committed == record.version { await discard(key) }
+                throw error
+            }
+        }
+        throw lastError
+    }
+
+    /// Commits a manifest that exists at `record.version + 1` but that the catalog never took (a writer that
+    /// crashed between writing and committing), if the catalog is still at `record.version`. A manifest that cannot
+    /// be committed there (its name is taken…) could not be committed by its writer either, and is removed.
+    func rollForward(_ record: CollectionRecord) async throws(CatalogError) {
+        let key = manifests.key(
+            tenant: record.tenant, database: record.database, collectionID: record.id, version: record.version + 1)
+        guard let orphan = try? await manifests.read(key: key) else { return }
+        guard (try? database.currentVersion(collectionID: record.id)) == record.version else { return }
+        do {
+            try database.commitVersion(
+                collectionID: record.id, expected: record.version, manifest: orphan, manifestKey: key)
+        } catch {
+            if (try? database.currentVersion(collectionID: record.id)) == record.version { await discard(key) }
+        }
+    }
+
+    /// Removes a manifest that was never committed (best effort: a leftover is rolled forward or removed later).
+    func discard(_ key: String) async {
+        try? await manifests.store.delete(key)
+    }
+
+    static let maxAttempts = 8
+}
