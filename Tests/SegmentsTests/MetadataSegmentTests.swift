@@ -107,7 +107,10 @@ struct RecordGenerator {
     }
 
     static let needles = ["a", "ab", "rock", "rocket", "ock", "é", "épée", "中文", "ta b", "a d", "Gam", "zzz", "lph"]
-    static let patterns = ["^rock", "rock(et)?$", "[A-Z]", "é|中", "\\bbeta\\b", "a.a", "^$"]
+    static let patterns = [
+        "^rock", "rock(et)?$", "[A-Z]", "é|中", "\\bbeta\\b", "a.a", "^$", "épée", "a+lpha", "ro?cket", "lta [bG]",
+        "ta.+ro", "\\bab\\b", "中文$",
+    ]
 
     mutating func documentFilter(depth: Int = 0) -> WhereDocument {
         if depth < 2 && chance(0.3) {

@@ -9,6 +9,7 @@ import Foundation
 import GRDB
 import ObjectStore
 import Segments
+import Synchronization
 
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
@@ -110,6 +111,9 @@ let cases: [Case] = [
         name: "doc $contains 'cluster 42'", document: .contains("cluster 42"),
         sql: "SELECT rowid FROM fts WHERE doc LIKE '%cluster 42%'"),
     Case(
+        name: "doc $regex 'cluster 4[0-9]$'", document: .regex("cluster 4[0-9]$"),
+        sql: "SELECT rowid FROM fts WHERE doc REGEXP 'cluster 4[0-9]$'"),
+    Case(
         name: "doc $contains 'c 12' (verified)", document: .contains("c 12"),
         sql: "SELECT rowid FROM fts WHERE doc LIKE '%c 12%'"),
 ]
@@ -139,6 +143,28 @@ try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: tr
 defer { try? FileManager.default.removeItem(at: dir) }
 var configuration = Configuration()
 configuration.journalMode = .wal
+// Chroma registers the Rust regex crate as SQLite's REGEXP; here Foundation's NSRegularExpression plays that part.
+enum RegexCache {
+    static let compiled = Mutex<[String: NSRegularExpression]>([:])
+
+    static func matches(_ pattern: String, _ text: String) throws -> Bool {
+        let regex = try compiled.withLock { cache in
+            if let regex = cache[pattern] { return regex }
+            let regex = try NSRegularExpression(pattern: pattern)
+            cache[pattern] = regex
+            return regex
+        }
+        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
+configuration.prepareDatabase { db in
+    db.add(
+        function: DatabaseFunction("regexp", argumentCount: 2, pure: true) { values in
+            guard let pattern = String.fromDatabaseValue(values[0]), let text = String.fromDatabaseValue(values[1])
+            else { return false }
+            return try RegexCache.matches(pattern, text)
+        })
+}
 let db = try DatabaseQueue(path: dir.appendingPathComponent("meta.sqlite").path, configuration: configuration)
 start = ContinuousClock.now
 try await db.write { db in
