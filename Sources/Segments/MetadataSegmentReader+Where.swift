@@ -98,21 +98,59 @@ extension MetadataSegmentReader {
             (MetadataIndexKey.Tag.float, NumericKeyRange.floats(comparison, operand)),
         ] {
             guard let keyRange else { continue }
-            let prefix = MetadataIndexKey.prefix(tag, key)
-            let scan = metadata.scan(
-                from: BlockfileKey(prefix, .string(keyRange.low)), through: BlockfileKey(prefix, .string(keyRange.high))
-            )
-            for try await batch in scan.batches() {
-                for (entryKey, bitmap) in zip(batch.keys, batch.values) {
-                    if !keyRange.lowInclusive || !keyRange.highInclusive, case .string(let text) = entryKey.key {
-                        if !keyRange.lowInclusive && text == keyRange.low { continue }
-                        if !keyRange.highInclusive && text == keyRange.high { continue }
-                    }
-                    union.add(bitmap)
-                }
-            }
+            try await collect(MetadataIndexKey.prefix(tag, key), keyRange, into: &union)
         }
         return union.result()
+    }
+
+    /// Adds the lists of `prefix`'s keys in `range`: whole runs from range summaries, the edges entry by entry.
+    private func collect(_ prefix: String, _ range: NumericKeyRange, into union: inout BitmapUnion) async throws {
+        var covered: (first: String, last: String)?
+        let summaries = metadata.scan(
+            from: BlockfileKey(RangeSummaries.summaryPrefix(prefix), .string(range.low)),
+            through: BlockfileKey(RangeSummaries.summaryPrefix(prefix), .string(range.high + "~")))
+        for try await batch in summaries.batches() {
+            for (key, bitmap) in zip(batch.keys, batch.values) {
+                guard case .string(let text) = key.key, text.utf8.count == 32 else { continue }
+                let first = String(text.prefix(16))
+                let last = String(text.suffix(16))
+                let afterLow = first > range.low || (range.lowInclusive && first == range.low)
+                let beforeHigh = last < range.high || (range.highInclusive && last == range.high)
+                // Summaries come in key order and only the first and the last can straddle the range, so those
+                // inside form one contiguous run.
+                guard afterLow && beforeHigh else { continue }
+                covered = (covered?.first ?? first, last)
+                union.add(bitmap)
+            }
+        }
+        guard let covered else {
+            try await scan(prefix, range, into: &union)
+            return
+        }
+        try await scan(
+            prefix,
+            NumericKeyRange(
+                low: range.low, lowInclusive: range.lowInclusive, high: covered.first, highInclusive: false),
+            into: &union)
+        try await scan(
+            prefix,
+            NumericKeyRange(
+                low: covered.last, lowInclusive: false, high: range.high, highInclusive: range.highInclusive),
+            into: &union)
+    }
+
+    private func scan(_ prefix: String, _ range: NumericKeyRange, into union: inout BitmapUnion) async throws {
+        let entries = metadata.scan(
+            from: BlockfileKey(prefix, .string(range.low)), through: BlockfileKey(prefix, .string(range.high)))
+        for try await batch in entries.batches() {
+            for (entryKey, bitmap) in zip(batch.keys, batch.values) {
+                if !range.lowInclusive || !range.highInclusive, case .string(let text) = entryKey.key {
+                    if !range.lowInclusive && text == range.low { continue }
+                    if !range.highInclusive && text == range.high { continue }
+                }
+                union.add(bitmap)
+            }
+        }
     }
 }
 

@@ -168,13 +168,16 @@ struct ModelRecord {
         #expect(selective > rounds / 3, "only \(selective) of \(rounds) filters were selective")
     }
 
-    @Test func filtersEqualBruteForceAfterWriteReopenAndFork() async throws {
+    /// Range summaries every 3 values, so that the few distinct values of the pools are summarised too.
+    @Test(arguments: [3, 256])
+    func filtersEqualBruteForceAfterWriteReopenAndFork(summaryEvery: Int) async throws {
         let store = InMemoryStore()
         var generator = RecordGenerator(seed: 42)
         var model: [UInt32: ModelRecord] = [:]
         let writer = MetadataSegmentWriter(
             forking: .empty(
-                store: store, segment: segment, cache: BlockCache(blockCapacity: 1 << 24), maxBlockSize: 16 << 10))
+                store: store, segment: segment, cache: BlockCache(blockCapacity: 1 << 24), maxBlockSize: 16 << 10),
+            summaryEvery: summaryEvery)
         for id in UInt32(0)..<3000 {
             let record = ModelRecord(metadata: generator.metadata(), document: generator.document())
             model[id] = record
@@ -189,7 +192,7 @@ struct ModelRecord {
         let firstModel = model
 
         // A fork: remove some records, update others (remove old values, add new), add new ones.
-        let fork = MetadataSegmentWriter(forking: reader)
+        let fork = MetadataSegmentWriter(forking: reader, summaryEvery: summaryEvery)
         for id in UInt32(0)..<3000 where generator.chance(0.2) {
             guard let old = model[id] else { continue }
             try fork.remove(offsetID: id, metadata: old.metadata, document: old.document)
