@@ -59,11 +59,39 @@ for i in 0..<n {
     documents.append("doc \(i) cluster \(random.next() % 100)")
 }
 
+// MARK: JSON: metadata text → Metadata and back, beside Foundation's JSONSerialization (which merges 1 and 1.0)
+
+let texts = metadatas.map(\.jsonText)
+var start = ContinuousClock.now
+var decoded = 0
+for text in texts { decoded += try Metadata(jsonText: text).count }
+let cairnParse = ContinuousClock.now - start
+start = ContinuousClock.now
+var encodedBytes = 0
+for metadata in metadatas { encodedBytes += metadata.jsonText.utf8.count }
+let cairnEncode = ContinuousClock.now - start
+start = ContinuousClock.now
+var foundationDecoded = 0
+for text in texts {
+    if let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+        foundationDecoded += object.count
+    }
+}
+let foundationParse = ContinuousClock.now - start
+let objects = try texts.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) }
+start = ContinuousClock.now
+var foundationBytes = 0
+for object in objects {
+    foundationBytes += try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).count
+}
+let foundationEncode = ContinuousClock.now - start
+precondition(decoded == foundationDecoded && encodedBytes > 0 && foundationBytes > 0)
+
 // MARK: Cairn
 
 let store = InMemoryStore()
 let segment = ObjectPath().collection(tenant: "t", database: "d", collectionID: "bench").segment("metadata")
-var start = ContinuousClock.now
+start = ContinuousClock.now
 let writer = MetadataSegmentWriter(
     forking: .empty(store: store, segment: segment, cache: BlockCache(blockCapacity: 1 << 30)))
 for i in 0..<n { try writer.add(offsetID: UInt32(i), metadata: metadatas[i], document: documents[i]) }
@@ -206,6 +234,7 @@ for c in cases {
 }
 
 func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 func secs(_ d: Duration) -> String {
     String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
 }
@@ -213,6 +242,11 @@ func secs(_ d: Duration) -> String {
 print("SegmentsBench: \(n) records, metadata {cat, shard, tag, price}, documents 'doc i cluster c'")
 print("cairn build: index in memory \(secs(indexed)), with commit \(secs(built)); \(bytes / 1024) KiB in the store")
 print("sqlite build (EAV + FTS5 trigram, WAL): \(secs(sqliteBuilt))")
+print(
+    "metadata JSON, \(n) objects: parse cairn \(secs(cairnParse)) vs JSONSerialization \(secs(foundationParse)) "
+        + "(\(String(format: "%.1fx", seconds(foundationParse) / seconds(cairnParse)))); encode cairn \(secs(cairnEncode)) "
+        + "vs JSONSerialization sortedKeys \(secs(foundationEncode)) (\(String(format: "%.1fx", seconds(foundationEncode) / seconds(cairnEncode))))"
+)
 print("")
 print("filter (warm)                               | cairn p50 ms | p99 ms | rows  | sqlite p50 ms | rows  | ratio")
 print(String(repeating: "-", count: 112))
