@@ -253,6 +253,52 @@ struct ModelRecord {
                 == universe)
     }
 
+    struct ShortVerifier: MetadataSegmentVerifier {
+        func documents(for offsetIDs: [UInt32]) async throws -> [String?] { [] }
+    }
+
+    @Test func refusesAVerifierThatAnswersTheWrongCount() async throws {
+        let store = InMemoryStore()
+        let writer = MetadataSegmentWriter(
+            forking: .empty(store: store, segment: segment, cache: BlockCache(blockCapacity: 1 << 20)))
+        try writer.add(offsetID: 1, metadata: nil, document: "a rocket")
+        let reader = try await MetadataSegmentReader.open(
+            store: store, segment: segment, files: try await writer.commit(), cache: BlockCache(blockCapacity: 1 << 20))
+        await #expect(throws: MetadataSegmentError.self) {
+            try await reader.filter(
+                where: nil, whereDocument: .contains("rocket"), universe: RoaringBitmap([1]), verifier: ShortVerifier())
+        }
+        // A three-byte needle is answered by its trigram alone, without the verifier.
+        let got = try await reader.filter(
+            where: nil, whereDocument: .contains("roc"), universe: RoaringBitmap([1]), verifier: ShortVerifier())
+        #expect(got.array == [1])
+        #expect(throws: MetadataSegmentError.self) { try writer.add(offsetID: 2, metadata: nil, document: "x") }
+    }
+
+    @Test func updatesKeepOrDropTheRecordPerValue() async throws {
+        let store = InMemoryStore()
+        let cache = BlockCache(blockCapacity: 1 << 20)
+        let first = MetadataSegmentWriter(forking: .empty(store: store, segment: segment, cache: cache))
+        try first.add(offsetID: 1, metadata: ["a": 1, "b": "x"], document: "old text")
+        let v1 = try await MetadataSegmentReader.open(
+            store: store, segment: segment, files: try await first.commit(), cache: cache)
+        // Update: remove the old values, add the new ones (b unchanged, a changed, document replaced).
+        let second = MetadataSegmentWriter(forking: v1)
+        try second.remove(offsetID: 1, metadata: ["a": 1, "b": "x"], document: "old text")
+        try second.add(offsetID: 1, metadata: ["a": 2, "b": "x"], document: "new text")
+        let v2 = try await MetadataSegmentReader.open(
+            store: store, segment: segment, files: try await second.commit(), cache: cache)
+        let verifier = DictionaryVerifier(documents: [1: "new text"])
+        let one = RoaringBitmap([1])
+        #expect(try await v2.filter(where: .eq("b", "x"), whereDocument: nil, universe: one, verifier: verifier) == one)
+        #expect(try await v2.filter(where: .eq("a", 1), whereDocument: nil, universe: one, verifier: verifier).isEmpty)
+        #expect(try await v2.filter(where: .eq("a", 2), whereDocument: nil, universe: one, verifier: verifier) == one)
+        #expect(
+            try await v2.filter(where: nil, whereDocument: .contains("old"), universe: one, verifier: verifier).isEmpty)
+        #expect(
+            try await v2.filter(where: nil, whereDocument: .contains("new"), universe: one, verifier: verifier) == one)
+    }
+
     @Test func refusesAnUnknownFormatVersion() async throws {
         await #expect(throws: MetadataSegmentError.self) {
             try await MetadataSegmentReader.open(
