@@ -29,6 +29,13 @@ let package = Package(
             name: "IndexBench",
             dependencies: [.product(name: "VectorIndex", package: cairn)]),
         .executableTarget(
+            name: "SegmentsBench",
+            dependencies: [
+                .product(name: "Segments", package: cairn), .product(name: "Bitmaps", package: cairn),
+                .product(name: "Blockfile", package: cairn), .product(name: "ObjectStore", package: cairn),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .executableTarget(
             name: "S3Bench",
             dependencies: [
                 .product(name: "ObjectStore", package: cairn),

@@ -145,6 +145,7 @@ public enum JSONParser {
             try enter()
             index += 1  // '{'
             var members: [String: JSONValue] = [:]
+            members.reserveCapacity(8)
             skipWhitespace()
             if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -265,11 +266,8 @@ public enum JSONParser {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                    guard let string = String(validating: raw, as: UTF8.self) else {
-                        throw JSONParseError(.invalidUTF8, offset: start, "a string that is not valid UTF-8")
-                    }
                     index += 1
-                    return string
+                    return try makeString(raw, offset: start)
                 }
                 if byte == UInt8(ascii: "\\") { break }
                 if byte < 0x20 {
@@ -283,6 +281,20 @@ public enum JSONParser {
             return try parseEscapedString(from: start)
         }
 
+        /// A String of UTF-8 bytes, refusing invalid ones. ASCII (most keys and values) skips the generic validator.
+        private func makeString(_ raw: UnsafeBufferPointer<UInt8>, offset: Int) throws(JSONParseError) -> String {
+            var ascii = true
+            for byte in raw where byte >= 0x80 {
+                ascii = false
+                break
+            }
+            if ascii { return String(decoding: raw, as: UTF8.self) }
+            guard let string = String(validating: raw, as: UTF8.self) else {
+                throw JSONParseError(.invalidUTF8, offset: offset, "a string that is not valid UTF-8")
+            }
+            return string
+        }
+
         /// The slow path for strings with escapes: collects UTF-8 bytes, then validates them once.
         private mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
             var utf8: [UInt8] = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
@@ -290,10 +302,9 @@ public enum JSONParser {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     index += 1
-                    guard let string = String(validating: utf8, as: UTF8.self) else {
-                        throw JSONParseError(.invalidUTF8, offset: start, "a string that is not valid UTF-8")
+                    return try utf8.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+                        try makeString(buffer, offset: start)
                     }
-                    return string
                 }
                 if byte < 0x20 {
                     throw JSONParseError(

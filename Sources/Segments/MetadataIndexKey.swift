@@ -7,8 +7,14 @@ enum MetadataIndexKey {
     /// The type tag that starts each prefix: scalars in lower case, elements of list values in upper case, so
     /// `$eq` never sees list elements and `$contains` sees only them (Chroma's local semantics).
     enum Tag: Character, CaseIterable {
-        case string = "s", int = "i", float = "f", bool = "b"
-        case stringElement = "S", intElement = "I", floatElement = "F", boolElement = "B"
+        case string = "s"
+        case int = "i"
+        case float = "f"
+        case bool = "b"
+        case stringElement = "S"
+        case intElement = "I"
+        case floatElement = "F"
+        case boolElement = "B"
     }
 
     static func prefix(_ tag: Tag, _ key: String) -> String {

@@ -1,6 +1,7 @@
 // Evaluating a WhereDocument over the trigram index. A $contains needle of exactly three bytes is answered by one
 // posting list; longer needles intersect their trigrams' lists and verify the candidates against the documents;
-// shorter needles and regular expressions verify every document in scope.
+// a regex's candidates come from the trigrams of its required literals (RegexLiterals), and every document in scope
+// when it has none; shorter needles verify every document in scope.
 import Bitmaps
 import Blockfile
 
@@ -50,22 +51,38 @@ extension MetadataSegmentReader {
             if needle.isEmpty { return try await withDocuments(within) }
             return try await verify(try await withDocuments(within), verifier: verifier) { substring(needle, in: $0) }
         }
+        let candidates = try await trigramCandidates(trigrams, within: within)
+        if needle.utf8.count == 3 || candidates.isEmpty { return candidates }
+        return try await verify(candidates, verifier: verifier) { substring(needle, in: $0) }
+    }
+
+    /// Records in `within` whose document contains every one of `trigrams`.
+    private func trigramCandidates(_ trigrams: [UInt32], within: RoaringBitmap) async throws -> RoaringBitmap {
         let postings = try await fullText.get(trigrams.map { BlockfileKey("", .uint32($0)) })
         var candidates = within
         // Smallest posting lists first, so the intersection shrinks fastest.
         for posting in postings.map({ $0 ?? RoaringBitmap() }).sorted(by: { $0.count < $1.count }) {
             candidates.formIntersection(posting)
-            if candidates.isEmpty { return candidates }
+            if candidates.isEmpty { break }
         }
-        if needle.utf8.count == 3 { return candidates }
-        return try await verify(candidates, verifier: verifier) { substring(needle, in: $0) }
+        return candidates
     }
 
     private func regex(_ pattern: String, within: RoaringBitmap, verifier: any MetadataSegmentVerifier)
         async throws -> RoaringBitmap
     {
-        let candidates = try await withDocuments(within)
         let compiled = try compileRegex(pattern)
+        // Every match contains the pattern's required literals: their trigrams narrow the documents to read.
+        var trigrams: [UInt32] = []
+        var scratch: [UInt32] = []
+        for literal in RegexLiterals.required(pattern) where literal.utf8.count >= 3 {
+            Trigrams.distinct(literal, into: &scratch)
+            trigrams.append(contentsOf: scratch)
+        }
+        let candidates =
+            trigrams.isEmpty
+            ? try await withDocuments(within) : try await trigramCandidates(Array(Set(trigrams)), within: within)
+        if candidates.isEmpty { return candidates }
         return try await verify(candidates, verifier: verifier) { (try? compiled.firstMatch(in: $0)) != nil }
     }
 

@@ -83,65 +83,181 @@ extension MetadataSegmentReader {
         }
     }
 
-    /// Records whose int or float value `v` satisfies `accept(order(v, operand))`. The scan bounds are a superset
-    /// computed in each index's own domain; every key in range is then compared exactly, so the result is exact.
+    /// Records whose int or float value `v` satisfies `accept(order(v, operand))` (order: -1, 0, 1). Each index is
+    /// scanned over the exact range of its keys that satisfy the condition, computed in its own domain (see
+    /// `NumericKeyRange`), so no key is decoded and nothing is rounded.
     func range(_ key: String, _ operand: MetadataValue, accept: (Int) -> Bool) async throws -> RoaringBitmap {
         switch operand {
-        case .int: return try await numericRange(key, operand, accept: accept)
-        case .float(let d) where !d.isNaN: return try await numericRange(key, operand, accept: accept)
+        case .int, .float: break
         default: return RoaringBitmap()  // range operators compare numbers only
+        }
+        let comparison = NumericComparison(accept: accept)
+        var union = BitmapUnion()
+        for (tag, keyRange) in [
+            (MetadataIndexKey.Tag.int, NumericKeyRange.ints(comparison, operand)),
+            (MetadataIndexKey.Tag.float, NumericKeyRange.floats(comparison, operand)),
+        ] {
+            guard let keyRange else { continue }
+            try await collect(MetadataIndexKey.prefix(tag, key), keyRange, into: &union)
+        }
+        return union.result()
+    }
+
+    /// Adds the lists of `prefix`'s keys in `range`: whole runs from range summaries, the edges entry by entry.
+    private func collect(_ prefix: String, _ range: NumericKeyRange, into union: inout BitmapUnion) async throws {
+        var covered: (first: String, last: String)?
+        let summaries = metadata.scan(
+            from: BlockfileKey(RangeSummaries.summaryPrefix(prefix), .string(range.low)),
+            through: BlockfileKey(RangeSummaries.summaryPrefix(prefix), .string(range.high + "~")))
+        for try await batch in summaries.batches() {
+            for (key, bitmap) in zip(batch.keys, batch.values) {
+                guard case .string(let text) = key.key, text.utf8.count == 32 else { continue }
+                let first = String(text.prefix(16))
+                let last = String(text.suffix(16))
+                let afterLow = first > range.low || (range.lowInclusive && first == range.low)
+                let beforeHigh = last < range.high || (range.highInclusive && last == range.high)
+                // Summaries come in key order and only the first and the last can straddle the range, so those
+                // inside form one contiguous run.
+                guard afterLow && beforeHigh else { continue }
+                covered = (covered?.first ?? first, last)
+                union.add(bitmap)
+            }
+        }
+        guard let covered else {
+            try await scan(prefix, range, into: &union)
+            return
+        }
+        try await scan(
+            prefix,
+            NumericKeyRange(
+                low: range.low, lowInclusive: range.lowInclusive, high: covered.first, highInclusive: false),
+            into: &union)
+        try await scan(
+            prefix,
+            NumericKeyRange(
+                low: covered.last, lowInclusive: false, high: range.high, highInclusive: range.highInclusive),
+            into: &union)
+    }
+
+    private func scan(_ prefix: String, _ range: NumericKeyRange, into union: inout BitmapUnion) async throws {
+        let entries = metadata.scan(
+            from: BlockfileKey(prefix, .string(range.low)), through: BlockfileKey(prefix, .string(range.high)))
+        for try await batch in entries.batches() {
+            for (entryKey, bitmap) in zip(batch.keys, batch.values) {
+                if !range.lowInclusive || !range.highInclusive, case .string(let text) = entryKey.key {
+                    if !range.lowInclusive && text == range.low { continue }
+                    if !range.highInclusive && text == range.high { continue }
+                }
+                union.add(bitmap)
+            }
+        }
+    }
+}
+
+/// Collects many bitmaps: small ones as arrays added at once, large ones unioned, which beats thousands of in-place
+/// unions of one-element bitmaps (a float key with distinct values).
+struct BitmapUnion {
+    private var values: [UInt32] = []
+    private var bitmaps: [RoaringBitmap] = []
+
+    mutating func add(_ bitmap: RoaringBitmap) {
+        if bitmap.count <= 64 { values.append(contentsOf: bitmap.array) } else { bitmaps.append(bitmap) }
+    }
+
+    func result() -> RoaringBitmap {
+        var result = RoaringBitmap(values)
+        for bitmap in bitmaps { result.formUnion(bitmap) }
+        return result
+    }
+}
+
+enum NumericComparison {
+    case gt, gte, lt, lte
+
+    init(accept: (Int) -> Bool) {
+        switch (accept(1), accept(0)) {
+        case (true, true): self = .gte
+        case (true, false): self = .gt
+        case (false, true): self = .lte
+        case (false, false): self = .lt
+        }
+    }
+}
+
+/// The keys of one numeric index (encoded, inclusive or exclusive at each end) whose values satisfy a comparison;
+/// nil when no value of that type can.
+struct NumericKeyRange {
+    var low: String
+    var lowInclusive: Bool
+    var high: String
+    var highInclusive: Bool
+
+    static let two63 = 9_223_372_036_854_775_808.0
+
+    private static func above(_ bound: String, inclusive: Bool) -> NumericKeyRange {
+        NumericKeyRange(low: bound, lowInclusive: inclusive, high: MetadataIndexKey.highestNumber, highInclusive: true)
+    }
+
+    private static func below(_ bound: String, inclusive: Bool) -> NumericKeyRange {
+        NumericKeyRange(low: MetadataIndexKey.lowestNumber, lowInclusive: true, high: bound, highInclusive: inclusive)
+    }
+
+    private static let everything = above(MetadataIndexKey.lowestNumber, inclusive: true)
+
+    /// Int64 values `v` with `v op operand`.
+    static func ints(_ op: NumericComparison, _ operand: MetadataValue) -> NumericKeyRange? {
+        switch operand {
+        case .int(let i):
+            let e = MetadataIndexKey.encode(i)
+            switch op {
+            case .gt: return above(e, inclusive: false)
+            case .gte: return above(e, inclusive: true)
+            case .lt: return below(e, inclusive: false)
+            case .lte: return below(e, inclusive: true)
+            }
+        case .float(let d) where !d.isNaN:
+            // v > d ⇔ v > floor(d); v >= d ⇔ v >= ceil(d); v < d ⇔ v < ceil(d); v <= d ⇔ v <= floor(d).
+            let (bound, inclusive, upward): (Double, Bool, Bool)
+            switch op {
+            case .gt: (bound, inclusive, upward) = (d.rounded(.down), false, true)
+            case .gte: (bound, inclusive, upward) = (d.rounded(.up), true, true)
+            case .lt: (bound, inclusive, upward) = (d.rounded(.up), false, false)
+            case .lte: (bound, inclusive, upward) = (d.rounded(.down), true, false)
+            }
+            if bound >= two63 { return upward ? nil : everything }
+            if bound < -two63 { return upward ? everything : nil }
+            let e = MetadataIndexKey.encode(Int64(bound))
+            return upward ? above(e, inclusive: inclusive) : below(e, inclusive: inclusive)
+        default:
+            return nil
         }
     }
 
-    private func numericRange(_ key: String, _ operand: MetadataValue, accept: (Int) -> Bool) async throws
-        -> RoaringBitmap
-    {
-        // Whether the wanted side is above (gt/gte) or below (lt/lte) the operand.
-        let above = accept(1)
-        let (intLow, intHigh, floatLow, floatHigh): (String, String, String, String)
+    /// Double values `f` with `f op operand`.
+    static func floats(_ op: NumericComparison, _ operand: MetadataValue) -> NumericKeyRange? {
         switch operand {
+        case .float(let d) where !d.isNaN:
+            let e = MetadataIndexKey.encode(d)
+            switch op {
+            case .gt: return above(e, inclusive: false)
+            case .gte: return above(e, inclusive: true)
+            case .lt: return below(e, inclusive: false)
+            case .lte: return below(e, inclusive: true)
+            }
         case .int(let i):
-            let d = Double(i)
-            intLow = above ? MetadataIndexKey.encode(i) : MetadataIndexKey.lowestNumber
-            intHigh = above ? MetadataIndexKey.highestNumber : MetadataIndexKey.encode(i)
-            floatLow = above ? MetadataIndexKey.encode(d.nextDown) : MetadataIndexKey.lowestNumber
-            floatHigh = above ? MetadataIndexKey.highestNumber : MetadataIndexKey.encode(d.nextUp)
-        case .float(let d):
-            let clamped = { (x: Double) -> Int64 in
-                if x >= 9_223_372_036_854_775_807.0 { return .max }
-                if x <= -9_223_372_036_854_775_808.0 { return .min }
-                return Int64(x)
+            // dd is the double nearest to i: no double lies strictly between them, so comparing with i is comparing
+            // with dd, inclusive or not depending on which side of dd the integer lies.
+            let dd = Double(i)
+            let side = compareExactly(i, dd) ?? 0  // -1: i < dd, 1: i > dd
+            let e = MetadataIndexKey.encode(dd)
+            switch op {
+            case .gt: return above(e, inclusive: side < 0)
+            case .gte: return above(e, inclusive: side <= 0)
+            case .lt: return below(e, inclusive: side > 0)
+            case .lte: return below(e, inclusive: side >= 0)
             }
-            intLow = above ? MetadataIndexKey.encode(clamped(d.rounded(.down))) : MetadataIndexKey.lowestNumber
-            intHigh = above ? MetadataIndexKey.highestNumber : MetadataIndexKey.encode(clamped(d.rounded(.up)))
-            floatLow = above ? MetadataIndexKey.encode(d) : MetadataIndexKey.lowestNumber
-            floatHigh = above ? MetadataIndexKey.highestNumber : MetadataIndexKey.encode(d)
         default:
-            return RoaringBitmap()
+            return nil
         }
-        var parts: [RoaringBitmap] = []
-        let intPrefix = MetadataIndexKey.prefix(.int, key)
-        for try await batch in metadata.scan(
-            from: BlockfileKey(intPrefix, .string(intLow)), through: BlockfileKey(intPrefix, .string(intHigh))
-        ).batches() {
-            for (entryKey, bitmap) in zip(batch.keys, batch.values) {
-                guard case .string(let text) = entryKey.key, let value = MetadataIndexKey.decodeInt(text),
-                    let order = numericOrder(.int(value), operand), accept(order)
-                else { continue }
-                parts.append(bitmap)
-            }
-        }
-        let floatPrefix = MetadataIndexKey.prefix(.float, key)
-        for try await batch in metadata.scan(
-            from: BlockfileKey(floatPrefix, .string(floatLow)), through: BlockfileKey(floatPrefix, .string(floatHigh))
-        ).batches() {
-            for (entryKey, bitmap) in zip(batch.keys, batch.values) {
-                guard case .string(let text) = entryKey.key, let value = MetadataIndexKey.decodeDouble(text),
-                    let order = numericOrder(.float(value), operand), accept(order)
-                else { continue }
-                parts.append(bitmap)
-            }
-        }
-        return RoaringBitmap.union(of: parts)
     }
 }

@@ -20,28 +20,19 @@ public struct MetadataSegmentReader: Sendable {
     let location: BlockfileLocation
     let cache: BlockCache
 
-    init(
-        metadata: BlockfileReader<RoaringBitmap>, fullText: BlockfileReader<RoaringBitmap>, store: any ObjectStore,
-        location: BlockfileLocation, cache: BlockCache
-    ) {
-        self.metadata = metadata
-        self.fullText = fullText
-        self.store = store
-        self.location = location
-        self.cache = cache
-    }
-
     /// Opens the version whose blockfile roots `files` names (what `MetadataSegmentWriter.commit()` returned).
     public static func open(store: any ObjectStore, segment: SegmentPath, files: [String: String], cache: BlockCache)
         async throws -> MetadataSegmentReader
     {
         for name in files.keys {
-            guard let dot = name.lastIndex(of: "."), name[name.index(after: dot)...].hasPrefix("v") else { continue }
-            let version = name[name.index(dot, offsetBy: 2)...]
-            if version != String(formatVersion) {
-                throw MetadataSegmentError(
-                    .unsupportedVersion,
-                    "blockfile \(name) is metadata segment format v\(version); this Cairn reads v\(formatVersion)")
+            // A newer Cairn writes the same blockfiles under a higher version suffix: refuse it by name.
+            for base in ["metadata_index.v", "fulltext_trigrams.v"] where name.hasPrefix(base) {
+                let version = name.dropFirst(base.count)
+                if version != String(formatVersion) {
+                    throw MetadataSegmentError(
+                        .unsupportedVersion,
+                        "blockfile \(name) is metadata segment format v\(version); this Cairn reads v\(formatVersion)")
+                }
             }
         }
         guard let metadataRoot = files[metadataFile], let fullTextRoot = files[fullTextFile] else {

@@ -44,9 +44,19 @@ public final class MetadataSegmentWriter {
     private var scratchTrigrams: [UInt32] = []
     private var closed = false
 
+    /// Consecutive numeric values per range summary (see `RangeSummaries`).
+    let summaryEvery: Int
+
     /// A writer whose new version starts as `parent`.
-    public init(forking parent: MetadataSegmentReader) {
+    public convenience init(forking parent: MetadataSegmentReader) {
+        self.init(forking: parent, summaryEvery: RangeSummaries.defaultEvery)
+    }
+
+    /// Tests use small summaries so that a few thousand records exercise them.
+    init(forking parent: MetadataSegmentReader, summaryEvery: Int) {
+        precondition(summaryEvery > 1, "a summary covers at least two values")
         self.parent = parent
+        self.summaryEvery = summaryEvery
     }
 
     /// Indexes a record's metadata and document under `offsetID`.
@@ -97,32 +107,39 @@ public final class MetadataSegmentWriter {
         trigramPostings = [:]
         let (store, location, cache) = (parent.store, parent.location, parent.cache)
         let (metadataParent, fullTextParent) = (parent.metadata, parent.fullText)
-        async let metadataRoot = Self.write(metadataKeys, into: metadataParent, store, location, cache)
-        async let fullTextRoot = Self.write(trigramKeys, into: fullTextParent, store, location, cache)
+        let every = summaryEvery
+        async let metadataRoot = Self.write(
+            metadataKeys, into: metadataParent, store, location, cache, summaryEvery: every)
+        async let fullTextRoot = Self.write(
+            trigramKeys, into: fullTextParent, store, location, cache, summaryEvery: nil)
         return [
             MetadataSegmentReader.metadataFile: try await metadataRoot,
             MetadataSegmentReader.fullTextFile: try await fullTextRoot,
         ]
     }
 
-    /// Applies the changes to one blockfile and returns the new root id.
+    /// Applies the changes to one blockfile and returns the new root id. With `summaryEvery`, numeric prefixes
+    /// that changed get their range summaries rebuilt (see `RangeSummaries`).
     private static func write(
         _ changes: [(BlockfileKey, Posting)], into parent: BlockfileReader<RoaringBitmap>, _ store: any ObjectStore,
-        _ location: BlockfileLocation, _ cache: BlockCache
+        _ location: BlockfileLocation, _ cache: BlockCache, summaryEvery: Int?
     ) async throws -> String {
         let sorted = changes.sorted { $0.0 < $1.0 }
         if parent.root.blocks.isEmpty {
             let writer = OrderedBlockfileWriter<RoaringBitmap>(
                 store: store, location: location, keyType: parent.root.keyType, cache: cache,
                 maxBlockSize: parent.root.maxBlockSize)
-            for (key, posting) in sorted {
-                if posting.added.isEmpty { continue }
-                try await writer.append(key, posting.added)
+            var entries = sorted.compactMap { key, posting in posting.added.isEmpty ? nil : (key, posting.added) }
+            if let summaryEvery {
+                entries += RangeSummaries.build(entries, every: summaryEvery)
+                entries.sort { $0.0 < $1.0 }
             }
+            for (key, bitmap) in entries { try await writer.append(key, bitmap) }
             return try await writer.commit().root.rootID
         }
         let old = try await parent.get(sorted.map(\.0))
         let writer = BlockfileWriter(forking: parent)
+        var changed: [String: [String: RoaringBitmap?]] = [:]  // numeric prefix → encoded value → new list
         for ((key, posting), previous) in zip(sorted, old) {
             let bitmap = posting.applied(to: previous)
             if bitmap.isEmpty {
@@ -130,7 +147,69 @@ public final class MetadataSegmentWriter {
             } else if bitmap != previous {
                 try writer.set(key, bitmap)
             }
+            if summaryEvery != nil, RangeSummaries.isSummarised(key.prefix), case .string(let text) = key.key {
+                changed[key.prefix, default: [:]][text] = .some(bitmap.isEmpty ? nil : bitmap)
+            }
+        }
+        if let summaryEvery {
+            for (prefix, updates) in changed {
+                // The prefix's entries in the new version: the parent's, overlaid with this commit's changes.
+                var values: [String: RoaringBitmap] = [:]
+                for try await batch in parent.scan(prefix: prefix).batches() {
+                    for (key, bitmap) in zip(batch.keys, batch.values) {
+                        if case .string(let text) = key.key { values[text] = bitmap }
+                    }
+                }
+                for (text, bitmap) in updates { values[text] = bitmap }
+                let entries = values.keys.sorted().compactMap { text in
+                    values[text].map { (BlockfileKey(prefix, .string(text)), $0) }
+                }
+                for try await batch in parent.scan(prefix: RangeSummaries.summaryPrefix(prefix)).batches() {
+                    for key in batch.keys { try writer.delete(key) }
+                }
+                for (key, bitmap) in RangeSummaries.build(entries, every: summaryEvery) { try writer.set(key, bitmap) }
+            }
         }
         return try await writer.commit().root.rootID
+    }
+}
+
+/// Range summaries: for a numeric prefix with many distinct values, every `every` consecutive entries also get
+/// one entry under `~` + prefix whose key is the first and last encoded value of the run and whose value is the
+/// union of their lists. A range filter then reads whole runs from one summary and only the edges entry by entry.
+enum RangeSummaries {
+    /// Entries per summary, by default.
+    static let defaultEvery = 256
+
+    static func isSummarised(_ prefix: String) -> Bool {
+        prefix.hasPrefix("i:") || prefix.hasPrefix("f:")
+    }
+
+    static func summaryPrefix(_ prefix: String) -> String { "~" + prefix }
+
+    /// Summary entries for `entries` (sorted, any prefixes; only numeric prefixes with more than `every` entries
+    /// are summarised).
+    static func build(_ entries: [(BlockfileKey, RoaringBitmap)], every: Int) -> [(BlockfileKey, RoaringBitmap)] {
+        var summaries: [(BlockfileKey, RoaringBitmap)] = []
+        var start = 0
+        while start < entries.count {
+            let prefix = entries[start].0.prefix
+            var end = start
+            while end < entries.count && entries[end].0.prefix == prefix { end += 1 }
+            if isSummarised(prefix) && end - start > every {
+                var chunk = start
+                while chunk < end {
+                    let last = min(end, chunk + every) - 1
+                    guard case .string(let first) = entries[chunk].0.key, case .string(let final) = entries[last].0.key
+                    else { break }
+                    var union = BitmapUnion()
+                    for i in chunk...last { union.add(entries[i].1) }
+                    summaries.append((BlockfileKey(summaryPrefix(prefix), .string(first + final)), union.result()))
+                    chunk = last + 1
+                }
+            }
+            start = end
+        }
+        return summaries
     }
 }

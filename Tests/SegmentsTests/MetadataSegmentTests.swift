@@ -107,7 +107,10 @@ struct RecordGenerator {
     }
 
     static let needles = ["a", "ab", "rock", "rocket", "ock", "é", "épée", "中文", "ta b", "a d", "Gam", "zzz", "lph"]
-    static let patterns = ["^rock", "rock(et)?$", "[A-Z]", "é|中", "\\bbeta\\b", "a.a", "^$"]
+    static let patterns = [
+        "^rock", "rock(et)?$", "[A-Z]", "é|中", "\\bbeta\\b", "a.a", "^$", "épée", "a+lpha", "ro?cket", "lta [bG]",
+        "ta.+ro", "\\bab\\b", "中文$",
+    ]
 
     mutating func documentFilter(depth: Int = 0) -> WhereDocument {
         if depth < 2 && chance(0.3) {
@@ -165,13 +168,16 @@ struct ModelRecord {
         #expect(selective > rounds / 3, "only \(selective) of \(rounds) filters were selective")
     }
 
-    @Test func filtersEqualBruteForceAfterWriteReopenAndFork() async throws {
+    /// Range summaries every 3 values, so that the few distinct values of the pools are summarised too.
+    @Test(arguments: [3, 256])
+    func filtersEqualBruteForceAfterWriteReopenAndFork(summaryEvery: Int) async throws {
         let store = InMemoryStore()
         var generator = RecordGenerator(seed: 42)
         var model: [UInt32: ModelRecord] = [:]
         let writer = MetadataSegmentWriter(
             forking: .empty(
-                store: store, segment: segment, cache: BlockCache(blockCapacity: 1 << 24), maxBlockSize: 16 << 10))
+                store: store, segment: segment, cache: BlockCache(blockCapacity: 1 << 24), maxBlockSize: 16 << 10),
+            summaryEvery: summaryEvery)
         for id in UInt32(0)..<3000 {
             let record = ModelRecord(metadata: generator.metadata(), document: generator.document())
             model[id] = record
@@ -186,7 +192,7 @@ struct ModelRecord {
         let firstModel = model
 
         // A fork: remove some records, update others (remove old values, add new), add new ones.
-        let fork = MetadataSegmentWriter(forking: reader)
+        let fork = MetadataSegmentWriter(forking: reader, summaryEvery: summaryEvery)
         for id in UInt32(0)..<3000 where generator.chance(0.2) {
             guard let old = model[id] else { continue }
             try fork.remove(offsetID: id, metadata: old.metadata, document: old.document)
@@ -245,6 +251,52 @@ struct ModelRecord {
             try await reader.filter(
                 where: nil, whereDocument: .notContains("x"), universe: universe, verifier: verifier)
                 == universe)
+    }
+
+    struct ShortVerifier: MetadataSegmentVerifier {
+        func documents(for offsetIDs: [UInt32]) async throws -> [String?] { [] }
+    }
+
+    @Test func refusesAVerifierThatAnswersTheWrongCount() async throws {
+        let store = InMemoryStore()
+        let writer = MetadataSegmentWriter(
+            forking: .empty(store: store, segment: segment, cache: BlockCache(blockCapacity: 1 << 20)))
+        try writer.add(offsetID: 1, metadata: nil, document: "a rocket")
+        let reader = try await MetadataSegmentReader.open(
+            store: store, segment: segment, files: try await writer.commit(), cache: BlockCache(blockCapacity: 1 << 20))
+        await #expect(throws: MetadataSegmentError.self) {
+            try await reader.filter(
+                where: nil, whereDocument: .contains("rocket"), universe: RoaringBitmap([1]), verifier: ShortVerifier())
+        }
+        // A three-byte needle is answered by its trigram alone, without the verifier.
+        let got = try await reader.filter(
+            where: nil, whereDocument: .contains("roc"), universe: RoaringBitmap([1]), verifier: ShortVerifier())
+        #expect(got.array == [1])
+        #expect(throws: MetadataSegmentError.self) { try writer.add(offsetID: 2, metadata: nil, document: "x") }
+    }
+
+    @Test func updatesKeepOrDropTheRecordPerValue() async throws {
+        let store = InMemoryStore()
+        let cache = BlockCache(blockCapacity: 1 << 20)
+        let first = MetadataSegmentWriter(forking: .empty(store: store, segment: segment, cache: cache))
+        try first.add(offsetID: 1, metadata: ["a": 1, "b": "x"], document: "old text")
+        let v1 = try await MetadataSegmentReader.open(
+            store: store, segment: segment, files: try await first.commit(), cache: cache)
+        // Update: remove the old values, add the new ones (b unchanged, a changed, document replaced).
+        let second = MetadataSegmentWriter(forking: v1)
+        try second.remove(offsetID: 1, metadata: ["a": 1, "b": "x"], document: "old text")
+        try second.add(offsetID: 1, metadata: ["a": 2, "b": "x"], document: "new text")
+        let v2 = try await MetadataSegmentReader.open(
+            store: store, segment: segment, files: try await second.commit(), cache: cache)
+        let verifier = DictionaryVerifier(documents: [1: "new text"])
+        let one = RoaringBitmap([1])
+        #expect(try await v2.filter(where: .eq("b", "x"), whereDocument: nil, universe: one, verifier: verifier) == one)
+        #expect(try await v2.filter(where: .eq("a", 1), whereDocument: nil, universe: one, verifier: verifier).isEmpty)
+        #expect(try await v2.filter(where: .eq("a", 2), whereDocument: nil, universe: one, verifier: verifier) == one)
+        #expect(
+            try await v2.filter(where: nil, whereDocument: .contains("old"), universe: one, verifier: verifier).isEmpty)
+        #expect(
+            try await v2.filter(where: nil, whereDocument: .contains("new"), universe: one, verifier: verifier) == one)
     }
 
     @Test func refusesAnUnknownFormatVersion() async throws {
