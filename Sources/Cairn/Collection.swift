@@ -142,7 +142,7 @@ public final class Collection: Sendable {
         }
         let reader = try await reader()
         let records = try await reader.get(
-            ids: ids, filter: RecordFilter(where: `where`, whereDocument: whereDocument), limit: limit,
+            ids: ids, filter: try RecordFilter(where: `where`, whereDocument: whereDocument), limit: limit,
             offset: offset ?? 0)
         var result = GetResult(include: include)
         for record in records { try result.append(record, include: include) }
@@ -169,7 +169,7 @@ public final class Collection: Sendable {
             return result
         }
         let hits = try await reader.query(
-            queryEmbeddings, k: nResults, filter: RecordFilter(where: `where`, whereDocument: whereDocument))
+            queryEmbeddings, k: nResults, filter: try RecordFilter(where: `where`, whereDocument: whereDocument))
         for row in hits {
             let records = try await reader.records(for: row.map(\.source))
             try result.append(records, distances: row.map(\.distance), include: include)

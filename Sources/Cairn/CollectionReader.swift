@@ -32,11 +32,13 @@ struct CollectionReader: Sendable {
     }
 
     /// Positions in `tail.records` of the tail records matching the filters (and `ids`, when given).
-    func tailMatches(_ filter: RecordFilter, ids: Set<String>?) -> [Int] {
-        tail.records.indices.filter { position in
+    func tailMatches(_ filter: RecordFilter, ids: Set<String>?) throws -> [Int] {
+        let document = try filter.compiledDocumentFilter()
+        return tail.records.indices.filter { position in
             let tailRecord = tail.records[position]
             if let ids, !ids.contains(tailRecord.record.id) { return false }
-            return filter.matches(metadata: tailRecord.metadata, document: tailRecord.record.document)
+            if let filter = filter.where, !filter.matches(tailRecord.metadata) { return false }
+            return document?.matches(document: tailRecord.record.document) ?? true
         }
     }
 
@@ -59,7 +61,7 @@ struct CollectionReader: Sendable {
             universe = universe.intersection(RoaringBitmap(offsets))
         }
         let compacted = try await compactedMatches(filter, within: universe).array
-        let fromTail = tailMatches(filter, ids: idSet)
+        let fromTail = try tailMatches(filter, ids: idSet)
 
         // Merge: updates in place interleave with the compacted records by offset id; created records follow.
         var order: [Source] = []
@@ -127,7 +129,7 @@ struct CollectionReader: Sendable {
         let filtered = filter.where != nil || filter.whereDocument != nil
         let universe = compactedUniverse
         let allowedBitmap = filtered ? try await compactedMatches(filter, within: universe) : universe
-        let fromTail = filtered ? tailMatches(filter, ids: nil) : Array(tail.records.indices)
+        let fromTail = filtered ? try tailMatches(filter, ids: nil) : Array(tail.records.indices)
 
         var index: HNSWIndex?
         if let location = snapshot.hnsw, !allowedBitmap.isEmpty {
@@ -196,14 +198,28 @@ struct CollectionReader: Sendable {
     }
 }
 
-/// The `where` and `where_document` of a call.
+/// The `where` and `where_document` of a call, validated when made (a bad filter fails before anything is read).
 struct RecordFilter: Sendable {
-    var `where`: Where?
-    var whereDocument: WhereDocument?
+    let `where`: Where?
+    let whereDocument: WhereDocument?
 
-    func matches(metadata: Metadata?, document: String?) -> Bool {
-        if let `where`, !`where`.matches(metadata) { return false }
-        if let whereDocument, !whereDocument.matches(document: document) { return false }
-        return true
+    init(where filter: Where?, whereDocument: WhereDocument?) throws {
+        do {
+            try filter?.validate()
+            try whereDocument?.validate()
+        } catch {
+            throw CairnError.invalid(error.message)
+        }
+        self.where = filter
+        self.whereDocument = whereDocument
+    }
+
+    /// The document filter with its regular expressions compiled (once per call: compiled ones are not Sendable).
+    func compiledDocumentFilter() throws -> CompiledWhereDocument? {
+        do {
+            return try whereDocument?.compiled()
+        } catch {
+            throw CairnError.invalid(error.message)
+        }
     }
 }

@@ -206,3 +206,23 @@ import Testing
         }
     }
 }
+
+@Suite struct CollectionFilterValidationTests {
+    @Test func badFiltersAreRefusedBeforeAnythingIsRead() async throws {
+        try await CollectionAPITests.withClient { client, _ in
+            let collection = try await client.createCollection("filters")
+            try await collection.add(ids: ["a"], embeddings: [[1]], documents: ["hello"])
+            await CollectionAPITests.expectError(.invalidArgument) {
+                _ = try await collection.get(whereDocument: .regex("(unclosed"))
+            }
+            await CollectionAPITests.expectError(.invalidArgument) {
+                _ = try await collection.get(where: .and([]))
+            }
+            await CollectionAPITests.expectError(.invalidArgument) {
+                try await collection.delete(whereDocument: .regex("[z-a]"))
+            }
+            #expect(try await collection.get(whereDocument: .regex("h.llo")).ids == ["a"])
+            #expect(try await collection.count() == 1)
+        }
+    }
+}
