@@ -196,7 +196,8 @@ extension VersionInfo {
             version: record.version,
             segments: CollectionSegments(
                 record: try files(.record), metadata: try files(.metadata), vector: try files(.vector),
-                compactedOffset: record.compactedLogOffset))
+                compactedOffset: record.compactedLogOffset),
+            dimension: record.dimension)
     }
 }
 

@@ -160,9 +160,9 @@ public final class Collection: Sendable {
         guard !queryEmbeddings.isEmpty else {
             throw CairnError.invalid("Expected query embeddings to be a non-empty list")
         }
-        let dimension = try context.catalogCall { try $0.collection(id: id).dimension }
-        _ = try WriteValidation.embeddings(queryEmbeddings, dimension: dimension)
         let reader = try await reader()
+        let dimension = reader.dimension
+        _ = try WriteValidation.embeddings(queryEmbeddings, dimension: dimension)
         var result = QueryResult(include: include)
         guard dimension != nil else {
             for _ in queryEmbeddings { result.appendEmpty() }
@@ -200,10 +200,10 @@ public final class Collection: Sendable {
     }
 
     func reader() async throws -> CollectionReader {
-        let (snapshot, tail) = try await runtime.current()
+        let state = try await runtime.current()
         return CollectionReader(
-            snapshot: snapshot, tail: tail, provider: context.provider, space: configuration.hnsw.space,
-            searchEF: configuration.hnsw.searchEF)
+            snapshot: state.snapshot, tail: state.tail, dimension: state.dimension, provider: context.provider,
+            space: configuration.hnsw.space, searchEF: configuration.hnsw.searchEF)
     }
 }
 

@@ -9,6 +9,8 @@ import VectorIndex
 struct CollectionReader: Sendable {
     let snapshot: VersionSnapshot
     let tail: TailView
+    /// The collection's embedding dimension (nil before the first write).
+    let dimension: Int?
     let provider: HnswIndexProvider
     let space: DistanceSpace
     let searchEF: Int

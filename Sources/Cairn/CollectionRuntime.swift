@@ -13,6 +13,15 @@ import VectorIndex
 struct VersionInfo: Sendable {
     var version: UInt64
     var segments: CollectionSegments
+    /// The embedding dimension, once the first write fixed it.
+    var dimension: Int?
+}
+
+/// What a read works on: the current version, the log tail over it, and the collection's dimension.
+struct CollectionState: Sendable {
+    var snapshot: VersionSnapshot
+    var tail: TailView
+    var dimension: Int?
 }
 
 actor CollectionRuntime {
@@ -27,7 +36,8 @@ actor CollectionRuntime {
     private var snapshot: VersionSnapshot?
     private var builder = LogTailBuilder(compactedOffset: 0)
     private var tail = TailView.empty
-    private var tailDimension: Int?
+    /// The collection's dimension as last seen in the catalog (or set by this process's first write).
+    private var dimension: Int?
     /// Fragments this process appended: a read must include them (read-your-writes).
     private var mustReadThrough: UInt64 = 0
     private var lastRefresh: ContinuousClock.Instant?
@@ -53,10 +63,10 @@ actor CollectionRuntime {
 
     /// The current snapshot and tail, refreshed first when this process wrote since, or when the last look at the
     /// catalog and the log is older than the refresh interval.
-    func current() async throws -> (VersionSnapshot, TailView) {
+    func current() async throws -> CollectionState {
         // Joining a refresh that started before this caller's own write may not cover it: look again, a few times.
         for _ in 0..<4 {
-            if let snapshot, !needsRefresh { return (snapshot, tail) }
+            if let snapshot, !needsRefresh { return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension) }
             if let inflight {
                 try await inflight.value
                 continue
@@ -64,10 +74,10 @@ actor CollectionRuntime {
             let task = Task { try await self.runRefresh() }
             inflight = task
             try await task.value
-            if let snapshot { return (snapshot, tail) }
+            if let snapshot { return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension) }
         }
         guard let snapshot else { throw CairnError(.internal, "collection \(collectionID) could not be opened") }
-        return (snapshot, tail)
+        return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension)
     }
 
     /// One refresh at a time; `inflight` is cleared before waiters resume, so they never spin on a finished task.
@@ -94,11 +104,12 @@ actor CollectionRuntime {
     }
 
     /// Sets the dimension brute-force search expects (known once the first embedding was written).
-    func setDimension(_ dimension: Int?) { tailDimension = dimension }
+    func setDimension(_ dimension: Int?) { self.dimension = dimension }
 
     private func refresh() async throws {
         let started = ContinuousClock.now
         let info = try await currentVersion()
+        dimension = dimension ?? info.dimension
         if snapshot?.version != info.version {
             try await load(info)
         } else {
@@ -113,7 +124,8 @@ actor CollectionRuntime {
         var fresh = LogTailBuilder(compactedOffset: info.segments.compactedOffset)
         let fragments = try await readFragments(after: info.segments.compactedOffset)
         try await fresh.apply(fragments, snapshot: opened)
-        let view = try fresh.view(dimension: tailDimension)
+        dimension = dimension ?? info.dimension
+        let view = try fresh.view(dimension: dimension)
         compactedBox.value = info.segments.compactedOffset
         snapshot = opened
         builder = fresh
@@ -126,7 +138,7 @@ actor CollectionRuntime {
         guard !fragments.isEmpty else { return }
         var next = builder
         try await next.apply(fragments, snapshot: snapshot)
-        tail = try next.view(dimension: tailDimension)
+        tail = try next.view(dimension: dimension)
         builder = next
     }
 
