@@ -132,7 +132,16 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
             if let index = root.blockContaining(key) { byBlock[index, default: []].append(position) }
         }
         var results = [Value?](repeating: nil, count: keys.count)
-        let work = Array(byBlock)
+        // Cached blocks answer inline (the common case for a query's few records): no tasks, only the cache's lock.
+        var work: [(Int, [Int])] = []
+        for (index, positions) in byBlock {
+            guard let cached = cache.peek(blockKeys[index]) as? BlockView<Value> else {
+                work.append((index, positions))
+                continue
+            }
+            for position in positions { results[position] = try cached.get(keys[position]) }
+        }
+        if work.isEmpty { return results }
         try await withThrowingTaskGroup(of: [(Int, Value?)].self) { group in
             var next = 0
             func schedule() {
