@@ -14,6 +14,14 @@ public enum S3TestEnvironment {
         return "s3://\(bucket)/tests?endpoint=\(endpoint)&region=\(region)"
     }
 
+    /// The test bucket's URL with `name` appended to its key prefix (before the query), for a test's own prefix.
+    public static func url(appending name: String) -> String? {
+        guard let url else { return nil }
+        let parts = url.split(separator: "?", maxSplits: 1).map(String.init)
+        let location = parts[0].hasSuffix("/") ? String(parts[0].dropLast()) : parts[0]
+        return location + "/" + name + (parts.count > 1 ? "?" + parts[1] : "")
+    }
+
     /// Whether S3 tests can run; prints why not (once per process) when they cannot.
     public static var isAvailable: Bool {
         if url != nil, ProcessInfo.processInfo.environment["AWS_ACCESS_KEY_ID"] != nil { return true }

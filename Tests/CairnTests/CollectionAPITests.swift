@@ -152,13 +152,9 @@ import Testing
         }
     }
 
-    @Test func s3BackedCollectionsWork() async throws {
-        guard let url = S3TestEnvironment.url else {
-            print("skipping: no local S3 server (CAIRN_S3_TEST_URL unset); make test starts one")
-            return
-        }
-        let prefix = "cairn-tests/\(UUID().uuidString.lowercased())"
-        let storeURL = url.hasSuffix("/") ? url + prefix : url + "/" + prefix
+    @Test(.enabled(if: S3TestEnvironment.isAvailable, "needs the local S3 server"))
+    func s3BackedCollectionsWork() async throws {
+        let storeURL = try #require(S3TestEnvironment.url(appending: "cairn-\(UUID().uuidString.lowercased())"))
         let catalog = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID()).sqlite3")
         func removeCatalog() {
             for suffix in ["", "-wal", "-shm"] {

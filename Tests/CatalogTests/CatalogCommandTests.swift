@@ -41,10 +41,8 @@ import Testing
 
     @Test(.enabled(if: S3TestEnvironment.isAvailable, "needs the local S3 server"))
     func rebuildsFromAnS3Bucket() async throws {
-        let base = try #require(S3TestEnvironment.url)
         // A fresh prefix inside the test bucket: s3://bucket/tests/catalog-<uuid>?endpoint=…
-        let (location, query) = base.split(separator: "?", maxSplits: 1).map(String.init).splitPair
-        let url = "\(location)/catalog-\(UUID().uuidString.lowercased())" + (query.map { "?" + $0 } ?? "")
+        let url = try #require(S3TestEnvironment.url(appending: "catalog-\(UUID().uuidString.lowercased())"))
         let store = try StoreFactory.open(url: url)
         let clock = SteppingClock()
         let original = try CatalogDatabase.inMemory(now: clock.now)
@@ -68,9 +66,4 @@ import Testing
         #expect(s3.status != 0)
         #expect(s3.stderr.contains("--catalog"))
     }
-}
-
-extension Array where Element == String {
-    /// The first element and, when there is one, the second.
-    fileprivate var splitPair: (String, String?) { (first ?? "", count > 1 ? self[1] : nil) }
 }
