@@ -141,10 +141,12 @@ struct CollectionReader: Sendable {
                 throw CairnError(.storage, "loading the HNSW index \(location.indexID): \(error.message)")
             }
         }
-        // Unfiltered with a few stale copies: search a little deeper and drop them, rather than build an allowed set.
-        let dropStale = !filtered && tail.masked.count <= 1024
+        // Small sets are searched exactly (the planner picks brute force); unfiltered searches with a few stale
+        // copies search a little deeper and drop them, rather than build an allowed set of every live record.
+        let exact = allowedBitmap.count <= 2 * max(searchEF, k)
+        let needsAllowed = exact || filtered || tail.masked.count > 1024
         let allowed: AllowedSet? =
-            (filtered || !dropStale) && allowedBitmap.count < snapshot.live.count
+            needsAllowed && (exact || allowedBitmap.count < snapshot.live.count)
             ? try AllowedSet(sortedUnique: allowedBitmap.array) : nil
 
         var results: [[Hit]] = []
@@ -157,7 +159,7 @@ struct CollectionReader: Sendable {
                     if let allowed {
                         neighbors = try index.search(query, k: k, allowed: allowed, ef: max(searchEF, k)).neighbors
                     } else {
-                        let extra = dropStale ? tail.masked.count : 0
+                        let extra = tail.masked.count
                         let found = try index.search(query, k: k + extra, ef: max(searchEF, k + extra))
                         neighbors = extra == 0 ? found : found.filter { !tail.masked.contains($0.id) }
                     }

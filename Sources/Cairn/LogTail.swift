@@ -55,17 +55,7 @@ struct LogTailBuilder: Sendable {
     /// Applies `fragments` (consecutive, starting at `through + 1`), looking up the compacted state of new ids.
     mutating func apply(_ fragments: [LogFragment], snapshot: VersionSnapshot) async throws {
         let records = fragments.flatMap(\.records)
-        let unseeded = materializer.unseeded(records)
-        if !unseeded.isEmpty {
-            let offsets = try await snapshot.records.offsetIDs(for: unseeded)
-            let present = offsets.compactMap { $0 }
-            let stored = try await snapshot.records.records(present)
-            var byOffset: [UInt32: DataRecord] = [:]
-            for (offset, record) in zip(present, stored) { if let record { byOffset[offset] = record } }
-            for (id, offset) in zip(unseeded, offsets) {
-                materializer.seed(id, compacted: offset.flatMap { o in byOffset[o].map { (o, $0) } })
-            }
-        }
+        try await materializer.seed(for: records, from: snapshot.records)
         try materializer.apply(records)
         if let last = fragments.last { through = last.offset }
     }

@@ -91,15 +91,7 @@ public final class Compactor: Sendable {
             store: store, segment: path.segment(segments.metadata.id), files: segments.metadata.files, cache: cache)
         var materializer = LogMaterializer(merge: MetadataMerging.merge, normalize: MetadataMerging.normalize)
         let allRecords = fragments.flatMap(\.records)
-        let unseeded = materializer.unseeded(allRecords)
-        let offsets = try await recordReader.offsetIDs(for: unseeded)
-        let present = offsets.compactMap { $0 }
-        let stored = try await recordReader.records(present)
-        var byOffset: [UInt32: DataRecord] = [:]
-        for (offset, value) in zip(present, stored) { if let value { byOffset[offset] = value } }
-        for (id, offset) in zip(unseeded, offsets) {
-            materializer.seed(id, compacted: offset.flatMap { o in byOffset[o].map { (o, $0) } })
-        }
+        try await materializer.seed(for: allRecords, from: recordReader)
         try materializer.apply(allRecords)
         let plan = try CompactionPlan(
             entries: materializer.entries, maxOffsetID: UInt32(clamping: manifest.maxOffsetID))

@@ -142,3 +142,49 @@ import Testing
         }
     }
 }
+
+@Suite struct CollectionRecallTests {
+    /// Big enough that queries go through the HNSW graph: after updates and deletes, results stay accurate, never
+    /// include a deleted or stale record, and report the distance of the record's current embedding.
+    @Test func queriesThroughTheIndexStayAccurateUnderChurn() async throws {
+        try await TemporaryDirectory.with { folder in
+            var rng = SplitMix64(seed: 7)
+            let client = try await Client.open(folder.path, options: CollectionModelTests.options())
+            let collection = try await client.createCollection("recall")
+            var model = CollectionModel()
+            let ids = (0..<3000).map { "r\($0)" }
+            let embeddings = ids.map { _ in (0..<16).map { _ in Float.random(in: -1...1, using: &rng) } }
+            for start in stride(from: 0, to: ids.count, by: 1000) {
+                let range = start..<(start + 1000)
+                try await collection.add(ids: Array(ids[range]), embeddings: Array(embeddings[range]))
+            }
+            for i in ids.indices { model.add(ids[i], embeddings[i], nil, nil) }
+            try await collection.compact()
+            // Churn: move 300 records, delete 300; half of it compacted, half left in the log tail.
+            for round in 0..<2 {
+                let moved = (0..<150).map { ids[round * 1500 + $0] }
+                let newEmbeddings = moved.map { _ in (0..<16).map { _ in Float.random(in: -1...1, using: &rng) } }
+                try await collection.update(ids: moved, embeddings: newEmbeddings)
+                for (id, embedding) in zip(moved, newEmbeddings) { model.update(id, embedding, nil, nil) }
+                let gone = (150..<300).map { ids[round * 1500 + $0] }
+                try await collection.delete(ids: gone)
+                for id in gone { model.delete(id) }
+                if round == 0 { try await collection.compact() }
+            }
+            var found = 0
+            for _ in 0..<50 {
+                let query = (0..<16).map { _ in Float.random(in: -1...1, using: &rng) }
+                let exact = model.nearest(query, k: 10, nil, nil)
+                let result = try await collection.query(queryEmbeddings: [query], nResults: 10)
+                let got = result.ids[0]
+                found += Set(got).intersection(exact.map(\.0)).count
+                for (id, distance) in zip(got, result.distances?[0] ?? []) {
+                    let record = try #require(model.records[id], "\(id) was deleted but returned")
+                    let truth = zip(record.embedding, query).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                    #expect(abs(truth - distance) <= 1e-3 * max(1, truth), "\(id) reported with a stale distance")
+                }
+            }
+            #expect(Double(found) / 500 >= 0.95, "recall@10 \(Double(found) / 500)")
+        }
+    }
+}
