@@ -127,7 +127,20 @@ final class ClientContext: Sendable {
                 throw CairnError(error.code == .conflict ? .conflict : error.code == .notFound ? .notFound : .storage, error.message)
             }
             guard let summary else { break }
-            last = summary
+            if var total = last {
+                // Several bounded runs: report them as one.
+                total.version = summary.version
+                total.throughOffset = summary.throughOffset
+                total.logRecords += summary.logRecords
+                total.added += summary.added
+                total.updated += summary.updated
+                total.deleted += summary.deleted
+                total.recordCount = summary.recordCount
+                total.seconds += summary.seconds
+                last = total
+            } else {
+                last = summary
+            }
             let runtime = state.withLock { $0.runtimes[collectionID] }
             if let runtime {
                 let record = try catalogCall { try $0.collection(id: collectionID) }

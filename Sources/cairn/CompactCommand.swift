@@ -1,0 +1,50 @@
+// `cairn compact URL [--collection NAME]`: folds collections' write-ahead logs into new indexed segment versions,
+// one-shot, with progress and a summary of what it did.
+import ArgumentParser
+import Cairn
+import Foundation
+
+struct CompactCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact", abstract: "Compact collections: fold their logs into indexed segments.",
+        discussion: """
+            Runs the compaction job on every collection of the database (or only --collection): reads the log \
+            after the compacted offset, writes new record, metadata and HNSW files copy-on-write, publishes a new \
+            version and removes the folded log fragments. Safe to interrupt: an unfinished run leaves the \
+            previous version current.
+            """)
+
+    @Argument(help: "The store: a folder, file:///dir or s3://bucket[/prefix].") var url: String
+    @Option(help: "Only this collection.") var collection: String?
+    @Option(help: "Tenant.") var tenant: String = Client.defaultTenant
+    @Option(help: "Database.") var database: String = Client.defaultDatabase
+    @Option(help: "Catalog file (s3:// stores; rebuilt from the bucket when missing).") var catalog: String?
+
+    func run() async throws {
+        var options = Client.Options()
+        options.compactionThreshold = nil
+        options.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
+        options.log = { print("  \($0)") }
+        let client = try await Client.open(url, options: options)
+        let collections: [Collection]
+        if let collection {
+            collections = [try await client.getCollection(collection, tenant: tenant, database: database)]
+        } else {
+            collections = try await client.listCollections(tenant: tenant, database: database)
+        }
+        var compacted = 0
+        for collection in collections {
+            print("compacting \(collection.name) (\(collection.id))")
+            guard let summary = try await collection.compact() else {
+                print("  nothing to compact: the log is empty past the current version")
+                continue
+            }
+            compacted += 1
+            print(
+                "  version \(summary.version): log \(summary.fromOffset + 1)…\(summary.throughOffset), "
+                    + "\(summary.added) added, \(summary.updated) updated, \(summary.deleted) deleted, "
+                    + "\(summary.recordCount) records")
+        }
+        print("compacted \(compacted) of \(collections.count) collection(s)")
+    }
+}
