@@ -64,12 +64,14 @@ public final class Client: Sendable {
         } catch {
             throw CairnError(error)
         }
-        return Client(url: url, context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
+        return Client(
+            url: url, context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
     }
 
     /// A client over an existing store and catalog (tests, tools).
     public convenience init(store: any ObjectStore, catalog: CatalogDatabase, options: Options = Options()) {
-        self.init(url: "store", context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
+        self.init(
+            url: "store", context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
     }
 
     init(url: String, context: ClientContext) {
@@ -112,7 +114,8 @@ public final class Client: Sendable {
         _ = try await context.serviceCall { try await $0.createDatabase(tenant: tenant, name: name) }
     }
 
-    public func databases(tenant: String = defaultTenant, limit: Int? = nil, offset: Int = 0) throws -> [DatabaseRecord] {
+    public func databases(tenant: String = defaultTenant, limit: Int? = nil, offset: Int = 0) throws -> [DatabaseRecord]
+    {
         try context.catalogCall { try $0.listDatabases(tenant: tenant, limit: limit, offset: offset) }
     }
 

@@ -124,7 +124,8 @@ final class ClientContext: Sendable {
             do {
                 summary = try await compactor.compact(collectionID: collectionID, progress: options.log)
             } catch let error as CompactionError {
-                throw CairnError(error.code == .conflict ? .conflict : error.code == .notFound ? .notFound : .storage, error.message)
+                throw CairnError(
+                    error.code == .conflict ? .conflict : error.code == .notFound ? .notFound : .storage, error.message)
             }
             guard let summary else { break }
             if var total = last {

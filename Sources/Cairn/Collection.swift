@@ -20,7 +20,10 @@ public final class Collection: Sendable {
     let runtime: CollectionRuntime
     let context: ClientContext
 
-    init(record: CollectionRecord, configuration: CollectionConfiguration, runtime: CollectionRuntime, context: ClientContext) {
+    init(
+        record: CollectionRecord, configuration: CollectionConfiguration, runtime: CollectionRuntime,
+        context: ClientContext
+    ) {
         id = record.id
         name = record.name
         tenant = record.tenant
@@ -136,7 +139,9 @@ public final class Collection: Sendable {
         ids: [String]? = nil, where: Where? = nil, whereDocument: WhereDocument? = nil, limit: Int? = nil,
         offset: Int? = nil, include: Include = .getDefault
     ) async throws -> GetResult {
-        if let limit, limit < 0 { throw CairnError.invalid("Expected limit to be a non-negative integer, got \(limit)") }
+        if let limit, limit < 0 {
+            throw CairnError.invalid("Expected limit to be a non-negative integer, got \(limit)")
+        }
         if let offset, offset < 0 {
             throw CairnError.invalid("Expected offset to be a non-negative integer, got \(offset)")
         }

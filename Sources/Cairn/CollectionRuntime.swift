@@ -66,7 +66,9 @@ actor CollectionRuntime {
     func current() async throws -> CollectionState {
         // Joining a refresh that started before this caller's own write may not cover it: look again, a few times.
         for _ in 0..<4 {
-            if let snapshot, !needsRefresh { return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension) }
+            if let snapshot, !needsRefresh {
+                return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension)
+            }
             if let inflight {
                 try await inflight.value
                 continue

@@ -81,10 +81,12 @@ struct LogTailBuilder: Sendable {
                     masked.insert(offset)
                     compactedRemoved += 1
                 }
-                created.append((sequence, TailRecord(record: current, metadata: try metadata(of: current), offsetID: nil)))
+                created.append(
+                    (sequence, TailRecord(record: current, metadata: try metadata(of: current), offsetID: nil)))
             } else if entry.isChanged, let offset = entry.offsetID {
                 masked.insert(offset)
-                updated.append((offset, TailRecord(record: current, metadata: try metadata(of: current), offsetID: offset)))
+                updated.append(
+                    (offset, TailRecord(record: current, metadata: try metadata(of: current), offsetID: offset)))
             }
         }
         updated.sort { $0.0 < $1.0 }

@@ -82,7 +82,8 @@ enum WriteValidation {
     static func sizes(id: String, metadataJSON: String?, document: String?) throws {
         if let metadataJSON, metadataJSON.utf8.count > Limits.maxMetadataBytes {
             throw CairnError.invalid(
-                "Metadata of \(id) is \(metadataJSON.utf8.count) bytes as JSON; the limit is \(Limits.maxMetadataBytes)")
+                "Metadata of \(id) is \(metadataJSON.utf8.count) bytes as JSON; the limit is \(Limits.maxMetadataBytes)"
+            )
         }
         if let document, document.utf8.count > Limits.maxDocumentBytes {
             throw CairnError.invalid(

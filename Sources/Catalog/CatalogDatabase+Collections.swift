@@ -1,7 +1,7 @@
+import CairnJSON
 // Collections: create (with get-or-create), get, list, count, rename/modify, dimension, delete — Chroma's rules.
 import Foundation
 import GRDB
-import CairnJSON
 
 extension CatalogDatabase {
     /// Creates a collection, or with `getOrCreate` returns the existing one of that name unchanged.

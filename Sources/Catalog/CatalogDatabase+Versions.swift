@@ -1,8 +1,8 @@
+import CairnJSON
 // Collection versions: the compare-and-swap that publishes a manifest the store already holds, and the restore
 // path the rebuilder uses to project manifests back into rows.
 import Foundation
 import GRDB
-import CairnJSON
 
 /// What `restore` did with one collection.
 public enum RestoreOutcome: Sendable, Hashable {

@@ -1,6 +1,6 @@
+import CairnJSON
 // The rows of the catalog as value types: tenants, databases, collections, segments and collection versions.
 import Foundation
-import CairnJSON
 
 /// A tenant: the outermost namespace.
 public struct TenantRecord: Sendable, Hashable {

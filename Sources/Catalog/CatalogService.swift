@@ -1,8 +1,8 @@
+import CairnJSON
 // The catalog changes the Cairn layer makes, each in the durable order: write the manifest (or marker) to the
 // object store, then compare-and-swap the catalog to it. One place owns that order so every caller gets it right.
 import Foundation
 import ObjectStore
-import CairnJSON
 
 public struct CatalogService: Sendable {
     public let database: CatalogDatabase

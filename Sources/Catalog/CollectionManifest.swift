@@ -1,7 +1,7 @@
+import CairnJSON
 // The immutable JSON document at `CollectionPath.version(n)`: everything needed to serve collection version n and
 // to rebuild its catalog row from the bucket alone. Written once (ifNoneMatch), never modified.
 import Foundation
-import CairnJSON
 
 /// One segment as a manifest names it.
 public struct SegmentManifest: Sendable, Hashable {

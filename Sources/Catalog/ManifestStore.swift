@@ -1,8 +1,8 @@
+import CairnJSON
 // Reads and writes collection manifests and the tenant/database markers in the object store, at the keys
 // `ObjectPath` owns. A manifest is written once with ifNoneMatch: a second writer of the same version loses.
 import Foundation
 import ObjectStore
-import CairnJSON
 
 public struct ManifestStore: Sendable {
     /// Format of the tenant and database markers; readers refuse anything newer.

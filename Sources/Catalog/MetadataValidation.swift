@@ -1,7 +1,7 @@
+import CairnJSON
 // Chroma's checks on collection metadata (validators.rs `validate_optional_metadata`): not empty, keys neither
 // empty nor starting with '#' or '$', values scalars (or lists of scalars), with Chroma's messages where it has them.
 import Foundation
-import CairnJSON
 
 public enum MetadataValidation {
     /// Checks collection metadata before it is stored.

@@ -82,7 +82,9 @@ public final class Compactor: Sendable {
             after = last.offset
         }
         guard let throughOffset = fragments.last?.offset else { return nil }
-        progress?("collection \(record.name): \(recordsRead) log records in \(fragments.count) fragments (offsets \(manifest.compactedLogOffset + 1)…\(throughOffset))")
+        progress?(
+            "collection \(record.name): \(recordsRead) log records in \(fragments.count) fragments (offsets \(manifest.compactedLogOffset + 1)…\(throughOffset))"
+        )
 
         // 2. Materialize against the current segments.
         let recordReader = try await RecordSegmentReader.open(
@@ -117,7 +119,9 @@ public final class Compactor: Sendable {
         segments.record.files = try await recordWriter.commit()
         segments.metadata.files = try await metadataWriter.commit()
         let recordCount = recordWriter.live.count
-        progress?("collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)")
+        progress?(
+            "collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)"
+        )
 
         // 4. The HNSW index: a fork of the current one (or a new one), changed, written under a new id.
         let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
@@ -150,7 +154,8 @@ public final class Compactor: Sendable {
             guard error.code == .conflict else {
                 throw CompactionError(.failed, "writing manifest \(next.version) of \(collectionID): \(error)")
             }
-            throw CompactionError(.conflict, "version \(next.version) of \(collectionID) was published by another writer")
+            throw CompactionError(
+                .conflict, "version \(next.version) of \(collectionID) was published by another writer")
         }
         do throws(CatalogError) {
             try catalog.commitVersion(
@@ -165,7 +170,8 @@ public final class Compactor: Sendable {
             progress?("collection \(record.name): could not remove folded log fragments (\(error)); GC will")
         }
         let seconds = (ContinuousClock.now - started).seconds
-        progress?("collection \(record.name): version \(next.version) published in \(String(format: "%.2f", seconds)) s")
+        progress?(
+            "collection \(record.name): version \(next.version) published in \(String(format: "%.2f", seconds)) s")
         return CompactionSummary(
             collectionID: collectionID, version: next.version, fromOffset: manifest.compactedLogOffset,
             throughOffset: throughOffset, logRecords: recordsRead, added: plan.added, updated: plan.updated,
@@ -179,7 +185,9 @@ public final class Compactor: Sendable {
     ) async throws {
         let index: HNSWIndex
         if let source {
-            index = try await vectorCall { () async throws(VectorIndexError) in try await provider.fork(source, to: target) }
+            index = try await vectorCall { () async throws(VectorIndexError) in
+                try await provider.fork(source, to: target)
+            }
         } else {
             index = try await vectorCall { () async throws(VectorIndexError) in
                 try await provider.create(
@@ -187,7 +195,9 @@ public final class Compactor: Sendable {
             }
         }
         let removed: [UInt32] = plan.removals.map { $0.offsetID }
-        if !removed.isEmpty { try await vectorCall { () async throws(VectorIndexError) in try index.markDeleted(removed) } }
+        if !removed.isEmpty {
+            try await vectorCall { () async throws(VectorIndexError) in try index.markDeleted(removed) }
+        }
         let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
         var flat: [Float] = []
         flat.reserveCapacity(vectorWrites.count * dimension)

@@ -124,6 +124,9 @@ public final class RecordSegmentWriter {
         let recordsRoot = try await records.commit().root.rootID
         try liveFile.set(RecordSegmentFiles.liveKey, live)
         let liveRoot = try await liveFile.commit().root.rootID
-        return [RecordSegmentFiles.userIDs: userIDsRoot, RecordSegmentFiles.records: recordsRoot, RecordSegmentFiles.live: liveRoot]
+        return [
+            RecordSegmentFiles.userIDs: userIDsRoot, RecordSegmentFiles.records: recordsRoot,
+            RecordSegmentFiles.live: liveRoot,
+        ]
     }
 }

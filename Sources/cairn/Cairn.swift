@@ -6,7 +6,10 @@ struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn: an object-storage-backed vector database.",
-        subcommands: [StoreCommand.self, DemoCommand.self, CompactCommand.self, InspectCommand.self, BenchCommand.self, CatalogCommand.self])
+        subcommands: [
+            StoreCommand.self, DemoCommand.self, CompactCommand.self, InspectCommand.self, BenchCommand.self,
+            CatalogCommand.self,
+        ])
 }
 
 /// `cairn inspect …`: read-only views of Cairn's on-disk formats.

@@ -38,29 +38,36 @@ struct DemoCommand: AsyncParsableCommand {
             try await collection.add(
                 ids: batch.map(\.id), embeddings: batch.map { DemoCorpus.embed($0.text) },
                 metadatas: batch.map {
-                    ["topic": .string($0.topic), "year": .int(Int64($0.year)), "rating": .float($0.rating),
-                     "featured": .bool($0.featured)]
+                    [
+                        "topic": .string($0.topic), "year": .int(Int64($0.year)), "rating": .float($0.rating),
+                        "featured": .bool($0.featured),
+                    ]
                 },
                 documents: batch.map(\.text))
             print("   added \(start + batch.count)/\(articles.count) articles (durable in the write-ahead log)")
         }
         print("2. Ingested \(articles.count) articles in \(Self.format(ContinuousClock.now - started))")
 
-        try await search(collection, "telescope images of a distant galaxy", title: "3. Query before compaction (the log tail is searched exactly)")
+        try await search(
+            collection, "telescope images of a distant galaxy",
+            title: "3. Query before compaction (the log tail is searched exactly)")
 
         let compactStart = ContinuousClock.now
         if let summary = try await collection.compact() {
             print(
                 "4. Compacted log offsets \(summary.fromOffset + 1)…\(summary.throughOffset) into version \(summary.version): "
-                    + "\(summary.recordCount) records, HNSW index built, in \(Self.format(ContinuousClock.now - compactStart))")
+                    + "\(summary.recordCount) records, HNSW index built, in \(Self.format(ContinuousClock.now - compactStart))"
+            )
         }
 
-        try await search(collection, "telescope images of a distant galaxy", title: "5. The same query on the HNSW index")
+        try await search(
+            collection, "telescope images of a distant galaxy", title: "5. The same query on the HNSW index")
         try await search(
             collection, "a garlic pasta sauce recipe", title: "6. Filtered: cooking articles from 2020 on",
             where: .and([.eq("topic", "cooking"), .field("year", .gte(.int(2020)))]))
         try await search(
-            collection, "interest rates and the bond market", title: "7. Filtered on the text: documents containing 'dividend'",
+            collection, "interest rates and the bond market",
+            title: "7. Filtered on the text: documents containing 'dividend'",
             whereDocument: .contains("dividend"))
 
         let featured = try await collection.get(
@@ -76,7 +83,8 @@ struct DemoCommand: AsyncParsableCommand {
         let changed = try await collection.get(ids: ["article-00000", "article-00001"])
         print(
             "9. Updated article-00000 and deleted two articles: visible at once (get returns \(changed.ids)), "
-                + "metadata now \(changed.metadatas?.first.flatMap { $0 }.map(Self.describe) ?? "none"); count \(try await collection.count())")
+                + "metadata now \(changed.metadatas?.first.flatMap { $0 }.map(Self.describe) ?? "none"); count \(try await collection.count())"
+        )
 
         try showBlocks(root)
         print("Demo finished. Everything is under \(root.path)/ — the catalog, the log, and immutable Arrow blocks.")
@@ -93,7 +101,8 @@ struct DemoCommand: AsyncParsableCommand {
         for i in result.ids[0].indices {
             let metadata = result.metadatas?[0][i].map(Self.describe) ?? ""
             print(
-                "   \(String(format: "%.3f", result.distances?[0][i] ?? 0))  \(result.ids[0][i])  \(result.documents?[0][i] ?? "")  \(metadata)")
+                "   \(String(format: "%.3f", result.distances?[0][i] ?? 0))  \(result.ids[0][i])  \(result.documents?[0][i] ?? "")  \(metadata)"
+            )
         }
     }
 
@@ -111,7 +120,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("10. \(blocks.count) Arrow IPC blocks on disk, e.g.\n   \(block.path)")
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            print("   (open it with: python -c \"import pyarrow.ipc as i; print(i.open_file('\(block.path)').read_all())\")")
+            print(
+                "   (open it with: python -c \"import pyarrow.ipc as i; print(i.open_file('\(block.path)').read_all())\")"
+            )
             return
         }
         let process = Process()
@@ -128,7 +139,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     static func describe(_ metadata: Metadata) -> String {
-        metadata.keys.sorted().map { "\($0)=\(metadata[$0].map { "\($0.json.jsonText)" } ?? "")" }.joined(separator: " ")
+        metadata.keys.sorted().map { "\($0)=\(metadata[$0].map { "\($0.json.jsonText)" } ?? "")" }.joined(
+            separator: " ")
     }
 
     static func format(_ duration: Duration) -> String {

@@ -5,14 +5,35 @@ import Foundation
 
 enum DemoCorpus {
     static let topics: [(name: String, words: [String])] = [
-        ("astronomy", ["telescope", "galaxy", "nebula", "orbit", "comet", "planet", "star", "supernova", "observatory", "cosmic"]),
+        (
+            "astronomy",
+            ["telescope", "galaxy", "nebula", "orbit", "comet", "planet", "star", "supernova", "observatory", "cosmic"]
+        ),
         ("cooking", ["pasta", "garlic", "oven", "recipe", "sauce", "basil", "dough", "simmer", "spice", "kitchen"]),
-        ("finance", ["market", "bond", "inflation", "dividend", "portfolio", "interest", "equity", "budget", "bank", "credit"]),
-        ("sports", ["match", "goal", "league", "coach", "season", "striker", "tournament", "score", "team", "training"]),
-        ("medicine", ["vaccine", "clinical", "patient", "therapy", "dose", "trial", "symptom", "hospital", "immune", "diagnosis"]),
+        (
+            "finance",
+            ["market", "bond", "inflation", "dividend", "portfolio", "interest", "equity", "budget", "bank", "credit"]
+        ),
+        (
+            "sports",
+            ["match", "goal", "league", "coach", "season", "striker", "tournament", "score", "team", "training"]
+        ),
+        (
+            "medicine",
+            [
+                "vaccine", "clinical", "patient", "therapy", "dose", "trial", "symptom", "hospital", "immune",
+                "diagnosis",
+            ]
+        ),
         ("music", ["guitar", "album", "melody", "concert", "rhythm", "orchestra", "chord", "lyrics", "tour", "piano"]),
-        ("travel", ["flight", "island", "hotel", "passport", "beach", "mountain", "itinerary", "museum", "train", "harbor"]),
-        ("computing", ["compiler", "database", "kernel", "network", "cache", "algorithm", "server", "memory", "thread", "index"]),
+        (
+            "travel",
+            ["flight", "island", "hotel", "passport", "beach", "mountain", "itinerary", "museum", "train", "harbor"]
+        ),
+        (
+            "computing",
+            ["compiler", "database", "kernel", "network", "cache", "algorithm", "server", "memory", "thread", "index"]
+        ),
     ]
     static let glue = ["the", "a", "new", "report", "on", "how", "why", "with", "about", "after", "during", "local"]
 
@@ -41,7 +62,8 @@ enum DemoCorpus {
             for _ in 0..<(8 + Int(next() % 6)) {
                 words.append(next() % 3 == 0 ? glue[Int(next() % UInt64(glue.count))] : topic.words[Int(next() % 10)])
             }
-            let text = words.joined(separator: " ").prefix(1).uppercased() + words.joined(separator: " ").dropFirst() + "."
+            let text =
+                words.joined(separator: " ").prefix(1).uppercased() + words.joined(separator: " ").dropFirst() + "."
             return Article(
                 id: String(format: "article-%05d", i), text: text, topic: topic.name, year: 2015 + Int(next() % 11),
                 rating: Double(next() % 50 + 1) / 10, featured: next() % 10 == 0)

@@ -101,7 +101,10 @@ import Testing
             let client = try await Client.open(folder.path, options: Self.options())
             let collection = try await client.getCollection("persist")
             #expect(try await collection.count() == 100)
-            #expect(try await collection.get(ids: ["late", "a3", "a4"], include: Include(.documents)).documents == ["doc 4", "tail"])
+            #expect(
+                try await collection.get(ids: ["late", "a3", "a4"], include: Include(.documents)).documents == [
+                    "doc 4", "tail",
+                ])
             let nearest = try await collection.query(queryEmbeddings: [[3, 1]], nResults: 2)
             #expect(nearest.ids == [["a2", "a4"]] || nearest.ids == [["a4", "a2"]])
             let counted = try await collection.get(where: .field("n", .gte(.int(90))), include: Include())
@@ -170,7 +173,8 @@ import Testing
             ids: ["x", "y", "z"], embeddings: [[0, 0], [1, 1], [5, 5]], metadatas: [["k": 1], ["k": 2], ["k": 3]])
         try await collection.compact()
         try await collection.add(ids: ["w"], embeddings: [[0.9, 0.9]], metadatas: [["k": 4]])
-        let result = try await collection.query(queryEmbeddings: [[1, 1]], nResults: 2, where: .field("k", .gte(.int(2))))
+        let result = try await collection.query(
+            queryEmbeddings: [[1, 1]], nResults: 2, where: .field("k", .gte(.int(2))))
         #expect(result.ids == [["y", "w"]])
 
         // A fresh node with an empty catalog rebuilds it from the bucket and sees everything.
@@ -190,9 +194,12 @@ import Testing
             }
             await CollectionAPITests.expectError(.invalidArgument, "Document of big") {
                 try await collection.add(
-                    ids: ["big"], embeddings: [[1]], documents: [String(repeating: "d", count: Limits.maxDocumentBytes + 1)])
+                    ids: ["big"], embeddings: [[1]],
+                    documents: [String(repeating: "d", count: Limits.maxDocumentBytes + 1)])
             }
-            await CollectionAPITests.expectError(.invalidArgument, "Expected requested number of results to be a positive integer") {
+            await CollectionAPITests.expectError(
+                .invalidArgument, "Expected requested number of results to be a positive integer"
+            ) {
                 _ = try await collection.query(queryEmbeddings: [[1]], nResults: 0)
             }
             await CollectionAPITests.expectError(.invalidArgument, "finite") {

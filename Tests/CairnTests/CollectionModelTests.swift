@@ -55,7 +55,8 @@ import Testing
     }
 
     static func randomDocument(_ rng: inout SplitMix64) -> String? {
-        Int.random(in: 0..<6, using: &rng) == 0 ? nil : "doc \(tags.randomElement(using: &rng)!) \(Int.random(in: 0..<100, using: &rng))"
+        Int.random(in: 0..<6, using: &rng) == 0
+            ? nil : "doc \(tags.randomElement(using: &rng)!) \(Int.random(in: 0..<100, using: &rng))"
     }
 
     static func randomWrite(_ collection: Collection, _ model: inout CollectionModel, _ rng: inout SplitMix64)

@@ -10,7 +10,8 @@ import Testing
         do {
             let client = try await Client.open(folder.path, options: options)
             let collection = try await client.createCollection("cli")
-            try await collection.add(ids: ["a", "b", "c"], embeddings: [[1, 0], [0, 1], [1, 1]], metadatas: [["k": 1], ["k": 2], ["k": 3]])
+            try await collection.add(
+                ids: ["a", "b", "c"], embeddings: [[1, 0], [0, 1], [1, 1]], metadatas: [["k": 1], ["k": 2], ["k": 3]])
             try await collection.delete(ids: ["b"])
         }
         let result = try CairnBinary.run(["compact", folder.path])

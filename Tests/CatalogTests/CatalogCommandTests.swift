@@ -1,10 +1,10 @@
+import CairnJSON
 // `cairn catalog rebuild` end to end: lose the catalog file of an embedded folder, rebuild it with the binary,
 // and get the same catalog back.
 import Catalog
 import Foundation
 import ObjectStore
 import ObjectStoreS3
-import CairnJSON
 import StorageTesting
 import Testing
 

@@ -1,9 +1,9 @@
+import CairnJSON
 // The SQLite catalog: Chroma's defaults and rules for tenants, databases and collections, the version
 // compare-and-swap under contention, persistence across reopen, and refusal of a newer schema.
 import Catalog
 import Foundation
 import GRDB
-import CairnJSON
 import StorageTesting
 import Testing
 

@@ -1,9 +1,9 @@
+import CairnJSON
 // Manifests: the JSON shape round-trips (keeping ints and floats apart), unknown formats are refused, and a
 // version is written once — a second writer of the same version gets a conflict.
 import Catalog
 import Foundation
 import ObjectStore
-import CairnJSON
 import StorageTesting
 import Testing
 

@@ -1,9 +1,9 @@
+import CairnJSON
 // Rebuilding the catalog from the bucket alone gives back the catalog that wrote it — after creates, renames,
 // metadata changes, dimensions, deletes and a deleted database — on an in-memory and on a folder store.
 import Catalog
 import Foundation
 import ObjectStore
-import CairnJSON
 import StorageTesting
 import Testing
 
