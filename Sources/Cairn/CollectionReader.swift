@@ -129,8 +129,15 @@ struct CollectionReader: Sendable {
     func query(_ queries: [[Float]], k: Int, filter: RecordFilter) async throws -> [[Hit]] {
         guard k > 0, !queries.isEmpty else { return queries.map { _ in [] } }
         let filtered = filter.where != nil || filter.whereDocument != nil
-        let universe = compactedUniverse
-        let allowedBitmap = filtered ? try await compactedMatches(filter, within: universe) : universe
+        // The same filter over the same version and tail has the same answer.
+        let cacheKey = filtered ? "\(tail.through) \(filter.cacheKey)" : nil
+        let cached = cacheKey.flatMap { snapshot.filters.entry($0) }
+        let allowedBitmap: RoaringBitmap
+        if let cached {
+            allowedBitmap = cached.matches
+        } else {
+            allowedBitmap = filtered ? try await compactedMatches(filter, within: compactedUniverse) : compactedUniverse
+        }
         let fromTail = filtered ? try tailMatches(filter, ids: nil) : Array(tail.records.indices)
 
         var index: HNSWIndex?
@@ -146,8 +153,12 @@ struct CollectionReader: Sendable {
         let exact = allowedBitmap.count <= 2 * max(searchEF, k)
         let needsAllowed = exact || filtered || tail.masked.count > 1024
         let allowed: AllowedSet? =
-            needsAllowed && (exact || allowedBitmap.count < snapshot.live.count)
-            ? try AllowedSet(sortedUnique: allowedBitmap.array) : nil
+            try cached?.allowed
+            ?? (needsAllowed && (exact || allowedBitmap.count < snapshot.live.count)
+                ? AllowedSet(sortedUnique: allowedBitmap.array) : nil)
+        if let cacheKey, cached == nil {
+            snapshot.filters.insert(cacheKey, FilterCache.Entry(matches: allowedBitmap, allowed: allowed))
+        }
 
         var results: [[Hit]] = []
         results.reserveCapacity(queries.count)
@@ -216,6 +227,11 @@ struct RecordFilter: Sendable {
         }
         self.where = filter
         self.whereDocument = whereDocument
+    }
+
+    /// The filter as text, to key cached results by.
+    var cacheKey: String {
+        (self.where?.json.jsonText ?? "-") + " " + (whereDocument?.json.jsonText ?? "-")
     }
 
     /// The document filter with its regular expressions compiled (once per call: compiled ones are not Sendable).

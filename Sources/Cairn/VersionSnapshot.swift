@@ -12,6 +12,8 @@ final class VersionSnapshot: Sendable {
     let records: RecordSegmentReader
     let metadata: MetadataSegmentReader
     let hnsw: HNSWIndexLocation?
+    /// Recent filter results over this version (keyed by filter and tail position).
+    let filters = FilterCache()
 
     init(
         version: UInt64, segments: CollectionSegments, records: RecordSegmentReader, metadata: MetadataSegmentReader,
