@@ -26,6 +26,9 @@ let package = Package(
                 .product(name: "ObjectStoreS3", package: cairn), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .executableTarget(
+            name: "CollectionBench",
+            dependencies: [.product(name: "Cairn", package: cairn), .product(name: "Segments", package: cairn)]),
+        .executableTarget(
             name: "IndexBench",
             dependencies: [.product(name: "VectorIndex", package: cairn)]),
         .executableTarget(
