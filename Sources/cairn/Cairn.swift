@@ -1,4 +1,4 @@
-// The `cairn` command: one entry point for the store, inspection, benchmarks and (later) the server.
+// The `cairn` command: one entry point for the store, inspection, benchmarks and the Chroma-compatible server.
 import ArgumentParser
 
 @main
@@ -6,7 +6,10 @@ struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn: an object-storage-backed vector database.",
-        subcommands: [StoreCommand.self, DemoCommand.self, InspectCommand.self, BenchCommand.self, CatalogCommand.self])
+        subcommands: [
+            StoreCommand.self, DemoCommand.self, InspectCommand.self, BenchCommand.self, CatalogCommand.self,
+            ServeCommand.self,
+        ])
 }
 
 /// `cairn inspect …`: read-only views of Cairn's on-disk formats.

@@ -122,7 +122,7 @@ struct DemoCommand: AsyncParsableCommand {
                 + "print('   pyarrow opened it:', t.num_rows, 'rows; columns', ', '.join(t.schema.names))",
             block.path,
         ]
-        fflush(stdout)
+        fflush(nil)  // all streams: `stdout` is not concurrency-safe once NIO (via CairnServer) is linked in
         try process.run()
         process.waitUntilExit()
     }
