@@ -187,7 +187,12 @@ struct ChromaRoutes: Sendable {
                 try await collection.delete()  // throws Chroma's "You must provide either ids, where, ..."
                 return JSONResponse.make(#"{"deleted":0}"#)
             }
-            // Chroma answers with the number of records deleted: find them first, then delete those ids.
+            if let ids, filter == nil, documentFilter == nil, limit == nil {
+                // Chroma reports the number of ids given here, found or not.
+                try await collection.delete(ids: ids)
+                return JSONResponse.make(#"{"deleted":\#(ids.count)}"#)
+            }
+            // With filters, Chroma reports the records deleted: find them first, then delete those ids.
             var found = try await collection.get(
                 ids: ids, where: filter, whereDocument: documentFilter, limit: limit, include: Include()
             ).ids

@@ -20,7 +20,7 @@ struct ChromaErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
             response = try await next(request, context)
         } catch {
             let chroma = ChromaError(error)
-            if chroma.status.code >= 500 {
+            if chroma.status.code >= 500 && chroma.status != .notImplemented {
                 context.logger.error(
                     "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(chroma.message)"])
             }

@@ -45,7 +45,7 @@ import Testing
                 #expect(reply.status == .ok, "\(reply.text)")
             }
             let all = try await api.get("/api/v2/tenants/acme/databases").json
-            guard case .array(let databases) = all else { return Issue.record("list: \(all)") }
+            guard case .array(let databases) = all else { Issue.record("list: \(all)"); return }
             #expect(databases.map { $0["name"] } == [.string("alpha"), .string("beta"), .string("gamma")])
             #expect(databases.allSatisfy { $0["tenant"] == .string("acme") && $0["id"] != nil })
             let page = try await api.get("/api/v2/tenants/acme/databases?limit=1&offset=1").json
@@ -76,7 +76,7 @@ import Testing
             #expect(model["tenant"] == .string("default_tenant") && model["database"] == .string("default_database"))
             #expect(model["configuration_json"]?["hnsw"]?["space"] == .string("l2"))
             #expect(model["dimension"] == .null)
-            guard case .string(let id)? = model["id"] else { return Issue.record("no id") }
+            guard case .string(let id)? = model["id"] else { Issue.record("no id"); return }
 
             let duplicate = try await api.post(collections, #"{"name":"docs"}"#)
             #expect(duplicate.status == .conflict && duplicate.error == "UniqueConstraintError", "\(duplicate.text)")
@@ -93,7 +93,7 @@ import Testing
 
             #expect(try await api.get(API.db + "/collections_count").json == .int(2))
             let listed = try await api.get(collections).json
-            guard case .array(let all) = listed else { return Issue.record("list: \(listed)") }
+            guard case .array(let all) = listed else { Issue.record("list: \(listed)"); return }
             #expect(all.map { $0["name"] } == [.string("docs"), .string("other")])
             #expect(try await api.get(collections + "?limit=1&offset=1").json == .array([all[1]]))
             #expect(try await api.get(collections + "/docs").json["id"] == .string(id))
@@ -156,14 +156,15 @@ import Testing
 
             let query = try await api.post(
                 API.collection(id, "query"),
-                #"{"query_embeddings":[[1,0,0],[0,0,1]],"n_results":2,"include":["distances","documents"]}"#)
+                #"{"query_embeddings":[[1,0,0],[0,0.1,1]],"n_results":2,"include":["distances","documents"]}"#)
             #expect(query.status == .ok, "\(query.text)")
-            #expect(query.json["ids"] == [["a", "b"], ["c", "a"]])
+            #expect(query.json["ids"] == [["a", "b"], ["c", "b"]])
             guard case .array(let rows)? = query.json["distances"], case .array(let first) = rows[0] else {
-                return Issue.record("distances: \(query.text)")
+                Issue.record("distances: \(query.text)")
+                return
             }
             #expect(first == [0.0, 2.0])
-            #expect(query.json["documents"] == [["apple pie", "banana split"], [nil, "apple pie"]])
+            #expect(query.json["documents"] == [["apple pie", "banana split"], [nil, "banana split"]])
             let filteredQuery = try await api.post(
                 API.collection(id, "query"), #"{"query_embeddings":[[1,0,0]],"n_results":5,"where":{"kind":"y"}}"#)
             #expect(filteredQuery.json["ids"] == [["b"]], "\(filteredQuery.text)")

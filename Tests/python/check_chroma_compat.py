@@ -137,12 +137,17 @@ class Pair:
         self.steps += 1
         got, want = run(step, lambda: fn(self.cairn)), run(step, lambda: fn(self.chroma))
         if got[0] == "error" or want[0] == "error":
-            if got[:2] != want[:2]:
+            if got[:2] != want[:2] and (got[1], want[1]) not in ALLOWED_ERROR_DIFFERENCES.get(step, ()):
                 fail(f"{step}: cairn {got} vs chroma {want}")
             return
         a, b = (compare(got[1]), compare(want[1])) if compare else (got[1], want[1])
         if not same(a, b):
             fail(f"{step}:\n  cairn  {a}\n  chroma {b}")
+
+
+# Where embedded chromadb and Chroma's HTTP server disagree, Cairn follows the HTTP server: a duplicate collection
+# name is a 409 UniqueConstraintError over HTTP, while the embedded bindings raise InternalError.
+ALLOWED_ERROR_DIFFERENCES = {"create duplicate": {("UniqueConstraintError", "InternalError")}}
 
 
 def result_fields(result, fields):
@@ -175,7 +180,9 @@ def scenario(pair):
     pair.check("bad name", lambda c: c.create_collection("x", embedding_function=None))
     pair.check("get missing", lambda c: c.get_collection("missing_coll"))
     pair.check("list", lambda c: sorted(x.name for x in c.list_collections()))
-    pair.check("list paged", lambda c: [x.name for x in c.list_collections(limit=1, offset=1)])
+    # Chroma's listing order is its own (not creation or name order): compare what the pages hold together.
+    pair.check("list paged", lambda c: sorted(
+        x.name for o in range(3) for x in c.list_collections(limit=1, offset=o)))
     pair.check("count collections", lambda c: c.count_collections())
 
     for start in range(0, 250, 50):
