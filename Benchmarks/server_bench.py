@@ -58,7 +58,7 @@ def bench(kind, port, data):
         coll = c.create_collection("bench", embedding_function=None)
         base, queries = data["base"][:N], data["queries"][:QUERIES]
         ids = dataset.ids()[:N]
-        metas = dataset.metadatas(data["tag_idx"])[:N]
+        metas = dataset.metadatas(data["tagidx"])[:N]
         docs = dataset.documents(data["cluster"])[:N]
         t = time.perf_counter()
         for s in range(0, N, BATCH):
