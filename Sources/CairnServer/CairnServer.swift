@@ -2,8 +2,8 @@
 // Hummingbird application that `cairn serve` runs (SIGINT/SIGTERM stop it gracefully: the listener closes, requests
 // in flight finish, and only then does `run` return).
 import Cairn
-import Hummingbird
 import Foundation
+import Hummingbird
 import Logging
 
 public enum CairnServer {

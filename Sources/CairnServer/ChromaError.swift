@@ -49,7 +49,8 @@ public struct ChromaError: Error, Sendable, Equatable, CustomStringConvertible {
             case .contentTooLarge:
                 self = ChromaError(.contentTooLarge, "InvalidArgumentError", "The request body is too large")
             default:
-                self = ChromaError(error.status, error.status.code < 500 ? "InvalidArgumentError" : "InternalError",
+                self = ChromaError(
+                    error.status, error.status.code < 500 ? "InvalidArgumentError" : "InternalError",
                     error.status.reasonPhrase)
             }
         default:

@@ -250,7 +250,8 @@ struct ChromaRoutes: Sendable {
     }
 
     static func tooLarge(_ limit: Int) -> ChromaError {
-        ChromaError(.contentTooLarge, "InvalidArgumentError", "The request body is larger than the limit of \(limit) bytes")
+        ChromaError(
+            .contentTooLarge, "InvalidArgumentError", "The request body is larger than the limit of \(limit) bytes")
     }
 
     /// The ids of a write, checked against the batch limit before anything else is parsed further.

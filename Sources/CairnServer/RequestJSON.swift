@@ -105,7 +105,8 @@ struct RequestJSON {
                 var embedding = [Float](repeating: 0, count: data.count / 4)
                 data.withUnsafeBytes { raw in
                     for i in embedding.indices {
-                        embedding[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                        embedding[i] = Float(
+                            bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
                     }
                 }
                 result.append(embedding)

@@ -39,7 +39,10 @@ struct JSONWriter {
     }
 
     mutating func metadata(_ metadata: Metadata?) {
-        guard let metadata else { return out += "null" }
+        guard let metadata else {
+            out += "null"
+            return
+        }
         out += metadata.jsonText
     }
 

@@ -51,7 +51,8 @@ public final class ServerMetrics: Sendable {
 
     func recordRequest(route: String, method: String, status: Int, nanoseconds: UInt64) {
         let counter = Series(
-            name: "cairn_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))])
+            name: "cairn_http_requests_total",
+            labels: [("method", method), ("route", route), ("status", String(status))])
         let timer = Series(name: "cairn_http_request_duration_seconds", labels: [("method", method), ("route", route)])
         state.withLock {
             $0.counters[counter, default: 0] += 1
@@ -101,8 +102,10 @@ public final class ServerMetrics: Sendable {
     static func render(_ labels: [(String, String)]) -> String {
         guard !labels.isEmpty else { return "" }
         let parts = labels.map { key, value in
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                .replacingOccurrences(of: "\n", with: "\\n")
+            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                of: "\"", with: "\\\""
+            )
+            .replacingOccurrences(of: "\n", with: "\\n")
             return "\(key)=\"\(escaped)\""
         }
         return "{" + parts.joined(separator: ",") + "}"
@@ -117,7 +120,8 @@ public final class ServerMetrics: Sendable {
     static func sanitize(_ name: String) -> String {
         var out = ""
         for (i, scalar) in name.unicodeScalars.enumerated() {
-            let ok = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || scalar == "_"
+            let ok =
+                (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || scalar == "_"
                 || (i > 0 && scalar >= "0" && scalar <= "9")
             out.unicodeScalars.append(ok ? scalar : "_")
         }

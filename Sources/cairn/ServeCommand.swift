@@ -21,7 +21,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one; the chosen one is printed).")
     var port: Int = 8000
 
-    @Option(help: "Require this token (Authorization: Bearer or X-Chroma-Token). Prefer $CAIRN_AUTH_TOKEN: arguments show in ps.")
+    @Option(
+        help:
+            "Require this token (Authorization: Bearer or X-Chroma-Token). Prefer $CAIRN_AUTH_TOKEN: arguments show in ps."
+    )
     var authToken: String?
 
     @Option(help: "Largest request body in bytes.")

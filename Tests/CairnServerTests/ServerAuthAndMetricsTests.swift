@@ -2,9 +2,9 @@
 import Cairn
 import CairnServer
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Synchronization
-import HTTPTypes
 import Testing
 
 @Suite struct ServerAuthAndMetricsTests {
@@ -65,7 +65,9 @@ import Testing
             #expect(
                 text.contains(
                     #"cairn_http_request_duration_seconds_count{method="GET",route="/api/v2/heartbeat"} 3"#))
-            #expect(text.contains(#"cairn_http_request_duration_seconds_bucket{method="GET",route="/api/v2/heartbeat",le="+Inf"} 3"#))
+            #expect(
+                text.contains(
+                    #"cairn_http_request_duration_seconds_bucket{method="GET",route="/api/v2/heartbeat",le="+Inf"} 3"#))
         }
     }
 
@@ -89,16 +91,14 @@ import Testing
         options.maxConcurrentRequests = 2
         let (entered, enteredContinuation) = AsyncStream<Void>.makeStream()
         let released = Flag()
-        try await ServerHarness.with(
-            options: options,
-            extraRoutes: { router in
-                router.get("/test/hold") { _, _ in
-                    enteredContinuation.yield()
-                    while !released.value.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
-                    return "held"
-                }
+        let holdRoute: (Router<BasicRequestContext>) -> Void = { router in
+            router.get("/test/hold") { _, _ in
+                enteredContinuation.yield()
+                while !released.value.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+                return "held"
             }
-        ) { api in
+        }
+        try await ServerHarness.with(options: options, extraRoutes: holdRoute) { api in
             try await withThrowingTaskGroup(of: Reply.self) { group in
                 for _ in 0..<2 { group.addTask { try await api.get("/test/hold") } }
                 var iterator = entered.makeAsyncIterator()

@@ -45,7 +45,10 @@ import Testing
                 #expect(reply.status == .ok, "\(reply.text)")
             }
             let all = try await api.get("/api/v2/tenants/acme/databases").json
-            guard case .array(let databases) = all else { Issue.record("list: \(all)"); return }
+            guard case .array(let databases) = all else {
+                Issue.record("list: \(all)")
+                return
+            }
             #expect(databases.map { $0["name"] } == [.string("alpha"), .string("beta"), .string("gamma")])
             #expect(databases.allSatisfy { $0["tenant"] == .string("acme") && $0["id"] != nil })
             let page = try await api.get("/api/v2/tenants/acme/databases?limit=1&offset=1").json
@@ -76,7 +79,10 @@ import Testing
             #expect(model["tenant"] == .string("default_tenant") && model["database"] == .string("default_database"))
             #expect(model["configuration_json"]?["hnsw"]?["space"] == .string("l2"))
             #expect(model["dimension"] == .null)
-            guard case .string(let id)? = model["id"] else { Issue.record("no id"); return }
+            guard case .string(let id)? = model["id"] else {
+                Issue.record("no id")
+                return
+            }
 
             let duplicate = try await api.post(collections, #"{"name":"docs"}"#)
             #expect(duplicate.status == .conflict && duplicate.error == "UniqueConstraintError", "\(duplicate.text)")
@@ -93,7 +99,10 @@ import Testing
 
             #expect(try await api.get(API.db + "/collections_count").json == .int(2))
             let listed = try await api.get(collections).json
-            guard case .array(let all) = listed else { Issue.record("list: \(listed)"); return }
+            guard case .array(let all) = listed else {
+                Issue.record("list: \(listed)")
+                return
+            }
             #expect(all.map { $0["name"] } == [.string("docs"), .string("other")])
             #expect(try await api.get(collections + "?limit=1&offset=1").json == .array([all[1]]))
             #expect(try await api.get(collections + "/docs").json["id"] == .string(id))
@@ -134,7 +143,8 @@ import Testing
             let model = try await api.get(API.db + "/collections/items").json
             #expect(model["dimension"] == .int(3))
 
-            let all = try await api.post(API.collection(id, "get"), #"{"include":["metadatas","documents","embeddings"]}"#)
+            let all = try await api.post(
+                API.collection(id, "get"), #"{"include":["metadatas","documents","embeddings"]}"#)
             #expect(all.status == .ok, "\(all.text)")
             #expect(all.json["ids"] == ["a", "b", "c"])
             #expect(all.json["metadatas"] == [["kind": "x", "n": 1], ["kind": "y", "n": 2.0], nil])
@@ -178,7 +188,8 @@ import Testing
             #expect(afterUpdate.json["documents"] == ["apple tart"])
 
             let upsert = try await api.post(
-                API.collection(id, "upsert"), #"{"ids":["c","d"],"embeddings":[[1,1,1],[2,2,2]],"documents":["c2","d"]}"#)
+                API.collection(id, "upsert"),
+                #"{"ids":["c","d"],"embeddings":[[1,1,1],[2,2,2]],"documents":["c2","d"]}"#)
             #expect(upsert.status == .ok, "\(upsert.text)")
             #expect(try await api.get(API.collection(id, "count")).json == .int(4))
 
@@ -196,7 +207,9 @@ import Testing
             let vectors: [[Float]] = [[0.25, -1, 3.5], [1e-3, 2, 0]]
             let encoded = vectors.map { vector in
                 var data = Data()
-                for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+                for value in vector {
+                    withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+                }
                 return "\"" + data.base64EncodedString() + "\""
             }
             let add = try await api.post(
