@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
     ],
     targets: [
         // MARK: C and C++ shims over Debian's libraries
@@ -85,6 +86,14 @@ let package = Package(
                 "ObjectStoreS3",
             ]),
 
+        // MARK: The Chroma-compatible HTTP server (`cairn serve`)
+        .target(
+            name: "CairnServer",
+            dependencies: [
+                "Cairn", "Catalog", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+
         // MARK: Test support shared by every test target
         .target(
             name: "StorageTesting",
@@ -95,6 +104,7 @@ let package = Package(
             name: "cairn",
             dependencies: [
                 "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps", "Blockfile", "Cairn", "Catalog",
+                "CairnServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -125,6 +135,12 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(name: "CairnTests", dependencies: ["Cairn", "ObjectStore", "StorageTesting"]),
+        .testTarget(
+            name: "CairnServerTests",
+            dependencies: [
+                "CairnServer", "Cairn", "ObjectStore", "StorageTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "VectorIndexTests",
             dependencies: [

@@ -86,6 +86,9 @@ public final class Client: Sendable {
             .appendingPathComponent(String(safe.prefix(120)) + ".sqlite3")
     }
 
+    /// The most records one add, upsert or update call may carry (Chroma's `max_batch_size`).
+    public static var maxBatchSize: Int { WriteValidation.maxBatchSize }
+
     public static let defaultTenant = CatalogDatabase.defaultTenant
     public static let defaultDatabase = CatalogDatabase.defaultDatabase
 

@@ -187,6 +187,11 @@ public final class Collection: Sendable {
         try await reader().count
     }
 
+    /// The embedding dimension fixed by the first write; nil before it (the HTTP server's collection model).
+    public func currentDimension() throws -> Int? {
+        try context.catalogCall { try $0.collection(id: id).dimension }
+    }
+
     /// The first `limit` records.
     public func peek(limit: Int = 10) async throws -> GetResult {
         try await get(limit: limit, include: Include(.metadatas, .documents, .embeddings))

@@ -1,4 +1,4 @@
-// The `cairn` command: one entry point for the store, inspection, benchmarks and (later) the server.
+// The `cairn` command: one entry point for the store, inspection, benchmarks and the Chroma-compatible server.
 import ArgumentParser
 
 @main
@@ -8,7 +8,7 @@ struct CairnCommand: AsyncParsableCommand {
         abstract: "Cairn: an object-storage-backed vector database.",
         subcommands: [
             StoreCommand.self, DemoCommand.self, CompactCommand.self, InspectCommand.self, BenchCommand.self,
-            CatalogCommand.self,
+            CatalogCommand.self, ServeCommand.self,
         ])
 }
 

@@ -1,0 +1,118 @@
+"""`cairn serve` vs `chroma run` (chromadb 1.5.9's own server), side by side in one run, through the official client
+(HttpClient) on loopback: ingest rate (batches of 1,000 with metadata and documents), then query QPS and p99 latency
+(k=10) at concurrency 1 and 8, on the shared dataset (../shared/bench/dataset.py, first $SERVER_BENCH_N vectors).
+Run by Benchmarks/run-server.sh with .venv-chroma's python; prints one JSON object per server and a summary.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings
+
+sys.path.insert(0, os.environ["PEERS_BENCH_DIR"])
+import dataset  # noqa: E402
+
+N = int(os.environ.get("SERVER_BENCH_N", "20000"))
+QUERIES = int(os.environ.get("SERVER_BENCH_QUERIES", "1000"))
+BATCH = 1000
+
+
+def wait_port(port, deadline=60):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False)).heartbeat()
+            return
+        except Exception:  # noqa: BLE001 — not up yet
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def start(kind, folder, port):
+    if kind == "cairn":
+        cmd = [os.environ["CAIRN_BIN"], "serve", "--path", folder, "--port", str(port), "--log-level", "warning"]
+    else:
+        cmd = [os.path.join(os.path.dirname(sys.executable), "chroma"), "run", "--path", folder, "--port", str(port)]
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return process
+
+
+def client(port):
+    return chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False))
+
+
+def bench(kind, port, data):
+    folder = tempfile.mkdtemp(prefix=f"server-bench-{kind}-")
+    process = start(kind, folder, port)
+    try:
+        c = client(port)
+        coll = c.create_collection("bench", embedding_function=None)
+        base, queries = data["base"][:N], data["queries"][:QUERIES]
+        ids = dataset.ids()[:N]
+        metas = dataset.metadatas(data["tagidx"])[:N]
+        docs = dataset.documents(data["cluster"])[:N]
+        t = time.perf_counter()
+        for s in range(0, N, BATCH):
+            coll.add(ids=ids[s:s + BATCH], embeddings=base[s:s + BATCH], metadatas=metas[s:s + BATCH],
+                     documents=docs[s:s + BATCH])
+        ingest = N / (time.perf_counter() - t)
+        assert coll.count() == N
+        coll.query(query_embeddings=queries[:1], n_results=10)  # warm
+        result = {"server": kind, "n": N, "ingest_vectors_per_s": round(ingest)}
+        for concurrency in (1, 8):
+            latencies, lock = [], threading.Lock()
+
+            def worker(w):
+                cc = client(port).get_collection("bench")
+                mine = []
+                for q in range(w, len(queries), concurrency):
+                    s = time.perf_counter()
+                    cc.query(query_embeddings=queries[q:q + 1], n_results=10, include=["distances"])
+                    mine.append(time.perf_counter() - s)
+                with lock:
+                    latencies.extend(mine)
+
+            t = time.perf_counter()
+            threads = [threading.Thread(target=worker, args=(w,)) for w in range(concurrency)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            elapsed = time.perf_counter() - t
+            result[f"c{concurrency}_qps"] = round(len(latencies) / elapsed, 1)
+            result[f"c{concurrency}_p99_ms"] = round(float(np.percentile(latencies, 99)) * 1000, 2)
+        return result
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main():
+    data = dataset.load()
+    results = [bench("cairn", 8471, data), bench("chroma", 8472, data)]
+    for r in results:
+        print(json.dumps(r))
+    cairn, chroma = results
+    print(f"summary (N={N}, {QUERIES} queries, load {os.getloadavg()[0]:.1f}): "
+          f"ingest {cairn['ingest_vectors_per_s']}/{chroma['ingest_vectors_per_s']} vec/s "
+          f"({cairn['ingest_vectors_per_s'] / chroma['ingest_vectors_per_s']:.2f}x); "
+          + "; ".join(f"c{c} QPS {cairn[f'c{c}_qps']}/{chroma[f'c{c}_qps']} "
+                      f"({cairn[f'c{c}_qps'] / chroma[f'c{c}_qps']:.2f}x), p99 {cairn[f'c{c}_p99_ms']}/"
+                      f"{chroma[f'c{c}_p99_ms']} ms" for c in (1, 8)) + "  (cairn/chroma)")
+
+
+if __name__ == "__main__":
+    main()

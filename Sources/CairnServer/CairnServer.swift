@@ -1,0 +1,55 @@
+// The Chroma-compatible HTTP server: the router with Chroma's /api/v2 routes and `/metrics`, its middleware, and the
+// Hummingbird application that `cairn serve` runs (SIGINT/SIGTERM stop it gracefully: the listener closes, requests
+// in flight finish, and only then does `run` return).
+import Cairn
+import Foundation
+import Hummingbird
+import Logging
+
+public enum CairnServer {
+    /// The router, for the application or for in-process tests.
+    public static func router(client: Client, options: ServerOptions, metrics: ServerMetrics) -> Router<
+        BasicRequestContext
+    > {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ChromaErrorAndMetricsMiddleware(metrics: metrics))
+        if let token = options.authToken, !token.isEmpty {
+            router.add(middleware: TokenAuthMiddleware(token: Array(token.utf8)))
+        }
+        router.add(middleware: ConcurrencyLimitMiddleware(limit: max(1, options.maxConcurrentRequests)))
+        router.get("/metrics") { _, _ in
+            var response = JSONResponse.make(metrics.prometheusText())
+            response.headers[.contentType] = "text/plain; version=0.0.4"
+            return response
+        }
+        ChromaRoutes(client: client, options: options).register(on: router)
+        return router
+    }
+
+    public static func application(
+        client: Client, options: ServerOptions, metrics: ServerMetrics, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(client: client, options: options, metrics: metrics),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "cairn"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
+            logger: logger)
+    }
+}
+
+extension CairnServer {
+    /// Runs the server until SIGINT or SIGTERM: the process's metrics go to `/metrics`, logs to stderr, and
+    /// `Listening on host:port` is printed to stdout once the socket is bound (port 0 picks a free port).
+    public static func run(client: Client, options: ServerOptions, logLevel: String = "info") async throws {
+        let metrics = ServerMetrics()
+        metrics.bootstrap()
+        var logger = Logger(label: "cairn.serve")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let app = application(client: client, options: options, metrics: metrics, logger: logger) { port in
+            FileHandle.standardOutput.write(Data("Listening on \(options.host):\(port)\n".utf8))
+        }
+        try await app.runService()
+        logger.info("stopped: listener closed and requests in flight finished")
+    }
+}

@@ -1,0 +1,19 @@
+// What `cairn serve` is configured with: where to listen, the optional token, and the limits that keep one client
+// from exhausting the server.
+import Cairn
+
+public struct ServerOptions: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8000
+    /// When set, every route but heartbeat, version, healthcheck and pre-flight-checks needs this token
+    /// (`Authorization: Bearer <token>` or `X-Chroma-Token: <token>`).
+    public var authToken: String?
+    /// Largest request body accepted (Chroma's default payload limit is 40 MB).
+    public var maxBodyBytes: Int = 40 * 1024 * 1024
+    /// Most records in one add/upsert/update (reported to clients as `max_batch_size`).
+    public var maxBatchSize: Int = Client.maxBatchSize
+    /// Requests handled at once; more are answered 429 at once rather than queued without bound.
+    public var maxConcurrentRequests: Int = 256
+
+    public init() {}
+}

@@ -1,0 +1,118 @@
+// Token auth (Chroma's two headers; without the token nothing is touched), the concurrency limit, and /metrics.
+import Cairn
+import CairnServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+import Testing
+
+@Suite struct ServerAuthAndMetricsTests {
+    static func options(token: String) -> ServerOptions {
+        var options = ServerOptions()
+        options.authToken = token
+        return options
+    }
+
+    @Test func withoutTheTokenRequestsGet401AndChangeNothing() async throws {
+        try await ServerHarness.with(options: Self.options(token: "s3cret-token")) { api in
+            let collections = API.db + "/collections"
+            let refused = try await api.post(collections, #"{"name":"locked"}"#)
+            #expect(refused.status == .unauthorized && refused.error == "AuthError", "\(refused.text)")
+            #expect(!refused.text.contains("s3cret"))
+            let wrong = try await api.call(.get, collections, headers: [.authorization: "Bearer guess"])
+            #expect(wrong.status == .unauthorized)
+            let wrongScheme = try await api.call(.get, collections, headers: [.authorization: "Basic s3cret-token"])
+            #expect(wrongScheme.status == .unauthorized)
+            let prefix = try await api.call(.get, collections, headers: [.authorization: "Bearer s3cret-toke"])
+            #expect(prefix.status == .unauthorized)
+
+            // Chroma answers these without a token; the client calls them before authenticating.
+            for open in ["/api/v2/heartbeat", "/api/v2/version", "/api/v2/pre-flight-checks", "/api/v2/healthcheck"] {
+                #expect(try await api.get(open).status == .ok, "\(open)")
+            }
+            #expect(try await api.get("/metrics").status == .unauthorized)
+
+            let bearer: HTTPFields = [.authorization: "Bearer s3cret-token"]
+            let listed = try await api.call(.get, collections, headers: bearer)
+            #expect(listed.status == .ok && listed.json == .array([]), "\(listed.text)")
+            let chromaHeader: HTTPFields = [HTTPField.Name("X-Chroma-Token")!: "s3cret-token"]
+            let created = try await api.call(.post, collections, #"{"name":"open"}"#, headers: chromaHeader)
+            #expect(created.status == .ok, "\(created.text)")
+            let count = try await api.call(.get, API.db + "/collections_count", headers: bearer)
+            #expect(count.json == .int(1))
+        }
+    }
+
+    @Test func metricsCountRequestsPerRoute() async throws {
+        let metrics = ServerMetrics()
+        try await ServerHarness.with(metrics: metrics) { api in
+            for _ in 0..<3 { _ = try await api.get("/api/v2/heartbeat") }
+            let id = try await api.createCollection("measured")
+            _ = try await api.post(API.collection(id, "add"), #"{"ids":["a"],"embeddings":[[1,2]]}"#)
+            _ = try await api.post(API.collection(id, "add"), #"{"ids":["b"],"embeddings":[[1]]}"#)
+            let reply = try await api.get("/metrics")
+            #expect(reply.status == .ok)
+            #expect(reply.headers[.contentType]?.hasPrefix("text/plain") == true)
+            let text = reply.text
+            #expect(text.contains("# TYPE cairn_http_requests_total counter"))
+            #expect(
+                text.contains(#"cairn_http_requests_total{method="GET",route="/api/v2/heartbeat",status="200"} 3"#),
+                "\(text)")
+            let addRoute = "/api/v2/tenants/{tenant}/databases/{database}/collections/{collection}/add"
+            #expect(text.contains(#"cairn_http_requests_total{method="POST",route="\#(addRoute)",status="201"} 1"#))
+            #expect(text.contains(#"cairn_http_requests_total{method="POST",route="\#(addRoute)",status="400"} 1"#))
+            #expect(
+                text.contains(
+                    #"cairn_http_request_duration_seconds_count{method="GET",route="/api/v2/heartbeat"} 3"#))
+            #expect(
+                text.contains(
+                    #"cairn_http_request_duration_seconds_bucket{method="GET",route="/api/v2/heartbeat",le="+Inf"} 3"#))
+        }
+    }
+
+    @Test func swiftMetricsReportsBecomePrometheusSeries() {
+        let metrics = ServerMetrics()
+        metrics.makeCounter(label: "blockfile.cache.hits", dimensions: [("cache", "block")]).increment(by: 5)
+        metrics.makeTimer(label: "objectstore.get", dimensions: []).recordNanoseconds(2_000_000)
+        metrics.makeRecorder(label: "compaction.lag", dimensions: [], aggregate: false).record(Int64(42))
+        let text = metrics.prometheusText()
+        #expect(text.contains(#"blockfile_cache_hits_total{cache="block"} 5"#), "\(text)")
+        #expect(text.contains("objectstore_get_seconds_count 1"))
+        #expect(text.contains("compaction_lag 42"))
+    }
+}
+
+@Suite struct ServerConcurrencyLimitTests {
+    /// Two requests held inside a handler fill a limit of 2; the third is refused with 429 at once, and once the two
+    /// finish requests are served again.
+    @Test func requestsBeyondTheLimitGet429() async throws {
+        var options = ServerOptions()
+        options.maxConcurrentRequests = 2
+        let (entered, enteredContinuation) = AsyncStream<Void>.makeStream()
+        let released = Flag()
+        let holdRoute: (Router<BasicRequestContext>) -> Void = { router in
+            router.get("/test/hold") { _, _ in
+                enteredContinuation.yield()
+                while !released.value.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+                return "held"
+            }
+        }
+        try await ServerHarness.with(options: options, extraRoutes: holdRoute) { api in
+            try await withThrowingTaskGroup(of: Reply.self) { group in
+                for _ in 0..<2 { group.addTask { try await api.get("/test/hold") } }
+                var iterator = entered.makeAsyncIterator()
+                _ = await iterator.next()
+                _ = await iterator.next()
+                let refused = try await api.get("/api/v2/tenants/default_tenant")
+                #expect(refused.status == .tooManyRequests && refused.error == "RateLimitError", "\(refused.text)")
+                released.value.store(true, ordering: .releasing)
+                for try await reply in group { #expect(reply.status == .ok) }
+            }
+            #expect(try await api.get("/api/v2/tenants/default_tenant").status == .ok)
+        }
+    }
+}
+
+/// Set once to let the held handlers finish.
+final class Flag: Sendable { let value = Atomic<Bool>(false) }
