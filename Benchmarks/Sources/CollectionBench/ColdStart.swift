@@ -17,7 +17,8 @@ enum ColdStart {
         let clientReady = ContinuousClock.now
         let collection = try await client.getCollection(CollectionBench.collectionName)
         let collectionReady = ContinuousClock.now
-        let first = try await collection.query(queryEmbeddings: [data.query(0)], nResults: 10, include: Include(.distances))
+        let first = try await collection.query(
+            queryEmbeddings: [data.query(0)], nResults: 10, include: Include(.distances))
         let firstDone = ContinuousClock.now
         let firstWall = Date().timeIntervalSince1970
         let firstIDs = Set((first.ids.first ?? []).map(Dataset.index(of:)))
@@ -28,8 +29,10 @@ enum ColdStart {
         let stats = try await Runs.queries(collection, data, truth: truth, count: data.queryCount)
         let out: [String: Any] = [
             "t_process_start_wall": processStart, "t_first_result_wall": firstWall,
-            "open_client_s": (clientReady - opened).seconds, "get_collection_s": (collectionReady - clientReady).seconds,
-            "first_query_s": (firstDone - collectionReady).seconds, "open_to_first_result_s": (firstDone - opened).seconds,
+            "open_client_s": (clientReady - opened).seconds,
+            "get_collection_s": (collectionReady - clientReady).seconds,
+            "first_query_s": (firstDone - collectionReady).seconds,
+            "open_to_first_result_s": (firstDone - opened).seconds,
             "first_result_recall": Double(firstIDs.intersection(truth[0].prefix(10)).count) / 10,
             "second_query_ms": second * 1e3, "rss_before_open_mib": rssBefore, "rss_after_first_query_mib": rssFirst,
             "queries_after_cold_open": stats, "rss_after_1000_queries_mib": Measure.statusMiB("VmRSS"),

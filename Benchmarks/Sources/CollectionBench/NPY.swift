@@ -25,7 +25,8 @@ struct NPYArray {
         default:
             throw BenchError("\(path): unknown .npy version \(major)")
         }
-        let headerBytes = data.subdata(in: (data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength))
+        let headerBytes = data.subdata(
+            in: (data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength))
         guard let header = String(data: headerBytes, encoding: .ascii) else { throw BenchError("\(path): bad header") }
         guard !header.contains("'fortran_order': True") else { throw BenchError("\(path): Fortran order") }
         guard let descr = header.firstMatch(of: /'descr':\s*'([^']+)'/)?.1,
@@ -33,7 +34,8 @@ struct NPYArray {
         else { throw BenchError("\(path): header without descr/shape: \(header)") }
         let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         return NPYArray(
-            shape: shape, dtype: String(descr), data: data.subdata(in: (data.startIndex + headerStart + headerLength)..<data.endIndex))
+            shape: shape, dtype: String(descr),
+            data: data.subdata(in: (data.startIndex + headerStart + headerLength)..<data.endIndex))
     }
 
     var count: Int { shape.reduce(1, *) }

@@ -71,7 +71,9 @@ enum CollectionBench {
                 ids: Array(ids[range]), embeddings: embeddings, metadatas: metadatas, documents: documents)
             batchLatencies.append((ContinuousClock.now - began).seconds)
             if (s / batch) % 20 == 19 {
-                log("  \(range.upperBound) added, \(Int(Double(range.upperBound) / (ContinuousClock.now - start).seconds)) vec/s")
+                log(
+                    "  \(range.upperBound) added, \(Int(Double(range.upperBound) / (ContinuousClock.now - start).seconds)) vec/s"
+                )
             }
         }
         let added = ContinuousClock.now
@@ -151,9 +153,13 @@ enum CollectionBench {
                 try await collection.get(where: .eq("cat", 7), include: Include(.metadatas)).ids.count
             },
             "by_100_ids_with_embeddings": try await Runs.timed(50) {
-                try await collection.get(ids: randomIDs, include: Include(.embeddings, .metadatas, .documents)).ids.count
+                try await collection.get(ids: randomIDs, include: Include(.embeddings, .metadatas, .documents)).ids
+                    .count
             },
-            "count": try await Runs.timed(50) { _ = try await collection.count(); return 1 },
+            "count": try await Runs.timed(50) {
+                _ = try await collection.count()
+                return 1
+            },
         ]
         log("get \(try json(out["get"]!, pretty: false))")
         out["rss_before_close_mib"] = Measure.statusMiB("VmRSS")
