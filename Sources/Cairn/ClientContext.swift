@@ -24,7 +24,7 @@ final class ClientContext: Sendable {
 
     private struct State {
         var runtimes: [String: CollectionRuntime] = [:]
-        /// Log offset through which each collection was last compacted or checked, and log records written since.
+        /// Log records written to each collection since its last background compaction started.
         var pendingRecords: [String: Int] = [:]
         var compacting: Set<String> = []
         var background: [String: Task<Void, Never>] = [:]
@@ -91,7 +91,7 @@ final class ClientContext: Sendable {
     // MARK: Compaction
 
     /// Counts a write and starts a background compaction once enough records wait in the log.
-    func afterWrite(collectionID: String, offset: UInt64, records: Int = 1) {
+    func afterWrite(collectionID: String, records: Int) {
         guard let threshold = options.compactionThreshold else { return }
         let start = state.withLock { state -> Bool in
             state.pendingRecords[collectionID, default: 0] += records

@@ -129,7 +129,7 @@ public final class Collection: Sendable {
             throw CairnError(error.code == .conflict ? .conflict : .storage, "writing to the log: \(error)")
         }
         await runtime.appended(offset)
-        context.afterWrite(collectionID: id, offset: offset, records: records.count)
+        context.afterWrite(collectionID: id, records: records.count)
     }
 
     // MARK: Reads

@@ -141,29 +141,16 @@ struct ChromaRoutes: Sendable {
 
         // Records
         router.post(RouterPath(Self.collectionPath + "/add")) { request, context in
-            let collection = try await self.collection(context)
-            let body = try await self.body(request, context)
-            try body.refuseURIs()
-            let ids = try self.batchIDs(body)
-            guard let embeddings = try body.embeddings("embeddings") else {
-                throw ChromaError.invalid("Expected embeddings to be a list of embeddings, got None")
+            try await self.insert(request, context) { collection, ids, embeddings, metadatas, documents in
+                try await collection.add(ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents)
             }
-            try await collection.add(
-                ids: ids, embeddings: embeddings, metadatas: try body.metadatas("metadatas"),
-                documents: try body.optionalStrings("documents"))
             return JSONResponse.make(JSONResponse.emptyObject, status: .created)
         }
         router.post(RouterPath(Self.collectionPath + "/upsert")) { request, context in
-            let collection = try await self.collection(context)
-            let body = try await self.body(request, context)
-            try body.refuseURIs()
-            let ids = try self.batchIDs(body)
-            guard let embeddings = try body.embeddings("embeddings") else {
-                throw ChromaError.invalid("Expected embeddings to be a list of embeddings, got None")
+            try await self.insert(request, context) { collection, ids, embeddings, metadatas, documents in
+                try await collection.upsert(
+                    ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents)
             }
-            try await collection.upsert(
-                ids: ids, embeddings: embeddings, metadatas: try body.metadatas("metadatas"),
-                documents: try body.optionalStrings("documents"))
             return JSONResponse.make(JSONResponse.emptyObject)
         }
         router.post(RouterPath(Self.collectionPath + "/update")) { request, context in
@@ -300,5 +287,23 @@ struct ChromaRoutes: Sendable {
             return value
         }
         return (try read("limit"), try read("offset"))
+    }
+}
+
+extension ChromaRoutes {
+    /// The body of add and upsert (ids, required embeddings, metadatas, documents), parsed and handed to `write`.
+    func insert(
+        _ request: Request, _ context: BasicRequestContext,
+        _ write: (Collection, [String], [[Float]], [Metadata?]?, [String?]?) async throws -> Void
+    ) async throws {
+        let collection = try await self.collection(context)
+        let body = try await self.body(request, context)
+        try body.refuseURIs()
+        let ids = try batchIDs(body)
+        guard let embeddings = try body.embeddings("embeddings") else {
+            throw ChromaError.invalid("Expected embeddings to be a list of embeddings, got None")
+        }
+        try await write(
+            collection, ids, embeddings, try body.metadatas("metadatas"), try body.optionalStrings("documents"))
     }
 }
