@@ -78,7 +78,7 @@ let package = Package(
             dependencies: ["CairnJSON", "ObjectStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Compaction",
-            dependencies: ["Segments", "Catalog", "Log", "Blockfile", "VectorIndex", "ObjectStore"]),
+            dependencies: ["Segments", "Catalog", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore"]),
         .target(
             name: "Cairn",
             dependencies: [

@@ -137,6 +137,7 @@ final class ClientContext: Sendable {
                 total.updated += summary.updated
                 total.deleted += summary.deleted
                 total.recordCount = summary.recordCount
+                total.rebuiltIndex = total.rebuiltIndex || summary.rebuiltIndex
                 total.seconds += summary.seconds
                 last = total
             } else {

@@ -207,7 +207,7 @@ public struct CatalogService: Sendable {
     /// Commits a manifest that exists at `record.version + 1` but that the catalog never took (a writer that
     /// crashed between writing and committing), if the catalog is still at `record.version`. A manifest that cannot
     /// be committed there (its name is taken…) could not be committed by its writer either, and is removed.
-    func rollForward(_ record: CollectionRecord) async throws(CatalogError) {
+    public func rollForward(_ record: CollectionRecord) async throws(CatalogError) {
         let key = manifests.key(
             tenant: record.tenant, database: record.database, collectionID: record.id, version: record.version + 1)
         guard let orphan = try? await manifests.read(key: key) else { return }

@@ -2,6 +2,7 @@
 // step only after the one before is durable: blocks and roots → HNSW files → version manifest (create-only) →
 // catalog compare-and-swap → log fragments removed. A crash or a lost race at any point leaves the previous version
 // current and intact; what was written before the failure is an orphan for garbage collection.
+import Bitmaps
 import Blockfile
 import Catalog
 import Foundation
@@ -25,6 +26,9 @@ public struct CompactionSummary: Sendable, Hashable {
     public var deleted: Int
     /// Records in the new version.
     public var recordCount: Int
+    /// Whether the HNSW index was rebuilt from its live vectors (its deleted fraction passed the threshold) rather
+    /// than forked and changed.
+    public var rebuiltIndex: Bool = false
     public var seconds: Double
 }
 
@@ -35,10 +39,18 @@ public final class Compactor: Sendable {
     let manifests: ManifestStore
     let provider: HnswIndexProvider
     let cache: BlockCache
+    /// When the deleted share of an index's slots would pass this after a compaction, the index is rebuilt from
+    /// its live vectors instead of forked, so that churn does not grow it without bound.
+    public let rebuildDeletedFraction: Double
+
+    /// Past this share of deleted slots a compaction rebuilds the HNSW index (Chroma never does; hnswlib keeps
+    /// deleted nodes in the graph, costing memory and search time).
+    public static let defaultRebuildDeletedFraction = 0.25
 
     public init(
         store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, manifests: ManifestStore,
-        provider: HnswIndexProvider, cache: BlockCache
+        provider: HnswIndexProvider, cache: BlockCache,
+        rebuildDeletedFraction: Double = Compactor.defaultRebuildDeletedFraction
     ) {
         self.store = store
         self.root = root
@@ -46,6 +58,7 @@ public final class Compactor: Sendable {
         self.manifests = manifests
         self.provider = provider
         self.cache = cache
+        self.rebuildDeletedFraction = rebuildDeletedFraction
     }
 
     /// Compacts up to `maxRecords` log records (whole fragments; at least one) of the collection. Returns nil when
@@ -54,7 +67,12 @@ public final class Compactor: Sendable {
         collectionID: String, maxRecords: Int = 250_000, progress: (@Sendable (String) -> Void)? = nil
     ) async throws -> CompactionSummary? {
         let started = ContinuousClock.now
-        let record = try catalogCall { try $0.collection(id: collectionID) }
+        var record = try catalogCall { try $0.collection(id: collectionID) }
+        if record.version > 0 {
+            // A manifest a crashed writer left one version ahead becomes current first (one GET when there is none).
+            try? await CatalogService(database: catalog, manifests: manifests).rollForward(record)
+            record = try catalogCall { try $0.collection(id: collectionID) }
+        }
         let path = root.collection(tenant: record.tenant, database: record.database, collectionID: collectionID)
         let manifest = try await readManifest(record: record, path: path)
         guard var segments = CollectionSegments(manifest: manifest) else {
@@ -118,19 +136,21 @@ public final class Compactor: Sendable {
         }
         segments.record.files = try await recordWriter.commit()
         segments.metadata.files = try await metadataWriter.commit()
-        let recordCount = recordWriter.live.count
+        let live = recordWriter.live
+        let recordCount = live.count
         progress?(
             "collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)"
         )
 
         // 4. The HNSW index: a fork of the current one (or a new one), changed, written under a new id.
         let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
+        var rebuilt = false
         if let dimension, !plan.isEmpty {
             let target = HNSWIndexLocation(
                 collection: path, segmentID: segments.vector.id, indexID: UUID().uuidString.lowercased())
             do {
-                try await writeIndex(
-                    plan: plan, dimension: dimension, parameters: configuration.hnsw,
+                rebuilt = try await writeIndex(
+                    plan: plan, live: live, dimension: dimension, parameters: configuration.hnsw,
                     source: segments.hnswLocation(collection: path), target: target,
                     progress: { progress?("collection \(record.name): \($0)") })
             } catch {
@@ -147,22 +167,7 @@ public final class Compactor: Sendable {
         next.recordCount = UInt64(recordCount)
         next.dimension = manifest.dimension ?? dimension
         next.segments = segments.manifests
-        let key: String
-        do throws(CatalogError) {
-            key = try await manifests.write(next)
-        } catch {
-            guard error.code == .conflict else {
-                throw CompactionError(.failed, "writing manifest \(next.version) of \(collectionID): \(error)")
-            }
-            throw CompactionError(
-                .conflict, "version \(next.version) of \(collectionID) was published by another writer")
-        }
-        do throws(CatalogError) {
-            try catalog.commitVersion(
-                collectionID: collectionID, expected: manifest.version, manifest: next, manifestKey: key)
-        } catch {
-            throw CompactionError(error.code == .conflict ? .conflict : .failed, error.message)
-        }
+        try await publish(next, over: manifest, record: record)
         do {
             try await wal.removeFragments(through: throughOffset)
         } catch {
@@ -175,18 +180,69 @@ public final class Compactor: Sendable {
         return CompactionSummary(
             collectionID: collectionID, version: next.version, fromOffset: manifest.compactedLogOffset,
             throughOffset: throughOffset, logRecords: recordsRead, added: plan.added, updated: plan.updated,
-            deleted: plan.deleted, recordCount: recordCount, seconds: seconds)
+            deleted: plan.deleted, recordCount: recordCount, rebuiltIndex: rebuilt, seconds: seconds)
     }
 
-    /// Applies the plan to a fork of `source` (or a new index) and writes it to `target`.
+    /// Writes the manifest (create-only), then commits it with compare-and-swap. When another writer holds the
+    /// version number, a manifest left there by a writer that crashed before committing is rolled forward (so the
+    /// next run can proceed) and this run reports `conflict`. When this run's own manifest was rolled forward by
+    /// someone else before its own commit, the version is published and the run succeeds.
+    private func publish(_ next: CollectionManifest, over manifest: CollectionManifest, record: CollectionRecord)
+        async throws
+    {
+        let service = CatalogService(database: catalog, manifests: manifests)
+        let key: String
+        do throws(CatalogError) {
+            key = try await manifests.write(next)
+        } catch {
+            guard error.code == .conflict else {
+                throw CompactionError(.failed, "writing manifest \(next.version) of \(record.id): \(error)")
+            }
+            try? await service.rollForward(record)
+            throw CompactionError(
+                .conflict, "version \(next.version) of \(record.id) was published by another writer")
+        }
+        do throws(CatalogError) {
+            try catalog.commitVersion(
+                collectionID: record.id, expected: manifest.version, manifest: next, manifestKey: key)
+        } catch {
+            if error.code == .conflict, (try? catalog.currentVersion(collectionID: record.id)) ?? 0 >= next.version,
+                (try? await manifests.read(key: key)) == next
+            {
+                return  // our manifest, committed by a roll-forward
+            }
+            throw CompactionError(error.code == .conflict ? .conflict : .failed, error.message)
+        }
+    }
+
+    /// Applies the plan to a fork of `source` (or a new index) and writes it to `target`. Rebuilds from the live
+    /// vectors instead when the fork's deleted share would pass `rebuildDeletedFraction`; returns whether it did.
     private func writeIndex(
-        plan: CompactionPlan, dimension: Int, parameters: HNSWParameters, source: HNSWIndexLocation?,
-        target: HNSWIndexLocation, progress: (String) -> Void
-    ) async throws {
+        plan: CompactionPlan, live: RoaringBitmap, dimension: Int, parameters: HNSWParameters,
+        source: HNSWIndexLocation?, target: HNSWIndexLocation, progress: (String) -> Void
+    ) async throws -> Bool {
+        let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
+        for write in vectorWrites where write.record.embedding?.count != dimension {
+            throw CompactionError(.failed, "record \(write.record.id) has no embedding of dimension \(dimension)")
+        }
+        let removed: [UInt32] = plan.removals.map { $0.offsetID }
         let index: HNSWIndex
+        var rebuilt = false
         if let source {
-            index = try await vectorCall { () async throws(VectorIndexError) in
-                try await provider.fork(source, to: target)
+            let original = try await vectorCall { () async throws(VectorIndexError) in try await provider.get(source) }
+            let added = vectorWrites.count { $0.previous == nil }
+            let slots = original.count + added
+            let deletedAfter = original.deletedCount + removed.count
+            if slots > 0, Double(deletedAfter) / Double(slots) > rebuildDeletedFraction {
+                progress("rebuilding the HNSW index: \(deletedAfter) of \(slots) slots would be deleted")
+                index = try await rebuildIndex(
+                    from: original, writes: vectorWrites, live: live, dimension: dimension, parameters: parameters,
+                    target: target, progress: progress)
+                rebuilt = true
+            } else {
+                index = try await vectorCall { () async throws(VectorIndexError) in
+                    try await provider.fork(source, to: target)
+                }
             }
         } else {
             index = try await vectorCall { () async throws(VectorIndexError) in
@@ -194,28 +250,59 @@ public final class Compactor: Sendable {
                     at: target, dimension: dimension, parameters: parameters, capacity: max(1000, plan.writes.count))
             }
         }
-        let removed: [UInt32] = plan.removals.map { $0.offsetID }
-        if !removed.isEmpty {
-            try await vectorCall { () async throws(VectorIndexError) in try index.markDeleted(removed) }
-        }
-        let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
-        var flat: [Float] = []
-        flat.reserveCapacity(vectorWrites.count * dimension)
-        for write in vectorWrites {
-            guard let embedding = write.record.embedding, embedding.count == dimension else {
-                throw CompactionError(.failed, "record \(write.record.id) has no embedding of dimension \(dimension)")
+        if !rebuilt {
+            if !removed.isEmpty {
+                try await vectorCall { () async throws(VectorIndexError) in try index.markDeleted(removed) }
             }
-            flat += embedding
-        }
-        let chunk = 10_000
-        for first in stride(from: 0, to: vectorWrites.count, by: chunk) {
-            let last = min(vectorWrites.count, first + chunk)
-            let vectors = Array(flat[(first * dimension)..<(last * dimension)])
-            let ids: [UInt32] = vectorWrites[first..<last].map { $0.offsetID }
-            try await vectorCall { () async throws(VectorIndexError) in try index.add(flat: vectors, ids: ids) }
-            if vectorWrites.count > chunk { progress("indexed \(last)/\(vectorWrites.count) vectors") }
+            try await addVectors(
+                vectorWrites.map { ($0.offsetID, $0.record.embedding ?? []) }, to: index, dimension: dimension,
+                progress: progress)
         }
         try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
+        return rebuilt
+    }
+
+    /// A new index holding exactly the live records' vectors: the plan's new ones, the rest copied from `original`.
+    private func rebuildIndex(
+        from original: HNSWIndex, writes: [CompactionPlan.Write], live: RoaringBitmap, dimension: Int,
+        parameters: HNSWParameters, target: HNSWIndexLocation, progress: (String) -> Void
+    ) async throws -> HNSWIndex {
+        var fresh: [UInt32: [Float]] = [:]
+        for write in writes { fresh[write.offsetID] = write.record.embedding }
+        var vectors: [(UInt32, [Float])] = []
+        vectors.reserveCapacity(live.count)
+        for offsetID in live.array {
+            if let vector = fresh[offsetID] {
+                vectors.append((offsetID, vector))
+            } else {
+                let vector = try await vectorCall { () async throws(VectorIndexError) in
+                    try original.vector(for: offsetID)
+                }
+                vectors.append((offsetID, vector))
+            }
+        }
+        let index = try await vectorCall { () async throws(VectorIndexError) in
+            try await provider.create(
+                at: target, dimension: dimension, parameters: parameters, capacity: max(1000, vectors.count))
+        }
+        try await addVectors(vectors, to: index, dimension: dimension, progress: progress)
+        return index
+    }
+
+    /// Adds `(offset id, vector)` pairs in chunks, reporting progress on large batches.
+    private func addVectors(
+        _ vectors: [(UInt32, [Float])], to index: HNSWIndex, dimension: Int, progress: (String) -> Void
+    ) async throws {
+        let chunk = 10_000
+        for first in stride(from: 0, to: vectors.count, by: chunk) {
+            let last = min(vectors.count, first + chunk)
+            var flat: [Float] = []
+            flat.reserveCapacity((last - first) * dimension)
+            for (_, vector) in vectors[first..<last] { flat += vector }
+            let ids = vectors[first..<last].map { $0.0 }
+            try await vectorCall { () async throws(VectorIndexError) in try index.add(flat: flat, ids: ids) }
+            if vectors.count > chunk { progress("indexed \(last)/\(vectors.count) vectors") }
+        }
     }
 
     private func vectorCall<T>(_ body: () async throws(VectorIndexError) -> T) async throws -> T {

@@ -1,0 +1,39 @@
+// Store maintenance through a client: garbage collection and the consistency check (what `cairn gc` and
+// `cairn check` run; docs/operations.md).
+import Compaction
+import Foundation
+
+extension Client {
+    /// Deletes the objects no kept version references (see `GarbageCollectionPolicy`); a dry run only reports.
+    /// Safe beside running compactions, readers and writers: it never deletes what a kept version references,
+    /// nor anything younger than the policy's `minAge`.
+    public func collectGarbage(
+        _ policy: GarbageCollectionPolicy = GarbageCollectionPolicy(), progress: (@Sendable (String) -> Void)? = nil
+    ) async throws -> GarbageCollectionReport {
+        try await maintenanceCall {
+            try await GarbageCollector(
+                store: context.store, root: context.root, catalog: context.catalog, manifests: context.manifests
+            ).collect(policy, progress: progress)
+        }
+    }
+
+    /// Walks every version, root, block and HNSW file in the store and reports dangling or corrupt references.
+    /// Read-only. `loadIndexes` also loads every HNSW index.
+    public func check(loadIndexes: Bool = false, progress: (@Sendable (String) -> Void)? = nil) async throws
+        -> CheckReport
+    {
+        try await maintenanceCall {
+            try await StoreChecker(
+                store: context.store, root: context.root, catalog: context.catalog, manifests: context.manifests
+            ).check(loadIndexes: loadIndexes, progress: progress)
+        }
+    }
+
+    private func maintenanceCall<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as CompactionError {
+            throw CairnError(.storage, error.message)
+        }
+    }
+}

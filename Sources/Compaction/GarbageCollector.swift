@@ -1,0 +1,285 @@
+// Garbage collection: deletes the objects no kept collection version references — superseded manifests and the
+// blocks, roots and HNSW files only they used, orphans of failed compactions, log fragments already folded into
+// a kept version, and whole folders of deleted collections. The rules that make it safe (docs/operations.md,
+// decision 0015):
+// - It works from a listing of the collection's folder taken after the catalog was brought up to date (a manifest
+//   left uncommitted by a crashed writer is rolled forward first), plus the manifests of the kept versions.
+// - Kept: the newest `keepVersions` versions, the catalog's current version, and every version that stopped being
+//   current less than `minAge` ago. Everything those reference is kept.
+// - Nothing younger than `minAge` is deleted (bar folded log fragments): a compaction in progress writes its
+//   blocks, roots and HNSW files before its manifest, so they look unreferenced until it publishes.
+// - Anything it cannot read (a kept manifest or root) makes it leave that collection alone.
+// - Deletion order: manifests first (oldest first), then roots, blocks and HNSW files, then log fragments, so a
+//   crash part-way never leaves a manifest whose files are gone.
+import Blockfile
+import Catalog
+import Foundation
+import Log
+import ObjectStore
+
+/// What garbage collection keeps and how it runs.
+public struct GarbageCollectionPolicy: Sendable, Hashable {
+    /// The newest versions of each collection that are always kept (at least 1).
+    public var keepVersions: Int
+    /// Objects younger than this are never deleted, and a version stays kept for this long after a newer one
+    /// replaced it (readers that opened it just before are not cut off).
+    public var minAge: TimeInterval
+    /// List what would be deleted, delete nothing, change nothing.
+    public var dryRun: Bool
+
+    public static let defaultKeepVersions = 2
+    public static let defaultMinAge: TimeInterval = 3600
+
+    public init(
+        keepVersions: Int = defaultKeepVersions, minAge: TimeInterval = defaultMinAge, dryRun: Bool = false
+    ) {
+        self.keepVersions = max(1, keepVersions)
+        self.minAge = max(0, minAge)
+        self.dryRun = dryRun
+    }
+}
+
+/// What one garbage collection did (or, in a dry run, would do).
+public struct GarbageCollectionReport: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// A superseded version manifest.
+        case manifest
+        case root
+        case block
+        case hnsw
+        /// A log fragment at or below the compacted offset of every kept version.
+        case log
+    }
+
+    public struct Deletion: Sendable, Hashable {
+        public var key: String
+        public var bytes: Int
+        public var kind: Kind
+    }
+
+    public var dryRun: Bool
+    /// Collection folders looked at.
+    public var collections = 0
+    /// Versions kept across all collections.
+    public var keptVersions = 0
+    /// Deleted collections whose folders were removed (or would be).
+    public var removedCollections = 0
+    public var deletions: [Deletion] = []
+    /// Collections left alone, with the reason.
+    public var skipped: [String] = []
+    /// Deletions that failed (retried by the next run), with the error.
+    public var failures: [String] = []
+
+    public var bytes: Int { deletions.reduce(0) { $0 + $1.bytes } }
+    public func count(_ kind: Kind) -> Int { deletions.count { $0.kind == kind } }
+    public func bytes(_ kind: Kind) -> Int { deletions.filter { $0.kind == kind }.reduce(0) { $0 + $1.bytes } }
+}
+
+public struct GarbageCollector: Sendable {
+    let store: any ObjectStore
+    let root: ObjectPath
+    let catalog: CatalogDatabase
+    let manifests: ManifestStore
+    let now: @Sendable () -> Date
+
+    public init(
+        store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, manifests: ManifestStore,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.root = root
+        self.catalog = catalog
+        self.manifests = manifests
+        self.now = now
+    }
+
+    /// Collects every collection folder in the store; `progress` gets one line per collection that has garbage
+    /// or is skipped. Throws only when the store cannot be listed at all.
+    public func collect(
+        _ policy: GarbageCollectionPolicy = GarbageCollectionPolicy(), progress: (@Sendable (String) -> Void)? = nil
+    ) async throws -> GarbageCollectionReport {
+        var report = GarbageCollectionReport(dryRun: policy.dryRun)
+        let folders: [CollectionFolder]
+        do {
+            folders = try await CollectionFolder.all(in: manifests)
+        } catch {
+            throw CompactionError(.failed, "listing collections: \(error.message)")
+        }
+        for folder in folders {
+            report.collections += 1
+            do {
+                let plan = try await plan(folder, policy)
+                report.keptVersions += plan.keptVersions
+                if plan.removesCollection { report.removedCollections += 1 }
+                guard !plan.deletions.isEmpty else { continue }
+                let bytes = plan.deletions.reduce(0) { $0 + $1.bytes }
+                progress?(
+                    "collection \(folder.collectionID): \(policy.dryRun ? "would delete" : "deleting") "
+                        + "\(plan.deletions.count) objects (\(bytes) bytes)"
+                        + (plan.removesCollection ? ", the whole folder of a deleted collection" : ""))
+                if policy.dryRun {
+                    report.deletions += plan.deletions
+                    continue
+                }
+                for deletion in plan.deletions {
+                    do {
+                        try await store.delete(deletion.key)
+                        report.deletions.append(deletion)
+                    } catch {
+                        // Stop here: later deletions assume the earlier ones (manifests first) happened.
+                        report.failures.append("\(deletion.key): \(error)")
+                        progress?("collection \(folder.collectionID): stopped at \(deletion.key): \(error)")
+                        break
+                    }
+                }
+            } catch {
+                report.skipped.append("\(folder.collectionID): \(error)")
+                progress?("collection \(folder.collectionID): left alone: \(error)")
+            }
+        }
+        return report
+    }
+
+    struct Plan {
+        var deletions: [GarbageCollectionReport.Deletion] = []
+        var keptVersions = 0
+        var removesCollection = false
+    }
+
+    /// What to delete in one collection folder, in deletion order.
+    func plan(_ folder: CollectionFolder, _ policy: GarbageCollectionPolicy) async throws -> Plan {
+        let path = folder.path(root)
+        var record = try? catalog.collection(id: folder.collectionID)
+        if let current = record {
+            guard current.version > 0 else { throw CompactionError(.conflict, "the collection is being created") }
+            if !policy.dryRun {
+                // A manifest a crashed writer left at version + 1 becomes current first (or is removed).
+                try? await CatalogService(database: catalog, manifests: manifests).rollForward(current)
+                record = try? catalog.collection(id: folder.collectionID)
+            }
+        }
+        let objects = try await listing(path)
+        let cutoff = now().addingTimeInterval(-policy.minAge)
+        func isOld(_ date: Date?) -> Bool { policy.minAge == 0 || (date.map { $0 < cutoff } ?? false) }
+        let versions = objects.compactMap { info in path.versionNumber(ofKey: info.key).map { (number: $0, info: info) }
+        }
+        .sorted { $0.number < $1.number }
+
+        guard let newest = versions.last else {
+            // No manifest: a creation that never published. Gone once it is old and the catalog has no row.
+            guard record == nil, objects.allSatisfy({ isOld($0.lastModified) }) else { return Plan() }
+            return Plan(deletions: ordered(objects, in: path), removesCollection: true)
+        }
+        let newestManifest = try await readManifest(key: newest.info.key)
+        if newestManifest.deleted {
+            guard record == nil else {
+                throw CompactionError(.conflict, "the newest manifest is a tombstone the catalog has not taken")
+            }
+            guard isOld(newest.info.lastModified) else { return Plan() }
+            // The tombstone goes last: until then a rebuild still sees the collection as deleted.
+            let rest = objects.filter { $0.key != newest.info.key }
+            return Plan(
+                deletions: ordered(rest, in: path) + [deletion(newest.info, .manifest)], removesCollection: true)
+        }
+
+        // Kept versions and what they reference.
+        var kept = Set(versions.suffix(policy.keepVersions).map(\.number))
+        if let record {
+            guard versions.contains(where: { $0.number == record.version }) else {
+                throw CompactionError(.failed, "the catalog's version \(record.version) has no manifest")
+            }
+            kept.insert(record.version)
+        }
+        for (position, version) in versions.enumerated() {
+            // A version stays kept while it, or the one that replaced it, is younger than the cutoff.
+            let replacedAt = position + 1 < versions.count ? versions[position + 1].info.lastModified : nil
+            if !isOld(version.info.lastModified) || (position + 1 < versions.count && !isOld(replacedAt)) {
+                kept.insert(version.number)
+            }
+        }
+        var referenced = Set<String>()
+        var indexPrefixes = Set<String>()
+        var logThrough = UInt64.max
+        for version in versions where kept.contains(version.number) {
+            let manifest =
+                version.number == newest.number ? newestManifest : try await readManifest(key: version.info.key)
+            logThrough = min(logThrough, manifest.compactedLogOffset)
+            let references = try VersionReferences(manifest: manifest, manifestKey: version.info.key, path: path)
+            referenced.insert(references.manifestKey)
+            for blockfile in references.blockfiles {
+                let rootObject: BlockfileRoot
+                do {
+                    rootObject = try await blockfile.location.readRoot(blockfile.rootID, store: store)
+                } catch {
+                    throw CompactionError(
+                        .failed,
+                        "version \(version.number) names root \(blockfile.rootID) that cannot be read: \(error)")
+                }
+                referenced.formUnion(blockfile.location.objectKeys(of: rootObject))
+            }
+            if let index = references.index { indexPrefixes.insert(index.prefix) }
+        }
+
+        var plan = Plan(keptVersions: kept.count)
+        var garbage: [ObjectInfo] = []
+        for info in objects {
+            switch CollectionObjectKind(key: info.key, in: path) {
+            case .manifest:
+                let number = path.versionNumber(ofKey: info.key) ?? 0
+                if !kept.contains(number), number < newest.number, isOld(info.lastModified) { garbage.append(info) }
+            case .log:
+                if let offset = path.logOffset(ofKey: info.key), offset <= logThrough { garbage.append(info) }
+            case .root, .block:
+                if !referenced.contains(info.key), isOld(info.lastModified) { garbage.append(info) }
+            case .hnsw:
+                if !indexPrefixes.contains(where: { info.key.hasPrefix($0) }), isOld(info.lastModified) {
+                    garbage.append(info)
+                }
+            case .unknown:
+                continue
+            }
+        }
+        plan.deletions = ordered(garbage, in: path)
+        return plan
+    }
+
+    /// `objects` as deletions in the safe order: manifests (oldest first), roots, blocks and HNSW files, log.
+    /// Keys outside Cairn's layout are never deleted.
+    func ordered(_ objects: [ObjectInfo], in path: CollectionPath) -> [GarbageCollectionReport.Deletion] {
+        let rank: [GarbageCollectionReport.Kind] = [.manifest, .root, .block, .hnsw, .log]
+        return objects.compactMap { info -> GarbageCollectionReport.Deletion? in
+            switch CollectionObjectKind(key: info.key, in: path) {
+            case .manifest: deletion(info, .manifest)
+            case .root: deletion(info, .root)
+            case .block: deletion(info, .block)
+            case .hnsw: deletion(info, .hnsw)
+            case .log: deletion(info, .log)
+            case .unknown: nil
+            }
+        }
+        .sorted { lhs, rhs in
+            let (l, r) = (rank.firstIndex(of: lhs.kind) ?? 0, rank.firstIndex(of: rhs.kind) ?? 0)
+            return l != r ? l < r : lhs.key < rhs.key
+        }
+    }
+
+    func deletion(_ info: ObjectInfo, _ kind: GarbageCollectionReport.Kind) -> GarbageCollectionReport.Deletion {
+        GarbageCollectionReport.Deletion(key: info.key, bytes: info.size, kind: kind)
+    }
+
+    func listing(_ path: CollectionPath) async throws -> [ObjectInfo] {
+        do {
+            return try await store.listAll(prefix: path.root)
+        } catch {
+            throw CompactionError(.failed, "listing \(path.root): \(error)")
+        }
+    }
+
+    func readManifest(key: String) async throws -> CollectionManifest {
+        do {
+            return try await manifests.read(key: key)
+        } catch {
+            throw CompactionError(.failed, "reading \(key): \(error.message)")
+        }
+    }
+}

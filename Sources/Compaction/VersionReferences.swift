@@ -1,0 +1,97 @@
+// What one collection version is made of, as garbage collection and `cairn check` walk it: the manifest, each
+// blockfile root its segments name (and through the roots, every block), and its HNSW index. Also the walk over
+// every collection folder in the bucket that both start from.
+import Blockfile
+import Catalog
+import Foundation
+import ObjectStore
+import Segments
+import VectorIndex
+
+/// One blockfile version a manifest names.
+struct BlockfileReference: Sendable, Hashable {
+    var segmentID: String
+    /// The name in the segment's `files` (e.g. `records`).
+    var file: String
+    var location: BlockfileLocation
+    var rootID: String
+}
+
+/// The objects of one collection version, before its roots are read.
+struct VersionReferences: Sendable {
+    var version: UInt64
+    var manifestKey: String
+    var blockfiles: [BlockfileReference]
+    var index: HNSWIndexLocation?
+
+    /// The references of `manifest`, stored at `manifestKey` in the collection at `path`. A tombstone still names
+    /// its segments (they are garbage once it is the newest version, but a check can still walk them).
+    init(manifest: CollectionManifest, manifestKey: String, path: CollectionPath) throws(CompactionError) {
+        guard let segments = CollectionSegments(manifest: manifest) else {
+            throw CompactionError(.failed, "\(manifestKey) lacks a record, metadata or vector segment")
+        }
+        version = manifest.version
+        self.manifestKey = manifestKey
+        blockfiles = [segments.record, segments.metadata].flatMap { segment in
+            segment.files.sorted { $0.key < $1.key }.map { file, rootID in
+                BlockfileReference(
+                    segmentID: segment.id, file: file,
+                    location: BlockfileLocation(collection: path, segmentID: segment.id), rootID: rootID)
+            }
+        }
+        index = segments.hnswLocation(collection: path)
+    }
+}
+
+/// A collection's folder in the bucket, whatever the catalog says about it.
+struct CollectionFolder: Sendable, Hashable {
+    var tenant: String
+    var database: String
+    var collectionID: String
+
+    /// Every collection folder under every tenant and database folder of the store.
+    static func all(in manifests: ManifestStore) async throws(CatalogError) -> [CollectionFolder] {
+        var folders: [CollectionFolder] = []
+        for tenant in try await manifests.tenantNames().sorted() {
+            for database in try await manifests.databaseNames(tenant: tenant).sorted() {
+                for id in try await manifests.collectionIDs(tenant: tenant, database: database).sorted() {
+                    folders.append(CollectionFolder(tenant: tenant, database: database, collectionID: id))
+                }
+            }
+        }
+        return folders
+    }
+
+    func path(_ root: ObjectPath) -> CollectionPath {
+        root.collection(tenant: tenant, database: database, collectionID: collectionID)
+    }
+}
+
+/// What kind of object a key under a collection's folder is, by the layout `ObjectPath` owns.
+enum CollectionObjectKind: String, Sendable, Hashable, CaseIterable {
+    case manifest
+    case log
+    case root
+    case block
+    case hnsw
+    /// Not part of Cairn's layout: left alone.
+    case unknown
+
+    init(key: String, in path: CollectionPath) {
+        if path.versionNumber(ofKey: key) != nil {
+            self = .manifest
+        } else if path.logOffset(ofKey: key) != nil {
+            self = .log
+        } else if key.hasPrefix(path.base + "/segment/") {
+            let rest = key.dropFirst(path.base.count + "/segment/".count).split(separator: "/")
+            switch rest.count >= 3 ? rest[1] : "" {
+            case "root": self = .root
+            case "block": self = .block
+            case "hnsw": self = .hnsw
+            default: self = .unknown
+            }
+        } else {
+            self = .unknown
+        }
+    }
+}

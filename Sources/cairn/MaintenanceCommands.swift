@@ -1,0 +1,101 @@
+// `cairn gc URL` and `cairn check URL`: garbage collection and the store's consistency check (docs/operations.md).
+import ArgumentParser
+import Cairn
+import Foundation
+
+/// Where the store is and which catalog file to use: shared by the maintenance commands.
+struct StoreOptions: ParsableArguments {
+    @Argument(help: "The store: a folder, file:///dir or s3://bucket[/prefix].") var url: String
+    @Option(help: "Catalog file (s3:// stores; rebuilt from the bucket when missing).") var catalog: String?
+
+    func open() async throws -> Client {
+        var options = Client.Options()
+        options.compactionThreshold = nil
+        options.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
+        return try await Client.open(url, options: options)
+    }
+}
+
+struct GCCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc", abstract: "Delete objects no kept collection version references.",
+        discussion: """
+            Keeps, per collection, the newest --keep-versions versions, the catalog's current one, and every \
+            version replaced less than --min-age seconds ago, with everything they reference. Deletes superseded \
+            manifests, blocks, roots and HNSW files only older versions used, orphans of failed compactions, log \
+            fragments already compacted, and the folders of deleted collections. Nothing younger than --min-age is \
+            deleted (a compaction in progress writes its files before publishing them). Safe to run beside \
+            `cairn serve` and `cairn compact`; safe to interrupt.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Newest versions always kept per collection (at least 1).")
+    var keepVersions: Int = GarbageCollectionPolicy.defaultKeepVersions
+    @Option(help: "Seconds: younger objects are never deleted, and replaced versions stay kept this long.")
+    var minAge: Double = GarbageCollectionPolicy.defaultMinAge
+    @Flag(help: "List what would be deleted, and the bytes; delete nothing.") var dryRun = false
+    @Flag(help: "Print every object deleted (or that would be).") var verbose = false
+
+    func run() async throws {
+        let client = try await store.open()
+        let policy = GarbageCollectionPolicy(keepVersions: keepVersions, minAge: minAge, dryRun: dryRun)
+        let report = try await client.collectGarbage(policy) { print("  \($0)") }
+        if verbose {
+            for deletion in report.deletions { print("  \(dryRun ? "would delete" : "deleted") \(deletion.key)") }
+        }
+        let kinds = GarbageCollectionReport.Kind.allCases.filter { report.count($0) > 0 }
+            .map { "\(report.count($0)) \($0.rawValue) (\(Bytes.format(report.bytes($0))))" }
+        print(
+            "\(dryRun ? "would delete" : "deleted") \(report.deletions.count) objects, \(Bytes.format(report.bytes))"
+                + (kinds.isEmpty ? "" : ": " + kinds.joined(separator: ", ")))
+        print(
+            "\(report.collections) collection(s), \(report.keptVersions) version(s) kept, "
+                + "\(report.removedCollections) deleted collection folder(s) \(dryRun ? "to remove" : "removed")")
+        for skipped in report.skipped { print("left alone: \(skipped)") }
+        for failure in report.failures { print("failed: \(failure)") }
+        if !report.failures.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Verify every version, root, block and HNSW file of a store.",
+        discussion: """
+            Reads every collection version's manifest, every blockfile root and block (decoding every entry), \
+            every HNSW header and data file, and the log past the compacted offset, and checks that the catalog's \
+            current versions exist and that the counts agree. Prints each dangling or corrupt reference and exits \
+            with status 1 if there is any. Read-only.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "Also load every HNSW index (slower; needs the index's memory).") var loadIndexes = false
+    @Flag(help: "Print a line per collection.") var verbose = false
+
+    func run() async throws {
+        let client = try await store.open()
+        let report = try await client.check(loadIndexes: loadIndexes) { line in if verbose { print("  \(line)") } }
+        print(
+            "checked \(report.collections) collection(s): \(report.versions) version(s), \(report.roots) root(s), "
+                + "\(report.blocks) block(s), \(report.entries) entries, \(report.indexes) HNSW index(es), "
+                + "\(report.logFragments) log fragment(s)")
+        for problem in report.problems { print("PROBLEM \(problem)") }
+        guard report.isClean else {
+            print("\(report.problems.count) problem(s)")
+            throw ExitCode(1)
+        }
+        print("ok")
+    }
+}
+
+enum Bytes {
+    static func format(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}
