@@ -11,7 +11,7 @@ SWIFT_BUILD := swift build $(SWIFT_FLAGS)
 CAIRN := .build/debug/cairn
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deps deps-system deps-python build release demo test test-swift test-python tsan bench lint format clean
+.PHONY: deps deps-system deps-python build release demo test test-swift test-python tsan crashtest bench lint format clean
 
 deps: deps-system deps-python
 
@@ -50,6 +50,12 @@ test: deps
 # ThreadSanitizer run of the concurrency-heavy suites (also run at the end of `make test`).
 tsan: deps-system
 	@bash scripts/tsan.sh
+
+# The crash tests alone (they also run in `make test`): kill -9 of a writing, compacting, collecting `cairn`
+# at 20 random moments on a folder and on the local S3 server, and a crash at every store write of a compaction
+# and of a garbage collection in-process.
+crashtest: deps
+	@CAIRN_TEST_FILTER='ProcessCrashTests|CrashTests' bash scripts/test.sh
 
 bench: deps
 	@bash scripts/bench.sh

@@ -55,7 +55,11 @@ actor CollectionRuntime {
         self.currentVersion = currentVersion
         let compacted = CompactedOffsetBox()
         self.compactedBox = compacted
-        wal = WriteAheadLog(store: store, path: path, compactedOffset: { compacted.value })
+        // The floor an append must land above: what this process installed, or what the catalog says if another
+        // process compacted since (or this one has not read the collection yet).
+        wal = WriteAheadLog(
+            store: store, path: path,
+            compactedOffset: { max(compacted.value, try await currentVersion().segments.compactedOffset) })
     }
 
     /// The compacted offset as the log's writer sees it (kept current by `install`).

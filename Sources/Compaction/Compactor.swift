@@ -169,7 +169,7 @@ public final class Compactor: Sendable {
         next.segments = segments.manifests
         try await publish(next, over: manifest, record: record)
         do {
-            try await wal.removeFragments(through: throughOffset)
+            try await wal.removeFragments(before: throughOffset)
         } catch {
             // Published already: leftover fragments are below the compacted offset and never read; GC removes them.
             progress?("collection \(record.name): could not remove folded log fragments (\(error)); GC will")

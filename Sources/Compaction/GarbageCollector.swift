@@ -6,7 +6,8 @@
 //   left uncommitted by a crashed writer is rolled forward first), plus the manifests of the kept versions.
 // - Kept: the newest `keepVersions` versions, the catalog's current version, and every version that stopped being
 //   current less than `minAge` ago. Everything those reference is kept.
-// - Nothing younger than `minAge` is deleted (bar folded log fragments): a compaction in progress writes its
+// - Nothing younger than `minAge` is deleted (bar folded log fragments, except the newest: the log's high-water
+//   mark): a compaction in progress writes its
 //   blocks, roots and HNSW files before its manifest, so they look unreferenced until it publishes.
 // - Anything it cannot read (a kept manifest or root) makes it leave that collection alone.
 // - Deletion order: manifests first (oldest first), then roots, blocks and HNSW files, then log fragments, so a
@@ -220,6 +221,7 @@ public struct GarbageCollector: Sendable {
             if let index = references.index { indexPrefixes.insert(index.prefix) }
         }
 
+        let highWaterMark = objects.compactMap { path.logOffset(ofKey: $0.key) }.filter { $0 <= logThrough }.max()
         var plan = Plan(keptVersions: kept.count)
         var garbage: [ObjectInfo] = []
         for info in objects {
@@ -228,7 +230,11 @@ public struct GarbageCollector: Sendable {
                 let number = path.versionNumber(ofKey: info.key) ?? 0
                 if !kept.contains(number), number < newest.number, isOld(info.lastModified) { garbage.append(info) }
             case .log:
-                if let offset = path.logOffset(ofKey: info.key), offset <= logThrough { garbage.append(info) }
+                // Folded fragments go, but for the newest of them: the log's high-water mark (see
+                // `WriteAheadLog.removeFragments(before:)`).
+                if let offset = path.logOffset(ofKey: info.key), offset <= logThrough, offset != highWaterMark {
+                    garbage.append(info)
+                }
             case .root, .block:
                 if !referenced.contains(info.key), isOld(info.lastModified) { garbage.append(info) }
             case .hnsw:

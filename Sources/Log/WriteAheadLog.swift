@@ -188,16 +188,18 @@ public final class WriteAheadLog: Sendable {
 
     // MARK: Truncation
 
-    /// Deletes every fragment at or below `offset` (after compaction made them redundant).
-    public func removeFragments(through offset: UInt64) async throws {
+    /// Removes the fragments below `offset` (a compaction folded them in through `offset`). The fragment at
+    /// `offset` itself stays: it is the log's high-water mark, so a writer that starts later — with no idea of the
+    /// compacted offset — still appends above it and never at an offset readers will skip.
+    public func removeFragments(before offset: UInt64) async throws {
         do {
             for object in try await store.listAll(prefix: path.logPrefix) {
-                if let fragmentOffset = path.logOffset(ofKey: object.key), fragmentOffset <= offset {
+                if let fragmentOffset = path.logOffset(ofKey: object.key), fragmentOffset < offset {
                     try await store.delete(object.key)
                 }
             }
         } catch {
-            throw LogError(.storage, "removing fragments through \(offset): \(error)")
+            throw LogError(.storage, "removing fragments before \(offset): \(error)")
         }
     }
 }

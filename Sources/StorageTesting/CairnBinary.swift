@@ -73,6 +73,42 @@ public enum CairnBinary {
     }
 }
 
+extension CairnBinary {
+    /// Runs `cairn arguments…` and kills it with SIGKILL after `seconds` unless it exited first. Returns what it
+    /// printed until then, and whether it was killed.
+    public static func run(_ arguments: [String], killAfter seconds: Double) throws -> (result: Result, killed: Bool) {
+        guard let url else { throw NotFound() }
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let outputData = CollectedData()
+        let errorData = CollectedData()
+        let readers = [
+            Thread { outputData.set(output.fileHandleForReading.readDataToEndOfFile()) },
+            Thread { errorData.set(errors.fileHandleForReading.readDataToEndOfFile()) },
+        ]
+        for reader in readers { reader.start() }
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { usleep(5_000) }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        while !outputData.isSet || !errorData.isSet { usleep(1000) }
+        return (
+            Result(
+                status: process.terminationStatus, stdout: outputData.value,
+                stderr: String(decoding: errorData.value, as: UTF8.self)),
+            killed
+        )
+    }
+}
+
 /// Bytes handed over from a reader thread.
 final class CollectedData: Sendable {
     private let state = Mutex<(Data, Bool)>((Data(), false))

@@ -86,11 +86,21 @@ import Testing
         #expect(try await other.append([record(3)]) == 3)
         // A compaction consumes 1...3 and deletes them.
         floor.set(3)
-        try await other.removeFragments(through: 3)
+        try await other.removeFragments(before: 3)
         let offset = try await stale.append([record(4)])
         #expect(offset == 4, "an append below the compacted offset would be lost; it went to \(offset)")
         #expect(try await allRecords(stale, after: 3).map(\.id) == ["id-4"])
-        #expect(store.keys == [path.log(offset: 4)], "the misplaced fragment was removed")
+        #expect(store.keys == [path.log(offset: 3), path.log(offset: 4)], "the misplaced fragment was removed")
+    }
+
+    @Test func aWriterThatKnowsNothingOfCompactionStillAppendsAboveIt() async throws {
+        // The process crash test found this: a fresh process appending before it has read the compacted offset.
+        let store = InMemoryStore()
+        let first = WriteAheadLog(store: store, path: path)
+        for i in 1...3 { _ = try await first.append([record(i)]) }
+        try await first.removeFragments(before: 3)  // a compaction through 3
+        let fresh = WriteAheadLog(store: store, path: path)  // compacted offset unknown (0)
+        #expect(try await fresh.append([record(4)]) == 4)
     }
 
     @Test func badFragmentsAreRefusedWithTypedErrors() async throws {
