@@ -18,8 +18,20 @@ public final class Client: Sendable {
         public var blockCacheBytes: Int = 256 << 20
         /// Bytes of HNSW indexes kept in memory.
         public var hnswCacheBytes: Int = 2 << 30
-        /// Log records after which a collection is compacted in the background; nil turns that off.
+        /// Log records after which a collection is compacted in the background; nil turns background compaction
+        /// off (the byte and age thresholds too).
         public var compactionThreshold: Int? = 50_000
+        /// Log bytes after which a collection is compacted in the background.
+        public var compactionBytesThreshold: Int = 64 << 20
+        /// A collection whose oldest uncompacted write (made through this client) is older than this is compacted
+        /// in the background however small its log; nil: records and bytes only.
+        public var compactionMaxAge: Duration? = .seconds(300)
+        /// Background compactions running at once (each collection compacts one run at a time anyway).
+        public var maxConcurrentCompactions: Int = 1
+        /// How often garbage collection runs in the background; nil turns it off (`collectGarbage` still works).
+        public var garbageCollectionInterval: Duration? = .seconds(600)
+        /// What background garbage collection keeps.
+        public var garbageCollectionPolicy = GarbageCollectionPolicy()
         /// Where the catalog of an S3-backed client lives (it is rebuilt from the bucket when missing); defaults to
         /// a folder under the system's temporary directory named after the store URL.
         public var catalogFile: URL?
@@ -77,6 +89,7 @@ public final class Client: Sendable {
     init(url: String, context: ClientContext) {
         self.url = url
         self.context = context
+        context.startMaintenance()
     }
 
     static func defaultCatalogFile(for url: String) -> URL {

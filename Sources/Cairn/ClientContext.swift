@@ -24,10 +24,19 @@ final class ClientContext: Sendable {
 
     private struct State {
         var runtimes: [String: CollectionRuntime] = [:]
-        /// Log records written to each collection since its last background compaction started.
-        var pendingRecords: [String: Int] = [:]
+        /// What each collection's log gained through this client since its last compaction started.
+        var pending: [String: PendingLog] = [:]
         var compacting: Set<String> = []
         var background: [String: Task<Void, Never>] = [:]
+        var lastGarbageCollection = ContinuousClock.now
+        var collectingGarbage = false
+    }
+
+    /// Writes waiting in one collection's log.
+    struct PendingLog {
+        var records = 0
+        var bytes = 0
+        var since: ContinuousClock.Instant
     }
 
     private let state = Mutex(State())
@@ -43,6 +52,31 @@ final class ClientContext: Sendable {
         provider = HnswIndexProvider(store: store, capacityBytes: options.hnswCacheBytes)
         compactor = Compactor(
             store: store, root: root, catalog: catalog, manifests: manifests, provider: provider, cache: cache)
+    }
+
+    deinit {
+        maintenance.withLock { $0?.cancel() }
+    }
+
+    /// The background loop that starts due compactions (age) and garbage collections; started by `Client`.
+    private let maintenance = Mutex<Task<Void, Never>?>(nil)
+
+    func startMaintenance() {
+        let ticks = [
+            options.compactionThreshold == nil ? nil : options.compactionMaxAge, options.garbageCollectionInterval,
+        ]
+        .compactMap { $0 }
+        guard let shortest = ticks.min() else { return }
+        let tick = max(.milliseconds(100), min(.seconds(10), shortest / 4))
+        let task = Task.detached(priority: .utility) { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                guard let self else { return }
+                self.startDueCompactions()
+                await self.collectGarbageIfDue()
+            }
+        }
+        maintenance.withLock { $0 = task }
     }
 
     /// Calls the catalog, turning its errors into Cairn's.
@@ -82,7 +116,7 @@ final class ClientContext: Sendable {
     func forget(collectionID: String) {
         let task = state.withLock { state in
             state.runtimes[collectionID] = nil
-            state.pendingRecords[collectionID] = nil
+            state.pending[collectionID] = nil
             return state.background.removeValue(forKey: collectionID)
         }
         task?.cancel()
@@ -90,28 +124,76 @@ final class ClientContext: Sendable {
 
     // MARK: Compaction
 
-    /// Counts a write and starts a background compaction once enough records wait in the log.
-    func afterWrite(collectionID: String, records: Int) {
-        guard let threshold = options.compactionThreshold else { return }
-        let start = state.withLock { state -> Bool in
-            state.pendingRecords[collectionID, default: 0] += records
-            guard state.pendingRecords[collectionID, default: 0] >= threshold,
-                !state.compacting.contains(collectionID)
-            else { return false }
-            state.compacting.insert(collectionID)
-            state.pendingRecords[collectionID] = 0
-            return true
+    /// Counts a write and starts background compactions that are due.
+    func afterWrite(collectionID: String, records: Int, bytes: Int) {
+        guard options.compactionThreshold != nil else { return }
+        state.withLock { state in
+            state.pending[collectionID, default: PendingLog(since: .now)].records += records
+            state.pending[collectionID, default: PendingLog(since: .now)].bytes += bytes
         }
-        guard start else { return }
-        let task = Task.detached(priority: .utility) { [self] in
-            do {
-                _ = try await self.compact(collectionID: collectionID)
-            } catch {
-                // The log keeps every write; the next threshold crossing (or an explicit compact) tries again.
-                self.options.log?("background compaction of \(collectionID) failed: \(error)")
+        startDueCompactions()
+    }
+
+    /// Starts background compactions of collections past a threshold (records, bytes or age), oldest log first,
+    /// as long as fewer than `maxConcurrentCompactions` run.
+    func startDueCompactions() {
+        guard let threshold = options.compactionThreshold else { return }
+        let now = ContinuousClock.now
+        state.withLock { state in
+            let free = options.maxConcurrentCompactions - state.background.count
+            guard free > 0 else { return }
+            let due = state.pending.filter { id, log in
+                guard !state.compacting.contains(id) else { return false }
+                return log.records >= threshold || log.bytes >= options.compactionBytesThreshold
+                    || options.compactionMaxAge.map { now - log.since >= $0 } ?? false
+            }
+            .sorted { $0.value.since < $1.value.since }.prefix(free).map(\.key)
+            for collectionID in due {
+                state.compacting.insert(collectionID)
+                state.pending[collectionID] = nil
+                // Created under the lock, so the task's own removal (under the lock too) always comes after.
+                state.background[collectionID] = Task.detached(priority: .utility) { [self] in
+                    do {
+                        _ = try await self.compact(collectionID: collectionID)
+                    } catch {
+                        // The log keeps every write; the next write or tick past a threshold tries again.
+                        self.options.log?("background compaction of \(collectionID) failed: \(error)")
+                    }
+                    self.state.withLock { _ = $0.background.removeValue(forKey: collectionID) }
+                    self.startDueCompactions()
+                }
             }
         }
-        state.withLock { $0.background[collectionID] = task }
+    }
+
+    /// Runs a background garbage collection when the interval has passed since the last one.
+    func collectGarbageIfDue() async {
+        guard let interval = options.garbageCollectionInterval else { return }
+        let due = state.withLock { state -> Bool in
+            guard !state.collectingGarbage, ContinuousClock.now - state.lastGarbageCollection >= interval else {
+                return false
+            }
+            state.collectingGarbage = true
+            return true
+        }
+        guard due else { return }
+        defer {
+            state.withLock {
+                $0.collectingGarbage = false
+                $0.lastGarbageCollection = .now
+            }
+        }
+        do {
+            let report = try await GarbageCollector(store: store, root: root, catalog: catalog, manifests: manifests)
+                .collect(options.garbageCollectionPolicy)
+            if !report.deletions.isEmpty || !report.failures.isEmpty {
+                options.log?(
+                    "garbage collection: deleted \(report.deletions.count) objects (\(report.bytes) bytes)"
+                        + (report.failures.isEmpty ? "" : ", \(report.failures.count) failed"))
+            }
+        } catch {
+            options.log?("garbage collection failed: \(error)")
+        }
     }
 
     /// Compacts the collection's whole log tail (in bounded runs) and makes the new version current in-process.
@@ -155,8 +237,8 @@ final class ClientContext: Sendable {
 
     /// Waits for background compactions to finish (tests, shutdown).
     func waitForBackgroundWork() async {
-        let tasks = state.withLock { Array($0.background.values) }
-        for task in tasks { await task.value }
+        // A finishing compaction may start the next due one: wait until none is left.
+        while let task = state.withLock({ $0.background.values.first }) { await task.value }
     }
 
     // MARK: Modify

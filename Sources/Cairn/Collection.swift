@@ -129,7 +129,8 @@ public final class Collection: Sendable {
             throw CairnError(error.code == .conflict ? .conflict : .storage, "writing to the log: \(error)")
         }
         await runtime.appended(offset)
-        context.afterWrite(collectionID: id, records: records.count)
+        context.afterWrite(
+            collectionID: id, records: records.count, bytes: records.reduce(0) { $0 + $1.encodedSize })
     }
 
     // MARK: Reads

@@ -39,6 +39,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Compact a collection in the background once its log holds this many records (0: never).")
+    var compactionThreshold: Int = 50_000
+
+    @Option(help: "… or once its oldest uncompacted write is this many seconds old (0: no age limit).")
+    var compactionMaxAge: Double = 300
+
+    @Option(help: "Background compactions running at once.")
+    var maxConcurrentCompactions: Int = 1
+
+    @Option(help: "Run garbage collection every this many seconds (0: never; `cairn gc` still works).")
+    var gcInterval: Double = 600
+
+    @Option(help: "Versions garbage collection always keeps per collection.")
+    var gcKeepVersions: Int = GarbageCollectionPolicy.defaultKeepVersions
+
+    @Option(help: "Seconds: garbage collection deletes nothing younger, and keeps replaced versions this long.")
+    var gcMinAge: Double = GarbageCollectionPolicy.defaultMinAge
+
     func validate() throws {
         if path != nil && store != nil { throw ValidationError("give --path or --store, not both") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
@@ -46,6 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-batch-size must be between 1 and \(Client.maxBatchSize)")
         }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
+        if compactionThreshold < 0 || compactionMaxAge < 0 || gcInterval < 0 || gcMinAge < 0 {
+            throw ValidationError("compaction and GC thresholds must not be negative")
+        }
+        if maxConcurrentCompactions < 1 { throw ValidationError("--max-concurrent-compactions must be at least 1") }
+        if gcKeepVersions < 1 { throw ValidationError("--gc-keep-versions must be at least 1") }
     }
 
     func run() async throws {
@@ -57,7 +80,14 @@ struct ServeCommand: AsyncParsableCommand {
         options.maxBodyBytes = maxBodyBytes
         options.maxBatchSize = maxBatchSize
         options.maxConcurrentRequests = maxConcurrentRequests
-        let client = try await Client.open(url)
+        var clientOptions = Client.Options()
+        clientOptions.compactionThreshold = compactionThreshold == 0 ? nil : compactionThreshold
+        clientOptions.compactionMaxAge = compactionMaxAge == 0 ? nil : .milliseconds(Int64(compactionMaxAge * 1000))
+        clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
+        clientOptions.garbageCollectionInterval = gcInterval == 0 ? nil : .milliseconds(Int64(gcInterval * 1000))
+        clientOptions.garbageCollectionPolicy = GarbageCollectionPolicy(keepVersions: gcKeepVersions, minAge: gcMinAge)
+        clientOptions.log = { line in FileHandle.standardError.write(Data("cairn: \(line)\n".utf8)) }
+        let client = try await Client.open(url, options: clientOptions)
         try await CairnServer.run(client: client, options: options, logLevel: logLevel)
     }
 }

@@ -175,6 +175,50 @@ import Testing
         }
     }
 
+    /// Polls `condition` for up to 20 s (background work runs on its own schedule).
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<200 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test func backgroundMaintenanceCompactsOldTailsAndCollectsGarbage() async throws {
+        try await TemporaryDirectory.with { folder in
+            var options = Model.options()
+            options.compactionThreshold = 1_000_000  // never by count: only the age threshold fires
+            options.compactionMaxAge = .milliseconds(200)
+            options.garbageCollectionInterval = .milliseconds(300)
+            // A short age, but longer than a compaction here: GC must not take an unpublished version's files.
+            options.garbageCollectionPolicy = GarbageCollectionPolicy(keepVersions: 1, minAge: 2)
+            let client = try await Client.open(folder.path, options: options)
+            let collection = try await client.createCollection("background")
+            var model = CollectionModel()
+            var rng = SplitMix64(seed: 19)
+            let catalog = try CatalogDatabase(url: CatalogDatabase.fileURL(inFolder: folder))
+            for round in 0..<3 {
+                for _ in 0..<4 { try await Model.randomWrite(collection, &model, &rng) }
+                let offset =
+                    try await Self.keys(folder).compactMap { key in
+                        key.contains("/log/") ? UInt64(key.split(separator: "/").last!) : nil
+                    }.max() ?? 0
+                #expect(
+                    try await Self.eventually {
+                        try catalog.collection(id: collection.id).compactedLogOffset >= offset
+                    },
+                    "round \(round): the old tail was compacted in the background")
+            }
+            #expect(
+                try await Self.eventually {
+                    try await Self.keys(folder).filter { $0.contains("/version/") }.count == 1
+                }, "background GC kept one version")
+            await client.waitForBackgroundCompaction()
+            try await Self.verify(collection, model, seed: 19, 1)
+            #expect(try await client.check().isClean)
+        }
+    }
+
     @Test func racingCompactorsPublishExactlyOnce() async throws {
         try await TemporaryDirectory.with { folder in
             let gate = ManifestGate(parties: 2)
