@@ -99,17 +99,48 @@ final class ClientContext: Sendable {
             let runtime = CollectionRuntime(
                 collectionID: record.id, path: path, store: store, cache: cache,
                 refreshInterval: options.refreshInterval,
-                currentVersion: {
+                currentVersion: { [manifests] in
                     do {
+                        try await Self.catchUp(collectionID: id, catalog: catalog, manifests: manifests)
                         let record = try catalog.collection(id: id)
                         let segments = try catalog.segments(collectionID: id)
                         return try VersionInfo(record: record, segments: segments)
                     } catch let error as CatalogError {
                         throw CairnError(error)
                     }
+                },
+                catalogCompactedOffset: {
+                    do throws(CatalogError) {
+                        return try catalog.collection(id: id).compactedLogOffset
+                    } catch {
+                        throw CairnError(error)
+                    }
                 })
             state.runtimes[record.id] = runtime
             return runtime
+        }
+    }
+
+    /// Brings the catalog's row of a collection up to the newest version published in the bucket, by this
+    /// process or any other on the same store (another node's compaction, rename or delete): one GET of the next
+    /// version's manifest key when there is none. A manifest found there is complete (it is written after every
+    /// file it names), so adopting it is what a roll-forward would do.
+    static func catchUp(collectionID: String, catalog: CatalogDatabase, manifests: ManifestStore)
+        async throws(CatalogError)
+    {
+        for _ in 0..<64 {
+            let record = try catalog.collection(id: collectionID)
+            guard record.version > 0 else { return }
+            let key = manifests.key(
+                tenant: record.tenant, database: record.database, collectionID: record.id, version: record.version + 1)
+            let next: CollectionManifest
+            do {
+                next = try await manifests.read(key: key)
+            } catch  where error.code == .notFound {
+                return
+            }
+            guard try catalog.restore(next, manifestKey: key) != .unchanged else { return }
+            if next.deleted { return }
         }
     }
 

@@ -45,7 +45,8 @@ actor CollectionRuntime {
 
     init(
         collectionID: String, path: CollectionPath, store: any ObjectStore, cache: BlockCache,
-        refreshInterval: Duration, currentVersion: @escaping @Sendable () async throws -> VersionInfo
+        refreshInterval: Duration, currentVersion: @escaping @Sendable () async throws -> VersionInfo,
+        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64
     ) {
         self.collectionID = collectionID
         self.path = path
@@ -58,8 +59,7 @@ actor CollectionRuntime {
         // The floor an append must land above: what this process installed, or what the catalog says if another
         // process compacted since (or this one has not read the collection yet).
         wal = WriteAheadLog(
-            store: store, path: path,
-            compactedOffset: { max(compacted.value, try await currentVersion().segments.compactedOffset) })
+            store: store, path: path, compactedOffset: { max(compacted.value, try catalogCompactedOffset()) })
     }
 
     /// The compacted offset as the log's writer sees it (kept current by `install`).
