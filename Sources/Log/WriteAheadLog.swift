@@ -113,7 +113,7 @@ public final class WriteAheadLog: Sendable {
                 throw LogError(.storage, "appending fragment: \(error)", offset: offset)
             }
             let floor = try await compactedOffset()
-            if offset <= floor {
+            if try await isMisplaced(offset, floor: floor) {
                 // Compaction moved past this offset and deleted the fragment that was there: ours would never be
                 // read. Remove it and append above the compacted range.
                 try? await store.delete(path.log(offset: offset))
@@ -125,6 +125,26 @@ public final class WriteAheadLog: Sendable {
         }
         state.withLock { $0.nextOffset = nil }
         throw LogError(.conflict, "other writers took \(Self.maxConflicts) offsets in a row; nothing was written")
+    }
+
+    /// Whether a fragment just created at `offset` would never be read: at or below the compacted offset. This
+    /// writer's `floor` may be behind another process's compaction, so the store is asked too: fragments above the
+    /// compacted offset are contiguous (readers stop at the first gap) and compaction keeps the fragment at the
+    /// compacted offset (the high-water mark), so a missing predecessor means a compaction passed this offset —
+    /// unless the fragment sits right above the known floor and nothing lies beyond it (a log emptied before the
+    /// high-water mark existed).
+    private func isMisplaced(_ offset: UInt64, floor: UInt64) async throws -> Bool {
+        if offset <= floor { return true }
+        guard offset > 1 else { return false }
+        do {
+            _ = try await store.head(path.log(offset: offset - 1))
+            return false
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            guard offset == floor + 1 else { return true }
+            return try await latestOffset() > offset
+        } catch {
+            throw LogError(.storage, "checking fragment \(offset - 1): \(error)", offset: offset)
+        }
     }
 
     private func nextOffset() async throws -> UInt64 {

@@ -103,6 +103,28 @@ import Testing
         #expect(try await fresh.append([record(4)]) == 4)
     }
 
+    @Test func aWriterWithAStaleFloorNeverAppendsBelowAnotherProcesssCompaction() async throws {
+        // Two nodes: `stale` compacted through its own write 1 and then saw nothing; `other` wrote 2...5 and
+        // compacted through 5, deleting 1...4 and keeping 5. `stale` still believes the next offset is 2.
+        let store = InMemoryStore()
+        let staleFloor = CompactedOffset()
+        let stale = WriteAheadLog(store: store, path: path, compactedOffset: { staleFloor.value })
+        #expect(try await stale.append([record(1)]) == 1)
+        staleFloor.set(1)
+        let other = WriteAheadLog(store: store, path: path, compactedOffset: { 1 })
+        for i in 2...5 { #expect(try await other.append([record(i)]) == UInt64(i)) }
+        try await other.removeFragments(before: 5)
+        #expect(try await stale.append([record(6)]) == 6, "offset 2 is below the other node's compaction")
+        #expect(store.keys == [path.log(offset: 5), path.log(offset: 6)])
+    }
+
+    @Test func aLogEmptiedBeforeTheHighWaterMarkStillTakesAppends() async throws {
+        let store = InMemoryStore()
+        let log = WriteAheadLog(store: store, path: path, compactedOffset: { 3 })  // fragments 1...3 all gone
+        #expect(try await log.append([record(4)]) == 4)
+        #expect(try await log.append([record(5)]) == 5)
+    }
+
     @Test func badFragmentsAreRefusedWithTypedErrors() async throws {
         let store = InMemoryStore()
         let log = WriteAheadLog(store: store, path: path)
