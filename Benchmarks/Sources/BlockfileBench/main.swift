@@ -1,7 +1,8 @@
 // Blockfile benchmark: build, warm point gets, scans and a 1% fork of 1,000,000-entry blockfiles
 // (String → UInt32 and UInt32 → 128-d data record), with SQLite (GRDB, a primary-key table) on the same data
 // in the same run as the reference for gets and scans. Optional: cold gets from an S3 store (--s3 URL).
-// Usage: BlockfileBench [--entries N] [--block-size BYTES] [--dir DIR] [--s3 URL] [--json]
+// Usage: BlockfileBench [--entries N] [--block-size BYTES] [--dir DIR] [--s3 URL] [--gets N] [--reads-only]
+// `--reads-only` skips the forks and the record blockfile (for profiling the string→uint32 reads beside SQLite).
 import Blockfile
 import Foundation
 import GRDB
@@ -14,6 +15,7 @@ struct Options {
     var directory = NSTemporaryDirectory() + "cairn-blockfile-bench"
     var s3URL: String?
     var gets = 200_000
+    var readsOnly = false
 
     init(_ arguments: [String]) {
         var i = 1
@@ -25,6 +27,9 @@ struct Options {
             case "--dir": directory = value
             case "--s3": s3URL = value
             case "--gets": gets = Int(value) ?? gets
+            case "--reads-only":
+                readsOnly = true
+                i -= 1
             default: break
             }
             i += 2
@@ -102,7 +107,7 @@ for maxBlockSize in options.blockSizes {
     }
     print("string→uint32 scan in batches: \(rate(batched, batchS))")
     // 1% fork, uniformly random keys and clustered keys.
-    for (label, keys) in [
+    for (label, keys) in options.readsOnly ? [] : [
         ("uniform", (0..<options.entries / 100).map { _ in Int(random.next() % UInt64(options.entries)) }),
         ("clustered", Array((options.entries / 2)..<(options.entries / 2 + options.entries / 100))),
     ] {
@@ -128,6 +133,8 @@ for maxBlockSize in options.blockSizes {
         "scan_per_s": Double(scanned) / scanS, "batch_scan_per_s": Double(batched) / batchS,
         "bytes": stringReader.root.byteSize,
     ]
+
+    if options.readsOnly { continue }
 
     // UInt32 → DataRecord(128-d)
     let dimension = 128
