@@ -13,11 +13,16 @@ enum KeyColumn: Sendable {
 
     /// Views the column `name` of `batch` as keys of `type`.
     init(_ batch: RecordBatch, _ name: String, _ type: KeyType) throws(ArrowError) {
+        try self.init(batch.column(name), type)
+    }
+
+    /// Views `array` as keys of `type`.
+    init(_ array: ArrowArray, _ type: KeyType) throws(ArrowError) {
         switch type {
-        case .string: self = .string(try batch.strings(name))
-        case .uint32: self = .uint32(try batch.primitives(name, as: UInt32.self))
-        case .float32: self = .float32(try batch.primitives(name, as: Float.self))
-        case .bool: self = .bool(try batch.bools(name))
+        case .string: self = .string(try array.strings())
+        case .uint32: self = .uint32(try array.primitives(UInt32.self))
+        case .float32: self = .float32(try array.primitives(Float.self))
+        case .bool: self = .bool(try array.bools())
         }
     }
 
@@ -66,25 +71,21 @@ enum KeyColumn: Sendable {
         }
     }
 
+    var array: ArrowArray {
+        switch self {
+        case .string(let c): c.array
+        case .uint32(let c): c.array
+        case .float32(let c): c.array
+        case .bool(let c): c.array
+        }
+    }
+
     func value(at i: Int) -> KeyValue {
         switch self {
         case .string(let column): .string(column[i])
         case .uint32(let column): .uint32(column[i])
         case .float32(let column): .float32(column[i])
         case .bool(let column): .bool(column[i])
-        }
-    }
-
-    /// Compares entry i's key with `key` (same type): negative, zero or positive.
-    func compare(_ i: Int, with key: KeyValue) -> Int {
-        switch (self, key) {
-        case (.string(let column), .string(let s)): return column.compare(at: i, with: s)
-        case (.uint32(let column), .uint32(let v)): return column[i] < v ? -1 : (column[i] == v ? 0 : 1)
-        case (.float32(let column), .float32(let v)): return column[i] < v ? -1 : (column[i] == v ? 0 : 1)
-        case (.bool(let column), .bool(let v)): return column[i] == v ? 0 : (v ? -1 : 1)
-        default:
-            let entry = value(at: i)
-            return entry < key ? -1 : (entry == key ? 0 : 1)
         }
     }
 }
@@ -121,6 +122,8 @@ enum BlockKind: String, Sendable {
 }
 
 /// A decoded block of entries with values of type `Value`: a base block, or a delta whose entries carry a change.
+/// Key lookups and key materialisation go through `keys` (non-generic, raw pointers into `batch`'s bytes); only
+/// reading values back depends on `Value`.
 final class Block<Value: BlockfileValue>: CachedBlock {
     static var formatVersion: Int { 1 }
 
@@ -128,12 +131,12 @@ final class Block<Value: BlockfileValue>: CachedBlock {
     let byteSize: Int
     let count: Int
     let kind: BlockKind
+    /// Owns the bytes `keys` and `changes` point into.
     let batch: RecordBatch
-    let prefixes: StringArray
-    let keys: KeyColumn
+    let keys: BlockKeys
     let values: Value.Columns
-    /// The change of each entry (deltas only).
-    let changes: PrimitiveArray<UInt32>?
+    /// The change of each entry, as stored (deltas only): little-endian UInt32s in `batch`'s bytes.
+    private let changes: RawUInt32Column?
 
     /// Decodes and checks a block: format version, kind, key and value types, and strictly ascending keys (binary
     /// search relies on it, so a block that breaks it is corrupt).
@@ -141,6 +144,9 @@ final class Block<Value: BlockfileValue>: CachedBlock {
         self.id = id
         kind = expectedKind
         byteSize = data.count
+        let prefixes: StringArray
+        let keyColumn: KeyColumn
+        let changeColumn: PrimitiveArray<UInt32>?
         do {
             let file = try ArrowFileReader(data: data)
             let metadata = file.metadata
@@ -171,10 +177,11 @@ final class Block<Value: BlockfileValue>: CachedBlock {
                     .corrupt, "a block holds one record batch, this has \(file.batchCount)", blockID: id)
             }
             batch = try file.recordBatch(at: 0)
-            changes = expectedKind == .delta ? try batch.primitives(BlockSchema.changeColumn, as: UInt32.self) : nil
+            changeColumn =
+                expectedKind == .delta ? try batch.primitives(BlockSchema.changeColumn, as: UInt32.self) : nil
             count = batch.count
             prefixes = try batch.strings(BlockSchema.prefixColumn)
-            keys = try KeyColumn(batch, BlockSchema.keyColumn, keyType)
+            keyColumn = try KeyColumn(batch, BlockSchema.keyColumn, keyType)
             values = try Value.columns(in: batch)
         } catch let error as ArrowError {
             throw BlockfileError(.corrupt, "\(error)", blockID: id)
@@ -184,32 +191,31 @@ final class Block<Value: BlockfileValue>: CachedBlock {
             throw BlockfileError(.corrupt, "\(error)", blockID: id)
         }
         guard count > 0 else { throw BlockfileError(.corrupt, "block is empty", blockID: id) }
-        guard prefixes.array.nullCount == 0, keyArray.nullCount == 0 else {
+        guard prefixes.array.nullCount == 0, keyColumn.array.nullCount == 0 else {
             throw BlockfileError(.corrupt, "block has null keys", blockID: id)
         }
-        for i in 1..<count where compare(i - 1, with: key(at: i)) >= 0 {
+        keys = BlockKeys(prefixes: prefixes, keys: keyColumn)
+        changes = changeColumn.map(RawUInt32Column.init)
+        for i in 1..<count where keys.compare(i - 1, keys, i) >= 0 {
             throw BlockfileError(.corrupt, "keys are not strictly ascending at entry \(i)", blockID: id)
         }
         if let changes {
-            for i in 0..<count where DeltaChange(rawValue: changes[i]) == nil {
-                throw BlockfileError(.corrupt, "delta entry \(i) has unknown change \(changes[i])", blockID: id)
+            for i in 0..<count {
+                let raw = changes[i]
+                if DeltaChange(rawValue: raw) == nil {
+                    throw BlockfileError(.corrupt, "delta entry \(i) has unknown change \(raw)", blockID: id)
+                }
             }
         }
     }
 
     /// The change of delta entry i.
-    func change(at i: Int) -> DeltaChange { changes.flatMap { DeltaChange(rawValue: $0[i]) } ?? .insert }
-
-    private var keyArray: ArrowArray {
-        switch keys {
-        case .string(let c): c.array
-        case .uint32(let c): c.array
-        case .float32(let c): c.array
-        case .bool(let c): c.array
-        }
+    @inline(__always) func change(at i: Int) -> DeltaChange {
+        guard let changes else { return .insert }
+        return DeltaChange(rawValue: changes[i]) ?? .insert
     }
 
-    func key(at i: Int) -> BlockfileKey { BlockfileKey(prefixes[i], keys.value(at: i)) }
+    func key(at i: Int) -> BlockfileKey { keys.key(at: i) }
 
     func value(at i: Int) throws(BlockfileError) -> Value {
         do {
@@ -219,45 +225,34 @@ final class Block<Value: BlockfileValue>: CachedBlock {
         }
     }
 
-    /// Compares entry i with `key`: negative, zero or positive.
-    func compare(_ i: Int, with key: BlockfileKey) -> Int {
-        let byPrefix = prefixes.compare(at: i, with: key.prefix)
-        return byPrefix != 0 ? byPrefix : keys.compare(i, with: key.key)
+    /// Appends entries `range` to `batch`.
+    func append(_ range: Range<Int>, to batch: inout BlockfileBatch<Value>) throws(BlockfileError) {
+        keys.appendKeys(range, to: &batch.keys)
+        do {
+            try Value.appendValues(in: values, range, to: &batch.values)
+        } catch {
+            throw BlockfileError(error.code, error.message, blockID: id)
+        }
     }
+
+    /// Compares entry i with `key`: negative, zero or positive.
+    func compare(_ i: Int, with key: BlockfileKey) -> Int { keys.compare(i, with: key) }
 
     /// The index of the first entry not less than `key`.
-    func lowerBound(_ key: BlockfileKey) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if compare(mid, with: key) < 0 { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
+    func lowerBound(_ key: BlockfileKey) -> Int { keys.lowerBound(key) }
 
     /// The index of the first entry greater than `key`.
-    func upperBound(_ key: BlockfileKey) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if compare(mid, with: key) <= 0 { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
+    func upperBound(_ key: BlockfileKey) -> Int { keys.upperBound(key) }
 
-    func index(of key: BlockfileKey) -> Int? {
-        let i = lowerBound(key)
-        return i < count && compare(i, with: key) == 0 ? i : nil
-    }
+    func index(of key: BlockfileKey) -> Int? { keys.index(of: key) }
 
     /// All entries, decoded (for rewriting the block in a fork).
     func entries() throws(BlockfileError) -> [(key: BlockfileKey, value: Value)] {
-        var result: [(key: BlockfileKey, value: Value)] = []
-        result.reserveCapacity(count)
-        for i in 0..<count { result.append((key(at: i), try value(at: i))) }
-        return result
+        var batch = BlockfileBatch<Value>(keys: [], values: [])
+        batch.keys.reserveCapacity(count)
+        batch.values.reserveCapacity(count)
+        try append(0..<count, to: &batch)
+        return Array(zip(batch.keys, batch.values).lazy.map { (key: $0, value: $1) })
     }
 }
 

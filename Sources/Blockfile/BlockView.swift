@@ -37,7 +37,8 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
         if let delta, let j = delta.index(of: key) {
             return delta.change(at: j) == .delete ? nil : try delta.value(at: j)
         }
-        return try base.index(of: key).map { i throws(BlockfileError) in try base.value(at: i) }
+        guard let i = base.index(of: key) else { return nil }
+        return try base.value(at: i)
     }
 
     /// Live entries that sort before `key`.
@@ -45,20 +46,28 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
         base.lowerBound(key) + (delta.map { netBefore[$0.lowerBound(key)] } ?? 0)
     }
 
-    /// Live entries with `lower <= key <= upper` (open sides when nil), in order.
-    func cursor(from lower: BlockfileKey?, through upper: BlockfileKey?) -> Cursor {
-        Cursor(
-            view: self, i: lower.map { base.lowerBound($0) } ?? 0, j: lower.flatMap { delta?.lowerBound($0) } ?? 0,
-            upper: upper)
+    /// Live entries with `lower <= key <= upper` (open sides when nil) and, when `prefix` is given, that prefix,
+    /// in order. The bounds become index ranges here, once; the walk then compares nothing against them.
+    func cursor(from lower: BlockfileKey?, through upper: BlockfileKey?, prefix: String? = nil) -> Cursor {
+        func end(_ block: Block<Value>) -> Int {
+            var end = upper.map { block.upperBound($0) } ?? block.count
+            if let prefix { end = min(end, block.keys.prefixEnd(prefix)) }
+            return end
+        }
+        let i = lower.map { base.lowerBound($0) } ?? 0
+        let j = lower.flatMap { delta?.lowerBound($0) } ?? 0
+        return Cursor(
+            base: base, delta: delta, i: i, baseEnd: max(i, end(base)), j: j, deltaEnd: max(j, delta.map(end) ?? 0))
     }
 
     /// Every live entry, decoded (for rewriting).
     func entries() throws(BlockfileError) -> [(key: BlockfileKey, value: Value)] {
-        var result: [(key: BlockfileKey, value: Value)] = []
-        result.reserveCapacity(count)
+        var batch = BlockfileBatch<Value>(keys: [], values: [])
+        batch.keys.reserveCapacity(count)
+        batch.values.reserveCapacity(count)
         var cursor = cursor(from: nil, through: nil)
-        while let entry = try cursor.next() { result.append(entry) }
-        return result
+        while try cursor.append(to: &batch, limit: Int.max) {}
+        return Array(zip(batch.keys, batch.values).lazy.map { (key: $0, value: $1) })
     }
 
     /// The first and last live keys (nil when the delta deleted everything).
@@ -70,7 +79,7 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
         var i = base.count - 1
         var j = delta.count - 1
         while i >= 0 || j >= 0 {
-            let order = i < 0 ? 1 : (j < 0 ? -1 : -base.compare(i, with: delta.key(at: j)))
+            let order = i < 0 ? 1 : (j < 0 ? -1 : -base.keys.compare(i, delta.keys, j))
             if order < 0 { return (first, base.key(at: i)) }  // base entry i is beyond every delta entry left
             if delta.change(at: j) != .delete { return (first, delta.key(at: j)) }
             if order == 0 { i -= 1 }
@@ -79,53 +88,31 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
         return nil
     }
 
-    /// A merged, in-order walk of base and delta.
+    /// A merged, in-order walk of base entries `i..<baseEnd` and delta entries `j..<deltaEnd`.
     struct Cursor {
         let base: Block<Value>
         let delta: Block<Value>?
         var i: Int
+        let baseEnd: Int
         var j: Int
-        let upper: BlockfileKey?
-
-        init(view: BlockView, i: Int, j: Int, upper: BlockfileKey?) {
-            base = view.base
-            delta = view.delta
-            self.i = i
-            self.j = j
-            self.upper = upper
-        }
+        let deltaEnd: Int
 
         /// Advances to the next live entry; returns where it is (in the delta, or in the base).
         private mutating func advance() -> (fromDelta: Bool, index: Int)? {
             guard let delta else {
-                // No delta: a plain walk of the base block.
-                guard i < base.count else { return nil }
-                if let upper, base.compare(i, with: upper) > 0 {
-                    i = base.count
-                    return nil
-                }
+                guard i < baseEnd else { return nil }
                 i += 1
                 return (false, i - 1)
             }
-            while i < base.count || j < delta.count {
-                let order =
-                    j >= delta.count ? -1 : (i >= base.count ? 1 : base.compare(i, with: delta.key(at: j)))
-                let candidate: (fromDelta: Bool, index: Int)
+            while i < baseEnd || j < deltaEnd {
+                let order = j >= deltaEnd ? -1 : (i >= baseEnd ? 1 : base.keys.compare(i, delta.keys, j))
                 if order < 0 {
-                    candidate = (false, i)
                     i += 1
-                } else {
-                    if order == 0 { i += 1 }  // the delta's entry replaces (or deletes) the base's
-                    j += 1
-                    if delta.change(at: j - 1) == .delete { continue }
-                    candidate = (true, j - 1)
+                    return (false, i - 1)
                 }
-                if let upper, (candidate.fromDelta ? delta : base).compare(candidate.index, with: upper) > 0 {
-                    i = base.count
-                    j = delta.count
-                    return nil
-                }
-                return candidate
+                if order == 0 { i += 1 }  // the delta's entry replaces (or deletes) the base's
+                j += 1
+                if delta.change(at: j - 1) != .delete { return (true, j - 1) }
             }
             return nil
         }
@@ -136,27 +123,42 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
             return (block.key(at: index), try block.value(at: index))
         }
 
-        /// Appends the next live entry to `batch` (no tuple per entry: a batch loop stays cheap even where the
-        /// generic code is not specialised). Stops at the end, or before an entry whose prefix is not `prefix`.
-        mutating func appendNext(to batch: inout BlockfileBatch<Value>, prefix: String?) throws(BlockfileError)
-            -> AppendResult
-        {
-            guard let (fromDelta, index) = advance() else { return .end }
-            let block = fromDelta ? delta! : base
-            if let prefix, block.prefixes.compare(at: index, with: prefix) != 0 { return .prefixEnded }
-            batch.keys.append(block.key(at: index))
-            batch.values.append(try block.value(at: index))
-            return .appended
-        }
-
         mutating func nextKey() -> BlockfileKey? {
             guard let (fromDelta, index) = advance() else { return nil }
             return (fromDelta ? delta! : base).key(at: index)
         }
-    }
-}
 
-/// What `BlockView.Cursor.appendNext` did.
-enum AppendResult {
-    case appended, end, prefixEnded
+        /// Appends up to `limit` next live entries to `batch`, a run of base entries at a time (all of them up to
+        /// the limit when there is no delta). Returns whether entries may remain.
+        mutating func append(to batch: inout BlockfileBatch<Value>, limit: Int) throws(BlockfileError) -> Bool {
+            var room = limit
+            guard let delta else {
+                let n = min(room, baseEnd - i)
+                try base.append(i..<(i + n), to: &batch)
+                i += n
+                return i < baseEnd
+            }
+            while room > 0 && (i < baseEnd || j < deltaEnd) {
+                // Base entries before the next delta entry, in one run.
+                var end = i
+                while end < baseEnd && end - i < room && (j >= deltaEnd || base.keys.compare(end, delta.keys, j) < 0) {
+                    end += 1
+                }
+                if end > i {
+                    try base.append(i..<end, to: &batch)
+                    room -= end - i
+                    i = end
+                    continue
+                }
+                // The next delta entry: it replaces an equal base entry, or deletes it.
+                if i < baseEnd && base.keys.compare(i, delta.keys, j) == 0 { i += 1 }
+                j += 1
+                if delta.change(at: j - 1) != .delete {
+                    try delta.append((j - 1)..<j, to: &batch)
+                    room -= 1
+                }
+            }
+            return i < baseEnd || j < deltaEnd
+        }
+    }
 }

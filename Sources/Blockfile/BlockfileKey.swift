@@ -92,7 +92,7 @@ extension KeyValue: Hashable, Comparable {
 }
 
 extension KeyType {
-    fileprivate var rank: Int {
+    var rank: Int {
         switch self {
         case .string: 0
         case .uint32: 1

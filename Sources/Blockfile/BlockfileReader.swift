@@ -1,16 +1,18 @@
 // Reads one version of a blockfile: point and batch gets, counts and ranks from the root, and ordered scans.
 // Blocks come through the shared BlockCache, so concurrent readers of one block fetch it once.
+import ArrowIPC
 import Foundation
 import ObjectStore
 
 public struct BlockfileReader<Value: BlockfileValue>: Sendable {
-    public let root: BlockfileRoot
-    let store: any ObjectStore
-    let location: BlockfileLocation
-    let cache: BlockCache
-    /// The cache key of each root entry, computed once: its base block's object key, and its delta's when it has
-    /// one (versions that share a base but differ in delta must not share a cache entry).
-    let blockKeys: [String]
+    /// Everything the reader holds, in one object: copying a reader is one retain, and the lookup structures are
+    /// built once per version.
+    let state: ReaderState<Value>
+
+    public var root: BlockfileRoot { state.root }
+    var store: any ObjectStore { state.store }
+    var location: BlockfileLocation { state.location }
+    var cache: BlockCache { state.cache }
 
     /// Blocks fetched at once by batch gets and scans.
     public static var defaultConcurrency: Int { 16 }
@@ -47,13 +49,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     }
 
     init(root: BlockfileRoot, store: any ObjectStore, location: BlockfileLocation, cache: BlockCache) {
-        self.root = root
-        self.store = store
-        self.location = location
-        self.cache = cache
-        blockKeys = root.blocks.map { ref in
-            location.blockKey(ref.blockID) + (ref.deltaID.map { "+" + $0 } ?? "")
-        }
+        state = ReaderState(root: root, store: store, location: location, cache: cache)
     }
 
     // MARK: Blocks
@@ -61,9 +57,9 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     /// The decoded block at `index` in the root, from the cache or the store. Its entry count and key range must
     /// agree with the root, so a block swapped or damaged in storage is reported, not used.
     nonisolated(nonsending) func block(at index: Int) async throws -> BlockView<Value> {
-        let key = blockKeys[index]
+        let key = state.blockKeys[index]
         // The hit path takes no closure and no task: only the cache's lock.
-        if let cached = cache.peek(key) as? BlockView<Value> { return cached }
+        if let cached = cache.peek(key), let view = state.view(cached) { return view }
         let ref = root.blocks[index]
         let (store, location, keyType, blockfileID) = (self.store, self.location, root.keyType, root.blockfileID)
         let cached = try await cache.value(for: key) {
@@ -83,7 +79,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
             }
             return view
         }
-        guard let view = cached as? BlockView<Value> else {
+        guard let view = state.view(cached) else {
             throw BlockfileError(
                 .invalidArgument, "cached block holds another value type", blockfileID: root.blockfileID,
                 blockID: ref.blockID)
@@ -116,7 +112,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
 
     /// The value at `key`, or nil.
     public nonisolated(nonsending) func get(_ key: BlockfileKey) async throws -> Value? {
-        guard let index = root.blockContaining(key) else { return nil }
+        guard let index = state.blockContaining(key) else { return nil }
         return try await block(at: index).get(key)
     }
 
@@ -129,13 +125,13 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     public func get(_ keys: [BlockfileKey], concurrency: Int = defaultConcurrency) async throws -> [Value?] {
         var byBlock: [Int: [Int]] = [:]
         for (position, key) in keys.enumerated() {
-            if let index = root.blockContaining(key) { byBlock[index, default: []].append(position) }
+            if let index = state.blockContaining(key) { byBlock[index, default: []].append(position) }
         }
         var results = [Value?](repeating: nil, count: keys.count)
         // Cached blocks answer inline (the common case for a query's few records): no tasks, only the cache's lock.
         var work: [(Int, [Int])] = []
         for (index, positions) in byBlock {
-            guard let cached = cache.peek(blockKeys[index]) as? BlockView<Value> else {
+            guard let cached = cache.peek(state.blockKeys[index]).flatMap(state.view) else {
                 work.append((index, positions))
                 continue
             }
@@ -310,16 +306,9 @@ public struct BlockfileBatches<Value: BlockfileValue>: AsyncSequence, Sendable {
                     var batch = BlockfileBatch<Value>(keys: [], values: [])
                     batch.keys.reserveCapacity(size)
                     batch.values.reserveCapacity(size)
-                    appending: while batch.count < size {
-                        switch try cursor!.appendNext(to: &batch, prefix: scan.prefix) {
-                        case .appended: continue
-                        case .end: cursor = nil
-                        case .prefixEnded: finished = true
-                        }
-                        break appending
-                    }
+                    if try !cursor!.append(to: &batch, limit: size) { cursor = nil }
                     if batch.count > 0 { return batch }
-                    if finished { return nil }
+                    continue
                 }
                 guard nextBlock < scan.blocks.upperBound else {
                     finished = true
@@ -338,9 +327,65 @@ public struct BlockfileBatches<Value: BlockfileValue>: AsyncSequence, Sendable {
                 } else {
                     prefetch = nil
                 }
-                cursor = block.cursor(from: scan.lower, through: scan.upper)
+                cursor = block.cursor(from: scan.lower, through: scan.upper, prefix: scan.prefix)
             }
             return nil
         }
+    }
+}
+
+/// A reader's fixed parts, and what it derives from its root once: each block's cache key, and the root's first
+/// and last keys as Arrow columns, so that finding a key's block is a binary search over bytes.
+final class ReaderState<Value: BlockfileValue>: Sendable {
+    let root: BlockfileRoot
+    let store: any ObjectStore
+    let location: BlockfileLocation
+    let cache: BlockCache
+    /// The cache key of each root entry: its base block's object key, and its delta's when it has one (versions
+    /// that share a base but differ in delta must not share a cache entry).
+    let blockKeys: [String]
+    /// The blocks' first and last keys (nil for an empty blockfile); `columns` owns their bytes.
+    private let firstKeys: BlockKeys?
+    private let lastKeys: BlockKeys?
+    private let columns: [ArrowArray]
+    /// The dynamic type of this reader's cached blocks, compared instead of a generic cast on every hit.
+    private let viewType = ObjectIdentifier(BlockView<Value>.self)
+
+    init(root: BlockfileRoot, store: any ObjectStore, location: BlockfileLocation, cache: BlockCache) {
+        self.root = root
+        self.store = store
+        self.location = location
+        self.cache = cache
+        blockKeys = root.blocks.map { ref in
+            location.blockKey(ref.blockID) + (ref.deltaID.map { "+" + $0 } ?? "")
+        }
+        // A root that passed validation has keys of its own type, which always encode.
+        func keys(_ keys: [BlockfileKey]) -> (BlockKeys, [ArrowArray])? {
+            let prefixes = VariableBinaryArrayBuilder(type: .utf8, capacity: keys.count)
+            for key in keys { prefixes.append(key.prefix) }
+            guard let prefixArray = try? prefixes.finish(), let strings = try? prefixArray.strings(),
+                let (keyArray, _) = try? KeyColumn.build(keys.lazy.map(\.key), root.keyType),
+                let column = try? KeyColumn(keyArray, root.keyType)
+            else { return nil }
+            return (BlockKeys(prefixes: strings, keys: column), [prefixArray, keyArray])
+        }
+        let first = root.blocks.isEmpty ? nil : keys(root.blocks.map(\.firstKey))
+        let last = root.blocks.isEmpty ? nil : keys(root.blocks.map(\.lastKey))
+        firstKeys = first?.0
+        lastKeys = last?.0
+        columns = (first?.1 ?? []) + (last?.1 ?? [])
+    }
+
+    /// `block` as this reader's block type, or nil when it holds another value type.
+    @inline(__always) func view(_ block: any CachedBlock) -> BlockView<Value>? {
+        ObjectIdentifier(type(of: block)) == viewType ? unsafeDowncast(block, to: BlockView<Value>.self) : nil
+    }
+
+    /// The block that holds `key` if any block can (as `BlockfileRoot.blockContaining`).
+    func blockContaining(_ key: BlockfileKey) -> Int? {
+        guard let firstKeys, let lastKeys else { return root.blockContaining(key) }
+        // The last block whose first key is ≤ key, if key is ≤ its last key.
+        let index = firstKeys.upperBound(key) - 1
+        return index >= 0 && lastKeys.compare(index, with: key) >= 0 ? index : nil
     }
 }

@@ -16,8 +16,20 @@ public protocol BlockfileValue: Sendable, Equatable {
     associatedtype Columns: Sendable
     static func columns(in batch: RecordBatch) throws(ArrowError) -> Columns
     static func value(in columns: Columns, at index: Int) throws(BlockfileError) -> Self
+    /// Appends values `range` of a decoded block to `values`: what scans call, once per run of entries, so that
+    /// the per-value loop is compiled for the concrete type even where the scan's own code is generic. The
+    /// default reads `value(in:at:)` one at a time.
+    static func appendValues(in columns: Columns, _ range: Range<Int>, to values: inout [Self]) throws(BlockfileError)
     /// The value stored beside a delete in a delta block (never read back).
     static var placeholder: Self { get }
+}
+
+extension BlockfileValue {
+    public static func appendValues(in columns: Columns, _ range: Range<Int>, to values: inout [Self])
+        throws(BlockfileError)
+    {
+        for i in range { values.append(try value(in: columns, at: i)) }
+    }
 }
 
 extension String: BlockfileValue {
@@ -30,6 +42,12 @@ extension String: BlockfileValue {
     }
     public static func columns(in batch: RecordBatch) throws(ArrowError) -> StringArray { try batch.strings("value") }
     public static func value(in columns: StringArray, at index: Int) -> String { columns[index] }
+    public static func appendValues(in columns: StringArray, _ range: Range<Int>, to values: inout [String]) {
+        let raw = RawUTF8Column(columns)
+        withExtendedLifetime(columns) {
+            for i in range { values.append(raw.string(i)) }
+        }
+    }
     public static var placeholder: String { "" }
 }
 
@@ -43,6 +61,10 @@ extension UInt32: BlockfileValue {
         try batch.primitives("value", as: UInt32.self)
     }
     public static func value(in columns: PrimitiveArray<UInt32>, at index: Int) -> UInt32 { columns[index] }
+    public static func appendValues(in columns: PrimitiveArray<UInt32>, _ range: Range<Int>, to values: inout [UInt32])
+    {
+        columns.withUnsafeBufferPointer { values.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+    }
     public static var placeholder: UInt32 { 0 }
 }
 
