@@ -2,7 +2,9 @@
 // (String → UInt32 and UInt32 → 128-d data record), with SQLite (GRDB, a primary-key table) on the same data
 // in the same run as the reference for gets and scans. Optional: cold gets from an S3 store (--s3 URL).
 // Usage: BlockfileBench [--entries N] [--block-size BYTES] [--dir DIR] [--s3 URL] [--gets N] [--reads-only]
-// `--reads-only` skips the forks and the record blockfile (for profiling the string→uint32 reads beside SQLite).
+//                       [--scan-repeat N]
+// `--reads-only` skips the forks and the record blockfile, and `--scan-repeat N` scans the string→uint32 blockfile N
+// times (for profiling its reads beside SQLite).
 import Blockfile
 import Foundation
 import GRDB
@@ -16,6 +18,7 @@ struct Options {
     var s3URL: String?
     var gets = 200_000
     var readsOnly = false
+    var scanRepeat = 1
 
     init(_ arguments: [String]) {
         var i = 1
@@ -27,6 +30,7 @@ struct Options {
             case "--dir": directory = value
             case "--s3": s3URL = value
             case "--gets": gets = Int(value) ?? gets
+            case "--scan-repeat": scanRepeat = max(1, Int(value) ?? 1)
             case "--reads-only":
                 readsOnly = true
                 i -= 1
@@ -99,11 +103,15 @@ for maxBlockSize in options.blockSizes {
         "string→uint32 warm get: \(rate(probes.count, getS)) (\(String(format: "%.2f", getS / Double(probes.count) * 1e6)) µs each)"
     )
     var scanned = 0
-    let scanS = try await seconds { for try await _ in stringReader.scan() { scanned += 1 } }
+    let scanS = try await seconds {
+        for _ in 0..<options.scanRepeat { for try await _ in stringReader.scan() { scanned += 1 } }
+    }
     print("string→uint32 scan: \(rate(scanned, scanS))")
     var batched = 0
     let batchS = try await seconds {
-        for try await batch in stringReader.scan().batches() { batched += batch.count }
+        for _ in 0..<options.scanRepeat {
+            for try await batch in stringReader.scan().batches() { batched += batch.count }
+        }
     }
     print("string→uint32 scan in batches: \(rate(batched, batchS))")
     // 1% fork, uniformly random keys and clustered keys.
