@@ -33,12 +33,14 @@ public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         var inFlight: [Key: Task<Value, any Error>] = [:]
         var stats = CacheStatistics()
 
+        /// Reads only the links: copying the node would retain its key and value on every hit.
         mutating func unlink(_ i: Int) {
-            guard let node = nodes[i] else { return }
-            if let newer = node.newer { nodes[newer]?.older = node.older } else { newest = node.older }
-            if let older = node.older { nodes[older]?.newer = node.newer } else { oldest = node.newer }
-            nodes[i]?.newer = nil
-            nodes[i]?.older = nil
+            guard nodes[i] != nil else { return }
+            let (newer, older) = (nodes[i]!.newer, nodes[i]!.older)
+            if let newer { nodes[newer]!.older = older } else { newest = older }
+            if let older { nodes[older]!.newer = newer } else { oldest = newer }
+            nodes[i]!.newer = nil
+            nodes[i]!.older = nil
         }
 
         mutating func pushNewest(_ i: Int) {
