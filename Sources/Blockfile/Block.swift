@@ -245,15 +245,6 @@ final class Block<Value: BlockfileValue>: CachedBlock {
     func upperBound(_ key: BlockfileKey) -> Int { keys.upperBound(key) }
 
     func index(of key: BlockfileKey) -> Int? { keys.index(of: key) }
-
-    /// All entries, decoded (for rewriting the block in a fork).
-    func entries() throws(BlockfileError) -> [(key: BlockfileKey, value: Value)] {
-        var batch = BlockfileBatch<Value>(keys: [], values: [])
-        batch.keys.reserveCapacity(count)
-        batch.values.reserveCapacity(count)
-        try append(0..<count, to: &batch)
-        return Array(zip(batch.keys, batch.values).lazy.map { (key: $0, value: $1) })
-    }
 }
 
 /// Column names and metadata keys of blocks.

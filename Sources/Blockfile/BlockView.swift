@@ -67,7 +67,7 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
         batch.values.reserveCapacity(count)
         var cursor = cursor(from: nil, through: nil)
         while try cursor.append(to: &batch, limit: Int.max) {}
-        return Array(zip(batch.keys, batch.values).lazy.map { (key: $0, value: $1) })
+        return batch.entries
     }
 
     /// The first and last live keys (nil when the delta deleted everything).
@@ -96,6 +96,9 @@ final class BlockView<Value: BlockfileValue>: CachedBlock {
         let baseEnd: Int
         var j: Int
         let deltaEnd: Int
+
+        /// At least as many entries as are left (deletes and replaced base entries not yet discounted).
+        var remaining: Int { (baseEnd - i) + (deltaEnd - j) }
 
         /// Advances to the next live entry; returns where it is (in the delta, or in the base).
         private mutating func advance() -> (fromDelta: Bool, index: Int)? {

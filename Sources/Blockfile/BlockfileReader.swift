@@ -57,9 +57,9 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     /// The decoded block at `index` in the root, from the cache or the store. Its entry count and key range must
     /// agree with the root, so a block swapped or damaged in storage is reported, not used.
     nonisolated(nonsending) func block(at index: Int) async throws -> BlockView<Value> {
-        let key = state.blockKeys[index]
         // The hit path takes no closure and no task: only the cache's lock.
-        if let cached = cache.peek(key), let view = state.view(cached) { return view }
+        if let view = cachedBlock(at: index) { return view }
+        let key = state.blockKeys[index]
         let ref = root.blocks[index]
         let (store, location, keyType, blockfileID) = (self.store, self.location, root.keyType, root.blockfileID)
         let cached = try await cache.value(for: key) {
@@ -85,6 +85,11 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
                 blockID: ref.blockID)
         }
         return view
+    }
+
+    /// The block at `index` if the cache holds it (a use of it, like `block(at:)`).
+    func cachedBlock(at index: Int) -> BlockView<Value>? {
+        cache.peek(state.blockKeys[index]).flatMap(state.view)
     }
 
     /// Fetches and decodes one block object, naming it in any error.
@@ -131,7 +136,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
         // Cached blocks answer inline (the common case for a query's few records): no tasks, only the cache's lock.
         var work: [(Int, [Int])] = []
         for (index, positions) in byBlock {
-            guard let cached = cache.peek(state.blockKeys[index]).flatMap(state.view) else {
+            guard let cached = cachedBlock(at: index) else {
                 work.append((index, positions))
                 continue
             }
@@ -273,6 +278,14 @@ public struct BlockfileBatch<Value: BlockfileValue>: Sendable {
         self.keys = keys
         self.values = values
     }
+
+    /// The entries as pairs (for rewriting blocks).
+    var entries: [(key: BlockfileKey, value: Value)] {
+        var result: [(key: BlockfileKey, value: Value)] = []
+        result.reserveCapacity(keys.count)
+        for i in keys.indices { result.append((keys[i], values[i])) }
+        return result
+    }
 }
 
 /// A scan, a batch of entries at a time.
@@ -286,11 +299,17 @@ public struct BlockfileBatches<Value: BlockfileValue>: AsyncSequence, Sendable {
     }
 
     public struct Iterator: AsyncIteratorProtocol {
+        enum Prefetch {
+            case ready(BlockView<Value>)
+            case loading(Task<BlockView<Value>, any Error>)
+        }
+
         let scan: BlockfileScan<Value>
         let size: Int
         var nextBlock: Int
         var cursor: BlockView<Value>.Cursor?
-        var prefetch: Task<BlockView<Value>, any Error>?
+        /// The next block: already in the cache, or being fetched.
+        var prefetch: Prefetch?
         var finished = false
 
         public typealias Failure = any Error
@@ -304,8 +323,10 @@ public struct BlockfileBatches<Value: BlockfileValue>: AsyncSequence, Sendable {
             while !finished {
                 if cursor != nil {
                     var batch = BlockfileBatch<Value>(keys: [], values: [])
-                    batch.keys.reserveCapacity(size)
-                    batch.values.reserveCapacity(size)
+                    // At most what is left of the block: a short range scan does not allocate a full batch.
+                    let capacity = Swift.min(size, cursor!.remaining)
+                    batch.keys.reserveCapacity(capacity)
+                    batch.values.reserveCapacity(capacity)
                     if try !cursor!.append(to: &batch, limit: size) { cursor = nil }
                     if batch.count > 0 { return batch }
                     continue
@@ -315,15 +336,18 @@ public struct BlockfileBatches<Value: BlockfileValue>: AsyncSequence, Sendable {
                     return nil
                 }
                 let block: BlockView<Value>
-                if let prefetch {
-                    block = try await prefetch.value
-                } else {
-                    block = try await scan.reader.block(at: nextBlock)
+                switch prefetch {
+                case .ready(let view)?: block = view
+                case .loading(let task)?: block = try await task.value
+                case nil: block = try await scan.reader.block(at: nextBlock)
                 }
                 nextBlock += 1
                 if nextBlock < scan.blocks.upperBound {
+                    // A cached block needs no task: scheduling one per block costs little on an idle machine but
+                    // a scheduler delay per block on a busy one.
                     let (reader, index) = (scan.reader, nextBlock)
-                    prefetch = Task { try await reader.block(at: index) }
+                    prefetch = reader.cachedBlock(at: index).map { .ready($0) }
+                        ?? .loading(Task { try await reader.block(at: index) })
                 } else {
                     prefetch = nil
                 }
