@@ -89,7 +89,8 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
 
     /// The block at `index` if the cache holds it (a use of it, like `block(at:)`).
     func cachedBlock(at index: Int) -> BlockView<Value>? {
-        cache.peek(state.blockKeys[index]).flatMap(state.view)
+        guard let cached = cache.peek(state.blockKeys[index]) else { return nil }
+        return state.view(cached)
     }
 
     /// Fetches and decodes one block object, naming it in any error.
@@ -401,8 +402,11 @@ final class ReaderState<Value: BlockfileValue>: Sendable {
     }
 
     /// `block` as this reader's block type, or nil when it holds another value type.
+    /// (A checked cast would look up `BlockView<Value>`'s metadata on every call, which generic code cannot
+    /// keep; the identity of the type is kept instead, and a match makes the reinterpretation safe.)
     @inline(__always) func view(_ block: any CachedBlock) -> BlockView<Value>? {
-        ObjectIdentifier(type(of: block)) == viewType ? unsafeDowncast(block, to: BlockView<Value>.self) : nil
+        let object: AnyObject = block
+        return ObjectIdentifier(type(of: object)) == viewType ? unsafeBitCast(object, to: BlockView<Value>.self) : nil
     }
 
     /// The block that holds `key` if any block can (as `BlockfileRoot.blockContaining`).

@@ -60,10 +60,21 @@ extension UInt32: BlockfileValue {
     public static func columns(in batch: RecordBatch) throws(ArrowError) -> PrimitiveArray<UInt32> {
         try batch.primitives("value", as: UInt32.self)
     }
-    public static func value(in columns: PrimitiveArray<UInt32>, at index: Int) -> UInt32 { columns[index] }
+    /// Reads the buffer directly: `PrimitiveArray`'s subscript is generic code of another module, which this module
+    /// would call unspecialised (with a metadata lookup) for every value.
+    public static func value(in columns: PrimitiveArray<UInt32>, at index: Int) -> UInt32 {
+        precondition(index >= 0 && index < columns.array.length, "index \(index) out of range")
+        return withExtendedLifetime(columns) { RawUInt32Column(columns)[index] }
+    }
     public static func appendValues(in columns: PrimitiveArray<UInt32>, _ range: Range<Int>, to values: inout [UInt32])
     {
-        columns.withUnsafeBufferPointer { values.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+        precondition(range.lowerBound >= 0 && range.upperBound <= columns.array.length, "range out of bounds")
+        withExtendedLifetime(columns) {
+            let raw = RawUInt32Column(columns)
+            values.append(
+                contentsOf: UnsafeBufferPointer(
+                    start: raw.values.assumingMemoryBound(to: UInt32.self) + range.lowerBound, count: range.count))
+        }
     }
     public static var placeholder: UInt32 { 0 }
 }
