@@ -134,6 +134,8 @@ final class Block<Value: BlockfileValue>: CachedBlock {
     /// Owns the bytes `keys` and `changes` point into.
     let batch: RecordBatch
     let keys: BlockKeys
+    /// Every 32nd key, searched first by lookups (nil for small blocks).
+    let sample: KeySample?
     let values: Value.Columns
     /// The change of each entry, as stored (deltas only): little-endian UInt32s in `batch`'s bytes.
     private let changes: RawUInt32Column?
@@ -196,6 +198,7 @@ final class Block<Value: BlockfileValue>: CachedBlock {
         }
         keys = BlockKeys(prefixes: prefixes, keys: keyColumn)
         changes = changeColumn.map(RawUInt32Column.init)
+        sample = KeySample(keys)
         for i in 1..<count where keys.compare(i - 1, keys, i) >= 0 {
             throw BlockfileError(.corrupt, "keys are not strictly ascending at entry \(i)", blockID: id)
         }
@@ -239,12 +242,12 @@ final class Block<Value: BlockfileValue>: CachedBlock {
     func compare(_ i: Int, with key: BlockfileKey) -> Int { keys.compare(i, with: key) }
 
     /// The index of the first entry not less than `key`.
-    func lowerBound(_ key: BlockfileKey) -> Int { keys.lowerBound(key) }
+    func lowerBound(_ key: BlockfileKey) -> Int { keys.lowerBound(key, sample: sample) }
 
     /// The index of the first entry greater than `key`.
-    func upperBound(_ key: BlockfileKey) -> Int { keys.upperBound(key) }
+    func upperBound(_ key: BlockfileKey) -> Int { keys.upperBound(key, sample: sample) }
 
-    func index(of key: BlockfileKey) -> Int? { keys.index(of: key) }
+    func index(of key: BlockfileKey) -> Int? { keys.index(of: key, sample: sample) }
 }
 
 /// Column names and metadata keys of blocks.

@@ -221,7 +221,7 @@ struct BlockKeys: @unchecked Sendable {
 
     /// The first index in `range` whose entry is not `below` the probe, where `below(c)` reads the comparison.
     /// The `switch` over the key column is hoisted out of the loop: one tight loop per key type.
-    @inline(__always) private func partition(_ probe: KeyProbe, in range: Range<Int>, _ below: (Int) -> Bool) -> Int {
+    @inline(__always) fileprivate func partition(_ probe: KeyProbe, in range: Range<Int>, _ below: (Int) -> Bool) -> Int {
         var low = range.lowerBound
         var high = range.upperBound
         @inline(__always) func search(_ compareKey: (Int) -> Int) -> Int {
@@ -241,20 +241,36 @@ struct BlockKeys: @unchecked Sendable {
         }
     }
 
+    /// The entries a search for `probe` must look at: all of them, or, with a `sample` of these keys, the ones
+    /// between the two samples around the answer (`below` as in `partition`).
+    @inline(__always) private func candidates(_ probe: KeyProbe, _ sample: KeySample?, _ below: (Int) -> Bool)
+        -> Range<Int>
+    {
+        guard let sample else { return 0..<count }
+        let samples = sample.keys.count
+        let t = sample.keys.partition(probe, in: 0..<samples, below)
+        // Sample t - 1 (entry (t - 1) * stride) is below the probe and sample t is not: the answer lies between.
+        return (t > 0 ? (t - 1) * KeySample.stride + 1 : 0)..<(t < samples ? t * KeySample.stride : count)
+    }
+
     /// The index of the first entry not less than `key`.
-    func lowerBound(_ key: BlockfileKey) -> Int {
-        KeyProbe.with(key) { probe in partition(probe, in: 0..<count) { $0 < 0 } }
+    func lowerBound(_ key: BlockfileKey, sample: KeySample? = nil) -> Int {
+        KeyProbe.with(key) { probe in
+            partition(probe, in: candidates(probe, sample) { $0 < 0 }) { $0 < 0 }
+        }
     }
 
     /// The index of the first entry greater than `key`.
-    func upperBound(_ key: BlockfileKey) -> Int {
-        KeyProbe.with(key) { probe in partition(probe, in: 0..<count) { $0 <= 0 } }
+    func upperBound(_ key: BlockfileKey, sample: KeySample? = nil) -> Int {
+        KeyProbe.with(key) { probe in
+            partition(probe, in: candidates(probe, sample) { $0 <= 0 }) { $0 <= 0 }
+        }
     }
 
     /// The index of the entry equal to `key`, if any.
-    func index(of key: BlockfileKey) -> Int? {
+    func index(of key: BlockfileKey, sample: KeySample? = nil) -> Int? {
         KeyProbe.with(key) { probe in
-            let i = partition(probe, in: 0..<count) { $0 < 0 }
+            let i = partition(probe, in: candidates(probe, sample) { $0 < 0 }) { $0 < 0 }
             return i < count && compare(i, probe) == 0 ? i : nil
         }
     }
@@ -272,5 +288,50 @@ struct BlockKeys: @unchecked Sendable {
             }
             return low
         }
+    }
+}
+
+/// Every `stride`-th key of a block, copied into small columns of their own. A lookup binary-searches these first
+/// (a few kilobytes, which stay in cache) and then at most `stride` entries of the block, where a search of the
+/// whole block would touch two cache lines (offset and bytes) at each of its ~16 steps across a megabyte.
+final class KeySample: Sendable {
+    static let stride = 32
+
+    let keys: BlockKeys
+    /// Own the bytes `keys` points into.
+    private let arrays: [ArrowArray]
+
+    /// A sample of `block`'s keys; nil when the block is small enough to search directly.
+    init?(_ block: BlockKeys) {
+        guard block.count > 4 * Self.stride else { return nil }
+        let n = (block.count + Self.stride - 1) / Self.stride
+        let entries = Swift.stride(from: 0, to: block.count, by: Self.stride)
+        let prefixes = VariableBinaryArrayBuilder(type: .utf8, capacity: n)
+        for i in entries { prefixes.append(bytes: block.prefixes.bytes(i)) }
+        let keyArray: ArrowArray
+        switch block.keys {
+        case .string(let column):
+            let builder = VariableBinaryArrayBuilder(type: .utf8, capacity: n)
+            for i in entries { builder.append(bytes: column.bytes(i)) }
+            guard let array = try? builder.finish() else { return nil }
+            keyArray = array
+        case .uint32(let p):
+            let builder = PrimitiveArrayBuilder<UInt32>(capacity: n)
+            for i in entries { builder.append(BlockKeys.uint32(p, i)) }
+            keyArray = builder.finish()
+        case .float32(let p):
+            let builder = PrimitiveArrayBuilder<Float>(capacity: n)
+            for i in entries { builder.append(BlockKeys.float32(p, i)) }
+            keyArray = builder.finish()
+        case .bool(let p):
+            let builder = BoolArrayBuilder()
+            for i in entries { builder.append(BlockKeys.bool(p, i)) }
+            keyArray = builder.finish()
+        }
+        guard let prefixArray = try? prefixes.finish(), let strings = try? prefixArray.strings(),
+            let column = try? KeyColumn(keyArray, block.type)
+        else { return nil }
+        keys = BlockKeys(prefixes: strings, keys: column)
+        arrays = [prefixArray, keyArray]
     }
 }
