@@ -87,7 +87,9 @@ struct KeyProbe {
             switch key.key {
             case .string(var s):
                 s.withUTF8 { k in
-                    body(KeyProbe(prefix: UnsafeRawBufferPointer(p), key: .string(UnsafeRawBufferPointer(k)), type: .string))
+                    body(
+                        KeyProbe(
+                            prefix: UnsafeRawBufferPointer(p), key: .string(UnsafeRawBufferPointer(k)), type: .string))
                 }
             case .uint32(let v): body(KeyProbe(prefix: UnsafeRawBufferPointer(p), key: .uint32(v), type: .uint32))
             case .float32(let v): body(KeyProbe(prefix: UnsafeRawBufferPointer(p), key: .float32(v), type: .float32))
@@ -221,7 +223,8 @@ struct BlockKeys: @unchecked Sendable {
 
     /// The first index in `range` whose entry is not `below` the probe, where `below(c)` reads the comparison.
     /// The `switch` over the key column is hoisted out of the loop: one tight loop per key type.
-    @inline(__always) fileprivate func partition(_ probe: KeyProbe, in range: Range<Int>, _ below: (Int) -> Bool) -> Int {
+    @inline(__always) fileprivate func partition(_ probe: KeyProbe, in range: Range<Int>, _ below: (Int) -> Bool) -> Int
+    {
         var low = range.lowerBound
         var high = range.upperBound
         @inline(__always) func search(_ compareKey: (Int) -> Int) -> Int {

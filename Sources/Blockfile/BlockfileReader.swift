@@ -347,7 +347,8 @@ public struct BlockfileBatches<Value: BlockfileValue>: AsyncSequence, Sendable {
                     // A cached block needs no task: scheduling one per block costs little on an idle machine but
                     // a scheduler delay per block on a busy one.
                     let (reader, index) = (scan.reader, nextBlock)
-                    prefetch = reader.cachedBlock(at: index).map { .ready($0) }
+                    prefetch =
+                        reader.cachedBlock(at: index).map { .ready($0) }
                         ?? .loading(Task { try await reader.block(at: index) })
                 } else {
                     prefetch = nil

@@ -115,10 +115,11 @@ for maxBlockSize in options.blockSizes {
     }
     print("string→uint32 scan in batches: \(rate(batched, batchS))")
     // 1% fork, uniformly random keys and clustered keys.
-    for (label, keys) in options.readsOnly ? [] : [
+    let forks: [(String, [Int])] = [
         ("uniform", (0..<options.entries / 100).map { _ in Int(random.next() % UInt64(options.entries)) }),
         ("clustered", Array((options.entries / 2)..<(options.entries / 2 + options.entries / 100))),
-    ] {
+    ]
+    for (label, keys) in options.readsOnly ? [] : forks {
         let writer = BlockfileWriter(forking: stringReader)
         for k in keys { try writer.set(BlockfileKey("", idKey(k)), UInt32(k) &+ 1) }
         var forked: BlockfileReader<UInt32>!
