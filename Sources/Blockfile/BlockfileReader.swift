@@ -407,7 +407,7 @@ final class ReaderState<Value: BlockfileValue>: Sendable {
     /// keep; the identity of the type is kept instead, and a match makes the reinterpretation safe.)
     @inline(__always) func view(_ block: any CachedBlock) -> BlockView<Value>? {
         let object: AnyObject = block
-        return ObjectIdentifier(type(of: object)) == viewType ? unsafeBitCast(object, to: BlockView<Value>.self) : nil
+        return ObjectIdentifier(type(of: object)) == viewType ? unsafeDowncast(object, to: BlockView<Value>.self) : nil
     }
 
     /// The block that holds `key` if any block can (as `BlockfileRoot.blockContaining`).
