@@ -1,7 +1,8 @@
 // The keys of a block (or of a root's first/last keys) as raw pointers into Arrow buffers. Lookups binary-search
 // the offsets and bytes here, and scans materialise keys from here, in non-generic code that neither allocates
 // nor touches reference counts per entry: whatever `Value` a reader has, its hot loops are compiled once, fully
-// optimised. The pointers stay valid while the arrays they come from live (the owner keeps them).
+// optimised. The pointers stay valid while the arrays they come from live (the owner keeps them); the types are
+// `@unchecked Sendable` because Arrow bytes are never written after they are decoded or built.
 import ArrowIPC
 
 /// A utf8 or large-utf8 column: offsets into a data buffer.
