@@ -83,7 +83,7 @@ let package = Package(
             name: "Cairn",
             dependencies: [
                 "Segments", "Catalog", "Compaction", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore",
-                "ObjectStoreS3",
+                "ObjectStoreS3", .product(name: "Metrics", package: "swift-metrics"),
             ]),
 
         // MARK: The Chroma-compatible HTTP server (`cairn serve`)

@@ -3,6 +3,7 @@
 import Blockfile
 import Catalog
 import Compaction
+import CoreMetrics
 import Foundation
 import Log
 import ObjectStore
@@ -40,6 +41,27 @@ final class ClientContext: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// What `/metrics` shows of background work (swift-metrics; a no-op unless the process bootstrapped a factory).
+    private let pendingGauge = Gauge(label: "cairn_compaction_pending_records")
+    private let runningGauge = Gauge(label: "cairn_compactions_running")
+    private let compactions = (
+        ok: Counter(label: "cairn_compactions_total", dimensions: [("outcome", "ok")]),
+        conflict: Counter(label: "cairn_compactions_total", dimensions: [("outcome", "conflict")]),
+        failed: Counter(label: "cairn_compactions_total", dimensions: [("outcome", "failed")])
+    )
+    private let compactedRecords = Counter(label: "cairn_compacted_log_records_total")
+    private let garbageObjects = Counter(label: "cairn_gc_deleted_objects_total")
+    private let garbageBytes = Counter(label: "cairn_gc_deleted_bytes_total")
+
+    /// Publishes the pending and running gauges from `state` (call under no lock).
+    private func reportBacklog() {
+        let (pending, running) = state.withLock { state in
+            (state.pending.values.reduce(0) { $0 + $1.records }, state.compacting.count)
+        }
+        pendingGauge.record(pending)
+        runningGauge.record(running)
+    }
 
     init(store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, options: Client.Options) {
         self.store = store
@@ -163,6 +185,7 @@ final class ClientContext: Sendable {
             state.pending[collectionID, default: PendingLog(since: .now)].bytes += bytes
         }
         startDueCompactions()
+        reportBacklog()
     }
 
     /// Starts background compactions of collections past a threshold (records, bytes or age), oldest log first,
@@ -217,6 +240,8 @@ final class ClientContext: Sendable {
         do {
             let report = try await GarbageCollector(store: store, root: root, catalog: catalog, manifests: manifests)
                 .collect(options.garbageCollectionPolicy)
+            garbageObjects.increment(by: report.deletions.count)
+            garbageBytes.increment(by: report.bytes)
             if !report.deletions.isEmpty || !report.failures.isEmpty {
                 options.log?(
                     "garbage collection: deleted \(report.deletions.count) objects (\(report.bytes) bytes)"
@@ -230,17 +255,24 @@ final class ClientContext: Sendable {
     /// Compacts the collection's whole log tail (in bounded runs) and makes the new version current in-process.
     func compact(collectionID: String) async throws -> CompactionSummary? {
         state.withLock { _ = $0.compacting.insert(collectionID) }
-        defer { state.withLock { _ = $0.compacting.remove(collectionID) } }
+        reportBacklog()
+        defer {
+            state.withLock { _ = $0.compacting.remove(collectionID) }
+            reportBacklog()
+        }
         var last: CompactionSummary?
         while true {
             let summary: CompactionSummary?
             do {
                 summary = try await compactor.compact(collectionID: collectionID, progress: options.log)
             } catch let error as CompactionError {
+                (error.code == .conflict ? compactions.conflict : compactions.failed).increment()
                 throw CairnError(
                     error.code == .conflict ? .conflict : error.code == .notFound ? .notFound : .storage, error.message)
             }
             guard let summary else { break }
+            compactions.ok.increment()
+            compactedRecords.increment(by: summary.logRecords)
             if var total = last {
                 // Several bounded runs: report them as one.
                 total.version = summary.version

@@ -39,11 +39,20 @@ public enum CairnServer {
 }
 
 extension CairnServer {
-    /// Runs the server until SIGINT or SIGTERM: the process's metrics go to `/metrics`, logs to stderr, and
-    /// `Listening on host:port` is printed to stdout once the socket is bound (port 0 picks a free port).
-    public static func run(client: Client, options: ServerOptions, logLevel: String = "info") async throws {
+    /// Makes a `ServerMetrics` the process's metrics factory. Call it before opening the `Client`: metrics
+    /// objects (caches, compaction) bind to the factory of the moment they are created. Once per process.
+    public static func bootstrapMetrics() -> ServerMetrics {
         let metrics = ServerMetrics()
         metrics.bootstrap()
+        return metrics
+    }
+
+    /// Runs the server until SIGINT or SIGTERM: `metrics` (from `bootstrapMetrics()`) goes to `/metrics`, logs to
+    /// stderr, and `Listening on host:port` is printed to stdout once the socket is bound (port 0 picks a free
+    /// port).
+    public static func run(client: Client, options: ServerOptions, metrics: ServerMetrics, logLevel: String = "info")
+        async throws
+    {
         var logger = Logger(label: "cairn.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let app = application(client: client, options: options, metrics: metrics, logger: logger) { port in

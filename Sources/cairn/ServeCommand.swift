@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
     var compactionThreshold: Int = 50_000
 
     @Option(help: "… or once its oldest uncompacted write is this many seconds old (0: no age limit).")
-    var compactionMaxAge: Double = 300
+    var compactionMaxAge: Double = 5
 
     @Option(help: "Background compactions running at once.")
     var maxConcurrentCompactions: Int = 1
@@ -87,7 +87,8 @@ struct ServeCommand: AsyncParsableCommand {
         clientOptions.garbageCollectionInterval = gcInterval == 0 ? nil : .milliseconds(Int64(gcInterval * 1000))
         clientOptions.garbageCollectionPolicy = GarbageCollectionPolicy(keepVersions: gcKeepVersions, minAge: gcMinAge)
         clientOptions.log = { line in FileHandle.standardError.write(Data("cairn: \(line)\n".utf8)) }
+        let metrics = CairnServer.bootstrapMetrics()  // before the client, whose caches report to it
         let client = try await Client.open(url, options: clientOptions)
-        try await CairnServer.run(client: client, options: options, logLevel: logLevel)
+        try await CairnServer.run(client: client, options: options, metrics: metrics, logLevel: logLevel)
     }
 }

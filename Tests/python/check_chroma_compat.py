@@ -334,6 +334,40 @@ def load_test(server, writers=8, batches=20, batch=50, dim=16):
     return set(acknowledged)
 
 
+def check_metrics(server):
+    """/metrics carries what the layers below report, not only the routes: the background compaction (the load
+    test's records are compacted a few seconds after they were written) and, once queries read the compacted
+    segments, the caches."""
+    import urllib.request
+
+    def metrics():
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/metrics",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        return urllib.request.urlopen(request).read().decode()
+
+    def value(text, name):
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
+    deadline = time.time() + 120
+    text = metrics()
+    while time.time() < deadline and (value(text, "cairn_compaction_pending_records") != 0
+                                      or value(text, "cairn_compactions_running") != 0):
+        time.sleep(0.2)
+        text = metrics()
+    if value(text, "cairn_compaction_pending_records") != 0:
+        fail("the background compaction did not catch up within 120 s")
+    server.client().get_collection("load").query(query_embeddings=[[0.5] * 16], n_results=5)
+    text = metrics()
+    for name in ("cairn_http_requests_total", "cairn_compactions_total", "cairn_cache_hits_total",
+                 "cairn_cache_misses_total"):
+        if name not in text:
+            fail(f"/metrics lacks {name}")
+    print("metrics: background compaction caught up; /metrics reports requests, compactions and caches", flush=True)
+
+
 def main():
     folder = tempfile.mkdtemp(prefix="cairn-compat-")
     server = Server(folder)
@@ -353,6 +387,7 @@ def main():
               flush=True)
 
         acknowledged = load_test(server)
+        check_metrics(server)
         code = server.stop()
         if code != 0:
             fail(f"cairn serve exited with {code} after SIGTERM")
