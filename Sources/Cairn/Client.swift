@@ -26,6 +26,9 @@ public final class Client: Sendable {
         /// A collection whose oldest uncompacted write (made through this client) is older than this is compacted
         /// in the background however small its log; nil: records and bytes only.
         public var compactionMaxAge: Duration? = .seconds(300)
+        /// A collection whose log has had no write (through this client) for this long is compacted in the
+        /// background: a bulk load is indexed soon after it ends. nil: off.
+        public var compactionQuietPeriod: Duration?
         /// Background compactions running at once (each collection compacts one run at a time anyway).
         public var maxConcurrentCompactions: Int = 1
         /// How often garbage collection runs in the background; nil turns it off (`collectGarbage` still works).

@@ -37,7 +37,9 @@ final class ClientContext: Sendable {
     struct PendingLog {
         var records = 0
         var bytes = 0
+        /// The oldest and the newest write waiting.
         var since: ContinuousClock.Instant
+        var last: ContinuousClock.Instant
     }
 
     private let state = Mutex(State())
@@ -84,10 +86,11 @@ final class ClientContext: Sendable {
     private let maintenance = Mutex<Task<Void, Never>?>(nil)
 
     func startMaintenance() {
+        let compacting = options.compactionThreshold != nil
         let ticks = [
-            options.compactionThreshold == nil ? nil : options.compactionMaxAge, options.garbageCollectionInterval,
-        ]
-        .compactMap { $0 }
+            compacting ? options.compactionMaxAge : nil, compacting ? options.compactionQuietPeriod : nil,
+            options.garbageCollectionInterval,
+        ].compactMap { $0 }
         guard let shortest = ticks.min() else { return }
         let tick = max(.milliseconds(100), min(.seconds(10), shortest / 4))
         let task = Task.detached(priority: .utility) { [weak self] in
@@ -181,8 +184,10 @@ final class ClientContext: Sendable {
     func afterWrite(collectionID: String, records: Int, bytes: Int) {
         guard options.compactionThreshold != nil else { return }
         state.withLock { state in
-            state.pending[collectionID, default: PendingLog(since: .now)].records += records
-            state.pending[collectionID, default: PendingLog(since: .now)].bytes += bytes
+            let now = ContinuousClock.now
+            state.pending[collectionID, default: PendingLog(since: now, last: now)].records += records
+            state.pending[collectionID, default: PendingLog(since: now, last: now)].bytes += bytes
+            state.pending[collectionID]?.last = now
         }
         startDueCompactions()
         reportBacklog()
@@ -200,6 +205,7 @@ final class ClientContext: Sendable {
                 guard !state.compacting.contains(id) else { return false }
                 return log.records >= threshold || log.bytes >= options.compactionBytesThreshold
                     || options.compactionMaxAge.map { now - log.since >= $0 } ?? false
+                    || options.compactionQuietPeriod.map { now - log.last >= $0 } ?? false
             }
             .sorted { $0.value.since < $1.value.since }.prefix(free).map(\.key)
             for collectionID in due {

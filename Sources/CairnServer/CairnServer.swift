@@ -5,6 +5,7 @@ import Cairn
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 public enum CairnServer {
     /// The router, for the application or for in-process tests.
@@ -53,6 +54,7 @@ extension CairnServer {
     public static func run(client: Client, options: ServerOptions, metrics: ServerMetrics, logLevel: String = "info")
         async throws
     {
+        if let threads = options.eventLoopThreads { NIOSingletons.groupLoopCountSuggestion = max(1, threads) }
         var logger = Logger(label: "cairn.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let app = application(client: client, options: options, metrics: metrics, logger: logger) { port in

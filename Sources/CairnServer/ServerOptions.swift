@@ -14,6 +14,9 @@ public struct ServerOptions: Sendable {
     public var maxBatchSize: Int = Client.maxBatchSize
     /// Requests handled at once; more are answered 429 at once rather than queued without bound.
     public var maxConcurrentRequests: Int = 256
+    /// Threads of the network event loops; nil: one per core (NIO's default). Set before the server starts, once
+    /// per process.
+    public var eventLoopThreads: Int?
 
     public init() {}
 }

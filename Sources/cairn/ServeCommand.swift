@@ -36,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests handled at once; more get 429.")
     var maxConcurrentRequests: Int = 256
 
+    @Option(help: "Network event loop threads (default: one per core).")
+    var eventLoopThreads: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -44,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "… or once its oldest uncompacted write is this many seconds old (0: no age limit).")
     var compactionMaxAge: Double = 5
+
+    @Option(help: "… or once no write reached it for this many seconds (0: off).")
+    var compactionQuietPeriod: Double = 1
 
     @Option(help: "Background compactions running at once.")
     var maxConcurrentCompactions: Int = 1
@@ -64,7 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-batch-size must be between 1 and \(Client.maxBatchSize)")
         }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
-        if compactionThreshold < 0 || compactionMaxAge < 0 || gcInterval < 0 || gcMinAge < 0 {
+        if compactionThreshold < 0 || compactionMaxAge < 0 || compactionQuietPeriod < 0 || gcInterval < 0
+            || gcMinAge < 0
+        {
             throw ValidationError("compaction and GC thresholds must not be negative")
         }
         if maxConcurrentCompactions < 1 { throw ValidationError("--max-concurrent-compactions must be at least 1") }
@@ -80,9 +88,12 @@ struct ServeCommand: AsyncParsableCommand {
         options.maxBodyBytes = maxBodyBytes
         options.maxBatchSize = maxBatchSize
         options.maxConcurrentRequests = maxConcurrentRequests
+        options.eventLoopThreads = eventLoopThreads
         var clientOptions = Client.Options()
         clientOptions.compactionThreshold = compactionThreshold == 0 ? nil : compactionThreshold
         clientOptions.compactionMaxAge = compactionMaxAge == 0 ? nil : .milliseconds(Int64(compactionMaxAge * 1000))
+        clientOptions.compactionQuietPeriod =
+            compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
         clientOptions.garbageCollectionInterval = gcInterval == 0 ? nil : .milliseconds(Int64(gcInterval * 1000))
         clientOptions.garbageCollectionPolicy = GarbageCollectionPolicy(keepVersions: gcKeepVersions, minAge: gcMinAge)
