@@ -191,26 +191,34 @@ public final class Client: Sendable {
     public func getCollection(
         _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws -> Collection {
-        let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
+        let record = try await context.catalogCallSyncingOnMiss { catalog throws(CatalogError) in
+            try catalog.collection(tenant: tenant, database: database, name: name)
+        }
         return try context.collection(try await published(record))
     }
 
     public func getCollection(id: String) async throws -> Collection {
-        let record = try context.catalogCall { try $0.collection(id: id) }
+        let record = try await context.catalogCallSyncingOnMiss { catalog throws(CatalogError) in
+            try catalog.collection(id: id)
+        }
         return try context.collection(try await published(record))
     }
 
     public func listCollections(
         limit: Int? = nil, offset: Int = 0, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws -> [Collection] {
+        await context.syncCatalogIfStale()
         let records = try context.catalogCall {
             try $0.listCollections(tenant: tenant, database: database, limit: limit, offset: offset)
         }
         return try records.map { try context.collection($0) }
     }
 
-    public func countCollections(tenant: String = defaultTenant, database: String = defaultDatabase) throws -> Int {
-        try context.catalogCall { try $0.countCollections(tenant: tenant, database: database) }
+    public func countCollections(tenant: String = defaultTenant, database: String = defaultDatabase) async throws
+        -> Int
+    {
+        await context.syncCatalogIfStale()
+        return try context.catalogCall { try $0.countCollections(tenant: tenant, database: database) }
     }
 
     /// Deletes a collection: a tombstone version is published, then the catalog forgets it. Its objects stay until

@@ -30,6 +30,8 @@ final class ClientContext: Sendable {
         var compacting: Set<String> = []
         var background: [String: Task<Void, Never>] = [:]
         var lastGarbageCollection = ContinuousClock.now
+        /// When the catalog was last brought up to the bucket (collections made by other nodes).
+        var lastCatalogSync = ContinuousClock.now
         var collectingGarbage = false
     }
 
@@ -143,6 +145,37 @@ final class ClientContext: Sendable {
                 })
             state.runtimes[record.id] = runtime
             return runtime
+        }
+    }
+
+    // MARK: Other nodes
+
+    /// Brings the whole catalog up to what the bucket holds (collections other nodes created, renamed or deleted),
+    /// at most once per refresh interval.
+    func syncCatalogIfStale() async {
+        let due = state.withLock { state -> Bool in
+            guard ContinuousClock.now - state.lastCatalogSync >= options.refreshInterval else { return false }
+            state.lastCatalogSync = .now
+            return true
+        }
+        guard due else { return }
+        do {
+            _ = try await CatalogRebuilder(store: store, prefix: root).rebuild(into: catalog)
+        } catch {
+            options.log?("catalog sync from the store failed: \(error)")
+        }
+    }
+
+    /// A catalog read that, when it finds nothing, syncs the catalog from the bucket (rate-limited) and tries once
+    /// more: the collection may have been created on another node.
+    func catalogCallSyncingOnMiss<T>(_ body: (CatalogDatabase) throws(CatalogError) -> T) async throws -> T {
+        do throws(CatalogError) {
+            return try body(catalog)
+        } catch  where error.code == .notFound {
+            await syncCatalogIfStale()
+            return try catalogCall { catalog throws(CatalogError) in try body(catalog) }
+        } catch {
+            throw CairnError(error)
         }
     }
 

@@ -100,7 +100,7 @@ struct ChromaRoutes: Sendable {
         }
         router.get(RouterPath(Self.databasePath + "/collections_count")) { _, context in
             let (tenant, database) = try Self.scope(context)
-            return JSONResponse.make(String(try client.countCollections(tenant: tenant, database: database)))
+            return JSONResponse.make(String(try await client.countCollections(tenant: tenant, database: database)))
         }
         // Chroma names the collection in the path of get and delete, and gives its id for update.
         router.get(RouterPath(Self.collectionPath)) { _, context in

@@ -76,13 +76,13 @@ import Testing
             await Self.expectError(.notFound) { _ = try await client.getCollection("missing") }
             _ = try await client.createCollection("other")
             #expect(try await client.listCollections().map(\.name) == ["notes", "other"])
-            #expect(try client.countCollections() == 2)
+            #expect(try await client.countCollections() == 2)
             let renamed = try await first.modify(name: "renamed", metadata: ["topic": "b"])
             #expect(renamed.name == "renamed")
             #expect(try await client.getCollection("renamed").metadata == ["topic": "b"])
             try await client.deleteCollection("renamed")
             await Self.expectError(.notFound) { _ = try await client.getCollection("renamed") }
-            #expect(try client.countCollections() == 1)
+            #expect(try await client.countCollections() == 1)
         }
     }
 

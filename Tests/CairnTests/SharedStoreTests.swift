@@ -76,6 +76,15 @@ import Testing
                 }
             }
             #expect(gone, "b learns of the deletion")
+
+            // A collection created on a after b opened: b finds it by name and lists it.
+            let late = try await a.createCollection("late")
+            var lateModel = CollectionModel()
+            try await Self.add(late, 0..<5, &lateModel)
+            try await Task.sleep(for: .milliseconds(60))  // past b's catalog sync interval
+            let found = try await b.getCollection("late")
+            #expect(try await Self.sees(found, lateModel))
+            #expect(try await b.listCollections().map(\.name) == ["late"])
             #expect(try await a.check().isClean)
         }
     }
