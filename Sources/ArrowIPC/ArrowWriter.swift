@@ -28,10 +28,15 @@ public struct ArrowWriteOptions: Sendable, Hashable {
     public var compression: Compression
     /// Alignment of every buffer and message, 8 (Arrow's minimum) or 64 (SIMD-friendly, the default).
     public var alignment: Int
+    /// With compression, a buffer is stored compressed only if that saves at least this fraction of its bytes;
+    /// otherwise it is stored as it is (the spec's uncompressed-length -1), and readers use it in place. 0 keeps
+    /// every buffer that shrinks at all compressed, as pyarrow does.
+    public var minimumSavings: Double
 
-    public init(compression: Compression = .none, alignment: Int = 64) {
+    public init(compression: Compression = .none, alignment: Int = 64, minimumSavings: Double = 0) {
         self.compression = compression
         self.alignment = alignment
+        self.minimumSavings = minimumSavings
     }
 }
 
@@ -115,15 +120,20 @@ public final class ArrowWriter {
             var sizes = [Int](repeating: 0, count: raw.count)
             let rawBytes = work.reduce(0) { $0 + raw[$1].count }
             if work.count <= 1 || rawBytes < Self.parallelThreshold {
-                for i in work { sizes[i] = try Self.compressOne(raw[i], into: base + UInt(regions[i]), compressor) }
+                for i in work {
+                    sizes[i] = try Self.compressOne(
+                        raw[i], into: base + UInt(regions[i]), compressor, minimumSavings: options.minimumSavings)
+                }
             } else {
                 let ordered = work.sorted { raw[$0].count > raw[$1].count }
-                let (raw, regions) = (raw, regions)
+                let (raw, regions, minimumSavings) = (raw, regions, options.minimumSavings)
                 let results = Mutex<[Int: Result<Int, ArrowError>]>([:])
                 DispatchQueue.concurrentPerform(iterations: ordered.count) { k in
                     let i = ordered[k]
                     let r = Result { () throws(ArrowError) -> Int in
-                        try Self.compressOne(raw[i], into: base + UInt(regions[i]), try ZstdCompressor(level: level))
+                        try Self.compressOne(
+                            raw[i], into: base + UInt(regions[i]), try ZstdCompressor(level: level),
+                            minimumSavings: minimumSavings)
                     }
                     results.withLock { $0[i] = r }
                 }
@@ -196,14 +206,16 @@ public final class ArrowWriter {
 
     /// Compresses `b` behind its 8-byte length prefix at address `dst` (room: 8 + compress bound); returns the
     /// bytes used. A buffer that does not shrink is left to be stored as is behind the prefix -1.
-    static func compressOne(_ b: ArrowBuffer, into dstAddress: UInt, _ c: ZstdCompressor) throws(ArrowError) -> Int {
+    static func compressOne(_ b: ArrowBuffer, into dstAddress: UInt, _ c: ZstdCompressor, minimumSavings: Double = 0)
+        throws(ArrowError) -> Int
+    {
         guard let dst = UnsafeMutableRawPointer(bitPattern: dstAddress) else {
             throw ArrowError(.compression, "no scratch memory")
         }
         let n = try b.withUnsafeBytes { (src) throws(ArrowError) -> Int in
             try c.compress(src, into: dst + 8, capacity: ZstdCompressor.bound(b.count))
         }
-        if n < b.count {
+        if n < b.count, Double(b.count - n) >= minimumSavings * Double(b.count) {
             dst.storeBytes(of: Int64(b.count).littleEndian, as: Int64.self)
             return 8 + n
         }

@@ -252,6 +252,11 @@ final class Block<Value: BlockfileValue>: CachedBlock {
 
 /// Column names and metadata keys of blocks.
 enum BlockSchema {
+    /// Blocks are written with ZSTD (level 1) for the buffers it shrinks by a quarter or more — ids, keys,
+    /// metadata and documents, typically 2–4× — while buffers it barely shrinks, such as embeddings, stay
+    /// uncompressed and are read in place (decision 0017). pyarrow reads both kinds.
+    static let writeOptions = ArrowWriteOptions(compression: .zstd(level: 1), minimumSavings: 0.25)
+
     static let prefixColumn = "prefix"
     static let keyColumn = "key"
     static let versionKey = "cairn.block.version"
@@ -290,7 +295,7 @@ enum BlockSchema {
                     (ArrowField(keyColumn, arrowKeyType, nullable: false), keys),
                 ] + changeColumns + valueColumns,
                 metadata: metadata)
-            return try ArrowWriter.encode([batch], schema: batch.schema)
+            return try ArrowWriter.encode([batch], schema: batch.schema, options: BlockSchema.writeOptions)
         } catch let error as BlockfileError {
             throw error
         } catch {

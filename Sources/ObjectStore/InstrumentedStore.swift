@@ -4,6 +4,8 @@ import CoreMetrics
 import Foundation
 
 public final class InstrumentedStore: ObjectStore {
+    public func localFile(_ key: String) -> URL? { base.localFile(key) }
+
     public let base: any ObjectStore
     private let label: String
     private let timers: [String: CoreMetrics.Timer]

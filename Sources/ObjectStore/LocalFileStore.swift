@@ -331,6 +331,12 @@ extension LocalFileStore {
     /// The file of an object.
     func path(of key: String) -> String { rootPath + "/" + key }
 
+    public func localFile(_ key: String) -> URL? {
+        guard (try? Self.validate(key)) != nil else { return nil }
+        let path = path(of: key)
+        return FileManager.default.fileExists(atPath: path) ? URL(fileURLWithPath: path) : nil
+    }
+
     /// Keys must map to a file path one-to-one: no empty, `.` or `..` components, none longer than 255 bytes,
     /// no NUL, and not inside the store's reserved `.cairn/` folder.
     static func validate(_ key: String) throws(ObjectStoreError) {

@@ -149,6 +149,14 @@ public protocol ObjectStore: Sendable {
     ) async throws -> ObjectInfo
     /// Abandons an upload and frees its parts.
     func abortMultipartUpload(_ key: String, uploadID: String) async throws
+    /// The object as a local file that can be read directly (a store on local disk), or nil. The file is the
+    /// object: immutable while the object exists. Readers that need a file (hnswlib loads from a path) skip a
+    /// copy with it; others must not rely on it.
+    func localFile(_ key: String) -> URL?
+}
+
+extension ObjectStore {
+    public func localFile(_ key: String) -> URL? { nil }
 }
 
 extension ObjectStore {

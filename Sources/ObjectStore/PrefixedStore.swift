@@ -15,6 +15,8 @@ public struct PrefixedStore: ObjectStore {
 
     private func full(_ key: String) -> String { prefix + key }
 
+    public func localFile(_ key: String) -> URL? { base.localFile(full(key)) }
+
     private func relative(_ key: String) -> String {
         key.hasPrefix(prefix) ? String(key.utf8.dropFirst(prefix.utf8.count)) ?? key : key
     }

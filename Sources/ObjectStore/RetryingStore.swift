@@ -34,6 +34,8 @@ public struct RetryPolicy: Sendable {
 }
 
 public final class RetryingStore: ObjectStore {
+    public func localFile(_ key: String) -> URL? { base.localFile(key) }
+
     public let base: any ObjectStore
     public let policy: RetryPolicy
     private let sleep: @Sendable (Duration) async throws -> Void

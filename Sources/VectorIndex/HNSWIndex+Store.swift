@@ -48,6 +48,17 @@ extension HNSWIndex {
             throw VectorIndexError(.store, "reading \(location.headerKey): \(error)")
         }
         let header = try HNSWIndexHeader.decode(headerData, key: location.headerKey)
+        if let file = store.localFile(location.dataKey) {
+            // A store on local disk: hnswlib reads the object's own file, no copy through memory and a temp file.
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? -1
+            guard size == header.dataBytes else {
+                throw VectorIndexError(
+                    .corrupt, "\(location.dataKey) has \(size) bytes, its header says \(header.dataBytes)")
+            }
+            return try checked(
+                try HNSWIndex.load(fromFile: file.path, dimension: header.dimension, parameters: header.parameters),
+                header: header, key: location.dataKey)
+        }
         do {
             let object = try await store.get(location.dataKey)
             try object.checkComplete()
@@ -73,15 +84,23 @@ extension HNSWIndex {
             } catch {
                 throw VectorIndexError(.io, "cannot write \(key) to a temporary file: \(error)")
             }
-            let index = try HNSWIndex.load(fromFile: path, dimension: header.dimension, parameters: header.parameters)
-            guard index.count == header.count, index.deletedCount == header.deletedCount else {
-                throw VectorIndexError(
-                    .corrupt,
-                    "\(key) holds \(index.count) elements (\(index.deletedCount) deleted), header says \(header.count) (\(header.deletedCount))"
-                )
-            }
-            return index
+            return try checked(
+                try HNSWIndex.load(fromFile: path, dimension: header.dimension, parameters: header.parameters),
+                header: header, key: key)
         }
+    }
+
+    /// The loaded index if it holds the counts its header names.
+    static func checked(_ index: HNSWIndex, header: HNSWIndexHeader, key: String) throws(VectorIndexError)
+        -> HNSWIndex
+    {
+        guard index.count == header.count, index.deletedCount == header.deletedCount else {
+            throw VectorIndexError(
+                .corrupt,
+                "\(key) holds \(index.count) elements (\(index.deletedCount) deleted), header says \(header.count) (\(header.deletedCount))"
+            )
+        }
+        return index
     }
 }
 

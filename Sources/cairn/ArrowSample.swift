@@ -103,6 +103,11 @@ enum ArrowSample {
     static let variants: [(String, ArrowIPCFormat, ArrowWriteOptions)] = [
         ("sample.arrow", .file, ArrowWriteOptions()),
         ("sample_zstd.arrow", .file, ArrowWriteOptions(compression: .zstd(level: 1))),
+        // As blocks are written: buffers ZSTD barely shrinks stay uncompressed (length -1) beside compressed ones.
+        (
+            "sample_zstd_partial.arrow", .file,
+            ArrowWriteOptions(compression: .zstd(level: 1), minimumSavings: 0.5)
+        ),
         ("sample_align8.arrow", .file, ArrowWriteOptions(alignment: 8)),
         ("sample.arrows", .stream, ArrowWriteOptions()),
         ("sample_zstd_align8.arrows", .stream, ArrowWriteOptions(compression: .zstd(level: 3), alignment: 8)),

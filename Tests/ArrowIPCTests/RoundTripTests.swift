@@ -125,6 +125,32 @@ struct RoundTripTests {
         #expect(Array(try back.primitives("n", as: UInt64.self)) == Array(try nb.primitives("n", as: UInt64.self)))
     }
 
+    @Test("minimumSavings keeps buffers ZSTD barely shrinks uncompressed and compresses the rest")
+    func selectiveCompression() throws {
+        // A column of low-entropy floats (compresses a little) beside a repetitive text column (compresses a lot).
+        var rng = SeededRandom(seed: 9)
+        let floats = PrimitiveArrayBuilder<Float>()
+        for _ in 0..<4000 { floats.append(Float(rng.next() % 1_000_000) / 997) }
+        let text = VariableBinaryArrayBuilder()
+        for i in 0..<4000 { text.append("category \(i % 7)") }
+        let schema = ArrowSchema([ArrowField("f", .float32), ArrowField("t", .utf8)])
+        let batch = try RecordBatch(schema: schema, columns: [floats.finish(), try text.finish()])
+        let plain = try ArrowWriter.encode([batch], schema: schema)
+        let all = try ArrowWriter.encode(
+            [batch], schema: schema, options: ArrowWriteOptions(compression: .zstd(level: 1)))
+        let selective = try ArrowWriter.encode(
+            [batch], schema: schema, options: ArrowWriteOptions(compression: .zstd(level: 1), minimumSavings: 0.5))
+        let none = try ArrowWriter.encode(
+            [batch], schema: schema, options: ArrowWriteOptions(compression: .zstd(level: 1), minimumSavings: 1))
+        #expect(all.count < selective.count && selective.count < plain.count)
+        #expect(none.count >= plain.count, "nothing saves 100 %: every buffer stays as it is")
+        for data in [all, selective, none] {
+            let back = try ArrowFileReader(data: data).recordBatch(at: 0)
+            #expect(Array(try back.primitives("f", as: Float.self)) == Array(try batch.primitives("f", as: Float.self)))
+            #expect(Array(try back.strings("t")) == Array(try batch.strings("t")))
+        }
+    }
+
     @Test("batches above 1 MiB compress and decompress their buffers in parallel, values intact, buffers recycled")
     func parallelCompression() throws {
         let n = 17_000  // an 8.7 MB embedding buffer: large-buffer (mapped, pooled) allocations are exercised

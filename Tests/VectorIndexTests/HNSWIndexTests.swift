@@ -158,6 +158,32 @@ struct HNSWIndexTests {
         #expect(corrupt?.code == .corrupt)
     }
 
+    @Test("on a local folder hnswlib loads the object's own file, and a damaged one is refused")
+    func localFileLoad() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-hnsw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try LocalFileStore(root: folder)
+        let collection = ObjectPath().collection(tenant: "t", database: "d", collectionID: "c")
+        let location = HNSWIndexLocation(collection: collection, segmentID: "s", indexID: "i1")
+        let data = Dataset(count: 300, dimension: 8, seed: 12)
+        let index = try build(data, space: .l2)
+        try await index.write(to: location, store: store)
+        #expect(store.localFile(location.dataKey) != nil)
+        #expect(InMemoryStore().localFile(location.dataKey) == nil)
+        let loaded = try await HNSWIndex.read(from: location, store: store)
+        for query in data.queries(5, seed: 13) {
+            #expect(try loaded.search(query, k: 5) == index.search(query, k: 5))
+        }
+        let file = try #require(store.localFile(location.dataKey))
+        let bytes = try Data(contentsOf: file)
+        try bytes.prefix(bytes.count - 100).write(to: file)
+        let error = await #expect(throws: VectorIndexError.self) {
+            try await HNSWIndex.read(from: location, store: store)
+        }
+        #expect(error?.code == .corrupt)
+    }
+
     @Test("a header naming the wrong dimension is refused")
     func wrongDimensionRefused() throws {
         let index = try HNSWIndex.create(dimension: 4, capacity: 10)

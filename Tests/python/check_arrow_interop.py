@@ -19,6 +19,7 @@ BATCH_SIZES = [200, 0, 57]
 VARIANTS = {
     "sample.arrow": ("file", None),
     "sample_zstd.arrow": ("file", "ZSTD"),
+    "sample_zstd_partial.arrow": ("file", "ZSTD"),
     "sample_align8.arrow": ("file", None),
     "sample.arrows": ("stream", None),
     "sample_zstd_align8.arrows": ("stream", "ZSTD"),
