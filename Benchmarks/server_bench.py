@@ -98,12 +98,7 @@ def bench(kind, port, data):
             latencies, lock = [], threading.Lock()
 
             def worker(w):
-                cc = client(port).get_collection("bench")
-                mine = []
-                for q in range(w, len(queries), concurrency):
-                    s = time.perf_counter()
-                    cc.query(query_embeddings=queries[q:q + 1], n_results=10, include=["distances"])
-                    mine.append(time.perf_counter() - s)
+                mine = process_worker(port, queries, w, concurrency)
                 with lock:
                     latencies.extend(mine)
 
@@ -138,6 +133,7 @@ def bench(kind, port, data):
 
 
 def process_worker(port, queries, w, concurrency):
+    """Client `w` of `concurrency`: its share of the queries, one per call; returns each call's latency."""
     cc = client(port).get_collection("bench")
     mine = []
     for q in range(w, len(queries), concurrency):
