@@ -14,10 +14,10 @@ public final class Client: Sendable {
         /// How old a collection's view of the catalog and log may get before a read looks again. Writes through this
         /// client are visible at once; this bounds how long other processes' writes take to show.
         public var refreshInterval: Duration = .seconds(1)
-        /// Bytes of blocks kept in memory.
-        public var blockCacheBytes: Int = 256 << 20
-        /// Bytes of HNSW indexes kept in memory.
-        public var hnswCacheBytes: Int = 2 << 30
+        /// Bytes of blocks kept in memory: by default a sixteenth of the machine's memory, between 64 MiB and 2 GiB.
+        public var blockCacheBytes: Int = Options.memoryShare(1.0 / 16, min: 64 << 20, max: 2 << 30)
+        /// Bytes of HNSW indexes kept in memory: by default a third of the machine's memory, at least 256 MiB.
+        public var hnswCacheBytes: Int = Options.memoryShare(1.0 / 3, min: 256 << 20, max: Int.max)
         /// Log records after which a collection is compacted in the background; nil turns background compaction
         /// off (the byte and age thresholds too).
         public var compactionThreshold: Int? = 50_000
@@ -42,6 +42,12 @@ public final class Client: Sendable {
         public var log: (@Sendable (String) -> Void)?
 
         public init() {}
+
+        /// `share` of the machine's physical memory, clamped.
+        static func memoryShare(_ share: Double, min lower: Int, max upper: Int) -> Int {
+            let physical = Double(ProcessInfo.processInfo.physicalMemory)
+            return Swift.min(upper, Swift.max(lower, Int(physical * share)))
+        }
     }
 
     public let url: String

@@ -128,7 +128,7 @@ final class ClientContext: Sendable {
                 refreshInterval: options.refreshInterval,
                 currentVersion: { [manifests] in
                     do {
-                        try await Self.catchUp(collectionID: id, catalog: catalog, manifests: manifests)
+                        try await CatalogService(database: catalog, manifests: manifests).catchUp(collectionID: id)
                         let record = try catalog.collection(id: id)
                         let segments = try catalog.segments(collectionID: id)
                         return try VersionInfo(record: record, segments: segments)
@@ -176,29 +176,6 @@ final class ClientContext: Sendable {
             return try catalogCall { catalog throws(CatalogError) in try body(catalog) }
         } catch {
             throw CairnError(error)
-        }
-    }
-
-    /// Brings the catalog's row of a collection up to the newest version published in the bucket, by this
-    /// process or any other on the same store (another node's compaction, rename or delete): one GET of the next
-    /// version's manifest key when there is none. A manifest found there is complete (it is written after every
-    /// file it names), so adopting it is what a roll-forward would do.
-    static func catchUp(collectionID: String, catalog: CatalogDatabase, manifests: ManifestStore)
-        async throws(CatalogError)
-    {
-        for _ in 0..<64 {
-            let record = try catalog.collection(id: collectionID)
-            guard record.version > 0 else { return }
-            let key = manifests.key(
-                tenant: record.tenant, database: record.database, collectionID: record.id, version: record.version + 1)
-            let next: CollectionManifest
-            do {
-                next = try await manifests.read(key: key)
-            } catch  where error.code == .notFound {
-                return
-            }
-            guard try catalog.restore(next, manifestKey: key) != .unchanged else { return }
-            if next.deleted { return }
         }
     }
 

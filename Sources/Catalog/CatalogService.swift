@@ -63,15 +63,37 @@ public struct CatalogService: Sendable {
         configuration: [String: JSONValue] = [:], getOrCreate: Bool = false,
         segments: @Sendable (String) -> [SegmentManifest] = CatalogService.defaultSegments
     ) async throws(CatalogError) -> (record: CollectionRecord, created: Bool) {
-        let (reserved, created) = try database.createCollection(
-            tenant: tenant, database: databaseName, name: name, metadata: metadata, configuration: configuration,
-            getOrCreate: getOrCreate)
+        let reserve = { () throws(CatalogError) in
+            try database.createCollection(
+                tenant: tenant, database: databaseName, name: name, metadata: metadata, configuration: configuration,
+                getOrCreate: getOrCreate)
+        }
+        let (reserved, created): (CollectionRecord, Bool)
+        do {
+            (reserved, created) = try reserve()
+        } catch  where error.code == .alreadyExists {
+            // This catalog may be behind: another node renamed or deleted the collection that had the name.
+            let local = try database.collection(tenant: tenant, database: databaseName, name: name)
+            try await catchUp(collectionID: local.id)
+            (reserved, created) = try reserve()
+        }
         guard created else {
             // Found mid-creation (another task reserved it and has not committed yet, or crashed): finish it.
             return (reserved.version > 0 ? reserved : try await finishCreation(reserved, segments: segments), false)
         }
-        do {
+        do throws(CatalogError) {
+            // Another node may hold the name (this catalog has not seen its collection yet): then that collection
+            // is the one, for get-or-create, and the name is taken otherwise.
+            if let other = try await claimName(
+                name, tenant: tenant, database: databaseName, collectionID: reserved.id)
+            {
+                _ = try? database.deleteCollection(id: reserved.id)
+                guard getOrCreate else { throw CatalogError(.alreadyExists, "Collection [\(name)] already exists") }
+                return (try await adopt(collectionID: other, tenant: tenant, database: databaseName), false)
+            }
             return (try await finishCreation(reserved, segments: segments), true)
+        } catch  where error.code == .alreadyExists {
+            throw error
         } catch {
             // Never published: the reservation goes, so the name is free again, and so does a manifest that may
             // have been written (a rebuild must not bring back a collection nobody was told about).
@@ -92,6 +114,11 @@ public struct CatalogService: Sendable {
         _ reserved: CollectionRecord,
         segments: @Sendable (String) -> [SegmentManifest] = CatalogService.defaultSegments
     ) async throws(CatalogError) -> CollectionRecord {
+        if try await claimName(
+            reserved.name, tenant: reserved.tenant, database: reserved.database, collectionID: reserved.id) != nil
+        {
+            throw CatalogError(.alreadyExists, "Collection [\(reserved.name)] already exists")
+        }
         var manifest = CollectionManifest(creating: reserved, segments: segments(reserved.id))
         let key = manifests.key(of: manifest)
         do {
@@ -121,7 +148,32 @@ public struct CatalogService: Sendable {
     {
         if let name { try NameValidation.validate(name: name) }
         if let metadata, !metadata.isEmpty { try MetadataValidation.validate(collectionMetadata: metadata) }
-        return try await publish(collectionID: id) { current, record throws(CatalogError) in
+        let before = try database.collection(id: id)
+        guard let name, name != before.name else { return try await modify(id: id, name: nil, metadata: metadata) }
+        if try await claimName(name, tenant: before.tenant, database: before.database, collectionID: id) != nil {
+            throw CatalogError(.alreadyExists, "Collection [\(name)] already exists")
+        }
+        if let local = try? database.collection(tenant: before.tenant, database: before.database, name: name),
+            local.id != id
+        {
+            try await catchUp(collectionID: local.id)  // the bucket says it no longer has the name
+        }
+        let renamed: CollectionRecord
+        do {
+            renamed = try await modify(id: id, name: name, metadata: metadata)
+        } catch {
+            await manifests.releaseName(tenant: before.tenant, database: before.database, name: name, collectionID: id)
+            throw error
+        }
+        await manifests.releaseName(
+            tenant: before.tenant, database: before.database, name: before.name, collectionID: id)
+        return renamed
+    }
+
+    private func modify(id: String, name: String?, metadata: [String: JSONValue]?) async throws(CatalogError)
+        -> CollectionRecord
+    {
+        try await publish(collectionID: id) { current, record throws(CatalogError) in
             if let name, name != record.name {
                 // Checked before the manifest is written, so a taken name never leaves a manifest behind.
                 if let other = try? database.collection(tenant: record.tenant, database: record.database, name: name),
@@ -156,7 +208,78 @@ public struct CatalogService: Sendable {
     public func deleteCollection(id: String) async throws(CatalogError) -> CollectionRecord {
         let before = try database.collection(id: id)
         _ = try await publish(collectionID: id) { manifest, _ in manifest.deleted = true }
+        await manifests.releaseName(
+            tenant: before.tenant, database: before.database, name: before.name, collectionID: id)
         return before
+    }
+
+    // MARK: Other nodes
+
+    /// Brings the catalog's row of a collection up to the newest version published in the bucket, by this process
+    /// or any other on the same store (another node's compaction, rename or delete): one GET of the next version's
+    /// manifest key when there is none. A manifest found there is complete (it is written after every file it
+    /// names), so adopting it is what a roll-forward would do.
+    public func catchUp(collectionID: String) async throws(CatalogError) {
+        for _ in 0..<64 {
+            let record = try database.collection(id: collectionID)
+            guard record.version > 0 else { return }
+            let key = manifests.key(
+                tenant: record.tenant, database: record.database, collectionID: record.id, version: record.version + 1)
+            let next: CollectionManifest
+            do {
+                next = try await manifests.read(key: key)
+            } catch  where error.code == .notFound {
+                return
+            }
+            guard try database.restore(next, manifestKey: key) != .unchanged else { return }
+            if next.deleted { return }
+        }
+    }
+
+    // MARK: Names across nodes
+
+    /// A claim younger than this whose collection has no manifest yet is a creation in progress elsewhere.
+    static let pendingClaimAge: TimeInterval = 300
+
+    /// Claims `name` in the bucket for `collectionID`. Returns the id of another live collection that holds it;
+    /// nil once the claim is this collection's (a stale claim — deleted, renamed away, or abandoned mid-creation —
+    /// is replaced).
+    public func claimName(_ name: String, tenant: String, database: String, collectionID: String)
+        async throws(CatalogError) -> String?
+    {
+        for _ in 0..<Self.maxAttempts {
+            guard
+                let held = try await manifests.claimName(
+                    tenant: tenant, database: database, name: name, collectionID: collectionID, now: now())
+            else { return nil }
+            if let latest = try await manifests.latest(
+                tenant: tenant, database: database, collectionID: held.collectionID)
+            {
+                if !latest.deleted && latest.name == name { return held.collectionID }
+            } else if now().timeIntervalSince(held.createdAt) < Self.pendingClaimAge {
+                return held.collectionID
+            }
+            if try await manifests.replaceNameClaim(
+                held, tenant: tenant, database: database, collectionID: collectionID, now: now())
+            {
+                return nil
+            }
+        }
+        throw CatalogError(.conflict, "the name \(name) kept changing hands")
+    }
+
+    /// Takes a collection another node created into this catalog (from its newest manifest).
+    func adopt(collectionID: String, tenant: String, database databaseName: String) async throws(CatalogError)
+        -> CollectionRecord
+    {
+        guard
+            let latest = try await manifests.latest(tenant: tenant, database: databaseName, collectionID: collectionID),
+            !latest.deleted
+        else {
+            throw CatalogError(.conflict, "collection \(collectionID) holds the name but is still being created")
+        }
+        try database.restore(latest, manifestKey: manifests.key(of: latest))
+        return try database.collection(id: collectionID)
     }
 
     /// Publishes the successor of the collection's committed manifest, as changed by `change`: write it

@@ -100,6 +100,95 @@ public struct ManifestStore: Sendable {
         return try await read(tenant: tenant, database: database, collectionID: collectionID, version: version)
     }
 
+    // MARK: Collection name claims
+
+    /// Who holds a collection name in the bucket, and the claim's version tag (for replacing a stale one).
+    public struct NameClaim: Sendable, Hashable {
+        public var collectionID: String
+        public var name: String
+        public var createdAt: Date
+        public var etag: String
+    }
+
+    /// Claims `name` for `collectionID` (create-only). Returns nil when the claim is this collection's now, or the
+    /// claim another collection holds.
+    public func claimName(tenant: String, database: String, name: String, collectionID: String, now: Date)
+        async throws(CatalogError) -> NameClaim?
+    {
+        let key = path.collectionNameClaim(tenant: tenant, database: database, name: name)
+        do {
+            try await store.put(
+                key, data: Self.claimData(name: name, collectionID: collectionID, now: now), condition: .ifNoneMatch)
+            return nil
+        } catch let error as ObjectStoreError where error.code == .preconditionFailed {
+            guard let existing = try await nameClaim(tenant: tenant, database: database, name: name) else {
+                return try await claimName(
+                    tenant: tenant, database: database, name: name, collectionID: collectionID, now: now)
+            }
+            return existing.collectionID == collectionID ? nil : existing
+        } catch {
+            throw Self.storageError(error, key: key)
+        }
+    }
+
+    /// Replaces a stale claim (its collection was deleted, renamed away, or never created) if it is still `stale`;
+    /// false when someone changed it first.
+    public func replaceNameClaim(_ stale: NameClaim, tenant: String, database: String, collectionID: String, now: Date)
+        async throws(CatalogError) -> Bool
+    {
+        let key = path.collectionNameClaim(tenant: tenant, database: database, name: stale.name)
+        do {
+            try await store.put(
+                key, data: Self.claimData(name: stale.name, collectionID: collectionID, now: now),
+                condition: .ifMatch(etag: stale.etag))
+            return true
+        } catch let error as ObjectStoreError where error.code == .preconditionFailed || error.code == .notFound {
+            return false
+        } catch {
+            throw Self.storageError(error, key: key)
+        }
+    }
+
+    /// The claim on `name`, if any.
+    public func nameClaim(tenant: String, database: String, name: String) async throws(CatalogError) -> NameClaim? {
+        let key = path.collectionNameClaim(tenant: tenant, database: database, name: name)
+        let object: ObjectData
+        do {
+            object = try await store.get(key)
+            try object.checkComplete()
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            return nil
+        } catch {
+            throw Self.storageError(error, key: key)
+        }
+        let value = try JSONValue.catalogParse(object.data, what: key)
+        guard let fields = value.objectValue.map({ ManifestFields(object: $0, what: key) }) else {
+            throw CatalogError(.corrupt, "\(key) is not a JSON object")
+        }
+        let claimed = try fields.string("name")
+        guard claimed == name else { throw CatalogError(.corrupt, "\(key) claims \(claimed), not \(name)") }
+        return NameClaim(
+            collectionID: try fields.string("collection_id"), name: claimed,
+            createdAt: Milliseconds.date(try fields.int("created_at_ms")), etag: object.info.etag)
+    }
+
+    /// Gives up `name` if `collectionID` holds it (best effort: a leftover claim of a deleted or renamed collection
+    /// is recognised as stale and replaced by the next claimant).
+    public func releaseName(tenant: String, database: String, name: String, collectionID: String) async {
+        guard let claim = try? await nameClaim(tenant: tenant, database: database, name: name),
+            claim.collectionID == collectionID
+        else { return }
+        try? await store.delete(path.collectionNameClaim(tenant: tenant, database: database, name: name))
+    }
+
+    static func claimData(name: String, collectionID: String, now: Date) -> Data {
+        let value: JSONValue = .object([
+            "format_version": .int(Int64(markerFormatVersion)), "name": .string(name),
+            "collection_id": .string(collectionID), "created_at_ms": .int(Milliseconds.from(now)),
+        ])
+        return Data(value.jsonText.utf8)
+    }
+
     // MARK: Tenant and database markers
 
     /// Records a tenant in the bucket (idempotent: an existing marker is kept).

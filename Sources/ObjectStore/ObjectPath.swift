@@ -45,6 +45,19 @@ public struct ObjectPath: Sendable, Hashable {
         join(["tenant", tenant, "database", database, "database.json"])
     }
 
+    /// The claim on a collection name in a database, held by the collection that has it, so that two nodes can
+    /// never both create (or rename to) one name: `.../database/{db}/names/{name}.json`. Names longer than 200
+    /// bytes are shortened to 150 bytes, `~` and a 64-bit FNV-1a hash of the whole name (the claim holds the name).
+    public func collectionNameClaim(tenant: String, database: String, name: String) -> String {
+        var component = name
+        if name.utf8.count > 200 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            component = String(name.prefix(150)) + "~" + String(hash, radix: 16)
+        }
+        return join(["tenant", tenant, "database", database, "names", component + ".json"])
+    }
+
     /// Keys of one collection.
     public func collection(tenant: String, database: String, collectionID: String) -> CollectionPath {
         CollectionPath(base: join(["tenant", tenant, "database", database, "collection", collectionID]))

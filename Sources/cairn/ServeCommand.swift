@@ -36,6 +36,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests handled at once; more get 429.")
     var maxConcurrentRequests: Int = 256
 
+    @Option(help: "Bytes of blockfile blocks cached in memory (default: 1/16 of the machine's memory).")
+    var blockCacheBytes: Int?
+
+    @Option(help: "Bytes of HNSW indexes cached in memory (default: 1/3 of the machine's memory).")
+    var hnswCacheBytes: Int?
+
     @Option(help: "Network event loop threads (default: one per core).")
     var eventLoopThreads: Int?
 
@@ -75,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
         {
             throw ValidationError("compaction and GC thresholds must not be negative")
         }
+        if (blockCacheBytes ?? 1) < 1 || (hnswCacheBytes ?? 1) < 1 {
+            throw ValidationError("cache sizes must be positive byte counts")
+        }
         if maxConcurrentCompactions < 1 { throw ValidationError("--max-concurrent-compactions must be at least 1") }
         if gcKeepVersions < 1 { throw ValidationError("--gc-keep-versions must be at least 1") }
     }
@@ -95,6 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
         clientOptions.compactionQuietPeriod =
             compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
+        if let blockCacheBytes { clientOptions.blockCacheBytes = blockCacheBytes }
+        if let hnswCacheBytes { clientOptions.hnswCacheBytes = hnswCacheBytes }
         clientOptions.garbageCollectionInterval = gcInterval == 0 ? nil : .milliseconds(Int64(gcInterval * 1000))
         clientOptions.garbageCollectionPolicy = GarbageCollectionPolicy(keepVersions: gcKeepVersions, minAge: gcMinAge)
         clientOptions.log = { line in FileHandle.standardError.write(Data("cairn: \(line)\n".utf8)) }

@@ -88,4 +88,35 @@ import Testing
             #expect(try await a.check().isClean)
         }
     }
+
+    @Test func aNameBelongsToOneCollectionAcrossNodes() async throws {
+        try await TemporaryDirectory.with { root in
+            let folder = root.appendingPathComponent("store")
+            let a = try await Self.node(folder, catalog: "a.sqlite3")
+            let b = try await Self.node(folder, catalog: "b.sqlite3")
+            // Both nodes create "docs" at once; neither catalog knows the other's.
+            async let onA = Result { try await a.createCollection("docs") }
+            async let onB = Result { try await b.createCollection("docs") }
+            let outcomes = [await onA, await onB]
+            let created = outcomes.compactMap { try? $0.get() }
+            #expect(created.count == 1, "\(outcomes)")
+            for case .failure(let error as CairnError) in outcomes { #expect(error.code == .alreadyExists) }
+
+            // get-or-create on either node returns that one collection, and both see its writes.
+            let fromA = try await a.getOrCreateCollection("docs")
+            let fromB = try await b.getOrCreateCollection("docs")
+            #expect(fromA.id == created[0].id && fromB.id == created[0].id)
+            var model = CollectionModel()
+            try await Self.add(fromB, 0..<10, &model)
+            #expect(try await Self.sees(fromA, model))
+
+            // A rename frees the old name and takes the new one on every node; a deleted collection's name is free.
+            _ = try await fromA.modify(name: "papers")
+            await #expect(throws: CairnError.self) { _ = try await b.createCollection("papers") }
+            let reused = try await b.createCollection("docs")
+            #expect(reused.id != created[0].id)
+            try await a.deleteCollection("papers")
+            #expect(try await b.createCollection("papers").id != created[0].id)
+        }
+    }
 }
