@@ -15,6 +15,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An S3 store instead: s3://bucket/prefix?endpoint=…&region=… (credentials from the environment).")
     var store: String?
 
+    @Option(help: "Catalog file of this node (s3:// stores; rebuilt from the bucket when missing). Default: one per store URL under the temporary directory.")
+    var catalog: String?
+
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
 
@@ -104,6 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
         clientOptions.compactionQuietPeriod =
             compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
+        clientOptions.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
         if let blockCacheBytes { clientOptions.blockCacheBytes = blockCacheBytes }
         if let hnswCacheBytes { clientOptions.hnswCacheBytes = hnswCacheBytes }
         clientOptions.garbageCollectionInterval = gcInterval == 0 ? nil : .milliseconds(Int64(gcInterval * 1000))

@@ -7,32 +7,14 @@ chromadb's pins conflict with the tools in .venv, so this script runs itself in 
 creates on first use. Needs $CAIRN_BIN (the cairn binary); exits non-zero on any difference.
 """
 import os
-import subprocess
 import sys
-import venv
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CHROMA_VENV = os.path.join(ROOT, ".venv-chroma")
-CHROMA_PIN = "chromadb==1.5.9"
+import chroma_venv
 
-
-def ensure_chroma_venv():
-    """Re-runs this script under .venv-chroma's python (creating it and installing the pinned chromadb if needed)."""
-    python = os.path.join(CHROMA_VENV, "bin", "python")
-    if os.path.realpath(sys.prefix) == os.path.realpath(CHROMA_VENV):
-        return
-    marker = os.path.join(CHROMA_VENV, ".installed-" + CHROMA_PIN)
-    if not os.path.exists(marker):
-        print(f"check_chroma_compat: installing {CHROMA_PIN} into {CHROMA_VENV}", flush=True)
-        if not os.path.exists(python):
-            venv.create(CHROMA_VENV, with_pip=True)
-        subprocess.check_call([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", CHROMA_PIN])
-        open(marker, "w").close()
-    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
-
+ROOT = chroma_venv.ROOT
 
 if __name__ == "__main__":
-    ensure_chroma_venv()
+    chroma_venv.ensure(__file__)
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -40,6 +22,7 @@ import math  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
