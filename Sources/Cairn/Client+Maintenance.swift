@@ -2,6 +2,7 @@
 // `cairn check` run; docs/operations.md).
 import Compaction
 import Foundation
+import ObjectStore
 
 extension Client {
     /// Deletes the objects no kept version references (see `GarbageCollectionPolicy`); a dry run only reports.
@@ -36,4 +37,22 @@ extension Client {
             throw CairnError(.storage, error.message)
         }
     }
+}
+
+extension Client {
+    /// Runs `body` (a query, a get…) and says what it read from the object store: requests and bytes; no request
+    /// means caches served it all. Tasks `body` starts are counted too.
+    public static func measuringFetches<T>(_ body: () async throws -> T) async rethrows -> (T, FetchSummary) {
+        let stats = FetchStats()
+        let value = try await FetchTracking.$current.withValue(stats) { try await body() }
+        return (value, FetchSummary(objects: stats.objects, bytes: stats.bytes))
+    }
+}
+
+/// What one operation read from the object store.
+public struct FetchSummary: Sendable, Hashable {
+    public var objects: Int
+    public var bytes: Int
+    /// Served from caches alone.
+    public var fromCache: Bool { objects == 0 }
 }

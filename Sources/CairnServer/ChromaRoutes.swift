@@ -2,8 +2,10 @@
 // Client or a Collection, and writes Chroma's response shape. Nothing here reaches below Sources/Cairn.
 import Cairn
 import Catalog
+import CoreMetrics
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 
 struct ChromaRoutes: Sendable {
@@ -194,10 +196,17 @@ struct ChromaRoutes: Sendable {
         router.post(RouterPath(Self.collectionPath + "/get")) { request, context in
             let collection = try await self.collection(context)
             let body = try await self.body(request, context)
-            let result = try await collection.get(
-                ids: try body.strings("ids"), where: try body.whereFilter(),
-                whereDocument: try body.whereDocumentFilter(), limit: try body.int("limit"),
-                offset: try body.int("offset"), include: try body.include(default: .getDefault))
+            let (ids, filter, document) = (
+                try body.strings("ids"), try body.whereFilter(), try body.whereDocumentFilter()
+            )
+            let (limit, offset, include) = (
+                try body.int("limit"), try body.int("offset"), try body.include(default: .getDefault)
+            )
+            let (result, fetched) = try await Client.measuringFetches {
+                try await collection.get(
+                    ids: ids, where: filter, whereDocument: document, limit: limit, offset: offset, include: include)
+            }
+            ReadObservation.record(fetched, route: "get", collection: collection.id, logger: context.logger)
             return JSONResponse.make(ResponseJSON.get(result))
         }
         router.post(RouterPath(Self.collectionPath + "/query")) { request, context in
@@ -209,9 +218,15 @@ struct ChromaRoutes: Sendable {
             guard let embeddings = try body.embeddings("query_embeddings") else {
                 throw ChromaError.invalid("Expected query_embeddings to be a list of embeddings, got None")
             }
-            let result = try await collection.query(
-                queryEmbeddings: embeddings, nResults: try body.int("n_results") ?? 10, where: try body.whereFilter(),
-                whereDocument: try body.whereDocumentFilter(), include: try body.include(default: .queryDefault))
+            let (k, filter, document) = (
+                try body.int("n_results") ?? 10, try body.whereFilter(), try body.whereDocumentFilter()
+            )
+            let include = try body.include(default: .queryDefault)
+            let (result, fetched) = try await Client.measuringFetches {
+                try await collection.query(
+                    queryEmbeddings: embeddings, nResults: k, where: filter, whereDocument: document, include: include)
+            }
+            ReadObservation.record(fetched, route: "query", collection: collection.id, logger: context.logger)
             return JSONResponse.make(ResponseJSON.query(result))
         }
     }
@@ -305,5 +320,25 @@ extension ChromaRoutes {
         }
         try await write(
             collection, ids, embeddings, try body.metadatas("metadatas"), try body.optionalStrings("documents"))
+    }
+}
+
+/// What each get and query read from the object store: a debug log line per request, and `/metrics` counters
+/// (`cairn_read_fetched_objects_total`, `cairn_read_fetched_bytes_total`, `cairn_reads_total{source=cache|store}`).
+enum ReadObservation {
+    static func record(_ fetched: FetchSummary, route: String, collection: String, logger: Logger) {
+        let dimensions = [("route", route)]
+        Counter(label: "cairn_read_fetched_objects_total", dimensions: dimensions).increment(by: fetched.objects)
+        Counter(label: "cairn_read_fetched_bytes_total", dimensions: dimensions).increment(by: fetched.bytes)
+        Counter(
+            label: "cairn_reads_total", dimensions: dimensions + [("source", fetched.fromCache ? "cache" : "store")]
+        )
+        .increment()
+        logger.debug(
+            "\(route) read the store",
+            metadata: [
+                "collection": "\(collection)", "objects": "\(fetched.objects)", "bytes": "\(fetched.bytes)",
+                "from_cache": "\(fetched.fromCache)",
+            ])
     }
 }

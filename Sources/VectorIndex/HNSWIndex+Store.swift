@@ -51,6 +51,7 @@ extension HNSWIndex {
         if let file = store.localFile(location.dataKey) {
             // A store on local disk: hnswlib reads the object's own file, no copy through memory and a temp file.
             let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? -1
+            FetchTracking.current?.record(bytes: max(0, size))
             guard size == header.dataBytes else {
                 throw VectorIndexError(
                     .corrupt, "\(location.dataKey) has \(size) bytes, its header says \(header.dataBytes)")

@@ -15,7 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An S3 store instead: s3://bucket/prefix?endpoint=…&region=… (credentials from the environment).")
     var store: String?
 
-    @Option(help: "Catalog file of this node (s3:// stores; rebuilt from the bucket when missing). Default: one per store URL under the temporary directory.")
+    @Option(
+        help:
+            "Catalog file of this node (s3:// stores; rebuilt from the bucket when missing). Default: one per store URL under the temporary directory."
+    )
     var catalog: String?
 
     @Option(help: "Address to listen on.")

@@ -219,6 +219,27 @@ import Testing
         }
     }
 
+    @Test func aQuerySaysWhatItReadFromTheStore() async throws {
+        try await TemporaryDirectory.with { folder in
+            do {
+                let client = try await Client.open(folder.path, options: Model.options())
+                _ = try await Self.populate(try await client.createCollection("observed"), rounds: 2, seed: 20)
+                _ = try await client.getCollection("observed").compact()
+            }
+            let client = try await Client.open(folder.path, options: Model.options())
+            let collection = try await client.getCollection("observed")
+            let query = [Float](repeating: 0.1, count: Model.dimension)
+            let (_, cold) = try await Client.measuringFetches {
+                try await collection.query(queryEmbeddings: [query], nResults: 3, include: Include(.documents))
+            }
+            #expect(cold.objects > 0 && cold.bytes > 0 && !cold.fromCache, "\(cold)")
+            let (_, warm) = try await Client.measuringFetches {
+                try await collection.query(queryEmbeddings: [query], nResults: 3, include: Include(.documents))
+            }
+            #expect(warm.fromCache, "the same query again is served from the caches: \(warm)")
+        }
+    }
+
     @Test func racingCompactorsPublishExactlyOnce() async throws {
         try await TemporaryDirectory.with { folder in
             let gate = ManifestGate(parties: 2)

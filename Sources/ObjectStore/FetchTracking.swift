@@ -1,0 +1,81 @@
+// What the object store served to one operation — a query, a get — for observability: `TrackingStore` counts
+// every read (get, head, list) into the `FetchStats` that the calling task set in `FetchTracking.current`.
+// Tasks started from it inherit it; nothing is counted when none is set.
+import Foundation
+import Synchronization
+
+public final class FetchStats: Sendable {
+    private let state = Mutex<(objects: Int, bytes: Int)>((0, 0))
+
+    public init() {}
+
+    /// One request to the store that returned `bytes` bytes.
+    public func record(bytes: Int) {
+        state.withLock {
+            $0.objects += 1
+            $0.bytes += bytes
+        }
+    }
+
+    /// Reads made: 0 means the operation was served from caches alone.
+    public var objects: Int { state.withLock { $0.objects } }
+    public var bytes: Int { state.withLock { $0.bytes } }
+}
+
+public enum FetchTracking {
+    @TaskLocal public static var current: FetchStats?
+}
+
+/// A store that counts reads into `FetchTracking.current`.
+public struct TrackingStore: ObjectStore {
+    public let base: any ObjectStore
+
+    public init(_ base: any ObjectStore) { self.base = base }
+
+    public func get(_ key: String, range: ByteRange?) async throws -> ObjectData {
+        let object = try await base.get(key, range: range)
+        FetchTracking.current?.record(bytes: object.data.count)
+        return object
+    }
+
+    public func head(_ key: String) async throws -> ObjectInfo {
+        let info = try await base.head(key)
+        FetchTracking.current?.record(bytes: 0)
+        return info
+    }
+
+    public func put(_ key: String, data: Data, condition: PutCondition) async throws -> ObjectInfo {
+        try await base.put(key, data: data, condition: condition)
+    }
+
+    public func delete(_ key: String) async throws { try await base.delete(key) }
+
+    public func list(prefix: String, delimiter: String?, continuation: String?, maxKeys: Int) async throws
+        -> ObjectListPage
+    {
+        let page = try await base.list(
+            prefix: prefix, delimiter: delimiter, continuation: continuation, maxKeys: maxKeys)
+        FetchTracking.current?.record(bytes: 0)
+        return page
+    }
+
+    public func createMultipartUpload(_ key: String) async throws -> String {
+        try await base.createMultipartUpload(key)
+    }
+
+    public func uploadPart(_ key: String, uploadID: String, partNumber: Int, data: Data) async throws -> UploadedPart {
+        try await base.uploadPart(key, uploadID: uploadID, partNumber: partNumber, data: data)
+    }
+
+    public func completeMultipartUpload(_ key: String, uploadID: String, parts: [UploadedPart], condition: PutCondition)
+        async throws -> ObjectInfo
+    {
+        try await base.completeMultipartUpload(key, uploadID: uploadID, parts: parts, condition: condition)
+    }
+
+    public func abortMultipartUpload(_ key: String, uploadID: String) async throws {
+        try await base.abortMultipartUpload(key, uploadID: uploadID)
+    }
+
+    public func localFile(_ key: String) -> URL? { base.localFile(key) }
+}
