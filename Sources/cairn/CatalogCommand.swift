@@ -22,7 +22,12 @@ struct CatalogRebuild: AsyncParsableCommand {
             was deleted, are left out. Safe to run again.
             """)
 
-    @Argument(help: "The store: file:///dir (the embedded folder) or s3://bucket[/prefix].") var url: String
+    @Argument(help: "The store: a folder, file:///dir or s3://bucket[/prefix].") var store: String
+
+    /// The store as a URL: a bare folder path (as `Client.open` takes it) becomes file://.
+    var url: String {
+        store.contains("://") ? store : "file://" + URL(fileURLWithPath: store, isDirectory: true).path
+    }
 
     @Option(help: "The catalog file (default for file:// URLs: DIR/catalog.sqlite3; required for s3://).")
     var catalog: String?
