@@ -38,6 +38,11 @@ public final class Client: Sendable {
         /// Where the catalog of an S3-backed client lives (it is rebuilt from the bucket when missing); defaults to
         /// a folder under the system's temporary directory named after the store URL.
         public var catalogFile: URL?
+        /// For `s3://` stores: a folder on local disk that caches the objects that never change (blocks, roots,
+        /// HNSW files, manifests), so a restarted node reads them from disk (`cairn warm` fills it). nil: none.
+        public var cacheDirectory: URL?
+        /// Bytes the disk cache may hold (least recently used files go first).
+        public var cacheDirectoryBytes: Int = 20 << 30
         /// Progress and warnings (background compaction).
         public var log: (@Sendable (String) -> Void)?
 
@@ -63,10 +68,18 @@ public final class Client: Sendable {
             if isFile {
                 let folder = URL(fileURLWithPath: folderPath, isDirectory: true)
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                store = try LocalFileStore(root: folder)
+                store = TrackingStore(try LocalFileStore(root: folder))
                 catalogURL = options.catalogFile ?? CatalogDatabase.fileURL(inFolder: folder)
             } else {
-                store = RetryingStore(try StoreFactory.open(url: url))
+                // Reads count toward the calling operation's FetchStats below the disk cache: hits are not fetches.
+                let remote = TrackingStore(RetryingStore(try StoreFactory.open(url: url)))
+                if let directory = options.cacheDirectory {
+                    store = try await DiskCacheStore(
+                        remote, directory: directory, capacityBytes: options.cacheDirectoryBytes,
+                        isImmutable: ObjectPath.isWrittenOnce)
+                } else {
+                    store = remote
+                }
                 catalogURL = options.catalogFile ?? Self.defaultCatalogFile(for: url)
                 try FileManager.default.createDirectory(
                     at: catalogURL.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -92,7 +105,8 @@ public final class Client: Sendable {
     /// A client over an existing store and catalog (tests, tools).
     public convenience init(store: any ObjectStore, catalog: CatalogDatabase, options: Options = Options()) {
         self.init(
-            url: "store", context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
+            url: "store",
+            context: ClientContext(store: TrackingStore(store), root: ObjectPath(), catalog: catalog, options: options))
     }
 
     init(url: String, context: ClientContext) {

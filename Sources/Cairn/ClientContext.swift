@@ -68,7 +68,6 @@ final class ClientContext: Sendable {
     }
 
     init(store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, options: Client.Options) {
-        let store = TrackingStore(store)  // reads count toward the calling operation's FetchStats, if it set one
         self.store = store
         self.root = root
         self.catalog = catalog

@@ -1,6 +1,8 @@
 // What the object store served to one operation — a query, a get — for observability: `TrackingStore` counts
 // every read (get, head, list) into the `FetchStats` that the calling task set in `FetchTracking.current`.
-// Tasks started from it inherit it; nothing is counted when none is set.
+// Tasks started from it inherit it; nothing is counted when none is set. A client puts it right above the store
+// proper (below a disk cache, whose hits are not fetches); files read in place through `localFile` (an HNSW index
+// on a local folder or in the disk cache) are not counted.
 import Foundation
 import Synchronization
 

@@ -58,6 +58,19 @@ public struct ObjectPath: Sendable, Hashable {
         return join(["tenant", tenant, "database", database, "names", component + ".json"])
     }
 
+    /// Whether `key` is one of the objects written once and never changed while they exist — version manifests,
+    /// blocks, roots and HNSW files — and so may be cached anywhere for as long as one likes.
+    public static func isWrittenOnce(_ key: String) -> Bool {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard let collection = parts.lastIndex(of: "collection"), collection + 3 < parts.count else { return false }
+        switch parts[collection + 2] {
+        case "version": return parts.count == collection + 4 && parts[collection + 3].hasSuffix(".json")
+        case "segment":
+            return parts.count >= collection + 6 && ["block", "root", "hnsw"].contains(parts[collection + 4])
+        default: return false
+        }
+    }
+
     /// Keys of one collection.
     public func collection(tenant: String, database: String, collectionID: String) -> CollectionPath {
         CollectionPath(base: join(["tenant", tenant, "database", database, "collection", collectionID]))

@@ -49,16 +49,7 @@ extension HNSWIndex {
         }
         let header = try HNSWIndexHeader.decode(headerData, key: location.headerKey)
         if let file = store.localFile(location.dataKey) {
-            // A store on local disk: hnswlib reads the object's own file, no copy through memory and a temp file.
-            let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? -1
-            FetchTracking.current?.record(bytes: max(0, size))
-            guard size == header.dataBytes else {
-                throw VectorIndexError(
-                    .corrupt, "\(location.dataKey) has \(size) bytes, its header says \(header.dataBytes)")
-            }
-            return try checked(
-                try HNSWIndex.load(fromFile: file.path, dimension: header.dimension, parameters: header.parameters),
-                header: header, key: location.dataKey)
+            return try load(file: file, header: header, key: location.dataKey)
         }
         do {
             let object = try await store.get(location.dataKey)
@@ -67,11 +58,30 @@ extension HNSWIndex {
         } catch {
             throw VectorIndexError(.store, "reading \(location.dataKey): \(error)")
         }
+        if data.count == header.dataBytes, let file = store.localFile(location.dataKey) {
+            return try load(file: file, header: header, key: location.dataKey)  // the read put it in a disk cache
+        }
         guard data.count == header.dataBytes else {
             throw VectorIndexError(
                 .corrupt, "\(location.dataKey) has \(data.count) bytes, its header says \(header.dataBytes)")
         }
         return try load(data: data, header: header, key: location.dataKey, temporaryRoot: temporaryRoot)
+    }
+
+    /// Loads the index from a file that is the object itself (a store on local disk, or a disk cache): no copy
+    /// through memory and a temporary file.
+    static func load(file: URL, header: HNSWIndexHeader, key: String) throws(VectorIndexError) -> HNSWIndex {
+        let size = fileSize(file)
+        guard size == header.dataBytes else {
+            throw VectorIndexError(.corrupt, "\(key) has \(size) bytes, its header says \(header.dataBytes)")
+        }
+        return try checked(
+            try HNSWIndex.load(fromFile: file.path, dimension: header.dimension, parameters: header.parameters),
+            header: header, key: key)
+    }
+
+    static func fileSize(_ file: URL) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
     }
 
     /// Loads index bytes through a temporary file that is deleted before this returns.

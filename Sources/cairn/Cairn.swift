@@ -8,7 +8,8 @@ struct CairnCommand: AsyncParsableCommand {
         abstract: "Cairn: an object-storage-backed vector database.",
         subcommands: [
             StoreCommand.self, DemoCommand.self, CompactCommand.self, InspectCommand.self, BenchCommand.self,
-            CatalogCommand.self, ServeCommand.self, GCCommand.self, CheckCommand.self, CrashtestCommand.self,
+            CatalogCommand.self, ServeCommand.self, GCCommand.self, CheckCommand.self, WarmCommand.self,
+            CrashtestCommand.self,
         ])
 }
 

@@ -48,6 +48,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Bytes of HNSW indexes cached in memory (default: 1/3 of the machine's memory).")
     var hnswCacheBytes: Int?
 
+    @Option(
+        help: "For --store: a folder caching the bucket's immutable objects on this node's disk (see `cairn warm`).")
+    var cacheDir: String?
+
+    @Option(help: "Bytes the disk cache may hold.")
+    var cacheBytes: Int = 20 << 30
+
+    @Option(help: "Seconds: how stale a collection's view of other nodes' writes and versions may get.")
+    var refreshInterval: Double = 1
+
     @Option(help: "Network event loop threads (default: one per core).")
     var eventLoopThreads: Int?
 
@@ -90,6 +100,9 @@ struct ServeCommand: AsyncParsableCommand {
         if (blockCacheBytes ?? 1) < 1 || (hnswCacheBytes ?? 1) < 1 {
             throw ValidationError("cache sizes must be positive byte counts")
         }
+        if refreshInterval < 0 || cacheBytes < 0 {
+            throw ValidationError("--refresh-interval and --cache-bytes must not be negative")
+        }
         if maxConcurrentCompactions < 1 { throw ValidationError("--max-concurrent-compactions must be at least 1") }
         if gcKeepVersions < 1 { throw ValidationError("--gc-keep-versions must be at least 1") }
     }
@@ -111,6 +124,9 @@ struct ServeCommand: AsyncParsableCommand {
             compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
         clientOptions.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
+        clientOptions.cacheDirectory = cacheDir.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        clientOptions.cacheDirectoryBytes = cacheBytes
+        clientOptions.refreshInterval = .milliseconds(Int64(refreshInterval * 1000))
         if let blockCacheBytes { clientOptions.blockCacheBytes = blockCacheBytes }
         if let hnswCacheBytes { clientOptions.hnswCacheBytes = hnswCacheBytes }
         clientOptions.garbageCollectionInterval = gcInterval == 0 ? nil : .milliseconds(Int64(gcInterval * 1000))

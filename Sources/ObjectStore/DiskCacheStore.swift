@@ -1,0 +1,168 @@
+// A read-through cache on local disk in front of a remote store, for the objects that never change once written
+// (blocks, roots, HNSW files, version manifests): a node's disk is only ever a cache of the bucket. Reads of a
+// cached object never reach the remote store; writes go to the remote store and, when the key is immutable, into
+// the cache too (a compaction's new files are what the next queries read). Bounded in bytes: the least recently
+// used files go first. `localFile` hands out cached files, so hnswlib loads an index straight from the disk cache.
+import Foundation
+import Synchronization
+
+public final class DiskCacheStore: ObjectStore {
+    public let base: any ObjectStore
+    public let capacityBytes: Int
+    private let cache: LocalFileStore
+    private let isImmutable: @Sendable (String) -> Bool
+
+    private struct Entry {
+        var size: Int
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var total = 0
+        var clock: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// A cache in `directory` (created if needed; files already there are kept and counted) of at most
+    /// `capacityBytes`, holding the keys `isImmutable` accepts.
+    public init(
+        _ base: any ObjectStore, directory: URL, capacityBytes: Int,
+        isImmutable: @escaping @Sendable (String) -> Bool
+    ) async throws {
+        self.base = base
+        self.capacityBytes = max(0, capacityBytes)
+        self.isImmutable = isImmutable
+        cache = try LocalFileStore(root: directory)
+        let existing = try await cache.listAll(prefix: "").sorted {
+            ($0.lastModified ?? .distantPast) < ($1.lastModified ?? .distantPast)
+        }
+        state.withLock { state in
+            for info in existing {
+                state.clock += 1
+                state.entries[info.key] = Entry(size: info.size, lastUse: state.clock)
+                state.total += info.size
+            }
+        }
+        await evict()
+    }
+
+    /// Bytes of objects on disk.
+    public var cachedBytes: Int { state.withLock { $0.total } }
+
+    // MARK: Reads
+
+    public func get(_ key: String, range: ByteRange?) async throws -> ObjectData {
+        guard isImmutable(key) else { return try await base.get(key, range: range) }
+        if touch(key) {
+            do {
+                return try await cache.get(key, range: range)
+            } catch let error as ObjectStoreError where error.code == .notFound {
+                forget(key)  // removed behind our back: fetch it again
+            }
+        }
+        guard range == nil else { return try await base.get(key, range: range) }
+        let object = try await base.get(key, range: nil)
+        try object.checkComplete()
+        await remember(key, object.data)
+        return object
+    }
+
+    public func head(_ key: String) async throws -> ObjectInfo {
+        if isImmutable(key), touch(key), let info = try? await cache.head(key) { return info }
+        return try await base.head(key)
+    }
+
+    public func list(prefix: String, delimiter: String?, continuation: String?, maxKeys: Int) async throws
+        -> ObjectListPage
+    {
+        try await base.list(prefix: prefix, delimiter: delimiter, continuation: continuation, maxKeys: maxKeys)
+    }
+
+    public func localFile(_ key: String) -> URL? {
+        guard isImmutable(key), touch(key) else { return nil }
+        return cache.localFile(key)
+    }
+
+    // MARK: Writes
+
+    public func put(_ key: String, data: Data, condition: PutCondition) async throws -> ObjectInfo {
+        let info = try await base.put(key, data: data, condition: condition)
+        if isImmutable(key) { await remember(key, data) }
+        return info
+    }
+
+    public func delete(_ key: String) async throws {
+        try await base.delete(key)
+        if forget(key) { try? await cache.delete(key) }
+    }
+
+    public func createMultipartUpload(_ key: String) async throws -> String {
+        try await base.createMultipartUpload(key)
+    }
+
+    public func uploadPart(_ key: String, uploadID: String, partNumber: Int, data: Data) async throws -> UploadedPart {
+        try await base.uploadPart(key, uploadID: uploadID, partNumber: partNumber, data: data)
+    }
+
+    public func completeMultipartUpload(_ key: String, uploadID: String, parts: [UploadedPart], condition: PutCondition)
+        async throws -> ObjectInfo
+    {
+        try await base.completeMultipartUpload(key, uploadID: uploadID, parts: parts, condition: condition)
+    }
+
+    public func abortMultipartUpload(_ key: String, uploadID: String) async throws {
+        try await base.abortMultipartUpload(key, uploadID: uploadID)
+    }
+
+    // MARK: Bookkeeping
+
+    /// Marks `key` used; whether it is cached.
+    private func touch(_ key: String) -> Bool {
+        state.withLock { state in
+            guard state.entries[key] != nil else { return false }
+            state.clock += 1
+            state.entries[key]?.lastUse = state.clock
+            return true
+        }
+    }
+
+    @discardableResult
+    private func forget(_ key: String) -> Bool {
+        state.withLock { state in
+            guard let entry = state.entries.removeValue(forKey: key) else { return false }
+            state.total -= entry.size
+            return true
+        }
+    }
+
+    /// Stores an object in the cache (best effort: a full disk only means a miss later).
+    private func remember(_ key: String, _ data: Data) async {
+        guard data.count <= capacityBytes, (try? await cache.put(key, data: data, condition: .none)) != nil else {
+            return
+        }
+        state.withLock { state in
+            state.clock += 1
+            if let old = state.entries[key] { state.total -= old.size }
+            state.entries[key] = Entry(size: data.count, lastUse: state.clock)
+            state.total += data.count
+        }
+        await evict()
+    }
+
+    private func evict() async {
+        let victims: [String] = state.withLock { state in
+            guard state.total > capacityBytes else { return [] }
+            var victims: [String] = []
+            for (key, entry) in state.entries.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
+                guard state.total > capacityBytes else { break }
+                state.entries[key] = nil
+                state.total -= entry.size
+                victims.append(key)
+            }
+            return victims
+        }
+        for key in victims { try? await cache.delete(key) }
+    }
+}
