@@ -66,7 +66,12 @@ final class CurlEasyHandle {
         self.timeouts = timeouts
     }
 
-    deinit { curl_easy_cleanup(easy) }
+    deinit {
+        // At process exit the handle is left to the OS (see CurlGlobal).
+        guard CurlGlobal.enter() else { return }
+        curl_easy_cleanup(easy)
+        CurlGlobal.leave()
+    }
 
     func perform(_ request: CurlRequest) -> Result<CurlResponse, CurlTransportError> {
         // Reset clears options but keeps the connection cache: the next request reuses the connection.

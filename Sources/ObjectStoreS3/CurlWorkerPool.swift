@@ -106,15 +106,17 @@ final class CurlWorkerPool: Sendable {
             }
             if job.request.cancellation?.isCancelled == true {
                 job.continuation.resume(throwing: CancellationError())
-            } else if let handle {
+            } else if let handle, CurlGlobal.enter() {
+                let result = handle.perform(job.request)
+                CurlGlobal.leave()
                 job.continuation.resume(
-                    with: handle.perform(job.request).mapError { failure -> any Error in
-                        failure.isCancelled ? CancellationError() : failure
+                    with: result.mapError { failure -> any Error in failure.isCancelled ? CancellationError() : failure
                     })
             } else {
                 job.continuation.resume(
                     throwing: CurlTransportError(
-                        code: -1, message: "libcurl could not be initialised", isPartialBody: false))
+                        code: -1, message: "libcurl could not be initialised, or the process is exiting",
+                        isPartialBody: false))
             }
             state.withLock { $0.busy -= 1 }
         }
