@@ -6,8 +6,8 @@
 import Foundation
 import Synchronization
 
-public final class DiskCacheStore: ObjectStore {
-    public let base: any ObjectStore
+public final class DiskCacheStore: WrappingStore {
+    public let wrapped: any ObjectStore
     public let capacityBytes: Int
     private let cache: LocalFileStore
     private let isImmutable: @Sendable (String) -> Bool
@@ -31,7 +31,7 @@ public final class DiskCacheStore: ObjectStore {
         _ base: any ObjectStore, directory: URL, capacityBytes: Int,
         isImmutable: @escaping @Sendable (String) -> Bool
     ) async throws {
-        self.base = base
+        wrapped = base
         self.capacityBytes = max(0, capacityBytes)
         self.isImmutable = isImmutable
         cache = try LocalFileStore(root: directory)
@@ -54,7 +54,7 @@ public final class DiskCacheStore: ObjectStore {
     // MARK: Reads
 
     public func get(_ key: String, range: ByteRange?) async throws -> ObjectData {
-        guard isImmutable(key) else { return try await base.get(key, range: range) }
+        guard isImmutable(key) else { return try await wrapped.get(key, range: range) }
         if touch(key) {
             do {
                 return try await cache.get(key, range: range)
@@ -62,8 +62,8 @@ public final class DiskCacheStore: ObjectStore {
                 forget(key)  // removed behind our back: fetch it again
             }
         }
-        guard range == nil else { return try await base.get(key, range: range) }
-        let object = try await base.get(key, range: nil)
+        guard range == nil else { return try await wrapped.get(key, range: range) }
+        let object = try await wrapped.get(key, range: nil)
         try object.checkComplete()
         await remember(key, object.data)
         return object
@@ -71,13 +71,7 @@ public final class DiskCacheStore: ObjectStore {
 
     public func head(_ key: String) async throws -> ObjectInfo {
         if isImmutable(key), touch(key), let info = try? await cache.head(key) { return info }
-        return try await base.head(key)
-    }
-
-    public func list(prefix: String, delimiter: String?, continuation: String?, maxKeys: Int) async throws
-        -> ObjectListPage
-    {
-        try await base.list(prefix: prefix, delimiter: delimiter, continuation: continuation, maxKeys: maxKeys)
+        return try await wrapped.head(key)
     }
 
     public func localFile(_ key: String) -> URL? {
@@ -88,32 +82,14 @@ public final class DiskCacheStore: ObjectStore {
     // MARK: Writes
 
     public func put(_ key: String, data: Data, condition: PutCondition) async throws -> ObjectInfo {
-        let info = try await base.put(key, data: data, condition: condition)
+        let info = try await wrapped.put(key, data: data, condition: condition)
         if isImmutable(key) { await remember(key, data) }
         return info
     }
 
     public func delete(_ key: String) async throws {
-        try await base.delete(key)
+        try await wrapped.delete(key)
         if forget(key) { try? await cache.delete(key) }
-    }
-
-    public func createMultipartUpload(_ key: String) async throws -> String {
-        try await base.createMultipartUpload(key)
-    }
-
-    public func uploadPart(_ key: String, uploadID: String, partNumber: Int, data: Data) async throws -> UploadedPart {
-        try await base.uploadPart(key, uploadID: uploadID, partNumber: partNumber, data: data)
-    }
-
-    public func completeMultipartUpload(_ key: String, uploadID: String, parts: [UploadedPart], condition: PutCondition)
-        async throws -> ObjectInfo
-    {
-        try await base.completeMultipartUpload(key, uploadID: uploadID, parts: parts, condition: condition)
-    }
-
-    public func abortMultipartUpload(_ key: String, uploadID: String) async throws {
-        try await base.abortMultipartUpload(key, uploadID: uploadID)
     }
 
     // MARK: Bookkeeping

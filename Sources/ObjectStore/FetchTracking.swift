@@ -29,55 +29,29 @@ public enum FetchTracking {
 }
 
 /// A store that counts reads into `FetchTracking.current`.
-public struct TrackingStore: ObjectStore {
-    public let base: any ObjectStore
+public struct TrackingStore: WrappingStore {
+    public let wrapped: any ObjectStore
 
-    public init(_ base: any ObjectStore) { self.base = base }
+    public init(_ wrapped: any ObjectStore) { self.wrapped = wrapped }
 
     public func get(_ key: String, range: ByteRange?) async throws -> ObjectData {
-        let object = try await base.get(key, range: range)
+        let object = try await wrapped.get(key, range: range)
         FetchTracking.current?.record(bytes: object.data.count)
         return object
     }
 
     public func head(_ key: String) async throws -> ObjectInfo {
-        let info = try await base.head(key)
+        let info = try await wrapped.head(key)
         FetchTracking.current?.record(bytes: 0)
         return info
     }
 
-    public func put(_ key: String, data: Data, condition: PutCondition) async throws -> ObjectInfo {
-        try await base.put(key, data: data, condition: condition)
-    }
-
-    public func delete(_ key: String) async throws { try await base.delete(key) }
-
     public func list(prefix: String, delimiter: String?, continuation: String?, maxKeys: Int) async throws
         -> ObjectListPage
     {
-        let page = try await base.list(
+        let page = try await wrapped.list(
             prefix: prefix, delimiter: delimiter, continuation: continuation, maxKeys: maxKeys)
         FetchTracking.current?.record(bytes: 0)
         return page
     }
-
-    public func createMultipartUpload(_ key: String) async throws -> String {
-        try await base.createMultipartUpload(key)
-    }
-
-    public func uploadPart(_ key: String, uploadID: String, partNumber: Int, data: Data) async throws -> UploadedPart {
-        try await base.uploadPart(key, uploadID: uploadID, partNumber: partNumber, data: data)
-    }
-
-    public func completeMultipartUpload(_ key: String, uploadID: String, parts: [UploadedPart], condition: PutCondition)
-        async throws -> ObjectInfo
-    {
-        try await base.completeMultipartUpload(key, uploadID: uploadID, parts: parts, condition: condition)
-    }
-
-    public func abortMultipartUpload(_ key: String, uploadID: String) async throws {
-        try await base.abortMultipartUpload(key, uploadID: uploadID)
-    }
-
-    public func localFile(_ key: String) -> URL? { base.localFile(key) }
 }

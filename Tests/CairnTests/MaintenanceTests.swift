@@ -351,37 +351,17 @@ final class ManifestGate: Sendable {
 }
 
 /// A store whose version-manifest writes go through a `ManifestGate`.
-struct GatedStore: ObjectStore {
-    let base: any ObjectStore
+struct GatedStore: WrappingStore {
+    let wrapped: any ObjectStore
     let gate: ManifestGate
 
-    init(_ base: any ObjectStore, gate: ManifestGate) {
-        self.base = base
+    init(_ wrapped: any ObjectStore, gate: ManifestGate) {
+        self.wrapped = wrapped
         self.gate = gate
     }
 
-    func get(_ key: String, range: ByteRange?) async throws -> ObjectData { try await base.get(key, range: range) }
-    func head(_ key: String) async throws -> ObjectInfo { try await base.head(key) }
     func put(_ key: String, data: Data, condition: PutCondition) async throws -> ObjectInfo {
         if key.contains("/version/") { await gate.pass() }
-        return try await base.put(key, data: data, condition: condition)
-    }
-    func delete(_ key: String) async throws { try await base.delete(key) }
-    func list(prefix: String, delimiter: String?, continuation: String?, maxKeys: Int) async throws
-        -> ObjectListPage
-    {
-        try await base.list(prefix: prefix, delimiter: delimiter, continuation: continuation, maxKeys: maxKeys)
-    }
-    func createMultipartUpload(_ key: String) async throws -> String { try await base.createMultipartUpload(key) }
-    func uploadPart(_ key: String, uploadID: String, partNumber: Int, data: Data) async throws -> UploadedPart {
-        try await base.uploadPart(key, uploadID: uploadID, partNumber: partNumber, data: data)
-    }
-    func completeMultipartUpload(_ key: String, uploadID: String, parts: [UploadedPart], condition: PutCondition)
-        async throws -> ObjectInfo
-    {
-        try await base.completeMultipartUpload(key, uploadID: uploadID, parts: parts, condition: condition)
-    }
-    func abortMultipartUpload(_ key: String, uploadID: String) async throws {
-        try await base.abortMultipartUpload(key, uploadID: uploadID)
+        return try await wrapped.put(key, data: data, condition: condition)
     }
 }
