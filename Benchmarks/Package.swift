@@ -30,7 +30,10 @@ let package = Package(
             dependencies: [.product(name: "Cairn", package: cairn), .product(name: "Segments", package: cairn)]),
         .executableTarget(
             name: "IndexBench",
-            dependencies: [.product(name: "VectorIndex", package: cairn)]),
+            dependencies: [
+                .product(name: "VectorIndex", package: cairn), .product(name: "ObjectStore", package: cairn),
+                .product(name: "ObjectStoreS3", package: cairn),
+            ]),
         .executableTarget(
             name: "SegmentsBench",
             dependencies: [

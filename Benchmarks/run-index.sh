@@ -21,6 +21,11 @@ echo "== dataset"
 $PY "$SHARED/dataset.py" > "$OUT/dataset.json"
 echo "== filters, ground truth, numpy brute force"
 $PY Benchmarks/index_reference.py > "$OUT/numpy.json"
+# The index's load time from a local S3 server (its own port and state folder, stopped on exit).
+S3_STATE="$PWD/.s3-bench-index"
+trap 'S3_PORT=9300 S3_STATE_DIR="$S3_STATE" minio/stop.sh >/dev/null 2>&1 || true' EXIT
+eval "$(PATH="$PWD/.venv/bin:$PATH" S3_PORT=9300 S3_STATE_DIR="$S3_STATE" S3_BUCKET=cairn-index minio/start.sh)"
+export CAIRN_BENCH_S3_URL="s3://$S3_BUCKET/index-bench?endpoint=$S3_ENDPOINT&region=$AWS_REGION"
 echo "== IndexBench (release)"
 swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product IndexBench --disable-build-manifest-caching 2>&1 | tail -1
 "$SCRATCH/release/IndexBench" "$PEERS_DATA_DIR" > "$OUT/indexbench.json"

@@ -4,12 +4,17 @@
 // CAIRN_BENCH_PLANNERS="name=graphCost,distancesPerEF,efExponent,maxEF,seedCount,budgetFactor;..." measures
 // planner variants beside the default.
 import Foundation
+import ObjectStore
+import ObjectStoreS3
 import VectorIndex
 
 let environment = ProcessInfo.processInfo.environment
 let directory = CommandLine.arguments.dropFirst().first ?? environment["PEERS_DATA_DIR"] ?? "/tmp/peers-data"
 var benchmark = IndexBenchmark(dataDirectory: URL(fileURLWithPath: directory))
 benchmark.cachedIndexPath = environment["CAIRN_BENCH_INDEX_CACHE"]
+if let url = environment["CAIRN_BENCH_S3_URL"] {
+    benchmark.s3Store = RetryingStore(try StoreFactory.open(url: url))
+}
 for spec in (environment["CAIRN_BENCH_PLANNERS"] ?? "").split(separator: ";") {
     let parts = spec.split(separator: "=")
     let values = parts.count == 2 ? parts[1].split(separator: ",").compactMap { Double($0) } : []
