@@ -91,7 +91,7 @@ public struct CatalogService: Sendable {
                 guard getOrCreate else { throw CatalogError(.alreadyExists, "Collection [\(name)] already exists") }
                 return (try await adopt(collectionID: other, tenant: tenant, database: databaseName), false)
             }
-            return (try await finishCreation(reserved, segments: segments), true)
+            return (try await publishFirstVersion(reserved, segments: segments), true)
         } catch  where error.code == .alreadyExists {
             throw error
         } catch {
@@ -107,8 +107,8 @@ public struct CatalogService: Sendable {
         }
     }
 
-    /// Publishes version 1 of a collection reserved at version 0: writes its manifest (or, if another task
-    /// wrote one first, takes that one) and commits it. Safe to call from several tasks: one manifest wins the
+    /// Publishes version 1 of a collection reserved at version 0: claims its name in the bucket, writes its
+    /// manifest (or, if another task wrote one first, takes that one) and commits it. Safe to call from several tasks: one manifest wins the
     /// key, one commit wins the compare-and-swap, and every caller returns the committed collection.
     public func finishCreation(
         _ reserved: CollectionRecord,
@@ -119,6 +119,13 @@ public struct CatalogService: Sendable {
         {
             throw CatalogError(.alreadyExists, "Collection [\(reserved.name)] already exists")
         }
+        return try await publishFirstVersion(reserved, segments: segments)
+    }
+
+    /// Writes manifest 1 of a reserved collection whose name claim is held, and commits it.
+    private func publishFirstVersion(
+        _ reserved: CollectionRecord, segments: @Sendable (String) -> [SegmentManifest]
+    ) async throws(CatalogError) -> CollectionRecord {
         var manifest = CollectionManifest(creating: reserved, segments: segments(reserved.id))
         let key = manifests.key(of: manifest)
         do {

@@ -152,24 +152,12 @@ public struct ManifestStore: Sendable {
     /// The claim on `name`, if any.
     public func nameClaim(tenant: String, database: String, name: String) async throws(CatalogError) -> NameClaim? {
         let key = path.collectionNameClaim(tenant: tenant, database: database, name: name)
-        let object: ObjectData
-        do {
-            object = try await store.get(key)
-            try object.checkComplete()
-        } catch let error as ObjectStoreError where error.code == .notFound {
-            return nil
-        } catch {
-            throw Self.storageError(error, key: key)
-        }
-        let value = try JSONValue.catalogParse(object.data, what: key)
-        guard let fields = value.objectValue.map({ ManifestFields(object: $0, what: key) }) else {
-            throw CatalogError(.corrupt, "\(key) is not a JSON object")
-        }
+        guard let (fields, etag) = try await readMarkerObject(key) else { return nil }
         let claimed = try fields.string("name")
         guard claimed == name else { throw CatalogError(.corrupt, "\(key) claims \(claimed), not \(name)") }
         return NameClaim(
             collectionID: try fields.string("collection_id"), name: claimed,
-            createdAt: Milliseconds.date(try fields.int("created_at_ms")), etag: object.info.etag)
+            createdAt: Milliseconds.date(try fields.int("created_at_ms")), etag: etag)
     }
 
     /// Gives up `name` if `collectionID` holds it (best effort: a leftover claim of a deleted or renamed collection
@@ -290,26 +278,30 @@ public struct ManifestStore: Sendable {
     }
 
     private func readMarker(_ key: String) async throws(CatalogError) -> ManifestFields? {
-        let data: Data
+        try await readMarkerObject(key)?.fields
+    }
+
+    /// A marker's fields and its version tag (for a conditional replace); nil when there is none.
+    private func readMarkerObject(_ key: String) async throws(CatalogError) -> (fields: ManifestFields, etag: String)? {
+        let object: ObjectData
         do {
-            let object = try await store.get(key)
+            object = try await store.get(key)
             try object.checkComplete()
-            data = object.data
         } catch let error as ObjectStoreError where error.code == .notFound {
             return nil
         } catch {
             throw Self.storageError(error, key: key)
         }
-        let value = try JSONValue.catalogParse(data, what: key)
-        guard let object = value.objectValue else { throw CatalogError(.corrupt, "\(key) is not a JSON object") }
-        let fields = ManifestFields(object: object, what: key)
+        let value = try JSONValue.catalogParse(object.data, what: key)
+        guard let members = value.objectValue else { throw CatalogError(.corrupt, "\(key) is not a JSON object") }
+        let fields = ManifestFields(object: members, what: key)
         let format = try fields.int("format_version")
         guard format >= 1, format <= Int64(Self.markerFormatVersion) else {
             throw CatalogError(
                 format > Int64(Self.markerFormatVersion) ? .unsupportedVersion : .corrupt,
                 "\(key): marker format_version \(format) is not one this build reads (\(Self.markerFormatVersion))")
         }
-        return fields
+        return (fields, object.info.etag)
     }
 
     static func storageError(_ error: any Error, key: String) -> CatalogError {
