@@ -5,18 +5,13 @@ import Foundation
 import ObjectStore
 
 extension BlockfileLocation {
-    /// The root object of version `rootID`.
-    public func rootObjectKey(_ rootID: String) -> String { rootKey(rootID) }
-
     /// Reads and decodes the root of version `rootID` (any value type).
     public func readRoot(_ rootID: String, store: any ObjectStore) async throws -> BlockfileRoot {
         let data: Data
         do {
-            let object = try await store.get(rootKey(rootID))
-            try object.checkComplete()
-            data = object.data
+            data = try await store.get(rootKey(rootID)).data
         } catch let error as ObjectStoreError where error.code == .notFound {
-            throw BlockfileError(.notFound, "root \(rootID) does not exist (\(rootKey(rootID)))")
+            throw BlockfileError(.notFound, "root \(rootID) does not exist (\(error))")
         } catch let error as ObjectStoreError {
             throw BlockfileError(.storage, "reading root \(rootID): \(error)")
         }

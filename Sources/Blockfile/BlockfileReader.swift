@@ -21,15 +21,7 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     public static func open(
         store: any ObjectStore, location: BlockfileLocation, rootID: String, cache: BlockCache
     ) async throws -> BlockfileReader {
-        let data: Data
-        do {
-            data = try await store.get(location.rootKey(rootID)).data
-        } catch let error as ObjectStoreError where error.code == .notFound {
-            throw BlockfileError(.notFound, "root \(rootID) does not exist (\(error))")
-        } catch let error as ObjectStoreError {
-            throw BlockfileError(.storage, "reading root \(rootID): \(error)")
-        }
-        let root = try BlockfileRoot(decoding: data, rootID: rootID)
+        let root = try await location.readRoot(rootID, store: store)
         guard root.valueType == Value.valueType else {
             throw BlockfileError(
                 .invalidArgument, "blockfile holds \(root.valueType.rawValue) values, not \(Value.valueType.rawValue)",

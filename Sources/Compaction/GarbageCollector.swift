@@ -42,15 +42,9 @@ public struct GarbageCollectionPolicy: Sendable, Hashable {
 
 /// What one garbage collection did (or, in a dry run, would do).
 public struct GarbageCollectionReport: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
-        /// A superseded version manifest.
-        case manifest
-        case root
-        case block
-        case hnsw
-        /// A log fragment at or below the compacted offset of every kept version.
-        case log
-    }
+    /// What a deleted object was: a superseded version manifest, a root, a block, an HNSW file, or a log fragment
+    /// at or below the compacted offset of every kept version.
+    public typealias Kind = CollectionObjectKind
 
     public struct Deletion: Sendable, Hashable {
         public var key: String
@@ -225,7 +219,7 @@ public struct GarbageCollector: Sendable {
         var plan = Plan(keptVersions: kept.count)
         var garbage: [ObjectInfo] = []
         for info in objects {
-            switch CollectionObjectKind(key: info.key, in: path) {
+            switch path.kind(ofKey: info.key) {
             case .manifest:
                 let number = path.versionNumber(ofKey: info.key) ?? 0
                 if !kept.contains(number), number < newest.number, isOld(info.lastModified) { garbage.append(info) }
@@ -241,7 +235,7 @@ public struct GarbageCollector: Sendable {
                 if !indexPrefixes.contains(where: { info.key.hasPrefix($0) }), isOld(info.lastModified) {
                     garbage.append(info)
                 }
-            case .unknown:
+            case nil:
                 continue
             }
         }
@@ -253,20 +247,11 @@ public struct GarbageCollector: Sendable {
     /// Keys outside Cairn's layout are never deleted.
     func ordered(_ objects: [ObjectInfo], in path: CollectionPath) -> [GarbageCollectionReport.Deletion] {
         let rank: [GarbageCollectionReport.Kind] = [.manifest, .root, .block, .hnsw, .log]
-        return objects.compactMap { info -> GarbageCollectionReport.Deletion? in
-            switch CollectionObjectKind(key: info.key, in: path) {
-            case .manifest: deletion(info, .manifest)
-            case .root: deletion(info, .root)
-            case .block: deletion(info, .block)
-            case .hnsw: deletion(info, .hnsw)
-            case .log: deletion(info, .log)
-            case .unknown: nil
+        return objects.compactMap { info in path.kind(ofKey: info.key).map { deletion(info, $0) } }
+            .sorted { lhs, rhs in
+                let (l, r) = (rank.firstIndex(of: lhs.kind) ?? 0, rank.firstIndex(of: rhs.kind) ?? 0)
+                return l != r ? l < r : lhs.key < rhs.key
             }
-        }
-        .sorted { lhs, rhs in
-            let (l, r) = (rank.firstIndex(of: lhs.kind) ?? 0, rank.firstIndex(of: rhs.kind) ?? 0)
-            return l != r ? l < r : lhs.key < rhs.key
-        }
     }
 
     func deletion(_ info: ObjectInfo, _ kind: GarbageCollectionReport.Kind) -> GarbageCollectionReport.Deletion {

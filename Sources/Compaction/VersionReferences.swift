@@ -66,32 +66,3 @@ struct CollectionFolder: Sendable, Hashable {
         root.collection(tenant: tenant, database: database, collectionID: collectionID)
     }
 }
-
-/// What kind of object a key under a collection's folder is, by the layout `ObjectPath` owns.
-enum CollectionObjectKind: String, Sendable, Hashable, CaseIterable {
-    case manifest
-    case log
-    case root
-    case block
-    case hnsw
-    /// Not part of Cairn's layout: left alone.
-    case unknown
-
-    init(key: String, in path: CollectionPath) {
-        if path.versionNumber(ofKey: key) != nil {
-            self = .manifest
-        } else if path.logOffset(ofKey: key) != nil {
-            self = .log
-        } else if key.hasPrefix(path.base + "/segment/") {
-            let rest = key.dropFirst(path.base.count + "/segment/".count).split(separator: "/")
-            switch rest.count >= 3 ? rest[1] : "" {
-            case "root": self = .root
-            case "block": self = .block
-            case "hnsw": self = .hnsw
-            default: self = .unknown
-            }
-        } else {
-            self = .unknown
-        }
-    }
-}

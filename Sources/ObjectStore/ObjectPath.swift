@@ -62,19 +62,25 @@ public struct ObjectPath: Sendable, Hashable {
     /// blocks, roots and HNSW files — and so may be cached anywhere for as long as one likes.
     public static func isWrittenOnce(_ key: String) -> Bool {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        guard let collection = parts.lastIndex(of: "collection"), collection + 3 < parts.count else { return false }
-        switch parts[collection + 2] {
-        case "version": return parts.count == collection + 4 && parts[collection + 3].hasSuffix(".json")
-        case "segment":
-            return parts.count >= collection + 6 && ["block", "root", "hnsw"].contains(parts[collection + 4])
-        default: return false
-        }
+        guard let collection = parts.lastIndex(of: "collection"), collection + 1 < parts.count else { return false }
+        let path = CollectionPath(base: parts[...(collection + 1)].joined(separator: "/"))
+        guard let kind = path.kind(ofKey: key) else { return false }
+        return kind != .log
     }
 
     /// Keys of one collection.
     public func collection(tenant: String, database: String, collectionID: String) -> CollectionPath {
         CollectionPath(base: join(["tenant", tenant, "database", database, "collection", collectionID]))
     }
+}
+
+/// What an object under a collection's folder is, by the layout above.
+public enum CollectionObjectKind: String, Sendable, Hashable, CaseIterable {
+    case manifest
+    case root
+    case block
+    case hnsw
+    case log
 }
 
 /// The keys of one collection: `{prefix}/tenant/{t}/database/{d}/collection/{id}/...`.
@@ -118,6 +124,22 @@ public struct CollectionPath: Sendable, Hashable {
     /// The offset of a log fragment key, or `nil` if `key` is not one.
     public func logOffset(ofKey key: String) -> UInt64? {
         Self.number(in: key, after: logPrefix, suffix: "")
+    }
+
+    /// What `key` is in this collection's folder, or `nil` if it is not part of the layout.
+    public func kind(ofKey key: String) -> CollectionObjectKind? {
+        if versionNumber(ofKey: key) != nil { return .manifest }
+        if logOffset(ofKey: key) != nil { return .log }
+        let segments = base + "/segment/"
+        guard key.hasPrefix(segments) else { return nil }
+        let rest = key.dropFirst(segments.count).split(separator: "/")
+        guard rest.count >= 3 else { return nil }
+        switch rest[1] {
+        case "root": return .root
+        case "block": return .block
+        case "hnsw": return .hnsw
+        default: return nil
+        }
     }
 
     /// The version number of a manifest key, or `nil` if `key` is not one.

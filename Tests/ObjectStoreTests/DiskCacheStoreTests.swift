@@ -18,6 +18,14 @@ import Testing
         #expect(!ObjectPath.isWrittenOnce(Self.log))
         #expect(!ObjectPath.isWrittenOnce("tenant/t/database/d/names/docs.json"))
         #expect(!ObjectPath.isWrittenOnce("tenant/t/tenant.json"))
+        let path = ObjectPath().collection(tenant: "t", database: "d", collectionID: "c")
+        #expect(path.kind(ofKey: Self.block) == .block)
+        #expect(path.kind(ofKey: Self.log) == .log)
+        #expect(path.kind(ofKey: path.version(3)) == .manifest)
+        #expect(path.kind(ofKey: path.root(segmentID: "s", rootID: "r")) == .root)
+        #expect(path.kind(ofKey: path.hnswFile(segmentID: "s", indexID: "i", file: "index.bin")) == .hnsw)
+        #expect(path.kind(ofKey: path.base + "/notes.txt") == nil)
+        #expect(path.kind(ofKey: "tenant/t/database/d/collection/other/log/00000000000000000001") == nil)
     }
 
     @Test func immutableObjectsAreServedFromDiskAndMutableOnesNever() async throws {
