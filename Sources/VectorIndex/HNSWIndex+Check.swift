@@ -19,18 +19,9 @@ extension HNSWIndex {
     public static func checkStored(at location: HNSWIndexLocation, store: any ObjectStore, load: Bool)
         async throws(VectorIndexError) -> StoredHNSWIndexSummary
     {
-        let header: HNSWIndexHeader
-        do {
-            let object = try await store.get(location.headerKey)
-            try object.checkComplete()
-            header = try HNSWIndexHeader.decode(object.data, key: location.headerKey)
-        } catch let error as VectorIndexError {
-            throw error
-        } catch {
-            throw VectorIndexError(.store, "reading \(location.headerKey): \(error)")
-        }
+        let header = try await readHeader(of: location, store: store)
         if load {
-            _ = try await read(from: location, store: store)
+            _ = try await read(from: location, header: header, store: store, temporaryRoot: nil)
         } else {
             let info: ObjectInfo
             do {

@@ -40,17 +40,32 @@ extension HNSWIndex {
     public static func read(
         from location: HNSWIndexLocation, store: any ObjectStore, temporaryRoot: URL? = nil
     ) async throws(VectorIndexError) -> HNSWIndex {
+        try await read(
+            from: location, header: try await readHeader(of: location, store: store), store: store,
+            temporaryRoot: temporaryRoot)
+    }
+
+    /// The versioned header of the index stored at `location`.
+    static func readHeader(of location: HNSWIndexLocation, store: any ObjectStore) async throws(VectorIndexError)
+        -> HNSWIndexHeader
+    {
         let headerData: Data
-        let data: Data
         do {
             headerData = try await store.get(location.headerKey).data
         } catch {
             throw VectorIndexError(.store, "reading \(location.headerKey): \(error)")
         }
-        let header = try HNSWIndexHeader.decode(headerData, key: location.headerKey)
+        return try HNSWIndexHeader.decode(headerData, key: location.headerKey)
+    }
+
+    /// Reads the index data that `header` describes.
+    static func read(
+        from location: HNSWIndexLocation, header: HNSWIndexHeader, store: any ObjectStore, temporaryRoot: URL?
+    ) async throws(VectorIndexError) -> HNSWIndex {
         if let file = store.localFile(location.dataKey) {
             return try load(file: file, header: header, key: location.dataKey)
         }
+        let data: Data
         do {
             let object = try await store.get(location.dataKey)
             try object.checkComplete()
@@ -58,12 +73,12 @@ extension HNSWIndex {
         } catch {
             throw VectorIndexError(.store, "reading \(location.dataKey): \(error)")
         }
-        if data.count == header.dataBytes, let file = store.localFile(location.dataKey) {
-            return try load(file: file, header: header, key: location.dataKey)  // the read put it in a disk cache
-        }
         guard data.count == header.dataBytes else {
             throw VectorIndexError(
                 .corrupt, "\(location.dataKey) has \(data.count) bytes, its header says \(header.dataBytes)")
+        }
+        if let file = store.localFile(location.dataKey) {
+            return try load(file: file, header: header, key: location.dataKey)  // the read put it in a disk cache
         }
         return try load(data: data, header: header, key: location.dataKey, temporaryRoot: temporaryRoot)
     }
