@@ -11,6 +11,9 @@ import NIOCore
 struct ChromaRoutes: Sendable {
     let client: Client
     let options: ServerOptions
+    /// What gets and queries read from the store (made once: the routes are built after metrics are bootstrapped).
+    let getReads = ReadObservation(route: "get")
+    let queryReads = ReadObservation(route: "query")
 
     static let tenantsPath = "/api/v2/tenants"
     static let databasePath = "/api/v2/tenants/:tenant/databases/:database"
@@ -206,7 +209,7 @@ struct ChromaRoutes: Sendable {
                 try await collection.get(
                     ids: ids, where: filter, whereDocument: document, limit: limit, offset: offset, include: include)
             }
-            ReadObservation.record(fetched, route: "get", collection: collection.id, logger: context.logger)
+            getReads.record(fetched, collection: collection.id, logger: context.logger)
             return JSONResponse.make(ResponseJSON.get(result))
         }
         router.post(RouterPath(Self.collectionPath + "/query")) { request, context in
@@ -226,7 +229,7 @@ struct ChromaRoutes: Sendable {
                 try await collection.query(
                     queryEmbeddings: embeddings, nResults: k, where: filter, whereDocument: document, include: include)
             }
-            ReadObservation.record(fetched, route: "query", collection: collection.id, logger: context.logger)
+            queryReads.record(fetched, collection: collection.id, logger: context.logger)
             return JSONResponse.make(ResponseJSON.query(result))
         }
     }
@@ -325,15 +328,26 @@ extension ChromaRoutes {
 
 /// What each get and query read from the object store: a debug log line per request, and `/metrics` counters
 /// (`cairn_read_fetched_objects_total`, `cairn_read_fetched_bytes_total`, `cairn_reads_total{source=cache|store}`).
-enum ReadObservation {
-    static func record(_ fetched: FetchSummary, route: String, collection: String, logger: Logger) {
+struct ReadObservation: Sendable {
+    let route: String
+    let objects: Counter
+    let bytes: Counter
+    let fromCache: Counter
+    let fromStore: Counter
+
+    init(route: String) {
+        self.route = route
         let dimensions = [("route", route)]
-        Counter(label: "cairn_read_fetched_objects_total", dimensions: dimensions).increment(by: fetched.objects)
-        Counter(label: "cairn_read_fetched_bytes_total", dimensions: dimensions).increment(by: fetched.bytes)
-        Counter(
-            label: "cairn_reads_total", dimensions: dimensions + [("source", fetched.fromCache ? "cache" : "store")]
-        )
-        .increment()
+        objects = Counter(label: "cairn_read_fetched_objects_total", dimensions: dimensions)
+        bytes = Counter(label: "cairn_read_fetched_bytes_total", dimensions: dimensions)
+        fromCache = Counter(label: "cairn_reads_total", dimensions: dimensions + [("source", "cache")])
+        fromStore = Counter(label: "cairn_reads_total", dimensions: dimensions + [("source", "store")])
+    }
+
+    func record(_ fetched: FetchSummary, collection: String, logger: Logger) {
+        objects.increment(by: fetched.objects)
+        bytes.increment(by: fetched.bytes)
+        (fetched.fromCache ? fromCache : fromStore).increment()
         logger.debug(
             "\(route) read the store",
             metadata: [
