@@ -8,10 +8,13 @@ struct StoreOptions: ParsableArguments {
     @Argument(help: "The store: a folder, file:///dir or s3://bucket[/prefix].") var url: String
     @Option(help: "Catalog file (s3:// stores; rebuilt from the bucket when missing).") var catalog: String?
 
-    func open() async throws -> Client {
+    /// A client for a one-shot tool: no background compaction or GC; `adjust` sets anything else.
+    func open(_ adjust: (inout Client.Options) -> Void = { _ in }) async throws -> Client {
         var options = Client.Options()
         options.compactionThreshold = nil
+        options.garbageCollectionInterval = nil
         options.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
+        adjust(&options)
         return try await Client.open(url, options: options)
     }
 }
@@ -121,13 +124,10 @@ struct WarmCommand: AsyncParsableCommand {
             print("\(store.url) is a local folder: its objects are on disk already, nothing to cache")
             return
         }
-        var options = Client.Options()
-        options.compactionThreshold = nil
-        options.garbageCollectionInterval = nil
-        options.catalogFile = store.catalog.map { URL(fileURLWithPath: $0) }
-        options.cacheDirectory = URL(fileURLWithPath: cacheDir, isDirectory: true)
-        options.cacheDirectoryBytes = cacheBytes
-        let client = try await Client.open(store.url, options: options)
+        let client = try await store.open { options in
+            options.cacheDirectory = URL(fileURLWithPath: cacheDir, isDirectory: true)
+            options.cacheDirectoryBytes = cacheBytes
+        }
         let target = try await client.getCollection(collection, tenant: tenant, database: database)
         let (count, fetched) = try await Client.measuringFetches { () async throws -> Int in
             if let dimension = try target.currentDimension() {
