@@ -9,6 +9,7 @@ creates on first use. Needs $CAIRN_BIN (the cairn binary); exits non-zero on any
 import os
 import sys
 
+import cairn_serve
 import chroma_venv
 
 ROOT = chroma_venv.ROOT
@@ -44,21 +45,9 @@ def fail(message):
 
 class Server:
     def __init__(self, folder, token=TOKEN):
-        binary = os.environ.get("CAIRN_BIN") or os.path.join(ROOT, ".build", "debug", "cairn")
-        env = dict(os.environ, CAIRN_AUTH_TOKEN=token)
-        self.process = subprocess.Popen(
-            [binary, "serve", "--path", folder, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        deadline = time.time() + 60
-        line = ""
-        while time.time() < deadline:
-            line = self.process.stdout.readline()
-            if line.startswith("Listening on ") or not line:
-                break
-        if not line.startswith("Listening on "):
-            self.process.kill()
-            raise SystemExit(f"check_chroma_compat: cairn serve did not start: {self.process.stderr.read()[-2000:]}")
-        self.port = int(line.strip().rsplit(":", 1)[1])
+        self.process, self.port = cairn_serve.start(
+            ["--path", folder, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"], "check_chroma_compat",
+            env=dict(os.environ, CAIRN_AUTH_TOKEN=token))
 
     def client(self, token=TOKEN):
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -7,6 +7,7 @@ import os
 import re
 import sys
 
+import cairn_serve
 import chroma_venv
 
 if __name__ == "__main__":
@@ -19,7 +20,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
 ROOT = chroma_venv.ROOT
-BINARY = os.environ.get("CAIRN_BIN") or os.path.join(ROOT, ".build", "debug", "cairn")
+BINARY = cairn_serve.BINARY
 TOOLS_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")  # pyarrow lives in .venv
 
 
@@ -47,11 +48,7 @@ def main():
     port = free_port()
 
     argv = shlex.split(serve.replace("--port 8000", f"--port {port}"))
-    server = subprocess.Popen([BINARY] + argv[1:], cwd=scratch, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
-    line = server.stdout.readline()
-    if not line.startswith("Listening on "):
-        raise SystemExit(f"check_guide: `{serve}` did not start: {server.stderr.read()[-2000:]}")
+    server, _ = cairn_serve.start(argv[2:], f"check_guide (`{serve}`)", cwd=scratch)
     quick = subprocess.run([sys.executable, "-c", quick_start.replace("port=8000", f"port={port}")], cwd=scratch,
                            capture_output=True, text=True)
     server.send_signal(signal.SIGTERM)

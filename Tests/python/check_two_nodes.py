@@ -8,6 +8,7 @@ import os
 import sys
 import uuid
 
+import cairn_serve
 import chroma_venv
 
 if __name__ == "__main__":
@@ -24,7 +25,7 @@ import time  # noqa: E402
 import chromadb  # noqa: E402
 from chromadb.config import Settings  # noqa: E402
 
-BINARY = os.environ.get("CAIRN_BIN") or os.path.join(chroma_venv.ROOT, ".build", "debug", "cairn")
+BINARY = cairn_serve.BINARY
 STALENESS_S = 10  # the bound this check holds nodes to (refresh interval 1 s, catalog sync 1 s, debug build)
 failures = []
 
@@ -36,13 +37,8 @@ def fail(message):
 
 class Node:
     def __init__(self, url, catalog):
-        self.process = subprocess.Popen(
-            [BINARY, "serve", "--store", url, "--catalog", catalog, "--port", "0", "--log-level", "warning"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()
-        if not line.startswith("Listening on "):
-            raise SystemExit(f"check_two_nodes: cairn serve did not start: {line}{self.process.stderr.read()[-2000:]}")
-        self.port = int(line.strip().rsplit(":", 1)[1])
+        self.process, self.port = cairn_serve.start(
+            ["--store", url, "--catalog", catalog, "--port", "0", "--log-level", "warning"], "check_two_nodes")
 
     def client(self):
         return chromadb.HttpClient(host="127.0.0.1", port=self.port, settings=Settings(anonymized_telemetry=False))
