@@ -157,7 +157,10 @@ struct VariableBinaryCore: Sendable {
     }
 }
 
-@inline(__always) func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Int {
+/// memcmp order of `n` bytes at `a` and `b`: negative, zero or positive. Inlinable: key comparisons in other modules
+/// (blockfile lookups) run it in their hot loops.
+@inlinable @inline(__always)
+public func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Int {
     var i = 0
     // 8 bytes at a time; the first differing word decides after a byte swap (big-endian order = memcmp order).
     while i &+ 8 <= n {

@@ -45,24 +45,12 @@ struct RawUInt32Column: @unchecked Sendable {
     @inline(__always) subscript(i: Int) -> UInt32 { values.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self) }
 }
 
-/// memcmp order of two byte strings: negative, zero or positive.
+/// memcmp order of two byte strings (a proper prefix first): negative, zero or positive.
 @inline(__always) func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
     let n = min(a.count, b.count)
     if n > 0, let x = a.baseAddress, let y = b.baseAddress {
-        var i = 0
-        // A word at a time; the first differing word decides after a byte swap (big-endian order = memcmp order).
-        while i &+ 8 <= n {
-            let u = x.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let v = y.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            if u != v { return u.byteSwapped < v.byteSwapped ? -1 : 1 }
-            i &+= 8
-        }
-        while i < n {
-            let u = x.load(fromByteOffset: i, as: UInt8.self)
-            let v = y.load(fromByteOffset: i, as: UInt8.self)
-            if u != v { return u < v ? -1 : 1 }
-            i &+= 1
-        }
+        let order = memcmpBytes(x, y, n)
+        if order != 0 { return order }
     }
     return a.count &- b.count
 }
