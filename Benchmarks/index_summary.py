@@ -54,4 +54,10 @@ print(f"index file: cairn {p['index_file_bytes']} B, hnswlib {ref['index_file_by
       f"{p['hydrate_from_memory_store_and_first_query_s'] * 1e3:.0f} ms; hnswlib load + first query (warm) "
       f"{ref['load_index_warm_cache_s'] * 1e3:.0f} ms; from the local S3 server + first query: "
       + (f"{p['load_from_s3_and_first_query_s'] * 1e3:.0f} ms" if 'load_from_s3_and_first_query_s' in p else p['s3_load']))
-print(f"kernels ns/distance: {cairn['kernels_ns_per_distance']}")
+k = cairn["kernels_ns_per_distance"]
+print("\nkernels, ns per distance (d=%d), each called through a C function pointer as hnswlib calls its own; "
+      "ratio = hnswlib's time / Swift's (>= 1: Swift at least as fast)" % cairn["dim"])
+print(f"  {'pattern':<30} {'swift_l2':>9} {'hnswlib_l2':>11} {'ratio':>6} {'swift_ip':>9} {'hnswlib_ip':>11} {'ratio':>6} {'shim_avx2_l2':>13}")
+for name, t in k.items():
+    print(f"  {name:<30} {t['swift_l2']:9.2f} {t['hnswlib_sse_l2']:11.2f} {t['hnswlib_sse_l2'] / t['swift_l2']:6.2f} "
+          f"{t['swift_ip']:9.2f} {t['hnswlib_sse_ip']:11.2f} {t['hnswlib_sse_ip'] / t['swift_ip']:6.2f} {t['shim_dispatch_l2']:13.2f}")

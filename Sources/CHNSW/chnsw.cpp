@@ -390,14 +390,14 @@ float cairn_hnsw_distance(int space, const float *a, const float *b, size_t dim)
     return 1.0f - kernels().dot(a, b, dim);
 }
 
-float cairn_hnswlib_l2(const float *a, const float *b, size_t dim) {
-    thread_local std::unique_ptr<hnswlib::L2Space> space;
-    thread_local size_t space_dim = 0;
-    if (!space || space_dim != dim) {
-        space = std::make_unique<hnswlib::L2Space>(dim);
-        space_dim = dim;
-    }
-    return space->get_dist_func()(a, b, space->get_dist_func_param());
+cairn_hnswlib_distance_function cairn_hnswlib_kernel(int space, size_t dim, const void **parameter) {
+    hnswlib::SpaceInterface<float> *made = nullptr;
+    if (space == CAIRN_HNSW_SPACE_L2) made = new hnswlib::L2Space(dim);
+    else if (space == CAIRN_HNSW_SPACE_IP) made = new hnswlib::InnerProductSpace(dim);
+    if (!made) return nullptr;
+    // Kept for the life of the process (a benchmark asks for a few): the parameter points into it.
+    *parameter = made->get_dist_func_param();
+    return made->get_dist_func();
 }
 
 int cairn_hnsw_create(int space, size_t dim, size_t m, size_t ef_construction, size_t capacity, size_t seed,

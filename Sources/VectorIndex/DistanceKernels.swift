@@ -1,41 +1,36 @@
-// Distance kernels in Swift for brute-force search: SIMD8 lanes with two independent accumulators, which
-// on a generic x86_64 build (SSE2 baseline) beats a plain loop ~4x and matches or beats hnswlib's SSE
-// kernels. No SIMD16.addingProduct: without FMA enabled for the target it lowers to slow scalar code.
+// Distance kernels in Swift for brute-force search. Each loop step takes 16 floats of each vector as two
+// SIMD8 values (four SSE registers on a generic x86_64 build) into two SIMD8 accumulators, so four
+// independent add chains run at once; pointers advance instead of an index (no overflow check per step),
+// and the accumulators are folded as vectors (halves added) rather than lane by lane.
+// No SIMD16.addingProduct: without FMA enabled for the target it lowers to slow scalar code. Single SIMD4
+// accumulators fed from several loads per step are mis-compiled into lane shuffles by LLVM (2x slower).
+// Measured against hnswlib's SSE kernels in `IndexBench` (docs/benchmarks.md, "Distance kernels").
 
 /// Distance functions over raw `Float` pointers of `dimension` elements.
 public enum DistanceKernels {
     /// Squared Euclidean distance.
     @inlinable
     public static func l2Squared(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, dimension: Int) -> Float {
-        let ra = UnsafeRawPointer(a)
-        let rb = UnsafeRawPointer(b)
+        var pa = a
+        var pb = b
+        let end16 = a + (dimension & ~15)
         var acc0 = SIMD8<Float>()
         var acc1 = SIMD8<Float>()
-        var i = 0
-        let stride = MemoryLayout<Float>.stride
-        while i + 16 <= dimension {
-            let d0 =
-                ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            let d1 =
-                ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
+        while pa < end16 {
+            let d0 = load8(pa) - load8(pb)
+            let d1 = load8(pa + 8) - load8(pb + 8)
             acc0 += d0 * d0
             acc1 += d1 * d1
-            i += 16
+            pa += 16
+            pb += 16
         }
-        if i + 8 <= dimension {
-            let d0 =
-                ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-                - rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            acc0 += d0 * d0
-            i += 8
-        }
-        var result = (acc0 + acc1).sum()
-        while i < dimension {
-            let d = a[i] - b[i]
+        var result = horizontalSum(acc0 + acc1)
+        let end = a + dimension
+        while pa < end {
+            let d = pa.pointee - pb.pointee
             result += d * d
-            i += 1
+            pa += 1
+            pb += 1
         }
         return result
     }
@@ -43,33 +38,39 @@ public enum DistanceKernels {
     /// Inner product (not a distance: see `distance(_:_:_:dimension:)`).
     @inlinable
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, dimension: Int) -> Float {
-        let ra = UnsafeRawPointer(a)
-        let rb = UnsafeRawPointer(b)
+        var pa = a
+        var pb = b
+        let end16 = a + (dimension & ~15)
         var acc0 = SIMD8<Float>()
         var acc1 = SIMD8<Float>()
-        var i = 0
-        let stride = MemoryLayout<Float>.stride
-        while i + 16 <= dimension {
-            acc0 +=
-                ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            acc1 +=
-                ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
-            i += 16
+        while pa < end16 {
+            acc0 += load8(pa) * load8(pb)
+            acc1 += load8(pa + 8) * load8(pb + 8)
+            pa += 16
+            pb += 16
         }
-        if i + 8 <= dimension {
-            acc0 +=
-                ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            i += 8
-        }
-        var result = (acc0 + acc1).sum()
-        while i < dimension {
-            result += a[i] * b[i]
-            i += 1
+        var result = horizontalSum(acc0 + acc1)
+        let end = a + dimension
+        while pa < end {
+            result += pa.pointee * pb.pointee
+            pa += 1
+            pb += 1
         }
         return result
+    }
+
+    /// Eight floats from a pointer of any alignment.
+    @inlinable @inline(__always)
+    static func load8(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// The sum of the lanes, halves added as vectors (two vector adds and one scalar add, not seven in a row).
+    @inlinable @inline(__always)
+    static func horizontalSum(_ v: SIMD8<Float>) -> Float {
+        let four = v.lowHalf + v.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
     }
 
     /// 1 − cosine similarity of two vectors of any length (0 when either is all zeros, as Chroma does not

@@ -88,8 +88,12 @@ int cairn_hnsw_get_vector(const cairn_hnsw_index *index, uint64_t label, float *
 
 /// The shim's own distance between two vectors of `dim` floats (for benchmarks and tests).
 float cairn_hnsw_distance(int space, const float *a, const float *b, size_t dim);
-/// hnswlib's own squared-L2 kernel as this build compiled it (SSE on generic x86_64), for comparison.
-float cairn_hnswlib_l2(const float *a, const float *b, size_t dim);
+/// hnswlib's own distance function, as hnswlib calls it: a pointer and a parameter (the dimension).
+typedef float (*cairn_hnswlib_distance_function)(const void *a, const void *b, const void *parameter);
+/// hnswlib's own kernel for `space` (L2: squared L2; IP: 1 - a·b) and `dim` floats as this build compiled
+/// it (SSE on generic x86_64), for comparison in benchmarks; `*parameter` gets the argument to pass it
+/// (valid for the life of the process). NULL for an unknown space.
+cairn_hnswlib_distance_function cairn_hnswlib_kernel(int space, size_t dim, const void **parameter);
 
 /// ThreadSanitizer annotations (no-ops unless this target is built with -sanitize=thread): Synchronization's
 /// Mutex locks through futex calls TSan does not see, so `LockedState` tells it about the happens-before.

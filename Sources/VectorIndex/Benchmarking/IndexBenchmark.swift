@@ -16,10 +16,10 @@ public struct IndexBenchmark: Sendable {
     /// The planner measured in the filtered section, and variants measured beside it (for calibration).
     public var planner = FilteredSearchPlanner.default
     public var plannerVariants: [String: FilteredSearchPlanner] = [:]
-    /// When set and the file exists, the index is loaded from it instead of built (no build figures);
-    /// when set and missing, the built index is saved there.
     /// A store on the local S3 server to measure loading the index from (nil: not measured).
     public var s3Store: (any ObjectStore)?
+    /// When set and the file exists, the index is loaded from it instead of built (no build figures);
+    /// when set and missing, the built index is saved there.
     public var cachedIndexPath: String?
 
     public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
@@ -98,7 +98,7 @@ public struct IndexBenchmark: Sendable {
         log("dataset: \(n) x \(data.dimension), \(data.queryCount) queries, shim kernel \(out["kernel"]!)")
 
         out["kernels_ns_per_distance"] = kernelTimings(data)
-        log("kernels (ns per d=\(data.dimension) L2): \(out["kernels_ns_per_distance"]!)")
+        log("kernels (ns per d=\(data.dimension) distance): \(out["kernels_ns_per_distance"]!)")
 
         // Build with 1 and 2 threads (one add call, as Python's add_items).
         var index: HNSWIndex?
@@ -175,37 +175,6 @@ public struct IndexBenchmark: Sendable {
         }
         out["persistence"] = try await persistence(index, data: data, log: log)
         return out
-    }
-
-    func kernelTimings(_ data: Dataset) -> [String: Double] {
-        let clock = ContinuousClock()
-        let pairs = 2_000_000
-        let d = data.dimension
-        var result: [String: Double] = [:]
-        data.base.withUnsafeBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            let rows = min(1000, data.count)
-            // Each kernel runs three times and keeps its best: the first pass also warms the caches, and
-            // whichever kernel ran first would otherwise pay for that alone.
-            func measure(_ name: String, _ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> Float) {
-                var best = Double.infinity
-                for _ in 0..<3 {
-                    var sink: Float = 0
-                    let start = clock.now
-                    for i in 0..<pairs {
-                        sink += body(base + (i % rows) * d, base + ((i * 7 + 3) % rows) * d)
-                    }
-                    best = min(best, Self.seconds(clock.now - start) / Double(pairs) * 1e9)
-                    if sink == -1 { best = -1 }  // keeps the loop from being optimised away
-                }
-                result[name] = best
-            }
-            measure("swift_simd8_l2") { DistanceKernels.l2Squared($0, $1, dimension: d) }
-            measure("shim_runtime_dispatch_l2") { cairn_hnsw_distance(0, $0, $1, d) }
-            measure("hnswlib_compiled_l2") { cairn_hnswlib_l2($0, $1, d) }
-            measure("swift_simd8_dot") { DistanceKernels.dot($0, $1, dimension: d) }
-        }
-        return result
     }
 
     func filtered(_ index: HNSWIndex, data: Dataset, planner: FilteredSearchPlanner, log: (String) -> Void)
