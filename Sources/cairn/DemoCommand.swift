@@ -3,7 +3,9 @@
 // few records, and show the Arrow blocks on disk (opened with pyarrow when the project's venv has it).
 import ArgumentParser
 import Cairn
+import Catalog
 import Foundation
+import ObjectStore
 import Segments
 
 struct DemoCommand: AsyncParsableCommand {
@@ -86,7 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
                 + "metadata now \(changed.metadatas?.first.flatMap { $0 }.map(Self.describe) ?? "none"); count \(try await collection.count())"
         )
 
-        try showBlocks(root)
+        try await showBlocks(root, collection: collection)
         print("Demo finished. Everything is under \(root.path)/ — the catalog, the log, and immutable Arrow blocks.")
     }
 
@@ -106,19 +108,25 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    private func showBlocks(_ root: URL) throws {
+    /// Shows the largest block of the collection's record segment (ids, embeddings, metadata, documents), found
+    /// through the version manifest, and opens it with pyarrow.
+    private func showBlocks(_ root: URL, collection: Collection) async throws {
         let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey])
         var blocks: [URL] = []
         while let url = files?.nextObject() as? URL {
             if url.path.contains("/block/") { blocks.append(url) }
         }
-        // The largest block is a record block (ids, embeddings, metadata, documents).
+        let manifest = try await ManifestStore(store: LocalFileStore(root: root), path: ObjectPath())
+            .latest(tenant: collection.tenant, database: collection.database, collectionID: collection.id)
+        let recordSegment = manifest?.segments.first { $0.kind == .record }.map { "/segment/\($0.id)/block/" }
         func size(_ url: URL) -> Int { (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0 }
-        guard let block = blocks.max(by: { size($0) < size($1) }) else {
-            print("10. No blocks found (nothing was compacted)")
+        guard let recordSegment,
+            let block = blocks.filter({ $0.path.contains(recordSegment) }).max(by: { size($0) < size($1) })
+        else {
+            print("10. No record blocks found (nothing was compacted)")
             return
         }
-        print("10. \(blocks.count) Arrow IPC blocks on disk, e.g.\n   \(block.path)")
+        print("10. \(blocks.count) Arrow IPC blocks on disk; the largest of the record segment:\n   \(block.path)")
         guard FileManager.default.isExecutableFile(atPath: python) else {
             print(
                 "   (open it with: python -c \"import pyarrow.ipc as i; print(i.open_file('\(block.path)').read_all())\")"
