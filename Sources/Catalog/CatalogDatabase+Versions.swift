@@ -32,6 +32,24 @@ extension CatalogDatabase {
         }
     }
 
+    /// Forgets the version rows of `versions` (their manifests were garbage-collected); the committed version's
+    /// row is never removed. Returns how many rows went.
+    @discardableResult
+    public func forgetVersions(collectionID: String, _ versions: [UInt64]) throws(CatalogError) -> Int {
+        guard !versions.isEmpty else { return 0 }
+        return try write { db in
+            let current = try Self.collectionRow(db, id: collectionID)?.version
+            var removed = 0
+            for version in versions where version != current {
+                try db.execute(
+                    sql: "DELETE FROM collection_versions WHERE collection_id = ? AND version = ?",
+                    arguments: [collectionID, Int64(clamping: version)])
+                removed += db.changesCount
+            }
+            return removed
+        }
+    }
+
     /// Publishes `manifest` (already written at `manifestKey`) as the collection's committed version — only if
     /// the committed version is still `expected`; otherwise `conflict` and nothing changes. On success the row
     /// takes the manifest's name, metadata, configuration, dimension (kept if the manifest has none), version and

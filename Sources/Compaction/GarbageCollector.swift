@@ -116,16 +116,25 @@ public struct GarbageCollector: Sendable {
                     report.deletions += plan.deletions
                     continue
                 }
+                let path = folder.path(root)
+                var deletedVersions: [UInt64] = []
                 for deletion in plan.deletions {
                     do {
                         try await store.delete(deletion.key)
                         report.deletions.append(deletion)
+                        if deletion.kind == .manifest, let version = path.versionNumber(ofKey: deletion.key) {
+                            deletedVersions.append(version)
+                        }
                     } catch {
                         // Stop here: later deletions assume the earlier ones (manifests first) happened.
                         report.failures.append("\(deletion.key): \(error)")
                         progress?("collection \(folder.collectionID): stopped at \(deletion.key): \(error)")
                         break
                     }
+                }
+                // The catalog forgets the versions whose manifests are gone (a deleted collection has no rows).
+                if !plan.removesCollection {
+                    _ = try? catalog.forgetVersions(collectionID: folder.collectionID, deletedVersions)
                 }
             } catch {
                 report.skipped.append("\(folder.collectionID): \(error)")

@@ -53,6 +53,11 @@ import Testing
             let after = try await Self.keys(folder)
             #expect(after == before.subtracting(report.deletions.map(\.key)))
             #expect(after.filter { $0.contains("/version/") }.count == 2)
+            // The catalog forgets the collected versions too: its rows are the two kept manifests.
+            let catalog = try CatalogDatabase(url: CatalogDatabase.fileURL(inFolder: folder))
+            #expect(try catalog.versions(collectionID: collection.id).map(\.manifestKey) == after.filter {
+                $0.contains("/version/")
+            }.sorted())
             try await Self.verify(collection, model, seed: 11, 1)
             #expect(try await client.check(loadIndexes: true).problems == [])
 
