@@ -55,9 +55,11 @@ import Testing
             #expect(after.filter { $0.contains("/version/") }.count == 2)
             // The catalog forgets the collected versions too: its rows are the two kept manifests.
             let catalog = try CatalogDatabase(url: CatalogDatabase.fileURL(inFolder: folder))
-            #expect(try catalog.versions(collectionID: collection.id).map(\.manifestKey) == after.filter {
-                $0.contains("/version/")
-            }.sorted())
+            #expect(
+                try catalog.versions(collectionID: collection.id).map(\.manifestKey)
+                    == after.filter {
+                        $0.contains("/version/")
+                    }.sorted())
             try await Self.verify(collection, model, seed: 11, 1)
             #expect(try await client.check(loadIndexes: true).problems == [])
 
