@@ -4,6 +4,10 @@ public struct RecordBatch: Sendable {
     public let schema: ArrowSchema
     public let columns: [ArrowArray]
     public let count: Int
+    /// For a batch read from a file or stream: the memory it holds beyond the bytes it was read from
+    /// (decompressed buffers, aligned copies of unaligned ones); 0 when it is all views of those bytes, and for
+    /// batches built in memory.
+    public let ownedBytes: Int
 
     /// Checks that there is one column per field, of the field's type, all `count` long, and that each
     /// column's buffers and offsets are consistent.
@@ -27,10 +31,11 @@ public struct RecordBatch: Sendable {
         self.init(unchecked: schema, columns: columns, count: n)
     }
 
-    init(unchecked schema: ArrowSchema, columns: [ArrowArray], count: Int) {
+    init(unchecked schema: ArrowSchema, columns: [ArrowArray], count: Int, ownedBytes: Int = 0) {
         self.schema = schema
         self.columns = columns
         self.count = count
+        self.ownedBytes = ownedBytes
     }
 
     /// Convenience: builds the schema from `(field, column)` pairs.

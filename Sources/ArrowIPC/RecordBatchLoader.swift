@@ -49,7 +49,8 @@ struct RecordBatchLoader {
         guard bufferIndex == header.buffers.count else {
             throw ArrowError(.invalidData, "batch has \(header.buffers.count) buffers, the schema uses \(bufferIndex)")
         }
-        return RecordBatch(unchecked: schema, columns: columns, count: header.length)
+        let owned = resolved.reduce(0) { $0 + ($1.storage === storage ? 0 : $1.count) }
+        return RecordBatch(unchecked: schema, columns: columns, count: header.length, ownedBytes: owned)
     }
 
     private mutating func array(_ field: ArrowField, path: String, depth: Int) throws(ArrowError) -> ArrowArray {

@@ -92,6 +92,7 @@ enum KeyColumn: Sendable {
 
 /// What the shared block cache holds: decoded blocks of any value type.
 public protocol CachedBlock: AnyObject, Sendable {
+    /// The memory the decoded block holds: its object's bytes plus any buffers decompressed from them.
     var byteSize: Int { get }
 }
 
@@ -145,7 +146,6 @@ final class Block<Value: BlockfileValue>: CachedBlock {
     init(decoding data: Data, id: String, keyType: KeyType, kind expectedKind: BlockKind) throws(BlockfileError) {
         self.id = id
         kind = expectedKind
-        byteSize = data.count
         let prefixes: StringArray
         let keyColumn: KeyColumn
         let changeColumn: PrimitiveArray<UInt32>?
@@ -179,6 +179,7 @@ final class Block<Value: BlockfileValue>: CachedBlock {
                     .corrupt, "a block holds one record batch, this has \(file.batchCount)", blockID: id)
             }
             batch = try file.recordBatch(at: 0)
+            byteSize = data.count + batch.ownedBytes
             changeColumn =
                 expectedKind == .delta ? try batch.primitives(BlockSchema.changeColumn, as: UInt32.self) : nil
             count = batch.count

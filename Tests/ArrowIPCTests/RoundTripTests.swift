@@ -114,6 +114,11 @@ struct RoundTripTests {
         let zstd = try ArrowWriter.encode(
             [batch], schema: schema, options: ArrowWriteOptions(compression: .zstd(level: 1)))
         #expect(zstd.count * 5 < plain.count)
+        // A reader's batch says how much memory it holds beyond the file's bytes (what caches weigh).
+        let unpacked = try ArrowFileReader(data: zstd).recordBatch(at: 0)
+        let column = try #require(unpacked.columns.first)
+        #expect(unpacked.ownedBytes >= column.length * 4 + 5000 * "the same document text, row 0".utf8.count)
+        #expect(try ArrowFileReader(data: plain).recordBatch(at: 0).ownedBytes == 0)
         // Random bytes do not compress: the writer uses the -1 prefix and the reader passes them through.
         var rng = SeededRandom(seed: 5)
         let noise = PrimitiveArrayBuilder<UInt64>()

@@ -55,6 +55,25 @@ import Testing
         }
     }
 
+    @Test func theCacheWeighsCompressedBlocksByTheMemoryTheyHold() async throws {
+        let store = InMemoryStore()
+        // Repetitive values: every block is stored ZSTD-compressed, several times smaller than it decodes.
+        let writer = OrderedBlockfileWriter<String>(
+            store: store, location: location, keyType: .uint32, cache: BlockCache(blockCapacity: 1 << 20),
+            maxBlockSize: 64 << 10)
+        for i in 0..<2000 { try await writer.append(BlockfileKey("p", UInt32(i)), String(repeating: "abc", count: 20)) }
+        let root = try await writer.commit().root
+        let cache = BlockCache(blockCapacity: 1 << 30)
+        let reader = try await BlockfileReader<String>.open(
+            store: store, location: location, rootID: root.rootID, cache: cache)
+        var count = 0
+        for try await _ in reader.scan() { count += 1 }
+        #expect(count == 2000)
+        let stored = root.blocks.reduce(0) { $0 + $1.byteSize }
+        #expect(cache.statistics.entries == root.blocks.count)
+        #expect(cache.statistics.bytes > 2 * stored, "cached \(cache.statistics.bytes) bytes for \(stored) stored")
+    }
+
     @Test func aSmallForkSharesUntouchedBlocks() async throws {
         let store = InMemoryStore()
         let v1 = try await build(store, entries: 20_000, maxBlockSize: 16 << 10)
