@@ -1,7 +1,10 @@
 """A TCP proxy that makes a local S3 server behave like a distant bucket: every request reaches the server
 `--delay-ms` later (one-way delay on the client→server direction, order kept, so each round trip costs that much
-more), and it counts requests and response bytes. Transparent to SigV4: bytes pass unchanged.
-Usage: latency_proxy.py LISTEN_PORT TARGET_PORT --delay-ms 20 --stats FILE   (stats written on SIGTERM/SIGINT)
+more), optionally with each connection's responses paced to `--stream-mbps` megabytes per second (a single
+S3 GET stream tops out near 90 MB/s; parallel connections add up), and it counts requests and response bytes.
+Transparent to SigV4: bytes pass unchanged.
+Usage: latency_proxy.py LISTEN_PORT TARGET_PORT --delay-ms 20 [--stream-mbps 90] --stats FILE
+(stats written on SIGTERM/SIGINT)
 """
 import argparse
 import asyncio
@@ -12,8 +15,10 @@ STATS = {"connections": 0, "requests": 0, "request_bytes": 0, "response_bytes": 
 METHODS = (b"GET ", b"HEAD ", b"PUT ", b"POST ", b"DELETE ")
 
 
-async def pump(reader, writer, delay, upstream):
+async def pump(reader, writer, delay, upstream, rate=0):
+    """Copies reader to writer, each chunk `delay` seconds late, and at most `rate` bytes/s when rate > 0."""
     queue = asyncio.Queue()
+    paced_until = 0.0
 
     async def forward():
         while True:
@@ -39,17 +44,21 @@ async def pump(reader, writer, delay, upstream):
                     STATS["requests"] += 1
             else:
                 STATS["response_bytes"] += len(chunk)
-            await queue.put((asyncio.get_running_loop().time() + delay, chunk))
+            due = asyncio.get_running_loop().time() + delay
+            if rate > 0:
+                paced_until = max(paced_until, due) + len(chunk) / rate
+                due = paced_until
+            await queue.put((due, chunk))
     finally:
         await queue.put((0, None))
         await task
 
 
-async def handle(client_reader, client_writer, target, delay):
+async def handle(client_reader, client_writer, target, delay, rate):
     STATS["connections"] += 1
     server_reader, server_writer = await asyncio.open_connection("127.0.0.1", target)
     await asyncio.gather(
-        pump(client_reader, server_writer, delay, True), pump(server_reader, client_writer, 0, False),
+        pump(client_reader, server_writer, delay, True), pump(server_reader, client_writer, 0, False, rate),
         return_exceptions=True)
 
 
@@ -58,10 +67,12 @@ async def main():
     parser.add_argument("listen", type=int)
     parser.add_argument("target", type=int)
     parser.add_argument("--delay-ms", type=float, default=20)
+    parser.add_argument("--stream-mbps", type=float, default=0, help="per-connection response rate (0: unpaced)")
     parser.add_argument("--stats", required=True)
     args = parser.parse_args()
     server = await asyncio.start_server(
-        lambda r, w: handle(r, w, args.target, args.delay_ms / 1000), "127.0.0.1", args.listen)
+        lambda r, w: handle(r, w, args.target, args.delay_ms / 1000, args.stream_mbps * 1e6), "127.0.0.1",
+        args.listen)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)

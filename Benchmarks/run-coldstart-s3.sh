@@ -3,10 +3,12 @@
 # local S3 server, and a fresh process with an empty catalog and empty caches opens it through a proxy that adds
 # $S3_DELAY_MS (default 20) to every request, as a distant bucket would, and times the first query; then 1,000
 # warm queries. The proxy counts the requests and bytes the cold first query needed. Three fresh nodes in a row.
+# S3_STREAM_MBPS (default 0: unpaced) paces each connection's responses, as one S3 GET stream is (~90 MB/s).
 # Needs Benchmarks/run-collection.sh to have run (it leaves the store in $CAIRN_BENCH_DIR, default /tmp/peers-cairn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DELAY="${S3_DELAY_MS:-20}"
+STREAM_MBPS="${S3_STREAM_MBPS:-0}"
 FOLDER="${CAIRN_BENCH_DIR:-/tmp/peers-cairn}"
 OUT="${CAIRN_BENCH_OUT:-.build-bench-results/coldstart}"
 PORT="${S3_BENCH_PORT:-9200}"
@@ -28,11 +30,11 @@ python Benchmarks/upload_folder.py "$FOLDER" "$S3_BUCKET" coldstart
 
 swift build -c release --package-path Benchmarks --product CollectionBench 2>&1 | tail -1
 BIN="$(swift build -c release --package-path Benchmarks --show-bin-path)/CollectionBench"
-python Benchmarks/latency_proxy.py "$PROXY_PORT" "$PORT" --delay-ms "$DELAY" --stats "$OUT/proxy.json" &
+python Benchmarks/latency_proxy.py "$PROXY_PORT" "$PORT" --delay-ms "$DELAY" --stream-mbps "$STREAM_MBPS" --stats "$OUT/proxy.json" &
 PROXY=$!
 sleep 1
 URL="s3://$S3_BUCKET/coldstart?endpoint=http://127.0.0.1:$PROXY_PORT&region=$AWS_REGION"
-echo "== fresh nodes, $DELAY ms added to every request (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== fresh nodes, $DELAY ms added to every request, streams paced to $STREAM_MBPS MB/s (0: unpaced) (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 for run in 1 2 3; do
   rm -rf "${TMPDIR:-/tmp}/cairn-catalogs"  # a fresh node: no catalog, no cache
   kill -USR1 "$PROXY"
