@@ -69,22 +69,6 @@ public final class DiskCacheStore: WrappingStore {
         return object
     }
 
-    /// A large immutable object: from disk when cached; otherwise read from the remote store in parallel ranges
-    /// and kept.
-    public func getParallel(_ info: ObjectInfo, options: TransferOptions) async throws -> ObjectData {
-        guard isImmutable(info.key) else { return try await wrapped.getParallel(info, options: options) }
-        if touch(info.key) {
-            do {
-                return try await cache.get(info.key, range: nil)
-            } catch let error as ObjectStoreError where error.code == .notFound {
-                forget(info.key)
-            }
-        }
-        let object = try await wrapped.getParallel(info, options: options)
-        await remember(info.key, object.data)
-        return object
-    }
-
     public func head(_ key: String) async throws -> ObjectInfo {
         if isImmutable(key), touch(key), let info = try? await cache.head(key) { return info }
         return try await wrapped.head(key)

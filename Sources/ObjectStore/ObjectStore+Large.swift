@@ -57,13 +57,7 @@ extension ObjectStore {
 
     /// Reads a whole object of known `info` as parallel ranged gets, checking that every range arrived whole
     /// and that the object did not change (same ETag) while it was read.
-    public func getParallel(_ info: ObjectInfo) async throws -> ObjectData {
-        try await getParallel(info, options: .default)
-    }
-
-    /// The default `getParallel`: parallel ranged gets through `get`, so wrappers (retries, metrics, fetch
-    /// tracking) see every range.
-    public func getParallel(_ info: ObjectInfo, options: TransferOptions) async throws -> ObjectData {
+    public func getParallel(_ info: ObjectInfo, options: TransferOptions = .default) async throws -> ObjectData {
         let size = info.size
         guard size > options.partSize else { return try await get(info.key, range: nil) }
         let chunkCount = (size + options.partSize - 1) / options.partSize

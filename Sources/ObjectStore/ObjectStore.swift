@@ -153,10 +153,6 @@ public protocol ObjectStore: Sendable {
     /// object: immutable while the object exists. Readers that need a file (hnswlib loads from a path) skip a
     /// copy with it; others must not rely on it.
     func localFile(_ key: String) -> URL?
-    /// The whole object of known `info` (size, ETag), read as parallel ranged gets when it is larger than one
-    /// part: see `ObjectStore+Large.swift` for the default. A store may read it differently (a disk cache
-    /// answers from disk, and keeps what it fetched).
-    func getParallel(_ info: ObjectInfo, options: TransferOptions) async throws -> ObjectData
 }
 
 extension ObjectStore {

@@ -67,12 +67,7 @@ extension HNSWIndex {
         }
         let data: Data
         do {
-            // A large index (66 MB for 100k × 128-d) arrives several times faster as parallel ranged gets than
-            // as one stream from a bucket; the HEAD they need costs one round trip.
-            let object =
-                header.dataBytes > TransferOptions.default.partSize
-                ? try await store.getParallel(try await store.head(location.dataKey), options: .default)
-                : try await store.get(location.dataKey)
+            let object = try await store.get(location.dataKey)
             try object.checkComplete()
             data = object.data
         } catch {

@@ -56,32 +56,6 @@ import Testing
         }
     }
 
-    @Test func aLargeObjectReadInParallelRangesIsKeptAndThenServedFromDisk() async throws {
-        try await TemporaryDirectory.with { folder in
-            let remote = InMemoryStore()
-            let counted = TrackingStore(remote)
-            let cached = try await DiskCacheStore(
-                counted, directory: folder, capacityBytes: 1 << 20, isImmutable: ObjectPath.isWrittenOnce)
-            let index = "tenant/t/database/d/collection/c/segment/s/hnsw/i/index.bin"
-            let bytes = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
-            try await remote.put(index, data: bytes)
-            let options = TransferOptions(partSize: 16 << 10, concurrency: 3)
-            let first = FetchStats()
-            let object = try await FetchTracking.$current.withValue(first) {
-                try await cached.getParallel(try await cached.head(index), options: options)
-            }
-            #expect(object.data == bytes)
-            #expect(first.objects == 1 + 7, "one HEAD and seven 16 KiB ranges from the remote store")
-            #expect(cached.localFile(index).map { try? Data(contentsOf: $0) } == bytes)
-            let second = FetchStats()
-            let again = try await FetchTracking.$current.withValue(second) {
-                try await cached.getParallel(try await cached.head(index), options: options)
-            }
-            #expect(again.data == bytes)
-            #expect(second.objects == 0, "served from disk")
-        }
-    }
-
     @Test func theCacheStaysWithinItsBytesDroppingTheLeastRecentlyUsed() async throws {
         try await TemporaryDirectory.with { folder in
             let remote = InMemoryStore()
