@@ -33,8 +33,10 @@ BIN="$(swift build -c release --package-path Benchmarks --show-bin-path)/Collect
 python Benchmarks/latency_proxy.py "$PROXY_PORT" "$PORT" --delay-ms "$DELAY" --stream-mbps "$STREAM_MBPS" --stats "$OUT/proxy.json" &
 PROXY=$!
 sleep 1
-URL="s3://$S3_BUCKET/coldstart?endpoint=http://127.0.0.1:$PROXY_PORT&region=$AWS_REGION"
-echo "== fresh nodes, $DELAY ms added to every request, streams paced to $STREAM_MBPS MB/s (0: unpaced) (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+# The proxy stands for a distant bucket: large objects move as they would from one (parallel parts and ranges),
+# not in the single requests Cairn uses on a loopback address. S3_TRANSFERS=single measures the latter.
+URL="s3://$S3_BUCKET/coldstart?endpoint=http://127.0.0.1:$PROXY_PORT&region=$AWS_REGION&transfers=${S3_TRANSFERS:-parallel}"
+echo "== fresh nodes, $DELAY ms added to every request, streams paced to $STREAM_MBPS MB/s (0: unpaced), ${S3_TRANSFERS:-parallel} transfers (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 for run in 1 2 3; do
   rm -rf "${TMPDIR:-/tmp}/cairn-catalogs"  # a fresh node: no catalog, no cache
   kill -USR1 "$PROXY"

@@ -61,7 +61,7 @@ public struct S3Configuration: Sendable {
     /// Concurrent transfers (worker threads, each with its own kept-alive connection).
     public var maxConnections = 16
     /// `put` uses a multipart upload (parts in parallel) above this size.
-    public var multipartThreshold = 16 * 1024 * 1024
+    public var multipartThreshold = Self.defaultMultipartThreshold
     /// Part size of multipart uploads and of parallel ranged GETs (S3 needs at least 5 MiB per part).
     public var partSize = 8 * 1024 * 1024
     /// Parts in flight at once for one large upload or download.
@@ -84,13 +84,21 @@ public struct S3Configuration: Sendable {
             // Client and server share the machine's CPUs and there is no network latency to hide: parallel
             // parts only add work (hashing, copying, the server's part bookkeeping). Measured with
             // Benchmarks/run-s3.sh; see docs/decisions/0003-s3-transfers.md.
-            multipartThreshold = Self.maxSinglePut
-            parallelGet = false
+            useParallelTransfers(false)
         }
+    }
+
+    /// Large objects as parallel parts and ranges (the default for remote endpoints), or as single requests
+    /// (the default on loopback).
+    public mutating func useParallelTransfers(_ parallel: Bool) {
+        multipartThreshold = parallel ? Self.defaultMultipartThreshold : Self.maxSinglePut
+        parallelGet = parallel
     }
 
     /// S3's largest single PUT (5 GiB).
     public static let maxSinglePut = 5 * 1024 * 1024 * 1024
+    /// Above this size `put` uses a multipart upload, unless the endpoint is loopback.
+    public static let defaultMultipartThreshold = 16 * 1024 * 1024
 
     /// A configuration from explicit values where given and the standard environment variables otherwise.
     /// Throws `invalidArgument` naming what is missing (never a value of a secret).

@@ -36,10 +36,11 @@ public enum StoreFactory {
         bucket: String, options: [String: String], overrides: Overrides = Overrides(),
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> S3Store {
-        let known: Set<String> = ["endpoint", "region", "addressing"]
+        let known: Set<String> = ["endpoint", "region", "addressing", "transfers"]
         if let unknown = options.keys.sorted().first(where: { !known.contains($0) }) {
             throw ObjectStoreError(
-                .invalidArgument, message: "unknown S3 URL option '\(unknown)' (known: endpoint, region, addressing)")
+                .invalidArgument,
+                message: "unknown S3 URL option '\(unknown)' (known: endpoint, region, addressing, transfers)")
         }
         var addressing = overrides.addressing
         if addressing == nil, let text = options["addressing"] {
@@ -49,10 +50,21 @@ public enum StoreFactory {
             }
             addressing = parsed
         }
-        return try S3Store(
-            configuration: S3Configuration.resolve(
-                bucket: bucket, endpoint: overrides.endpoint ?? options["endpoint"],
-                region: overrides.region ?? options["region"], addressing: addressing, environment: environment))
+        var configuration = try S3Configuration.resolve(
+            bucket: bucket, endpoint: overrides.endpoint ?? options["endpoint"],
+            region: overrides.region ?? options["region"], addressing: addressing, environment: environment)
+        if let text = options["transfers"] {
+            // The default follows the endpoint (single requests on loopback); a loopback address that is really
+            // a tunnel or proxy to a distant server wants parallel ones.
+            switch text {
+            case "parallel": configuration.useParallelTransfers(true)
+            case "single": configuration.useParallelTransfers(false)
+            default:
+                throw ObjectStoreError(
+                    .invalidArgument, message: "transfers must be 'parallel' or 'single', not '\(text)'")
+            }
+        }
+        return try S3Store(configuration: configuration)
     }
 
     static func openFile(path: String) throws -> any ObjectStore {

@@ -63,6 +63,20 @@ struct S3UnitTests {
         #expect(store.configuration.endpoint.port == 9100)
         #expect(store.configuration.region == "us-east-2")
         #expect(store.configuration.addressing == .virtualHosted)
+        // Loopback endpoints move large objects in single requests unless told the server is distant.
+        #expect(!store.configuration.parallelGet)
+        let tunnelled = try StoreFactory.s3Store(
+            bucket: "bucket", options: ["endpoint": "http://127.0.0.1:9100", "transfers": "parallel"],
+            environment: Self.env)
+        #expect(tunnelled.configuration.parallelGet)
+        #expect(tunnelled.configuration.multipartThreshold == S3Configuration.defaultMultipartThreshold)
+        let single = try StoreFactory.s3Store(
+            bucket: "bucket", options: ["region": "us-east-1", "transfers": "single"], environment: Self.env)
+        #expect(!single.configuration.parallelGet)
+        #expect(single.configuration.multipartThreshold == S3Configuration.maxSinglePut)
+        #expect(throws: ObjectStoreError.self) {
+            _ = try StoreFactory.s3Store(bucket: "b", options: ["transfers": "fast"], environment: Self.env)
+        }
         #expect(throws: ObjectStoreError.self) {
             _ = try StoreFactory.s3Store(bucket: "b", options: ["endpiont": "x"], environment: Self.env)
         }
