@@ -93,7 +93,9 @@ public final class Client: Sendable {
             catalog = try CatalogDatabase(url: catalogURL)
             if !existed {
                 // A new catalog over an existing bucket (a fresh node, or a lost cache): the bucket is the truth.
-                _ = try await CatalogRebuilder(store: store, prefix: ObjectPath()).rebuild(into: catalog)
+                // The latest manifest of each collection is all a node needs (`cairn catalog rebuild` reads all).
+                _ = try await CatalogRebuilder(store: store, prefix: ObjectPath()).rebuild(
+                    into: catalog, incremental: true)
             }
         } catch {
             throw CairnError(error)

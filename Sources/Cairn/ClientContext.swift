@@ -160,7 +160,7 @@ final class ClientContext: Sendable {
         }
         guard due else { return }
         do {
-            _ = try await CatalogRebuilder(store: store, prefix: root).rebuild(into: catalog)
+            _ = try await CatalogRebuilder(store: store, prefix: root).rebuild(into: catalog, incremental: true)
         } catch {
             options.log?("catalog sync from the store failed: \(error)")
         }

@@ -57,8 +57,13 @@ public struct CatalogRebuilder: Sendable {
         try await CatalogRebuilder(store: store, prefix: prefix).rebuild(into: catalog)
     }
 
-    /// Walks tenants → databases (with markers) → collections, restoring each into `catalog`.
-    public func rebuild(into catalog: CatalogDatabase) async throws(CatalogError) -> RebuildReport {
+    /// Walks tenants → databases (with markers) → collections, restoring each into `catalog`. A full rebuild reads
+    /// every version manifest (the whole history); an `incremental` one (a node catching up with the bucket) reads
+    /// only the manifests newer than the catalog's version of each collection, and of a collection new to the
+    /// catalog only its latest: with nothing new it lists, but reads no manifest.
+    public func rebuild(into catalog: CatalogDatabase, incremental: Bool = false) async throws(CatalogError)
+        -> RebuildReport
+    {
         var report = RebuildReport()
         var tenants: [(tenant: TenantRecord, databases: [DatabaseRecord])] = []
         for tenant in try await manifests.tenantNames() {
@@ -92,7 +97,7 @@ public struct CatalogRebuilder: Sendable {
             for database in databases.sorted(by: { ($0.createdAt, $0.name) < ($1.createdAt, $1.name) }) {
                 report.databases += 1
                 if try catalog.restore(database) { report.databasesCreated += 1 }
-                try await restoreCollections(of: database, into: catalog, report: &report)
+                try await restoreCollections(of: database, into: catalog, incremental: incremental, report: &report)
             }
         }
         return report
@@ -107,19 +112,29 @@ public struct CatalogRebuilder: Sendable {
     }
 
     private func restoreCollections(
-        of database: DatabaseRecord, into catalog: CatalogDatabase, report: inout RebuildReport
+        of database: DatabaseRecord, into catalog: CatalogDatabase, incremental: Bool, report: inout RebuildReport
     ) async throws(CatalogError) {
         var found: [(latest: CollectionManifest, key: String, history: [CollectionVersionRecord])] = []
         for id in try await manifests.collectionIDs(tenant: database.tenant, database: database.name) {
             let versions = try await manifests.versions(
                 tenant: database.tenant, database: database.name, collectionID: id)
-            guard !versions.isEmpty else {
+            guard let newest = versions.last else {
                 report.uncommitted.append("\(database.tenant)/\(database.name)/\(id)")
                 continue
             }
+            var toRead = versions
+            if incremental {
+                let known = try? catalog.collection(id: id).version
+                toRead = known.map { known in versions.filter { $0 > known } } ?? [newest]
+                if toRead.isEmpty {
+                    report.collections += 1
+                    report.collectionsUnchanged += 1
+                    continue
+                }
+            }
             var history: [CollectionVersionRecord] = []
             var latest: (CollectionManifest, String)?
-            for version in versions {
+            for version in toRead {
                 let key = manifests.key(
                     tenant: database.tenant, database: database.name, collectionID: id, version: version)
                 let manifest = try await manifests.read(key: key)

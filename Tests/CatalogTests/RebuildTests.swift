@@ -81,6 +81,39 @@ import Testing
         }
     }
 
+    @Test func anIncrementalRebuildReadsOnlyTheManifestsItDoesNotHave() async throws {
+        let store = InMemoryStore()
+        let clock = SteppingClock()
+        let original = try CatalogDatabase.inMemory(now: clock.now)
+        let service = CatalogService(
+            database: original, manifests: ManifestStore(store: store, path: ObjectPath()), now: clock.now)
+        try await Self.writeHistory(service)
+        let node = try CatalogDatabase.inMemory(now: clock.now)
+        let rebuilder = CatalogRebuilder(store: store, prefix: ObjectPath())
+        func collections(_ catalog: CatalogDatabase) throws -> [CollectionRecord] {
+            try CatalogSnapshot(catalog).collections
+        }
+
+        // A fresh node reads the latest manifest of each collection only (5 live, 1 tombstone), not the history.
+        let first = try await rebuilder.rebuild(into: node, incremental: true)
+        #expect(first.collectionsCreated == 5 && first.tombstoned == 1)
+        #expect(first.versions == 6)
+        #expect(try collections(node) == collections(original))
+        // Nothing new: no manifest of a live collection is read (the deleted one's tombstone is, until GC).
+        let quiet = try await rebuilder.rebuild(into: node, incremental: true)
+        #expect(quiet.collectionsUnchanged == 5 && quiet.versions == 1)
+        // Another node renames one collection and deletes another: only their new manifests are read.
+        let docs = try #require(try collections(original).first { $0.name == "articles" })
+        let pictures = try #require(try collections(original).first { $0.name == "pictures" })
+        try await service.modifyCollection(id: docs.id, name: "stories")
+        try await service.deleteCollection(id: pictures.id)
+        let caughtUp = try await rebuilder.rebuild(into: node, incremental: true)
+        #expect(caughtUp.versions == 3)  // the rename, pictures' tombstone, and the older tombstone again
+        #expect(caughtUp.collectionsUpdated == 1 && caughtUp.tombstoned == 2)
+        #expect(try node.collection(id: docs.id).name == "stories")
+        #expect(try collections(node) == collections(original))
+    }
+
     @Test func rebuildBringsAStaleCatalogForward() async throws {
         let store = InMemoryStore()
         let clock = SteppingClock()
