@@ -21,6 +21,16 @@ import Testing
         }
     }
 
+    /// A catalog service with its own in-memory catalog over `store`, on a stepping clock.
+    static func service(on store: any ObjectStore, prefix: ObjectPath = ObjectPath(), clock: SteppingClock) throws
+        -> CatalogService
+    {
+        CatalogService(
+            database: try CatalogDatabase.inMemory(now: clock.now),
+            manifests: ManifestStore(store: store, path: prefix),
+            now: clock.now)
+    }
+
     /// A history that exercises every kind of catalog change, through the service (manifest, then CAS).
     static func writeHistory(_ service: CatalogService) async throws {
         try await service.createTenant("zeta-tenant")  // created first, sorts last by name
@@ -84,9 +94,8 @@ import Testing
     @Test func anIncrementalRebuildReadsOnlyTheManifestsItDoesNotHave() async throws {
         let store = InMemoryStore()
         let clock = SteppingClock()
-        let original = try CatalogDatabase.inMemory(now: clock.now)
-        let service = CatalogService(
-            database: original, manifests: ManifestStore(store: store, path: ObjectPath()), now: clock.now)
+        let service = try Self.service(on: store, clock: clock)
+        let original = service.database
         try await Self.writeHistory(service)
         let node = try CatalogDatabase.inMemory(now: clock.now)
         let rebuilder = CatalogRebuilder(store: store, prefix: ObjectPath())
@@ -117,9 +126,8 @@ import Testing
     @Test func rebuildBringsAStaleCatalogForward() async throws {
         let store = InMemoryStore()
         let clock = SteppingClock()
-        let stale = try CatalogDatabase.inMemory(now: clock.now)
-        let live = CatalogService(
-            database: stale, manifests: ManifestStore(store: store, path: ObjectPath()), now: clock.now)
+        let live = try Self.service(on: store, clock: clock)
+        let stale = live.database
         let (record, _) = try await live.createCollection(
             tenant: "default_tenant", database: "default_database", name: "c1x")
         let snapshotBefore = try CatalogSnapshot(stale)
@@ -190,10 +198,7 @@ import Testing
     @Test func anUncommittedManifestIsRolledForward() async throws {
         let store = InMemoryStore()
         let clock = SteppingClock()
-        let service = CatalogService(
-            database: try CatalogDatabase.inMemory(now: clock.now),
-            manifests: ManifestStore(store: store, path: ObjectPath()),
-            now: clock.now)
+        let service = try RebuildTests.service(on: store, clock: clock)
         let (record, _) = try await service.createCollection(
             tenant: "default_tenant", database: "default_database", name: "docs")
         // A writer crashed after writing version 2 and before committing it.
