@@ -32,6 +32,8 @@ final class ClientContext: Sendable {
         var lastGarbageCollection = ContinuousClock.now
         /// When the catalog was last brought up to the bucket (collections made by other nodes).
         var lastCatalogSync = ContinuousClock.now
+        /// Collections a sync found deleted (tombstoned): later syncs skip their folders until GC removes them.
+        var deletedCollections: Set<String> = []
         var collectingGarbage = false
     }
 
@@ -153,14 +155,16 @@ final class ClientContext: Sendable {
     /// Brings the whole catalog up to what the bucket holds (collections other nodes created, renamed or deleted),
     /// at most once per refresh interval.
     func syncCatalogIfStale() async {
-        let due = state.withLock { state -> Bool in
-            guard ContinuousClock.now - state.lastCatalogSync >= options.refreshInterval else { return false }
+        let deleted = state.withLock { state -> Set<String>? in
+            guard ContinuousClock.now - state.lastCatalogSync >= options.refreshInterval else { return nil }
             state.lastCatalogSync = .now
-            return true
+            return state.deletedCollections
         }
-        guard due else { return }
+        guard let deleted else { return }
         do {
-            _ = try await CatalogRebuilder(store: store, prefix: root).rebuild(into: catalog, incremental: true)
+            let report = try await CatalogRebuilder(store: store, prefix: root).rebuild(
+                into: catalog, incremental: true, deleted: deleted)
+            state.withLock { $0.deletedCollections.formUnion(report.tombstonedIDs) }
         } catch {
             options.log?("catalog sync from the store failed: \(error)")
         }

@@ -15,8 +15,10 @@ public struct RebuildReport: Sendable, Hashable, CustomStringConvertible {
     public var collectionsCreated = 0
     public var collectionsUpdated = 0
     public var collectionsUnchanged = 0
-    /// Collections whose latest manifest is a tombstone (not restored; removed from the catalog if present).
+    /// Collections whose latest manifest is a tombstone (not restored; removed from the catalog if present), and
+    /// their ids (a tombstone is final: a later incremental rebuild can skip them).
     public var tombstoned = 0
+    public var tombstonedIDs: Set<String> = []
     /// Manifests read (all versions of every collection).
     public var versions = 0
     /// Collection folders with no manifest (created but never committed), as `tenant/database/id`.
@@ -60,9 +62,10 @@ public struct CatalogRebuilder: Sendable {
     /// Walks tenants → databases (with markers) → collections, restoring each into `catalog`. A full rebuild reads
     /// every version manifest (the whole history); an `incremental` one (a node catching up with the bucket) reads
     /// only the manifests newer than the catalog's version of each collection, and of a collection new to the
-    /// catalog only its latest: with nothing new it lists, but reads no manifest.
-    public func rebuild(into catalog: CatalogDatabase, incremental: Bool = false) async throws(CatalogError)
-        -> RebuildReport
+    /// catalog only its latest: with nothing new it lists, but reads no manifest. Collections in `deleted` (ids
+    /// an earlier rebuild reported tombstoned) are skipped without a request.
+    public func rebuild(into catalog: CatalogDatabase, incremental: Bool = false, deleted: Set<String> = [])
+        async throws(CatalogError) -> RebuildReport
     {
         var report = RebuildReport()
         var tenants: [(tenant: TenantRecord, databases: [DatabaseRecord])] = []
@@ -97,7 +100,8 @@ public struct CatalogRebuilder: Sendable {
             for database in databases.sorted(by: { ($0.createdAt, $0.name) < ($1.createdAt, $1.name) }) {
                 report.databases += 1
                 if try catalog.restore(database) { report.databasesCreated += 1 }
-                try await restoreCollections(of: database, into: catalog, incremental: incremental, report: &report)
+                try await restoreCollections(
+                    of: database, into: catalog, incremental: incremental, deleted: deleted, report: &report)
             }
         }
         return report
@@ -112,10 +116,12 @@ public struct CatalogRebuilder: Sendable {
     }
 
     private func restoreCollections(
-        of database: DatabaseRecord, into catalog: CatalogDatabase, incremental: Bool, report: inout RebuildReport
+        of database: DatabaseRecord, into catalog: CatalogDatabase, incremental: Bool, deleted: Set<String>,
+        report: inout RebuildReport
     ) async throws(CatalogError) {
         var found: [(latest: CollectionManifest, key: String, history: [CollectionVersionRecord])] = []
-        for id in try await manifests.collectionIDs(tenant: database.tenant, database: database.name) {
+        for id in try await manifests.collectionIDs(tenant: database.tenant, database: database.name)
+        where !deleted.contains(id) {
             let versions = try await manifests.versions(
                 tenant: database.tenant, database: database.name, collectionID: id)
             guard let newest = versions.last else {
@@ -153,6 +159,7 @@ public struct CatalogRebuilder: Sendable {
             guard let (manifest, key) = latest else { continue }
             if manifest.deleted {
                 report.tombstoned += 1
+                report.tombstonedIDs.insert(id)
                 try catalog.restore(manifest, manifestKey: key)
                 continue
             }

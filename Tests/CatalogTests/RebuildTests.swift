@@ -108,9 +108,12 @@ import Testing
         #expect(first.collectionsCreated == 5 && first.tombstoned == 1)
         #expect(first.versions == 6)
         #expect(try collections(node) == collections(original))
-        // Nothing new: no manifest of a live collection is read (the deleted one's tombstone is, until GC).
+        // Nothing new: no manifest of a live collection is read (the deleted one's tombstone is, until GC — unless
+        // the caller passes the tombstoned ids the last rebuild reported).
         let quiet = try await rebuilder.rebuild(into: node, incremental: true)
         #expect(quiet.collectionsUnchanged == 5 && quiet.versions == 1)
+        let quieter = try await rebuilder.rebuild(into: node, incremental: true, deleted: quiet.tombstonedIDs)
+        #expect(quieter.collectionsUnchanged == 5 && quieter.versions == 0 && quieter.tombstoned == 0)
         // Another node renames one collection and deletes another: only their new manifests are read.
         let docs = try #require(try collections(original).first { $0.name == "articles" })
         let pictures = try #require(try collections(original).first { $0.name == "pictures" })
