@@ -115,55 +115,74 @@ public struct CatalogRebuilder: Sendable {
             createdAt: Date(timeIntervalSince1970: 0))
     }
 
+    /// What one collection folder holds that a rebuild needs.
+    private enum FolderContents: Sendable {
+        /// No manifest: a creation that never committed.
+        case uncommitted
+        /// Nothing newer than the catalog's version (incremental rebuilds).
+        case unchanged
+        /// The manifests read, oldest first, with their keys.
+        case manifests([(manifest: CollectionManifest, key: String)])
+    }
+
+    /// Folders are listed and read this many at a time: on a bucket each is a round trip or two.
+    static let folderConcurrency = 16
+
     private func restoreCollections(
         of database: DatabaseRecord, into catalog: CatalogDatabase, incremental: Bool, deleted: Set<String>,
         report: inout RebuildReport
     ) async throws(CatalogError) {
-        var found: [(latest: CollectionManifest, key: String, history: [CollectionVersionRecord])] = []
-        for id in try await manifests.collectionIDs(tenant: database.tenant, database: database.name)
-        where !deleted.contains(id) {
-            let versions = try await manifests.versions(
-                tenant: database.tenant, database: database.name, collectionID: id)
-            guard let newest = versions.last else {
-                report.uncommitted.append("\(database.tenant)/\(database.name)/\(id)")
-                continue
+        let ids = try await manifests.collectionIDs(tenant: database.tenant, database: database.name)
+            .filter { !deleted.contains($0) }
+        // The catalog's version of each collection, read up front (SQLite, no request).
+        let known: [UInt64?] = ids.map { id in incremental ? (try? catalog.collection(id: id).version) : nil }
+        var contents = [Result<FolderContents, CatalogError>?](repeating: nil, count: ids.count)
+        await withTaskGroup(of: (Int, Result<FolderContents, CatalogError>).self) { group in
+            var next = 0
+            func start() {
+                let index = next
+                next += 1
+                group.addTask {
+                    do throws(CatalogError) {
+                        let contents = try await read(
+                            ids[index], of: database, known: known[index], incremental: incremental)
+                        return (index, .success(contents))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
             }
-            var toRead = versions
-            if incremental {
-                let known = try? catalog.collection(id: id).version
-                toRead = known.map { known in versions.filter { $0 > known } } ?? [newest]
-                if toRead.isEmpty {
-                    report.collections += 1
-                    report.collectionsUnchanged += 1
+            while next < min(ids.count, Self.folderConcurrency) { start() }
+            while let (index, result) = await group.next() {
+                contents[index] = result
+                if next < ids.count { start() }
+            }
+        }
+        var found: [(latest: CollectionManifest, key: String, history: [CollectionVersionRecord])] = []
+        for (id, result) in zip(ids, contents) {
+            guard let result else { continue }
+            switch try result.get() {
+            case .uncommitted:
+                report.uncommitted.append("\(database.tenant)/\(database.name)/\(id)")
+            case .unchanged:
+                report.collections += 1
+                report.collectionsUnchanged += 1
+            case .manifests(let read):
+                report.versions += read.count
+                guard let (manifest, key) = read.last else { continue }
+                if manifest.deleted {
+                    report.tombstoned += 1
+                    report.tombstonedIDs.insert(id)
+                    try catalog.restore(manifest, manifestKey: key)
                     continue
                 }
-            }
-            var history: [CollectionVersionRecord] = []
-            var latest: (CollectionManifest, String)?
-            for version in toRead {
-                let key = manifests.key(
-                    tenant: database.tenant, database: database.name, collectionID: id, version: version)
-                let manifest = try await manifests.read(key: key)
-                report.versions += 1
-                guard manifest.collectionID == id, manifest.version == version, manifest.tenant == database.tenant,
-                    manifest.database == database.name
-                else {
-                    throw CatalogError(.corrupt, "\(key) describes another collection or version")
-                }
-                history.append(
+                let history = read.map {
                     CollectionVersionRecord(
-                        collectionID: id, version: version, manifestKey: key,
-                        compactedLogOffset: manifest.compactedLogOffset, createdAt: manifest.updatedAt))
-                latest = (manifest, key)
+                        collectionID: id, version: $0.manifest.version, manifestKey: $0.key,
+                        compactedLogOffset: $0.manifest.compactedLogOffset, createdAt: $0.manifest.updatedAt)
+                }
+                found.append((manifest, key, history))
             }
-            guard let (manifest, key) = latest else { continue }
-            if manifest.deleted {
-                report.tombstoned += 1
-                report.tombstonedIDs.insert(id)
-                try catalog.restore(manifest, manifestKey: key)
-                continue
-            }
-            found.append((manifest, key, history))
         }
         // Creation order is list order in the catalog; restore oldest first.
         found.sort { ($0.latest.createdAt, $0.latest.collectionID) < ($1.latest.createdAt, $1.latest.collectionID) }
@@ -175,5 +194,32 @@ public struct CatalogRebuilder: Sendable {
             case .unchanged, .removed: report.collectionsUnchanged += 1
             }
         }
+    }
+
+    /// Lists a collection folder's versions and reads the manifests the rebuild needs: all of them, or (incremental)
+    /// those newer than `known`, or the latest alone when the catalog does not have the collection.
+    private func read(_ id: String, of database: DatabaseRecord, known: UInt64?, incremental: Bool)
+        async throws(CatalogError) -> FolderContents
+    {
+        let versions = try await manifests.versions(tenant: database.tenant, database: database.name, collectionID: id)
+        guard let newest = versions.last else { return .uncommitted }
+        var toRead = versions
+        if incremental {
+            toRead = known.map { known in versions.filter { $0 > known } } ?? [newest]
+            if toRead.isEmpty { return .unchanged }
+        }
+        var read: [(manifest: CollectionManifest, key: String)] = []
+        for version in toRead {
+            let key = manifests.key(
+                tenant: database.tenant, database: database.name, collectionID: id, version: version)
+            let manifest = try await manifests.read(key: key)
+            guard manifest.collectionID == id, manifest.version == version, manifest.tenant == database.tenant,
+                manifest.database == database.name
+            else {
+                throw CatalogError(.corrupt, "\(key) describes another collection or version")
+            }
+            read.append((manifest, key))
+        }
+        return .manifests(read)
     }
 }
