@@ -136,23 +136,15 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
             for position in positions { results[position] = try cached.get(keys[position]) }
         }
         if work.isEmpty { return results }
-        try await withThrowingTaskGroup(of: [(Int, Value?)].self) { group in
-            var next = 0
-            func schedule() {
-                let (index, positions) = work[next]
-                next += 1
-                group.addTask {
-                    let block = try await self.block(at: index)
-                    var found: [(Int, Value?)] = []
-                    for position in positions { found.append((position, try block.get(keys[position]))) }
-                    return found
-                }
-            }
-            while next < min(work.count, max(1, concurrency)) { schedule() }
-            while let found = try await group.next() {
-                for (position, value) in found { results[position] = value }
-                if next < work.count { schedule() }
-            }
+        let blocksToRead = work
+        try await withBoundedParallelism(count: blocksToRead.count, limit: concurrency) { item in
+            let (index, positions) = blocksToRead[item]
+            let block = try await self.block(at: index)
+            var found: [(Int, Value?)] = []
+            for position in positions { found.append((position, try block.get(keys[position]))) }
+            return found
+        } consume: { _, found in
+            for (position, value) in found { results[position] = value }
         }
         return results
     }

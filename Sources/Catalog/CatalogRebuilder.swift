@@ -136,32 +136,17 @@ public struct CatalogRebuilder: Sendable {
             .filter { !deleted.contains($0) }
         // The catalog's version of each collection, read up front (SQLite, no request).
         let known: [UInt64?] = ids.map { id in incremental ? (try? catalog.collection(id: id).version) : nil }
-        var contents = [Result<FolderContents, CatalogError>?](repeating: nil, count: ids.count)
-        await withTaskGroup(of: (Int, Result<FolderContents, CatalogError>).self) { group in
-            var next = 0
-            func start() {
-                let index = next
-                next += 1
-                group.addTask {
-                    do throws(CatalogError) {
-                        let contents = try await read(
-                            ids[index], of: database, known: known[index], incremental: incremental)
-                        return (index, .success(contents))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
-            }
-            while next < min(ids.count, Self.folderConcurrency) { start() }
-            while let (index, result) = await group.next() {
-                contents[index] = result
-                if next < ids.count { start() }
-            }
+        var contents = [FolderContents?](repeating: nil, count: ids.count)
+        let readFolder: @Sendable (Int) async throws(CatalogError) -> FolderContents = { index in
+            try await read(ids[index], of: database, known: known[index], incremental: incremental)
+        }
+        try await withBoundedParallelism(count: ids.count, limit: Self.folderConcurrency, readFolder) {
+            (index, folder) throws(CatalogError) in contents[index] = folder
         }
         var found: [(latest: CollectionManifest, key: String, history: [CollectionVersionRecord])] = []
-        for (id, result) in zip(ids, contents) {
-            guard let result else { continue }
-            switch try result.get() {
+        for (id, folder) in zip(ids, contents) {
+            guard let folder else { continue }
+            switch folder {
             case .uncommitted:
                 report.uncommitted.append("\(database.tenant)/\(database.name)/\(id)")
             case .unchanged:

@@ -28,26 +28,16 @@ extension ObjectStore {
         let uploadID = try await createMultipartUpload(key)
         do {
             let partCount = max(1, (data.count + options.partSize - 1) / options.partSize)
-            let parts = try await withThrowingTaskGroup(of: UploadedPart.self) { group in
-                var next = 0
-                var parts: [UploadedPart] = []
-                parts.reserveCapacity(partCount)
-                func addPart() {
-                    let index = next
-                    next += 1
-                    let lower = index * options.partSize
-                    let slice = data.subdata(in: lower..<min(data.count, lower + options.partSize))
-                    group.addTask {
-                        try await uploadPart(key, uploadID: uploadID, partNumber: index + 1, data: slice)
-                    }
-                }
-                while next < min(partCount, options.concurrency) { addPart() }
-                while let part = try await group.next() {
-                    parts.append(part)
-                    if next < partCount { addPart() }
-                }
-                return parts.sorted { $0.partNumber < $1.partNumber }
+            var parts: [UploadedPart] = []
+            parts.reserveCapacity(partCount)
+            try await withBoundedParallelism(count: partCount, limit: options.concurrency) { index in
+                let lower = index * options.partSize
+                let slice = data.subdata(in: lower..<min(data.count, lower + options.partSize))
+                return try await uploadPart(key, uploadID: uploadID, partNumber: index + 1, data: slice)
+            } consume: {
+                parts.append($1)
             }
+            parts.sort { $0.partNumber < $1.partNumber }
             return try await completeMultipartUpload(key, uploadID: uploadID, parts: parts, condition: condition)
         } catch {
             try? await abortMultipartUpload(key, uploadID: uploadID)
@@ -62,27 +52,18 @@ extension ObjectStore {
         guard size > options.partSize else { return try await get(info.key, range: nil) }
         let chunkCount = (size + options.partSize - 1) / options.partSize
         var buffer = Data(count: size)
-        try await withThrowingTaskGroup(of: (Int, Data).self) { group in
-            var next = 0
-            func addChunk() {
-                let lower = next * options.partSize
-                next += 1
-                let length = min(options.partSize, size - lower)
-                group.addTask {
-                    let part = try await get(info.key, range: .slice(offset: lower, length: length))
-                    try part.checkComplete()
-                    guard part.info.etag == info.etag else {
-                        throw ObjectStoreError(
-                            .preconditionFailed, key: info.key, message: "object changed while it was read in parts")
-                    }
-                    return (lower, part.data)
-                }
+        try await withBoundedParallelism(count: chunkCount, limit: options.concurrency) { index in
+            let lower = index * options.partSize
+            let part = try await get(
+                info.key, range: .slice(offset: lower, length: min(options.partSize, size - lower)))
+            try part.checkComplete()
+            guard part.info.etag == info.etag else {
+                throw ObjectStoreError(
+                    .preconditionFailed, key: info.key, message: "object changed while it was read in parts")
             }
-            while next < min(chunkCount, options.concurrency) { addChunk() }
-            while let (lower, data) = try await group.next() {
-                buffer.replaceSubrange(lower..<(lower + data.count), with: data)
-                if next < chunkCount { addChunk() }
-            }
+            return (offset: lower, data: part.data)
+        } consume: { _, chunk in
+            buffer.replaceSubrange(chunk.offset..<(chunk.offset + chunk.data.count), with: chunk.data)
         }
         return ObjectData(data: buffer, info: info, range: 0..<size)
     }

@@ -18,25 +18,16 @@ extension S3Store {
         var result = Data(count: size)
         result.replaceSubrange(0..<first.data.count, with: first.data)
         let offsets = Array(stride(from: first.data.count, to: size, by: partSize))
-        try await withThrowingTaskGroup(of: ObjectData.self) { group in
-            var next = 0
-            func startNext() {
-                let offset = offsets[next]
-                group.addTask {
-                    try await self.getOnce(key, range: .slice(offset: offset, length: min(partSize, size - offset)))
-                }
-                next += 1
+        try await withBoundedParallelism(count: offsets.count, limit: concurrency) { index in
+            let offset = offsets[index]
+            return try await self.getOnce(key, range: .slice(offset: offset, length: min(partSize, size - offset)))
+        } consume: { _, part in
+            try part.checkComplete()
+            guard part.info.etag == first.info.etag, part.info.size == size else {
+                throw ObjectStoreError(
+                    .preconditionFailed, key: key, message: "the object changed while it was read in parts")
             }
-            while next < min(concurrency, offsets.count) { startNext() }
-            while let part = try await group.next() {
-                try part.checkComplete()
-                guard part.info.etag == first.info.etag, part.info.size == size else {
-                    throw ObjectStoreError(
-                        .preconditionFailed, key: key, message: "the object changed while it was read in parts")
-                }
-                result.replaceSubrange(part.range, with: part.data)
-                if next < offsets.count { startNext() }
-            }
+            result.replaceSubrange(part.range, with: part.data)
         }
         return ObjectData(data: result, info: first.info, range: 0..<size)
     }

@@ -270,20 +270,9 @@ public enum ObjectStoreConformance {
     public static func forEachConcurrently<T: Sendable>(
         _ items: [T], limit: Int, _ body: @escaping @Sendable (T) async -> Void
     ) async {
-        await withTaskGroup(of: Void.self) { group in
-            var next = 0
-            while next < min(limit, items.count) {
-                let item = items[next]
-                group.addTask { await body(item) }
-                next += 1
-            }
-            while await group.next() != nil {
-                if next < items.count {
-                    let item = items[next]
-                    group.addTask { await body(item) }
-                    next += 1
-                }
-            }
+        await withBoundedParallelism(count: items.count, limit: limit) {
+            await body(items[$0])
+        } consume: { _, _ in
         }
     }
 }
