@@ -57,14 +57,12 @@ extension HNSWIndex {
             let ahead = 4
             // Prefetch the vectors `ahead` positions on (every cache line of each) while this one is computed.
             for position in 0..<min(ahead, internalIDs.count) where internalIDs[position] != UInt32.max {
-                let start = raw + Int(internalIDs[position]) * stride
-                for line in Swift.stride(from: 0, to: bytes, by: 64) { cairn_hnsw_prefetch(start + line) }
+                Self.prefetch(raw + Int(internalIDs[position]) * stride, bytes: bytes)
             }
             for (position, id) in internalIDs.enumerated() where id != UInt32.max {
                 let next = position + ahead
                 if next < internalIDs.count, internalIDs[next] != UInt32.max {
-                    let start = raw + Int(internalIDs[next]) * stride
-                    for line in Swift.stride(from: 0, to: bytes, by: 64) { cairn_hnsw_prefetch(start + line) }
+                    Self.prefetch(raw + Int(internalIDs[next]) * stride, bytes: bytes)
                 }
                 let vector = (raw + Int(id) * stride).assumingMemoryBound(to: Float.self)
                 let d: Float
@@ -76,5 +74,10 @@ extension HNSWIndex {
             }
         }
         return top.sorted()
+    }
+
+    /// Asks the CPU to load every cache line of the `bytes` bytes at `start` (a vector computed soon).
+    @inline(__always) static func prefetch(_ start: UnsafeRawPointer, bytes: Int) {
+        for line in Swift.stride(from: 0, to: bytes, by: 64) { cairn_hnsw_prefetch(start + line) }
     }
 }

@@ -99,10 +99,8 @@ extension IndexBenchmark {
                                 let start = clock.now
                                 if pattern.prefetch {
                                     for i in 0..<calls {
-                                        let ahead = UnsafeRawPointer(base + b[i + 4 < calls ? i + 4 : i])
-                                        for line in stride(from: 0, to: rowBytes, by: 64) {
-                                            cairn_hnsw_prefetch(ahead + line)
-                                        }
+                                        HNSWIndex.prefetch(
+                                            UnsafeRawPointer(base + b[i + 4 < calls ? i + 4 : i]), bytes: rowBytes)
                                         sink += kernel(base + a[i], base + b[i], parameter)
                                     }
                                 } else {
