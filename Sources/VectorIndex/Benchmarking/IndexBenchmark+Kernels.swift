@@ -55,33 +55,16 @@ extension IndexBenchmark {
         var ipParameter: UnsafeRawPointer?
         let hnswlibL2 = cairn_hnswlib_kernel(Int32(CAIRN_HNSW_SPACE_L2), d, &l2Parameter)!
         let hnswlibIP = cairn_hnswlib_kernel(Int32(CAIRN_HNSW_SPACE_IP), d, &ipParameter)!
+        // The Swift kernels (and the shim's) behind the same C signature as hnswlib's.
         let kernels: [(String, cairn_hnswlib_distance_function, UnsafeRawPointer?)] = [
-            (
-                "swift_l2",
-                { a, b, dimension in
-                    DistanceKernels.l2Squared(
-                        a!.assumingMemoryBound(to: Float.self), b!.assumingMemoryBound(to: Float.self),
-                        dimension: dimension!.load(as: Int.self))
-                }, l2Parameter
-            ),
+            ("swift_l2", { DistanceKernels.l2Squared(floats($0), floats($1), dimension: dimension($2)) }, l2Parameter),
             ("hnswlib_sse_l2", hnswlibL2, l2Parameter),
             (
                 "shim_dispatch_l2",
-                { a, b, dimension in
-                    cairn_hnsw_distance(
-                        Int32(CAIRN_HNSW_SPACE_L2), a!.assumingMemoryBound(to: Float.self),
-                        b!.assumingMemoryBound(to: Float.self), dimension!.load(as: Int.self))
-                }, l2Parameter
+                { cairn_hnsw_distance(Int32(CAIRN_HNSW_SPACE_L2), floats($0), floats($1), dimension($2)) },
+                l2Parameter
             ),
-            (
-                "swift_ip",
-                { a, b, dimension in
-                    1
-                        - DistanceKernels.dot(
-                            a!.assumingMemoryBound(to: Float.self), b!.assumingMemoryBound(to: Float.self),
-                            dimension: dimension!.load(as: Int.self))
-                }, ipParameter
-            ),
+            ("swift_ip", { 1 - DistanceKernels.dot(floats($0), floats($1), dimension: dimension($2)) }, ipParameter),
             ("hnswlib_sse_ip", hnswlibIP, ipParameter),
         ]
         var result: [String: [String: Double]] = [:]
@@ -119,3 +102,7 @@ extension IndexBenchmark {
         return result
     }
 }
+
+/// The arguments of a C distance function, as hnswlib passes them: two vectors and a pointer to the dimension.
+private func floats(_ vector: UnsafeRawPointer?) -> UnsafePointer<Float> { vector!.assumingMemoryBound(to: Float.self) }
+private func dimension(_ parameter: UnsafeRawPointer?) -> Int { parameter!.load(as: Int.self) }
