@@ -48,8 +48,10 @@ class Node:
         return self.process.wait(timeout=60)
 
 
-def vector(i):
-    rng = random.Random(i)
+def vector(key):
+    """The embedding of record (or query) `key`, a string: distinct keys, distinct vectors — records that shared one
+    (a181 and c181 once did) tie, and two nodes may break a tie at the k-th place differently."""
+    rng = random.Random(key)
     return [rng.uniform(-1, 1) for _ in range(8)]
 
 
@@ -67,7 +69,7 @@ def eventually(condition, what):
 
 
 def add(collection, ids):
-    collection.add(ids=ids, embeddings=[vector(int(i[1:])) for i in ids],
+    collection.add(ids=ids, embeddings=[vector(i) for i in ids],
                    metadatas=[{"n": int(i[1:])} for i in ids], documents=[f"doc {i}" for i in ids])
 
 
@@ -126,8 +128,8 @@ def main():
         warm = two.client().get_collection("shared")
         eventually(lambda: warm.count() == fresh.count(), "node two catching up with the killed writer's writes")
         same = all(
-            warm.query(query_embeddings=[vector(10_000 + q)], n_results=10, include=["distances"])["ids"]
-            == fresh.query(query_embeddings=[vector(10_000 + q)], n_results=10, include=["distances"])["ids"]
+            warm.query(query_embeddings=[vector(f"q{q}")], n_results=10, include=["distances"])["ids"]
+            == fresh.query(query_embeddings=[vector(f"q{q}")], n_results=10, include=["distances"])["ids"]
             for q in range(10))
         if not same:
             fail("a fresh node and a warm one answer differently")
