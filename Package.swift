@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// Cairn: an object-storage-backed vector database. The module layout follows ../shared/DESIGN.md:
+// Cairn: an object-storage-backed vector database. The module map is in docs/architecture.md:
 // C shims at the bottom, then signing and storage, the columnar format, indexes, and the tools on top.
 import PackageDescription
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pyarrow side of the Arrow benchmark, and the comparison table.
 
-`arrow_pyarrow.py prepare DIR`: builds the 8 MiB and 64 MiB batches exactly as ../shared/bench/arrow_bench.py
+`arrow_pyarrow.py prepare DIR`: builds the 8 MiB and 64 MiB batches exactly as Benchmarks/arrow_bench.py
 does (same dataset, same columns), writes them to DIR/source_*.arrow for ArrowBench, then measures pyarrow
 on them (write, open, read, scan of the embedding column) and prints JSON.
 `arrow_pyarrow.py compare PY.json[,PY2.json…] SWIFT.json[,SWIFT2.json…]`: prints the side-by-side table with
@@ -18,11 +18,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-for candidate in (os.path.join(HERE, "..", "..", "shared", "bench"), os.path.join(HERE, "..", "shared", "bench"),
-                  "/work/shared/bench"):
-    if os.path.exists(os.path.join(candidate, "arrow_bench.py")):
-        sys.path.insert(0, candidate)
-        break
+sys.path.insert(0, HERE)  # arrow_bench.py and dataset.py, next to this file
 import arrow_bench as ab  # noqa: E402
 import dataset as ds  # noqa: E402
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.environ.get("PEERS_BENCH_DIR", "/work/shared/bench"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # dataset.py, next to this file
 import dataset as ds  # noqa: E402
 
 SELECTIVITIES = (0.5, 0.1, 0.01, 0.001, 0.0001)

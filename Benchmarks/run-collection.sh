@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Collections benchmark (issue 7), side by side in one run on the shared dataset (../shared/bench): chromadb 1.5.9
-# embedded (chroma_bench.py) and CollectionBench (release build) doing the same ingest, queries, filtered queries,
-# gets, count, cold reopen and disk measures. chromadb lives in its own venv (.venv-bench): it upgrades
-# python-dateutil/pydantic past what moto's botocore accepts, so it must stay out of .venv.
-# Knobs: BENCH_SCRATCH (release build folder), PEERS_NQ_FILTER (queries per filtered case, default 1000; applies to
-# both), CAIRN_BENCH_OUT (default .build-bench-results/collection). Table on stdout, raw JSON in $CAIRN_BENCH_OUT.
+# Collections benchmark (issue 7), side by side in one run on the standard dataset (Benchmarks/dataset.py): chromadb
+# 1.5.9 embedded (Benchmarks/chroma_bench.py) and CollectionBench (release build) doing the same ingest, queries,
+# filtered queries, gets, count, cold reopen and disk measures. chromadb lives in its own venv (.venv-bench): it
+# upgrades python-dateutil/pydantic past what moto's botocore accepts, so it must stay out of .venv. Knobs:
+# BENCH_SCRATCH (release build folder), PEERS_NQ_FILTER (queries per filtered case, default 1000; applies to both),
+# CAIRN_BENCH_OUT (default .build-bench-results/collection). Table on stdout, raw JSON in $CAIRN_BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHARED="${CAIRN_SHARED_BENCH:-../shared/bench}"
 SCRATCH="${BENCH_SCRATCH:-Benchmarks/.build}"
 OUT="${CAIRN_BENCH_OUT:-.build-bench-results/collection}"
 NQF="${PEERS_NQ_FILTER:-1000}"
@@ -19,13 +18,13 @@ mkdir -p "$OUT"
 PY=.venv-bench/bin/python
 
 echo "== dataset"
-$PY "$SHARED/dataset.py" > "$OUT/dataset.json"
+$PY Benchmarks/dataset.py > "$OUT/dataset.json"
 echo "== CollectionBench (release build)"
 swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product CollectionBench \
   --disable-build-manifest-caching 2>&1 | tail -1
 BIN="$(swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --show-bin-path)/CollectionBench"
 echo "== chromadb $($PY -c 'import importlib.metadata as m; print(m.version("chromadb"))') (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-PEERS_NQ_FILTER="$NQF" $PY "$SHARED/chroma_bench.py" > "$OUT/chroma.json"
+PEERS_NQ_FILTER="$NQF" $PY Benchmarks/chroma_bench.py > "$OUT/chroma.json"
 echo "== Cairn (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 "$BIN" --data "$PEERS_DATA_DIR" --nq-filter "$NQF" --dir "${CAIRN_BENCH_DIR:-/tmp/peers-cairn}" > "$OUT/cairn.json"
 echo "== side by side (load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores)"

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Index benchmark, side by side in one run on the shared dataset (../shared/bench): IndexBench (release build
-# of the same code as `cairn bench index`), Python hnswlib 0.8.0 (same M / ef_construction / ef) and numpy
-# brute force. BENCH_SCRATCH is the release build folder (default Benchmarks/.build, shared by every
-# benchmark). Results: $CAIRN_BENCH_OUT (default .build-bench-results/index, git-ignored), summary table on stdout.
+# Index benchmark, side by side in one run on the standard dataset (Benchmarks/dataset.py): IndexBench (release build of
+# the same code as `cairn bench index`), Python hnswlib 0.8.0 (Benchmarks/hnswlib_bench.py: same M / ef_construction /
+# ef) and numpy brute force (Benchmarks/index_reference.py). BENCH_SCRATCH is the release build folder (default
+# Benchmarks/.build, shared by every benchmark). Results: $CAIRN_BENCH_OUT (default .build-bench-results/index,
+# git-ignored), summary table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHARED="${CAIRN_SHARED_BENCH:-../shared/bench}"
 SCRATCH="${BENCH_SCRATCH:-Benchmarks/.build}"
 OUT="${CAIRN_BENCH_OUT:-.build-bench-results/index}"
 export PEERS_DATA_DIR="${PEERS_DATA_DIR:-/tmp/peers-data}"
-export PEERS_BENCH_DIR="$PWD/$SHARED"
 mkdir -p "$OUT"
 
 # hnswlib 0.8.0 compiles from source (with -march=native, as pip builds it on the machine that runs it).
@@ -18,7 +17,7 @@ mkdir -p "$OUT"
 PY=.venv/bin/python
 
 echo "== dataset"
-$PY "$SHARED/dataset.py" > "$OUT/dataset.json"
+$PY Benchmarks/dataset.py > "$OUT/dataset.json"
 echo "== filters, ground truth, numpy brute force"
 $PY Benchmarks/index_reference.py > "$OUT/numpy.json"
 # The index's load time from a local S3 server (its own port and state folder, stopped on exit).
@@ -30,6 +29,6 @@ echo "== IndexBench (release)"
 swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product IndexBench --disable-build-manifest-caching 2>&1 | tail -1
 "$SCRATCH/release/IndexBench" "$PEERS_DATA_DIR" > "$OUT/indexbench.json"
 echo "== Python hnswlib $($PY -c 'import importlib.metadata as m; print(m.version("hnswlib"))')"
-$PY "$SHARED/hnswlib_bench.py" > "$OUT/hnswlib.json"
+$PY Benchmarks/hnswlib_bench.py > "$OUT/hnswlib.json"
 echo "== summary (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 $PY Benchmarks/index_summary.py "$OUT"

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Server benchmark: `cairn serve` (release build) vs `chroma run` (chromadb 1.5.9), both driven through the official
 # client on loopback in one run (Benchmarks/server_bench.py). CAIRN_BIN overrides the binary; SERVER_BENCH_N the
-# number of vectors (default 20,000 of the shared dataset).
+# number of vectors (default 20,000 of the standard dataset, Benchmarks/dataset.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PEERS_BENCH_DIR="$PWD/${CAIRN_SHARED_BENCH:-../shared/bench}"
 export PEERS_DATA_DIR="${PEERS_DATA_DIR:-/tmp/peers-data}"
 if [ ! -x .venv-chroma/bin/python ]; then python3 -m venv .venv-chroma; fi
 .venv-chroma/bin/python -c 'import chromadb' 2>/dev/null \

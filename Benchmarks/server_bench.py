@@ -1,6 +1,6 @@
 """`cairn serve` vs `chroma run` (chromadb 1.5.9's own server), side by side in one run, through the official client
 (HttpClient) on loopback: ingest rate (batches of 1,000 with metadata and documents), then query QPS and p99 latency
-(k=10) at concurrency 1 and 8, on the shared dataset (../shared/bench/dataset.py, first $SERVER_BENCH_N vectors).
+(k=10) at concurrency 1 and 8, on the standard dataset (Benchmarks/dataset.py, first $SERVER_BENCH_N vectors).
 Run by Benchmarks/run-server.sh with .venv-chroma's python; prints one JSON object per server and a summary.
 """
 import json
@@ -18,7 +18,7 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings
 
-sys.path.insert(0, os.environ["PEERS_BENCH_DIR"])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # dataset.py, next to this file
 import dataset  # noqa: E402
 
 N = int(os.environ.get("SERVER_BENCH_N", "20000"))

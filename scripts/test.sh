@@ -3,6 +3,8 @@
 # server. Exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The repository must stand alone: no file may refer to a folder beside it (issue 24).
+bash scripts/check-standalone.sh || exit 1
 export PATH="$PWD/.venv/bin:$PATH"
 SWIFT_FLAGS="${SWIFT_FLAGS:--Xcxx -O2}"
 

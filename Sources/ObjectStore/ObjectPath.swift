@@ -1,4 +1,4 @@
-// The one owner of Cairn's key layout in the object store (../shared/DESIGN.md, "Object layout").
+// The one owner of Cairn's key layout in the object store (docs/architecture.md, "Object layout").
 // No other code builds or parses these keys by hand.
 import Foundation
 

@@ -1,5 +1,5 @@
-// Paths to the repository's test fixtures (`Fixtures/`) and to the shared kit beside the repository
-// (`../shared/`), found from this source file's location so that tests run from any working directory.
+// Paths to the repository's test fixtures (`Fixtures/`), found from this source file's location so that tests run
+// from any working directory. Everything a test reads lives inside the repository.
 import Foundation
 
 public enum Fixtures {
@@ -12,10 +12,5 @@ public enum Fixtures {
     /// `Fixtures/<path>` in the repository.
     public static func url(_ path: String) -> URL {
         repositoryRoot.appendingPathComponent("Fixtures").appendingPathComponent(path)
-    }
-
-    /// `../shared/<path>` beside the repository (the shared kit: SigV4 vectors, benchmark scripts).
-    public static func shared(_ path: String) -> URL {
-        repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent(path)
     }
 }

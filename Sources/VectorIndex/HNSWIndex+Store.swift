@@ -1,4 +1,4 @@
-// Persistence of an HNSW index to the object store under DESIGN.md's `hnsw/{index id}/` prefix: the
+// Persistence of an HNSW index to the object store under the `hnsw/{index id}/` prefix (docs/architecture.md): the
 // hnswlib file byte for byte, then the versioned header that names it. Local files live in a temporary
 // directory that is removed as soon as the index is written or loaded.
 import CHNSW

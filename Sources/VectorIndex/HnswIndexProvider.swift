@@ -1,4 +1,4 @@
-// The cache of hydrated HNSW indexes (DESIGN.md, "HnswIndexProvider"): keyed by index id, weighted LRU by
+// The cache of hydrated HNSW indexes (docs/decisions/0012-hnsw-index-provider.md): keyed by index id, weighted LRU by
 // native bytes, single-flight hydration through partitioned async locks, fork for compaction, commit to the
 // object store. Eviction only drops the cache's reference: an index a reader still holds stays valid, and
 // its native memory is freed when the last reference goes (HNSWIndex.deinit).

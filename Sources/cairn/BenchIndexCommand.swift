@@ -1,4 +1,4 @@
-// `cairn bench index`: the VectorIndex benchmark on the shared dataset (build, QPS/recall, filtered search,
+// `cairn bench index`: the VectorIndex benchmark on the standard dataset (build, QPS/recall, filtered search,
 // memory, persistence). JSON on stdout, progress on stderr. Build in release for meaningful figures.
 import ArgumentParser
 import Foundation
@@ -6,9 +6,9 @@ import VectorIndex
 
 struct BenchIndexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "index", abstract: "Benchmark HNSW build, search and filtered search on the shared dataset.")
+        commandName: "index", abstract: "Benchmark HNSW build, search and filtered search on the standard dataset.")
 
-    @Option(help: "Directory of the dataset's .npy files (../shared/bench/dataset.py).")
+    @Option(help: "Directory of the dataset's .npy files (python3 Benchmarks/dataset.py).")
     var data: String = ProcessInfo.processInfo.environment["PEERS_DATA_DIR"] ?? "/tmp/peers-data"
 
     @Option(parsing: .upToNextOption, help: "Search widths for the unfiltered sweep.")

@@ -1,4 +1,4 @@
-// The key layout of DESIGN.md, owned by ObjectPath.
+// The key layout of docs/architecture.md ("Object layout"), owned by ObjectPath.
 import ObjectStore
 import Testing
 

@@ -1,15 +1,16 @@
-// Loads the shared SigV4 fixtures from ../shared/fixtures/sigv4 (they stay there; this finds them relative
-// to this file): the AWS test-suite case folders and s3-cases.json.
+// Loads the SigV4 fixtures from the repository's Fixtures/sigv4 (found relative to this file, so the tests run
+// from any working directory): the AWS test-suite case folders and s3-cases.json. Origin and licence of the
+// files: Fixtures/sigv4/README.md.
 import Foundation
 import SigV4
 
 enum SigV4Fixtures {
-    /// `<repo>/../shared/fixtures/sigv4`
+    /// `<repo>/Fixtures/sigv4` (this target does not depend on StorageTesting, so no `Fixtures.url`).
     static let directory: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // SigV4Tests
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // the repository
-        .appendingPathComponent("../shared/fixtures/sigv4").standardizedFileURL
+        .appendingPathComponent("Fixtures").appendingPathComponent("sigv4").standardizedFileURL
 
     static let suiteDirectory = directory.appendingPathComponent("aws-sig-v4-test-suite")
 

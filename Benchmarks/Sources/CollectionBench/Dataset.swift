@@ -1,4 +1,4 @@
-// The shared benchmark dataset (../shared/bench/dataset.py), from its `.npy` cache: vectors, queries, clusters,
+// The standard benchmark dataset (Benchmarks/dataset.py), from its `.npy` cache: vectors, queries, clusters,
 // tags, and the exact ground truth files; ids, metadata and documents are rebuilt with dataset.py's formulas.
 import Foundation
 import Segments

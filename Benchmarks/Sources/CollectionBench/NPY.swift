@@ -1,4 +1,4 @@
-// Reads the shared dataset's `.npy` cache (NumPy format v1/v2: magic, header dict, raw little-endian data), so the
+// Reads the standard dataset's `.npy` cache (NumPy format v1/v2: magic, header dict, raw little-endian data), so the
 // benchmark uses exactly the bytes chroma_bench.py feeds chromadb.
 import Foundation
 

@@ -1,4 +1,4 @@
-// CollectionBench: Cairn's embedded collections on the shared dataset, measured as chroma_bench.py measures
+// CollectionBench: Cairn's embedded collections on the standard dataset, measured as chroma_bench.py measures
 // chromadb (same data, filters, ground truth and JSON shape), so run-collection.sh can print the two side by side.
 // Usage: CollectionBench [--data DIR] [--dir FOLDER] [--n N] [--nq-filter N]   (prints JSON on stdout)
 import Cairn

@@ -1,4 +1,4 @@
-// Metadata segment benchmark (release build): builds the segment for 100,000 records shaped like the shared dataset
+// Metadata segment benchmark (release build): builds the segment for 100,000 records shaped like the standard dataset
 // ({"cat": i % 1000, "shard": i % 10, "tag": …} plus a float "price", document "doc {i} cluster {c}"), reopens it,
 // and times filters with warm blocks. Beside it, in the same run, SQLite (GRDB) over Chroma's local metadata layout
 // (one row per key and value, indexed by key and value; documents in FTS5 with the trigram tokenizer) answers the

@@ -1,6 +1,6 @@
 // The index benchmark behind `cairn bench index` and Benchmarks/IndexBench: build rate, unfiltered QPS and
 // latency against recall, filtered recall and latency per selectivity, memory, persistence and hydration,
-// on the shared dataset (../shared/bench/dataset.py). Prints progress through `log`, returns JSON values.
+// on the standard dataset (Benchmarks/dataset.py). Prints progress through `log`, returns JSON values.
 import CHNSW
 import CRoaring
 import Foundation
@@ -42,7 +42,7 @@ public struct IndexBenchmark: Sendable {
             })
         else {
             throw VectorIndexError(
-                .io, "no \(prefix)-*.npy in \(dataDirectory.path): run ../shared/bench/dataset.py first")
+                .io, "no \(prefix)-*.npy in \(dataDirectory.path): run python3 Benchmarks/dataset.py first")
         }
         return dataDirectory.appendingPathComponent(name)
     }

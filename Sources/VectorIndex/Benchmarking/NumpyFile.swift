@@ -1,4 +1,4 @@
-// Reads NumPy `.npy` files (format 1.x/2.x, little-endian, C order): how the shared benchmark dataset is
+// Reads NumPy `.npy` files (format 1.x/2.x, little-endian, C order): how the benchmark dataset is
 // stored. Used by `cairn bench index` and Benchmarks/IndexBench.
 import Foundation
 
