@@ -45,6 +45,8 @@ public final class Client: Sendable {
         public var cacheDirectoryBytes: Int = 20 << 30
         /// Progress and warnings (background compaction).
         public var log: (@Sendable (String) -> Void)?
+        /// Test hooks (deterministic interleavings of reads, writes and compaction publishes); nil in production.
+        var runtimeHooks: RuntimeHooks?
 
         public init() {}
 

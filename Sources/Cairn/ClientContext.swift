@@ -44,6 +44,9 @@ final class ClientContext: Sendable {
         /// The oldest and the newest write waiting.
         var since: ContinuousClock.Instant
         var last: ContinuousClock.Instant
+        /// A backlog found in the store at open (written before this process started): compacted right away,
+        /// whatever its size, since no write of this process will count it.
+        var foundAtOpen = false
     }
 
     private let state = Mutex(State())
@@ -51,11 +54,25 @@ final class ClientContext: Sendable {
     /// What `/metrics` shows of background work (swift-metrics; a no-op unless the process bootstrapped a factory).
     private let pendingGauge = Gauge(label: "cairn_compaction_pending_records")
     private let runningGauge = Gauge(label: "cairn_compactions_running")
-    private let compactions = (
-        ok: Counter(label: "cairn_compactions_total", dimensions: [("outcome", "ok")]),
-        conflict: Counter(label: "cairn_compactions_total", dimensions: [("outcome", "conflict")]),
-        failed: Counter(label: "cairn_compactions_total", dimensions: [("outcome", "failed")])
-    )
+    private let compactionsOK = Counter(label: "cairn_compactions_total", dimensions: [("outcome", "ok")])
+
+    /// Counts a compaction that did not publish: `outcome` conflict or failed, with the `reason` (the error's kind).
+    private func countFailedCompaction(_ error: any Error) {
+        let (outcome, reason) = Self.classify(compactionError: error)
+        Counter(label: "cairn_compactions_total", dimensions: [("outcome", outcome), ("reason", reason)]).increment()
+    }
+
+    /// A small, fixed set of label values: which layer failed and its stable code.
+    static func classify(compactionError error: any Error) -> (outcome: String, reason: String) {
+        switch error {
+        case let error as CompactionError:
+            return (error.code == .conflict ? "conflict" : "failed", error.code.rawValue)
+        case let error as ObjectStoreError: return ("failed", "store_\(error.code.rawValue)")
+        case let error as BlockfileError: return ("failed", "blockfile_\(error.code.rawValue)")
+        case let error as CairnError: return ("failed", error.code.rawValue)
+        default: return ("failed", "other")
+        }
+    }
     private let compactedRecords = Counter(label: "cairn_compacted_log_records_total")
     private let garbageObjects = Counter(label: "cairn_gc_deleted_objects_total")
     private let garbageBytes = Counter(label: "cairn_gc_deleted_bytes_total")
@@ -98,6 +115,7 @@ final class ClientContext: Sendable {
         guard let shortest = ticks.min() else { return }
         let tick = max(.milliseconds(100), min(.seconds(10), shortest / 4))
         let task = Task.detached(priority: .utility) { [weak self] in
+            if compacting { await self?.scanBacklog() }
             while !Task.isCancelled {
                 try? await Task.sleep(for: tick)
                 guard let self else { return }
@@ -106,6 +124,57 @@ final class ClientContext: Sendable {
             }
         }
         maintenance.withLock { $0 = task }
+    }
+
+    /// Finds the collections whose log already holds uncompacted records (a restart after a bulk load or a crash)
+    /// and schedules them for compaction: otherwise such a backlog waits for a new write while every read scans it.
+    /// One listing per collection, then the fragments past the compacted offset are read one at a time to count
+    /// their records (what `cairn_compaction_pending_records` reports).
+    func scanBacklog() async {
+        let collections: [CollectionRecord]
+        do {
+            collections = try catalog.listTenants().flatMap { tenant in
+                try catalog.listDatabases(tenant: tenant.name).flatMap { database in
+                    try catalog.listCollections(tenant: tenant.name, database: database.name)
+                }
+            }
+        } catch {
+            options.log?("scanning for log backlogs at open: \(error)")
+            return
+        }
+        let measure: @Sendable (Int) async -> PendingLog? = { [self] index in
+            let record = collections[index]
+            let path = root.collection(tenant: record.tenant, database: record.database, collectionID: record.id)
+            do {
+                let wal = WriteAheadLog(store: store, path: path)
+                var log = PendingLog(since: .now, last: .now, foundAtOpen: true)
+                var offset = record.compactedLogOffset + 1
+                while let fragment = try await wal.fragment(at: offset) {  // one in memory at a time
+                    log.records += fragment.records.count
+                    log.bytes += fragment.records.reduce(0) { $0 + $1.encodedSize }
+                    offset += 1
+                }
+                return log.records > 0 ? log : nil
+            } catch {
+                options.log?("measuring the log backlog of \(record.id): \(error)")
+                return nil
+            }
+        }
+        var found: [(String, PendingLog)] = []
+        await withBoundedParallelism(count: collections.count, limit: 4, measure) { index, log in
+            if let log { found.append((collections[index].id, log)) }
+        }
+        guard !found.isEmpty else { return }
+        state.withLock { state in
+            for (id, log) in found where state.pending[id] == nil && !state.compacting.contains(id) {
+                state.pending[id] = log
+            }
+        }
+        options.log?(
+            "found uncompacted log records in \(found.count) collection(s) at open "
+                + "(\(found.reduce(0) { $0 + $1.1.records }) records): compacting them")
+        reportBacklog()
+        startDueCompactions()
     }
 
     /// Calls the catalog, turning its errors into Cairn's.
@@ -144,7 +213,7 @@ final class ClientContext: Sendable {
                     } catch {
                         throw CairnError(error)
                     }
-                })
+                }, hooks: options.runtimeHooks)
             state.runtimes[record.id] = runtime
             return runtime
         }
@@ -217,7 +286,7 @@ final class ClientContext: Sendable {
             guard free > 0 else { return }
             let due = state.pending.filter { id, log in
                 guard !state.compacting.contains(id) else { return false }
-                return log.records >= threshold || log.bytes >= options.compactionBytesThreshold
+                return log.foundAtOpen || log.records >= threshold || log.bytes >= options.compactionBytesThreshold
                     || options.compactionMaxAge.map { now - log.since >= $0 } ?? false
                     || options.compactionQuietPeriod.map { now - log.last >= $0 } ?? false
             }
@@ -285,13 +354,16 @@ final class ClientContext: Sendable {
             let summary: CompactionSummary?
             do {
                 summary = try await compactor.compact(collectionID: collectionID, progress: options.log)
-            } catch let error as CompactionError {
-                (error.code == .conflict ? compactions.conflict : compactions.failed).increment()
+            } catch {
+                countFailedCompaction(error)
+                guard let error = error as? CompactionError else {
+                    throw CairnError(.storage, "compaction of \(collectionID) failed: \(error)")
+                }
                 throw CairnError(
                     error.code == .conflict ? .conflict : error.code == .notFound ? .notFound : .storage, error.message)
             }
             guard let summary else { break }
-            compactions.ok.increment()
+            compactionsOK.increment()
             compactedRecords.increment(by: summary.logRecords)
             if var total = last {
                 // Several bounded runs: report them as one.
@@ -308,12 +380,9 @@ final class ClientContext: Sendable {
             } else {
                 last = summary
             }
-            let runtime = state.withLock { $0.runtimes[collectionID] }
-            if let runtime {
-                let record = try catalogCall { try $0.collection(id: collectionID) }
-                let segments = try catalogCall { try $0.segments(collectionID: collectionID) }
-                try await runtime.install(try VersionInfo(record: record, segments: segments))
-            }
+            await options.runtimeHooks?.reached(.compactionPublished)
+            // The runtime's next refresh reads the new version from the catalog; wait for it.
+            try await state.withLock { $0.runtimes[collectionID] }?.install()
         }
         return last
     }

@@ -40,13 +40,21 @@ actor CollectionRuntime {
     private var dimension: Int?
     /// Fragments this process appended: a read must include them (read-your-writes).
     private var mustReadThrough: UInt64 = 0
+    /// When the last completed refresh started: it saw the catalog and the log as they were then.
     private var lastRefresh: ContinuousClock.Instant?
+    /// The one refresh running, and when it started. Every change of `snapshot`, `builder` and `tail` happens in
+    /// it, so two refreshes never interleave and a slower one can never put back an older view.
     private var inflight: Task<Void, any Error>?
+    /// Test hooks: called at the named points, and may hold them (deterministic interleaving tests).
+    let hooks: RuntimeHooks?
+
+    /// Refreshes a read may wait for before it reports that the log cannot be read through its own writes.
+    static let maxRefreshesPerRead = 64
 
     init(
         collectionID: String, path: CollectionPath, store: any ObjectStore, cache: BlockCache,
         refreshInterval: Duration, currentVersion: @escaping @Sendable () async throws -> VersionInfo,
-        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64
+        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64, hooks: RuntimeHooks? = nil
     ) {
         self.collectionID = collectionID
         self.path = path
@@ -54,6 +62,7 @@ actor CollectionRuntime {
         self.cache = cache
         self.refreshInterval = refreshInterval
         self.currentVersion = currentVersion
+        self.hooks = hooks
         let compacted = CompactedOffsetBox()
         self.compactedBox = compacted
         // The floor an append must land above: what this process installed, or what the catalog says if another
@@ -62,40 +71,58 @@ actor CollectionRuntime {
             store: store, path: path, compactedOffset: { max(compacted.value, try catalogCompactedOffset()) })
     }
 
-    /// The compacted offset as the log's writer sees it (kept current by `install`).
+    /// The compacted offset as the log's writer sees it (kept current by refreshes).
     private let compactedBox: CompactedOffsetBox
 
-    /// The current snapshot and tail, refreshed first when this process wrote since, or when the last look at the
-    /// catalog and the log is older than the refresh interval.
+    /// The current snapshot and tail. It includes every write this process acknowledged before the call
+    /// (read-your-writes), and is no older than the refresh interval (other processes' writes). A read never gets
+    /// a view older than one it could already have had: views only move forward.
     func current() async throws -> CollectionState {
-        // Joining a refresh that started before this caller's own write may not cover it: look again, a few times.
-        for _ in 0..<4 {
-            if let snapshot, !needsRefresh {
+        let required = mustReadThrough
+        let entered = ContinuousClock.now
+        for _ in 0..<Self.maxRefreshesPerRead {
+            if let snapshot, builder.through >= required, isFresh(since: entered) {
                 return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension)
             }
+            // A refresh that starts after this look: one that read the catalog just before a compaction removed
+            // the log it then read can end short of `required`; the next one sees the new version.
+            try await refresh(startedAtOrAfter: .now)
+            await hooks?.reached(.readerResuming)
+        }
+        throw CairnError(
+            .storage,
+            "collection \(collectionID): the log could not be read through offset \(required) after "
+                + "\(Self.maxRefreshesPerRead) refreshes")
+    }
+
+    /// Whether the view is recent enough for a read that started at `entered`: a refresh started since, or one
+    /// within the refresh interval.
+    private func isFresh(since entered: ContinuousClock.Instant) -> Bool {
+        guard let lastRefresh else { return false }
+        return lastRefresh >= entered || ContinuousClock.now - lastRefresh < refreshInterval
+    }
+
+    /// Waits until a refresh that started at or after `instant` has completed: joins the running one when it
+    /// started late enough, otherwise waits for it and starts the next. Single-flight: one refresh at a time.
+    private func refresh(startedAtOrAfter instant: ContinuousClock.Instant) async throws {
+        while true {
+            if let lastRefresh, lastRefresh >= instant { return }
             if let inflight {
                 try await inflight.value
                 continue
             }
-            let task = Task { try await self.runRefresh() }
+            let started = ContinuousClock.now
+            let task = Task { try await self.runRefresh(started: started) }
             inflight = task
             try await task.value
-            if let snapshot { return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension) }
         }
-        guard let snapshot else { throw CairnError(.internal, "collection \(collectionID) could not be opened") }
-        return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension)
     }
 
-    /// One refresh at a time; `inflight` is cleared before waiters resume, so they never spin on a finished task.
-    private func runRefresh() async throws {
+    /// One refresh; `inflight` is cleared before waiters resume, so they never spin on a finished task.
+    private func runRefresh(started: ContinuousClock.Instant) async throws {
         defer { inflight = nil }
         try await refresh()
-    }
-
-    private var needsRefresh: Bool {
-        if mustReadThrough > builder.through { return true }
-        guard let lastRefresh else { return true }
-        return ContinuousClock.now - lastRefresh >= refreshInterval
+        lastRefresh = max(lastRefresh ?? started, started)
     }
 
     /// Notes that this process made `offset` durable: the next read reads through it.
@@ -103,17 +130,17 @@ actor CollectionRuntime {
         mustReadThrough = max(mustReadThrough, offset)
     }
 
-    /// Makes `version` current right away (after this process committed it).
-    func install(_ info: VersionInfo) async throws {
-        if let inflight { try? await inflight.value }
-        try await load(info)
+    /// Makes the version this process just committed current (a refresh that starts now reads it from the
+    /// catalog), waiting for it. It goes through the same single refresh as reads, never beside one.
+    func install() async throws {
+        try await refresh(startedAtOrAfter: .now)
     }
 
     /// Sets the dimension brute-force search expects (known once the first embedding was written).
     func setDimension(_ dimension: Int?) { self.dimension = dimension }
 
+    /// Runs only inside `runRefresh`: loads a newer version if the catalog has one, then reads the log's new end.
     private func refresh() async throws {
-        let started = ContinuousClock.now
         let info = try await currentVersion()
         dimension = dimension ?? info.dimension
         if snapshot?.version != info.version {
@@ -121,7 +148,6 @@ actor CollectionRuntime {
         } else {
             try await readLog()
         }
-        lastRefresh = started
     }
 
     private func load(_ info: VersionInfo) async throws {
@@ -132,6 +158,7 @@ actor CollectionRuntime {
         try await fresh.apply(fragments, snapshot: opened)
         dimension = dimension ?? info.dimension
         let view = try fresh.view(dimension: dimension)
+        await hooks?.reached(.installing)
         compactedBox.value = info.segments.compactedOffset
         snapshot = opened
         builder = fresh
@@ -144,7 +171,9 @@ actor CollectionRuntime {
         guard !fragments.isEmpty else { return }
         var next = builder
         try await next.apply(fragments, snapshot: snapshot)
-        tail = try next.view(dimension: dimension)
+        let view = try next.view(dimension: dimension)
+        await hooks?.reached(.installing)
+        tail = view
         builder = next
     }
 
