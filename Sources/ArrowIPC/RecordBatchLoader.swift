@@ -96,10 +96,11 @@ struct RecordBatchLoader {
         var out = [ArrowBuffer](repeating: .empty, count: header.buffers.count)
         var jobs: [(index: Int, source: Range<Int>, expected: Int)] = []
         for (i, (offset, length)) in header.buffers.enumerated() {
-            guard offset <= bodyLength, length <= bodyLength - offset else {
+            // Stored values may be anything: compare without adding, so no bytes can trap the reader.
+            guard offset >= 0, length >= 0, offset <= bodyLength, length <= bodyLength - offset else {
                 throw ArrowError(
                     .invalidData,
-                    "buffer \(i): bytes \(offset)..<\(offset + length) outside the \(bodyLength)-byte body")
+                    "buffer \(i): \(length) bytes at offset \(offset) lie outside the \(bodyLength)-byte body")
             }
             if length == 0 { continue }
             let start = bodyStart + offset

@@ -89,8 +89,9 @@ struct CollectionReader: Sendable {
             next += 1
         }
 
-        let start = min(offset, order.count)
-        let end = limit.map { min(order.count, start + $0) } ?? order.count
+        // `offset` and `limit` come from requests and may be anything up to Int.max: compare, never add.
+        let start = min(max(offset, 0), order.count)
+        let end = limit.map { start + min(max($0, 0), order.count - start) } ?? order.count
         return try await records(for: order[start..<end])
     }
 
@@ -126,7 +127,9 @@ struct CollectionReader: Sendable {
     }
 
     /// The `k` nearest records to each query among those matching the filters, nearest first.
-    func query(_ queries: [[Float]], k: Int, filter: RecordFilter) async throws -> [[Hit]] {
+    func query(_ queries: [[Float]], k requested: Int, filter: RecordFilter) async throws -> [[Hit]] {
+        // More neighbours than records cannot be found; `requested` comes from a request and may be anything.
+        let k = min(requested, snapshot.live.count + tail.records.count)
         guard k > 0, !queries.isEmpty else { return queries.map { _ in [] } }
         let filtered = filter.where != nil || filter.whereDocument != nil
         // The same filter over the same version and tail has the same answer.

@@ -35,9 +35,11 @@ enum WriteValidation {
             throw CairnError.invalid(
                 "ID \(long.prefix(40))… is \(long.utf8.count) bytes; the limit is \(Limits.maxIDBytes)")
         }
-        var seen = Set<String>()
+        // Linear: one set of the ids seen, one of the duplicates reported (a request's CPU is bounded by its size).
+        var seen = Set<String>(minimumCapacity: ids.count)
+        var reported = Set<String>()
         var duplicates: [String] = []
-        for id in ids where !seen.insert(id).inserted && !duplicates.contains(id) { duplicates.append(id) }
+        for id in ids where !seen.insert(id).inserted && reported.insert(id).inserted { duplicates.append(id) }
         if !duplicates.isEmpty {
             let shown = duplicates.prefix(10).joined(separator: ", ")
             throw CairnError.invalid(

@@ -128,9 +128,12 @@ public final class ServerMetrics: Sendable {
         return out
     }
 
+    /// The series of a swift-metrics label: sanitized, with the unit suffix Prometheus expects (`_total` for
+    /// counters, `_seconds` for timers) added unless the label already ends with it.
     static func series(_ label: String, _ dimensions: [(String, String)], suffix: String = "") -> Series {
-        Series(
-            name: sanitize(label) + suffix,
+        let name = sanitize(label)
+        return Series(
+            name: name.hasSuffix(suffix) ? name : name + suffix,
             labels: dimensions.map { (sanitize($0.0), $0.1) }.sorted { $0.0 < $1.0 })
     }
 }
@@ -143,12 +146,18 @@ extension ServerMetrics: MetricsFactory {
         MetricsSystem.bootstrap(self)
     }
 
+    // Counters and gauges are shown from the moment they are made (at 0), so every documented series is on
+    // /metrics from startup, not only after its first event: a dashboard or alert can rely on its name.
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        Handler(metrics: self, series: Self.series(label, dimensions, suffix: "_total"))
+        let series = Self.series(label, dimensions, suffix: "_total")
+        add(series, 0)
+        return Handler(metrics: self, series: series)
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        Handler(metrics: self, series: Self.series(label, dimensions), aggregate: aggregate)
+        let series = Self.series(label, dimensions)
+        if !aggregate { state.withLock { if $0.gauges[series] == nil { $0.gauges[series] = 0 } } }
+        return Handler(metrics: self, series: series, aggregate: aggregate)
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {

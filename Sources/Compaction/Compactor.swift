@@ -104,11 +104,13 @@ public final class Compactor: Sendable {
             "collection \(record.name): \(recordsRead) log records in \(fragments.count) fragments (offsets \(manifest.compactedLogOffset + 1)…\(throughOffset))"
         )
 
-        // 2. Materialize against the current segments.
+        // 2. Materialize against the current segments. The segment writers forked from these readers write through
+        // `attempt`, which remembers what this run wrote.
+        let attempt = AttemptObjects(wrapping: store)
         let recordReader = try await RecordSegmentReader.open(
-            store: store, segment: path.segment(segments.record.id), files: segments.record.files, cache: cache)
+            store: attempt, segment: path.segment(segments.record.id), files: segments.record.files, cache: cache)
         let metadataReader = try await MetadataSegmentReader.openOrEmpty(
-            store: store, segment: path.segment(segments.metadata.id), files: segments.metadata.files, cache: cache)
+            store: attempt, segment: path.segment(segments.metadata.id), files: segments.metadata.files, cache: cache)
         var materializer = LogMaterializer(merge: MetadataMerging.merge, normalize: MetadataMerging.normalize)
         let allRecords = fragments.flatMap(\.records)
         try await materializer.seed(for: allRecords, from: recordReader)
@@ -116,58 +118,79 @@ public final class Compactor: Sendable {
         let plan = try CompactionPlan(
             entries: materializer.entries, maxOffsetID: UInt32(clamping: manifest.maxOffsetID))
 
-        // 3. Record and metadata segments (copy-on-write forks).
-        let recordWriter = RecordSegmentWriter(forking: recordReader)
-        let metadataWriter = MetadataSegmentWriter(forking: metadataReader)
-        for removal in plan.removals {
-            try recordWriter.delete(offsetID: removal.offsetID, userID: removal.record.id)
-            try metadataWriter.remove(
-                offsetID: removal.offsetID, metadata: try removal.record.parsedMetadata,
-                document: removal.record.document)
-        }
-        for write in plan.writes {
-            try recordWriter.set(offsetID: write.offsetID, write.record)
-            if let previous = write.previous {
+        // Until its manifest may exist, a failed run removes what it wrote (a failing disk or bucket would
+        // otherwise fill with blocks no version uses); from then on a roll-forward may publish it, so it stays.
+        var manifestMayExist = false
+        var hnswTarget: HNSWIndexLocation?
+        let next: CollectionManifest
+        let recordCount: Int
+        let rebuilt: Bool
+        do {
+            // 3. Record and metadata segments (copy-on-write forks).
+            let recordWriter = RecordSegmentWriter(forking: recordReader)
+            let metadataWriter = MetadataSegmentWriter(forking: metadataReader)
+            for removal in plan.removals {
+                try recordWriter.delete(offsetID: removal.offsetID, userID: removal.record.id)
                 try metadataWriter.remove(
-                    offsetID: write.offsetID, metadata: try previous.parsedMetadata, document: previous.document)
+                    offsetID: removal.offsetID, metadata: try removal.record.parsedMetadata,
+                    document: removal.record.document)
             }
-            try metadataWriter.add(
-                offsetID: write.offsetID, metadata: try write.record.parsedMetadata, document: write.record.document)
-        }
-        segments.record.files = try await recordWriter.commit()
-        segments.metadata.files = try await metadataWriter.commit()
-        let live = recordWriter.live
-        let recordCount = live.count
-        progress?(
-            "collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)"
-        )
-
-        // 4. The HNSW index: a fork of the current one (or a new one), changed, written under a new id.
-        let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
-        var rebuilt = false
-        if let dimension, !plan.isEmpty {
-            let target = HNSWIndexLocation(
-                collection: path, segmentID: segments.vector.id, indexID: UUID().uuidString.lowercased())
-            do {
-                rebuilt = try await writeIndex(
-                    plan: plan, live: live, dimension: dimension, parameters: configuration.hnsw,
-                    source: segments.hnswLocation(collection: path), target: target,
-                    progress: { progress?("collection \(record.name): \($0)") })
-            } catch {
-                provider.evict(target.indexID)
-                throw error
+            for write in plan.writes {
+                try recordWriter.set(offsetID: write.offsetID, write.record)
+                if let previous = write.previous {
+                    try metadataWriter.remove(
+                        offsetID: write.offsetID, metadata: try previous.parsedMetadata, document: previous.document)
+                }
+                try metadataWriter.add(
+                    offsetID: write.offsetID, metadata: try write.record.parsedMetadata, document: write.record.document
+                )
             }
-            segments.vector.files[VectorSegmentFiles.index] = target.indexID
+            segments.record.files = try await recordWriter.commit()
+            segments.metadata.files = try await metadataWriter.commit()
+            let live = recordWriter.live
+            recordCount = live.count
+            progress?(
+                "collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)"
+            )
+
+            // 4. The HNSW index: a fork of the current one (or a new one), changed, written under a new id.
+            let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
+            var indexRebuilt = false
+            if let dimension, !plan.isEmpty {
+                let target = HNSWIndexLocation(
+                    collection: path, segmentID: segments.vector.id, indexID: UUID().uuidString.lowercased())
+                hnswTarget = target
+                do {
+                    indexRebuilt = try await writeIndex(
+                        plan: plan, live: live, dimension: dimension, parameters: configuration.hnsw,
+                        source: segments.hnswLocation(collection: path), target: target,
+                        progress: { progress?("collection \(record.name): \($0)") })
+                } catch {
+                    provider.evict(target.indexID)
+                    throw error
+                }
+                segments.vector.files[VectorSegmentFiles.index] = target.indexID
+            }
+
+            rebuilt = indexRebuilt
+
+            // 5. Publish: manifest (create-only), then the catalog's compare-and-swap, then drop the folded log.
+            var successor = manifest.successor(at: Date())
+            successor.compactedLogOffset = throughOffset
+            successor.maxOffsetID = UInt64(plan.maxOffsetID)
+            successor.recordCount = UInt64(recordCount)
+            successor.dimension = manifest.dimension ?? dimension
+            successor.segments = segments.manifests
+            next = successor
+            try await publish(successor, over: manifest, record: record, manifestMayExist: &manifestMayExist)
+        } catch {
+            if !manifestMayExist {
+                let removed = await attempt.discard(alsoUnder: hnswTarget.map { [$0.prefix] } ?? [])
+                if removed > 0 { progress?("collection \(record.name): removed \(removed) objects of the failed run") }
+            }
+            throw error
         }
 
-        // 5. Publish: manifest (create-only), then the catalog's compare-and-swap, then drop the folded log.
-        var next = manifest.successor(at: Date())
-        next.compactedLogOffset = throughOffset
-        next.maxOffsetID = UInt64(plan.maxOffsetID)
-        next.recordCount = UInt64(recordCount)
-        next.dimension = manifest.dimension ?? dimension
-        next.segments = segments.manifests
-        try await publish(next, over: manifest, record: record)
         do {
             try await wal.removeFragments(before: throughOffset)
         } catch {
@@ -187,14 +210,24 @@ public final class Compactor: Sendable {
     /// version number, a manifest left there by a writer that crashed before committing is rolled forward (so the
     /// next run can proceed) and this run reports `conflict`. When this run's own manifest was rolled forward by
     /// someone else before its own commit, the version is published and the run succeeds.
-    private func publish(_ next: CollectionManifest, over manifest: CollectionManifest, record: CollectionRecord)
-        async throws
-    {
+    /// `manifestMayExist` is set once the manifest may be on the store (written, or a write with an unknown outcome).
+    private func publish(
+        _ next: CollectionManifest, over manifest: CollectionManifest, record: CollectionRecord,
+        manifestMayExist: inout Bool
+    ) async throws {
         let service = CatalogService(database: catalog, manifests: manifests)
         let key: String
         do throws(CatalogError) {
+            manifestMayExist = true
             key = try await manifests.write(next)
         } catch {
+            // Another writer's manifest holds the key: this run's was never written (checked by content, since
+            // a retried create can conflict with its own first attempt).
+            if error.code == .conflict, let existing = try? await manifests.read(key: manifests.key(of: next)),
+                existing != next
+            {
+                manifestMayExist = false
+            }
             guard error.code == .conflict else {
                 throw CompactionError(.failed, "writing manifest \(next.version) of \(record.id): \(error)")
             }

@@ -36,8 +36,11 @@ public final class FaultInjectingStore: ObjectStore {
         var latency: Duration = .zero
         var crash: CrashPlan?
         var crashed = false
+        /// Writes (puts, multipart) that may still succeed before every further write fails (a filling disk).
+        var writesUntilFull: Int?
         var operationCount = 0
         var mutationCount = 0
+        var writeCount = 0
         var injectedFailures = 0
     }
 
@@ -70,6 +73,12 @@ public final class FaultInjectingStore: ObjectStore {
             $0.errorRateCode = code
             $0.errorRateOperations = operations
         }
+    }
+
+    /// The next `writes` puts (and multipart operations) succeed, then every write fails with `io` as on a full
+    /// disk, while reads and deletes go on working; `nil` frees the space again.
+    public func fillUp(afterWrites writes: Int?) {
+        state.withLock { $0.writesUntilFull = writes }
     }
 
     /// The next `count` gets return a body cut short (the object's metadata still claims the full length).
@@ -105,6 +114,9 @@ public final class FaultInjectingStore: ObjectStore {
     public var operationCount: Int { state.withLock { $0.operationCount } }
     /// Mutating operations attempted so far.
     public var mutationCount: Int { state.withLock { $0.mutationCount } }
+
+    /// Puts and multipart operations so far (mutations other than deletes).
+    public var writeCount: Int { state.withLock { $0.writeCount } }
     /// Failures injected so far (crashes excluded).
     public var injectedFailures: Int { state.withLock { $0.injectedFailures } }
 
@@ -121,6 +133,7 @@ public final class FaultInjectingStore: ObjectStore {
         state.withLock { s in
             s.operationCount += 1
             if operation.isMutating { s.mutationCount += 1 }
+            if operation == .put || operation == .multipart { s.writeCount += 1 }
             let crashedError = ObjectStoreError(.crashed, key: key, message: "injected crash: the store is down")
             if s.crashed { return (.fail(crashedError), s.latency) }
             if var plan = s.crash, !plan.mutatingOnly || operation.isMutating {
@@ -131,6 +144,16 @@ public final class FaultInjectingStore: ObjectStore {
                     s.crash = nil
                     return (plan.mode == .afterApplying ? .applyThenCrash : .fail(crashedError), s.latency)
                 }
+            }
+            if let remaining = s.writesUntilFull, operation == .put || operation == .multipart {
+                if remaining == 0 {
+                    s.injectedFailures += 1
+                    return (
+                        .fail(ObjectStoreError(.io, key: key, message: "injected fault: no space left on device")),
+                        s.latency
+                    )
+                }
+                s.writesUntilFull = remaining - 1
             }
             if let index = s.failNext.firstIndex(where: { $0.operations.contains(operation) && $0.count > 0 }) {
                 s.failNext[index].count -= 1

@@ -18,6 +18,9 @@ extension HNSWIndex {
         let baseEF = ef ?? parameters.searchEF
         return try lock.withReadLock { () throws(VectorIndexError) in
             let live = cairn_hnsw_count(native) - cairn_hnsw_deleted_count(native)
+            // No more neighbours than allowed ids can be found: the result buffers are sized by what can.
+            let k = min(k, allowed.count)
+            guard k > 0 else { return FilteredSearchResult(neighbors: [], plan: .bruteForce) }
             let plan = planner.plan(
                 allowed: allowed.count, span: allowed.span, total: live, k: k, baseEF: baseEF)
             switch plan {

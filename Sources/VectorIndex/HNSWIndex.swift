@@ -119,7 +119,10 @@ public final class HNSWIndex: @unchecked Sendable {
     public func search(_ query: [Float], k: Int, ef: Int? = nil) throws(VectorIndexError) -> [Neighbor] {
         try checkQuery(query, k: k)
         return try lock.withReadLock { () throws(VectorIndexError) in
-            try graphSearch(query, k: k, ef: ef ?? parameters.searchEF, bitset: nil, budget: 0).neighbors
+            // More neighbours than the index holds cannot be found: the result buffers are sized by what can.
+            let k = min(k, cairn_hnsw_count(native))
+            guard k > 0 else { return [] }
+            return try graphSearch(query, k: k, ef: ef ?? parameters.searchEF, bitset: nil, budget: 0).neighbors
         }
     }
 
@@ -154,7 +157,7 @@ public final class HNSWIndex: @unchecked Sendable {
         guard query.count == dimension else {
             throw VectorIndexError(.invalidArgument, "query has \(query.count) values, expected \(dimension)")
         }
-        guard k > 0, k <= 100_000 else { throw VectorIndexError(.invalidArgument, "k must be 1...100000; got \(k)") }
+        guard k > 0 else { throw VectorIndexError(.invalidArgument, "k must be positive; got \(k)") }
     }
 
     /// Graph search; call under the read lock. `exhausted` is true when the distance budget stopped it.

@@ -105,6 +105,18 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxConcurrentCompactions < 1 { throw ValidationError("--max-concurrent-compactions must be at least 1") }
         if gcKeepVersions < 1 { throw ValidationError("--gc-keep-versions must be at least 1") }
+        if authToken?.isEmpty == true {
+            throw ValidationError("--auth-token is empty: give a token, or leave the option out to run without auth")
+        }
+        if ProcessInfo.processInfo.environment["CAIRN_AUTH_TOKEN"]?.isEmpty == true, authToken == nil {
+            throw ValidationError(
+                "CAIRN_AUTH_TOKEN is set but empty: set a token, or unset the variable to run without auth")
+        }
+    }
+
+    /// Whether `host` is a loopback address (the default): only this machine can reach the server there.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     func run() async throws {
@@ -113,6 +125,12 @@ struct ServeCommand: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.authToken = authToken ?? ProcessInfo.processInfo.environment["CAIRN_AUTH_TOKEN"]
+        if options.authToken == nil, !Self.isLoopback(host) {
+            FileHandle.standardError.write(
+                Data(
+                    ("cairn: WARNING: listening on \(host) without an auth token: anyone who can reach this port can "
+                        + "read, change and delete every collection. Set CAIRN_AUTH_TOKEN (or --auth-token).\n").utf8))
+        }
         options.maxBodyBytes = maxBodyBytes
         options.maxBatchSize = maxBatchSize
         options.maxConcurrentRequests = maxConcurrentRequests
