@@ -17,7 +17,10 @@ public enum CairnServer {
         if let token = options.authToken, !token.isEmpty {
             router.add(middleware: TokenAuthMiddleware(token: Array(token.utf8)))
         }
-        router.add(middleware: ConcurrencyLimitMiddleware(limit: max(1, options.maxConcurrentRequests)))
+        router.add(
+            middleware: ConcurrencyLimitMiddleware(
+                limit: max(1, options.maxConcurrentRequests), bodyBudget: options.maxInflightBodyBytes,
+                maxBodyBytes: options.maxBodyBytes))
         router.get("/metrics") { _, _ in
             var response = JSONResponse.make(metrics.prometheusText())
             response.headers[.contentType] = "text/plain; version=0.0.4"

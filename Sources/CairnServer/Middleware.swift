@@ -72,23 +72,44 @@ struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// At most `limit` requests in handlers at once; the next ones get 429 (Chroma's RateLimitError) at once.
+/// At most `limit` requests in handlers at once, and at most `bodyBudget` bytes of request bodies among them; the
+/// next ones get 429 (Chroma's RateLimitError) at once rather than queue without bound.
 struct ConcurrencyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     /// A class so the copies of the middleware share one count.
-    final class Count: Sendable { let value = Atomic<Int>(0) }
+    final class Count: Sendable {
+        let requests = Atomic<Int>(0)
+        let bodyBytes = Atomic<Int>(0)
+    }
     let limit: Int
+    let bodyBudget: Int
+    let maxBodyBytes: Int
     let inFlight = Count()
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, bodyBudget: Int = .max, maxBodyBytes: Int = .max) {
+        self.limit = limit
+        self.bodyBudget = bodyBudget
+        self.maxBodyBytes = maxBodyBytes
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let now = inFlight.value.wrappingAdd(1, ordering: .relaxed).newValue
-        defer { inFlight.value.wrappingSubtract(1, ordering: .relaxed) }
+        let now = inFlight.requests.wrappingAdd(1, ordering: .relaxed).newValue
+        defer { inFlight.requests.wrappingSubtract(1, ordering: .relaxed) }
         guard now <= limit else {
             throw ChromaError(
                 .tooManyRequests, "RateLimitError", "Too many concurrent requests (limit \(limit)); retry later")
+        }
+        // A body's declared length (what the handler will hold), or the most it may be when undeclared.
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        let hasBody = request.method == .post || request.method == .put || request.method == .patch
+        let reserved = min(max(0, declared ?? (hasBody ? maxBodyBytes : 0)), maxBodyBytes)
+        let bodies = inFlight.bodyBytes.wrappingAdd(reserved, ordering: .relaxed).newValue
+        defer { inFlight.bodyBytes.wrappingSubtract(reserved, ordering: .relaxed) }
+        guard bodies <= bodyBudget || bodies == reserved else {
+            throw ChromaError(
+                .tooManyRequests, "RateLimitError",
+                "Too many request bytes in flight (limit \(bodyBudget) bytes of request bodies at once); retry later")
         }
         return try await next(request, context)
     }

@@ -14,6 +14,10 @@ public struct ServerOptions: Sendable {
     public var maxBatchSize: Int = Client.maxBatchSize
     /// Requests handled at once; more are answered 429 at once rather than queued without bound.
     public var maxConcurrentRequests: Int = 256
+    /// Request bodies (by declared length; `maxBodyBytes` when undeclared) in handlers at once: past it, requests
+    /// get 429, so that concurrent large requests cannot hold gigabytes of request-scoped memory. A request alone
+    /// is always admitted.
+    public var maxInflightBodyBytes: Int = 256 * 1024 * 1024
     /// Threads of the network event loops; nil: one per core (NIO's default). Set before the server starts, once
     /// per process.
     public var eventLoopThreads: Int?

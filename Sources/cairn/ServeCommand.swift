@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests handled at once; more get 429.")
     var maxConcurrentRequests: Int = 256
 
+    @Option(help: "Bytes of request bodies handled at once; more get 429 (a request alone is always admitted).")
+    var maxInflightBodyBytes: Int = 256 * 1024 * 1024
+
     @Option(help: "Bytes of blockfile blocks cached in memory (default: 1/16 of the machine's memory).")
     var blockCacheBytes: Int?
 
@@ -134,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.maxBodyBytes = maxBodyBytes
         options.maxBatchSize = maxBatchSize
         options.maxConcurrentRequests = maxConcurrentRequests
+        options.maxInflightBodyBytes = maxInflightBodyBytes
         options.eventLoopThreads = eventLoopThreads
         var clientOptions = Client.Options()
         clientOptions.compactionThreshold = compactionThreshold == 0 ? nil : compactionThreshold

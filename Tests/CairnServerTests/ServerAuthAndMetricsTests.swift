@@ -114,5 +114,38 @@ import Testing
     }
 }
 
+extension ServerConcurrencyLimitTests {
+    /// Request bodies held in handlers count against a byte budget (issue 16: concurrent large requests held
+    /// gigabytes): one held 600-byte body fills a 1,000-byte budget, so a second large body gets 429, a small
+    /// one passes, and a large one alone is admitted again once the first finished.
+    @Test func requestBodiesBeyondTheByteBudgetGet429() async throws {
+        var options = ServerOptions()
+        options.maxInflightBodyBytes = 1000
+        let (entered, enteredContinuation) = AsyncStream<Void>.makeStream()
+        let released = Flag()
+        let holdRoute: (Router<BasicRequestContext>) -> Void = { router in
+            router.post("/test/hold") { _, _ in
+                enteredContinuation.yield()
+                while !released.value.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+                return "held"
+            }
+        }
+        let large = "{\"name\":\"" + String(repeating: "x", count: 600) + "\"}"
+        try await ServerHarness.with(options: options, extraRoutes: holdRoute) { api in
+            let held = Task { try await api.post("/test/hold", large) }
+            var iterator = entered.makeAsyncIterator()
+            _ = await iterator.next()
+            let refused = try await api.post("/api/v2/tenants", large)
+            #expect(refused.status == .tooManyRequests && refused.error == "RateLimitError", "\(refused.text)")
+            #expect(try await api.post("/api/v2/tenants", #"{"name":"small"}"#).status == .ok)
+            released.value.store(true, ordering: .releasing)
+            #expect(try await held.value.status == .ok)
+            let alone = try await api.post(
+                "/api/v2/tenants", "{\"name\":\"t" + String(repeating: "y", count: 1200) + "\"}")
+            #expect(alone.status != .tooManyRequests, "a request alone is admitted: \(alone.text)")
+        }
+    }
+}
+
 /// Set once to let the held handlers finish.
 final class Flag: Sendable { let value = Atomic<Bool>(false) }
