@@ -20,6 +20,8 @@ public struct CairnError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let storage = Code(rawValue: "storage")
         /// Stored data that cannot be read back as written.
         public static let corrupt = Code(rawValue: "corrupt")
+        /// A request of the wrong shape (an unknown field, a wrong type): Chroma answers these with 422.
+        public static let malformedRequest = Code(rawValue: "malformed_request")
         /// A bug or a failure inside a native library.
         public static let `internal` = Code(rawValue: "internal")
     }

@@ -173,20 +173,35 @@ public final class Client: Sendable {
         for collection in collections { context.forget(collectionID: collection.id) }
     }
 
+    /// Chroma's `reset()`: deletes every tenant, database and collection, leaving the default tenant and database
+    /// empty. The collections' objects are removed by the next garbage collection. Servers expose it only when
+    /// started with `--allow-reset`.
+    public func reset() async throws {
+        await context.waitForBackgroundWork()
+        let removed = try await context.serviceCall { try await $0.reset() }
+        for id in removed { context.forget(collectionID: id) }
+    }
+
     // MARK: Collections
 
     /// Creates a collection (Chroma's `create_collection`); with `getOrCreate`, returns the existing one instead of
-    /// failing. `configuration` takes Chroma's `{"hnsw": {...}}`; `hnsw:*` metadata keys work too.
+    /// failing. `configuration` takes Chroma's `{"hnsw": {...}, "spann": {...}, "embedding_function": {...}}`;
+    /// `hnsw:*` metadata keys work too. `schema` takes Chroma's schema JSON (indexes Cairn cannot honour are refused).
     public func createCollection(
-        _ name: String, metadata: Metadata? = nil, configuration: [String: JSONValue]? = nil, getOrCreate: Bool = false,
-        tenant: String = defaultTenant, database: String = defaultDatabase
+        _ name: String, metadata: Metadata? = nil, configuration: [String: JSONValue]? = nil,
+        schema: [String: JSONValue]? = nil, getOrCreate: Bool = false, tenant: String = defaultTenant,
+        database: String = defaultDatabase
     ) async throws -> Collection {
         if let metadata, !metadata.isEmpty { try WriteValidation.metadata(metadata) }
-        let resolved: CollectionConfiguration
+        var resolved: CollectionConfiguration
         do {
             resolved = try CollectionConfiguration(metadata: metadata, configuration: configuration)
+            if let schema {
+                try CollectionConfiguration.validate(schema: schema)
+                resolved.givenSchema = schema
+            }
         } catch {
-            throw CairnError.invalid(error.message)
+            throw CairnError(validation: error)
         }
         let (record, _) = try await context.serviceCall {
             try await $0.createCollection(

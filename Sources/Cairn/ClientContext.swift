@@ -395,10 +395,29 @@ final class ClientContext: Sendable {
 
     // MARK: Modify
 
-    func modify(collectionID: String, name: String?, metadata: Metadata?) async throws -> Collection {
+    func modify(
+        collectionID: String, name: String?, metadata: Metadata?, configuration: [String: JSONValue]? = nil
+    ) async throws -> Collection {
         if let metadata, !metadata.isEmpty { try WriteValidation.metadata(metadata) }
+        var change: CatalogService.ConfigurationChange?
+        if let configuration {
+            let update: CollectionConfiguration.Update
+            do {
+                update = try CollectionConfiguration.Update(json: configuration)
+            } catch {
+                throw CairnError(validation: error)
+            }
+            change = { stored throws(CatalogError) in
+                do throws(ValidationError) {
+                    return try update.applied(to: stored)
+                } catch {
+                    throw CatalogError(.invalidArgument, error.message)
+                }
+            }
+        }
         let updated = try await serviceCall {
-            try await $0.modifyCollection(id: collectionID, name: name, metadata: metadata.map { $0.mapValues(\.json) })
+            try await $0.modifyCollection(
+                id: collectionID, name: name, metadata: metadata.map { $0.mapValues(\.json) }, configuration: change)
         }
         return try collection(updated)
     }
@@ -424,7 +443,8 @@ final class ClientContext: Sendable {
     func collection(_ record: CollectionRecord) throws -> Collection {
         let configuration: CollectionConfiguration
         do {
-            configuration = try CollectionConfiguration(metadata: nil, configuration: record.configuration)
+            configuration = try CollectionConfiguration(
+                metadata: nil, configuration: record.configuration, stored: true)
         } catch {
             throw CairnError(.corrupt, "configuration of collection \(record.name): \(error.message)")
         }

@@ -183,6 +183,13 @@ public final class Collection: Sendable {
         return result
     }
 
+    /// How far indexing has come (Chroma's `get_indexing_status`): the records of the compacted, indexed version
+    /// and the writes still waiting in the log for compaction (queries see them too, by exact search).
+    public func indexingStatus() async throws -> IndexingStatus {
+        let reader = try await reader()
+        return IndexingStatus(indexed: reader.snapshot.live.count, unindexed: reader.tail.logRecords)
+    }
+
     /// Records in the collection (from counts; nothing is scanned).
     public func count() async throws -> Int {
         try await reader().count
@@ -198,10 +205,15 @@ public final class Collection: Sendable {
         try await get(limit: limit, include: Include(.metadatas, .documents, .embeddings))
     }
 
-    /// Renames the collection and/or replaces its metadata; returns the updated collection.
+    /// Renames the collection, replaces its metadata and/or changes its configuration (Chroma's
+    /// `new_configuration`: HNSW search parameters, the embedding function); returns the updated collection.
     @discardableResult
-    public func modify(name newName: String? = nil, metadata newMetadata: Metadata? = nil) async throws -> Collection {
-        try await context.modify(collectionID: id, name: newName, metadata: newMetadata)
+    public func modify(
+        name newName: String? = nil, metadata newMetadata: Metadata? = nil,
+        configuration: [String: JSONValue]? = nil
+    ) async throws -> Collection {
+        try await context.modify(
+            collectionID: id, name: newName, metadata: newMetadata, configuration: configuration)
     }
 
     /// Folds the log into the segments now (the client also does it in the background past a threshold).

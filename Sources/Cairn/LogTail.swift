@@ -36,6 +36,8 @@ struct TailView: Sendable {
     /// Row-major embeddings of `records` (dimension `dimension`), for brute force.
     var vectors: [Float]
     var dimension: Int
+    /// Log records (writes) the tail holds: what compaction has yet to fold in.
+    var logRecords = 0
 
     static let empty = TailView(
         through: 0, records: [], updatedInPlace: 0, index: [:], deleted: [], masked: RoaringBitmap(),
@@ -45,6 +47,8 @@ struct TailView: Sendable {
 /// Builds `TailView`s incrementally as fragments arrive.
 struct LogTailBuilder: Sendable {
     private(set) var through: UInt64
+    /// Log records applied so far.
+    private(set) var logRecords = 0
     private var materializer: LogMaterializer
 
     init(compactedOffset: UInt64) {
@@ -57,6 +61,7 @@ struct LogTailBuilder: Sendable {
         let records = fragments.flatMap(\.records)
         try await materializer.seed(for: records, from: snapshot.records)
         try materializer.apply(records)
+        logRecords += records.count
         if let last = fragments.last { through = last.offset }
     }
 
@@ -108,7 +113,7 @@ struct LogTailBuilder: Sendable {
         return TailView(
             through: through, records: records, updatedInPlace: updated.count, index: index, deleted: deleted,
             masked: masked, compactedRemoved: compactedRemoved, created: created.count, vectors: vectors,
-            dimension: dimension)
+            dimension: dimension, logRecords: logRecords)
     }
 
     private func metadata(of record: DataRecord) throws -> Metadata? {

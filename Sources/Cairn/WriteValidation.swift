@@ -111,6 +111,13 @@ enum WriteValidation {
     }
 }
 
+extension CairnError {
+    /// A `ValidationError` as the API reports it: 422-style for a request of the wrong shape, invalid otherwise.
+    init(validation error: ValidationError) {
+        self.init(error.code == .malformedRequest ? .malformedRequest : .invalidArgument, error.message)
+    }
+}
+
 extension Dictionary where Key == String, Value == MetadataValue? {
     /// The update as JSON text, with null for removed keys (what the log stores for `update`).
     var updateJSONText: String {

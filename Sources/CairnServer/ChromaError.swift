@@ -35,6 +35,7 @@ public struct ChromaError: Error, Sendable, Equatable, CustomStringConvertible {
             case .alreadyExists: self = ChromaError(.conflict, "UniqueConstraintError", error.message)
             case .conflict: self = ChromaError(.conflict, "ChromaError", error.message)
             case .storage: self = ChromaError(.serviceUnavailable, "InternalError", error.message)
+            case .malformedRequest: self = ChromaError(.unprocessableContent, "ChromaError", error.message)
             case .corrupt: self = ChromaError(.internalServerError, "InternalError", error.message)
             default: self = ChromaError(.internalServerError, "InternalError", error.message)
             }

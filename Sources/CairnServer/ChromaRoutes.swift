@@ -34,6 +34,14 @@ struct ChromaRoutes: Sendable {
                 #"{"user_id":"","tenant":"\#(Client.defaultTenant)","databases":["\#(Client.defaultDatabase)"]}"#)
         }
 
+        router.post("/api/v2/reset") { _, _ in
+            guard self.options.allowReset else {
+                throw ChromaError(.forbidden, "ChromaError", "Reset is disabled by config")
+            }
+            try await client.reset()
+            return JSONResponse.make("true")
+        }
+
         // Tenants and databases
         router.post(RouterPath(Self.tenantsPath)) { request, context in
             let body = try await self.body(request, context)
@@ -85,7 +93,8 @@ struct ChromaRoutes: Sendable {
             let configuration = try body.object("configuration")?.filter { $0.value != .null }
             let collection = try await client.createCollection(
                 try body.requiredString("name"), metadata: metadata, configuration: configuration,
-                getOrCreate: try body.bool("get_or_create") ?? false, tenant: tenant, database: database)
+                schema: try body.object("schema"), getOrCreate: try body.bool("get_or_create") ?? false,
+                tenant: tenant, database: database)
             return JSONResponse.make(
                 ResponseJSON.collection(collection, dimension: try collection.currentDimension()))
         }
@@ -123,13 +132,11 @@ struct ChromaRoutes: Sendable {
         router.put(RouterPath(Self.collectionPath)) { request, context in
             let collection = try await self.collection(context)
             let body = try await self.body(request, context)
-            if body["new_configuration"] != nil {
-                throw ChromaError.invalid("Updating a collection's configuration is not supported by Cairn")
-            }
             let name = try body.string("new_name")
             let metadata = try body.object("new_metadata").map { try Metadata(json: .object($0)) }
-            if name != nil || metadata != nil {
-                try await collection.modify(name: name, metadata: metadata)
+            let configuration = try body.object("new_configuration")
+            if name != nil || metadata != nil || configuration != nil {
+                try await collection.modify(name: name, metadata: metadata, configuration: configuration)
             }
             return JSONResponse.make(JSONResponse.emptyObject)
         }
@@ -191,6 +198,12 @@ struct ChromaRoutes: Sendable {
             found = Array(Set(found))
             if !found.isEmpty { try await collection.delete(ids: found) }
             return JSONResponse.make(#"{"deleted":\#(found.count)}"#)
+        }
+        router.get(RouterPath(Self.collectionPath + "/indexing_status")) { _, context in
+            let status = try await self.collection(context).indexingStatus()
+            return JSONResponse.make(
+                #"{"num_indexed_ops":\#(status.indexed),"num_unindexed_ops":\#(status.unindexed),"#
+                    + #""total_ops":\#(status.total),"op_indexing_progress":\#(status.progress)}"#)
         }
         router.get(RouterPath(Self.collectionPath + "/count")) { _, context in
             let collection = try await self.collection(context)

@@ -21,6 +21,8 @@ public struct ServerOptions: Sendable {
     /// Threads of the network event loops; nil: one per core (NIO's default). Set before the server starts, once
     /// per process.
     public var eventLoopThreads: Int?
+    /// Serve `POST /api/v2/reset` (Chroma's `ALLOW_RESET`): it deletes every tenant, database and collection.
+    public var allowReset = false
 
     public init() {}
 }

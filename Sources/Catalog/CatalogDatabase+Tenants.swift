@@ -36,6 +36,19 @@ extension CatalogDatabase {
         }
     }
 
+    /// Deletes a tenant with its databases and collections (reset); `notFound` if there is none.
+    @discardableResult
+    public func deleteTenant(_ name: String) throws(CatalogError) -> TenantRecord {
+        try write { db in
+            guard let record = try Self.tenantRow(db, name) else {
+                throw CatalogError(.notFound, "Tenant [\(name)] not found")
+            }
+            // Foreign keys cascade to databases, and from them to collections, segments and versions.
+            try db.execute(sql: "DELETE FROM tenants WHERE name = ?", arguments: [name])
+            return record
+        }
+    }
+
     static func tenantRow(_ db: Database, _ name: String) throws -> TenantRecord? {
         try Row.fetchOne(db, sql: "SELECT name, created_at_ms FROM tenants WHERE name = ?", arguments: [name])
             .map(tenant(from:))

@@ -54,6 +54,26 @@ public struct CatalogService: Sendable {
         return try database.deleteDatabase(tenant: tenant, name: name)
     }
 
+    /// Chroma's reset: every collection of every tenant gets its tombstone version (garbage collection removes
+    /// their objects), every database and tenant goes, and the default tenant and database are made again.
+    /// Returns the ids of the collections removed.
+    @discardableResult
+    public func reset() async throws(CatalogError) -> [String] {
+        var removed: [String] = []
+        for tenant in try database.listTenants() {
+            for db in try database.listDatabases(tenant: tenant.name) {
+                removed += try database.listCollections(tenant: tenant.name, database: db.name).map(\.id)
+                _ = try await deleteDatabase(tenant: tenant.name, name: db.name)
+            }
+            if tenant.name != CatalogDatabase.defaultTenant {
+                try await manifests.deleteMarker(tenant: tenant.name)
+                try database.deleteTenant(tenant.name)
+            }
+        }
+        try await createDatabase(tenant: CatalogDatabase.defaultTenant, name: CatalogDatabase.defaultDatabase)
+        return removed
+    }
+
     // MARK: Collections
 
     /// Creates a collection (or returns the existing one with `getOrCreate`): reserves the row at version 0,
@@ -148,15 +168,23 @@ public struct CatalogService: Sendable {
         SegmentKind.allCases.map { SegmentManifest(id: UUID().uuidString.lowercased(), kind: $0) }
     }
 
-    /// Renames a collection and/or replaces its metadata (empty metadata clears it) through a new version.
+    /// A change of a collection's stored configuration, applied to the current one inside the publish (so two
+    /// concurrent changes never lose one another).
+    public typealias ConfigurationChange = @Sendable ([String: JSONValue]) throws(CatalogError) -> [String: JSONValue]
+
+    /// Renames a collection, replaces its metadata (empty metadata clears it) and/or changes its configuration,
+    /// through a new version.
     @discardableResult
-    public func modifyCollection(id: String, name: String? = nil, metadata: [String: JSONValue]? = nil)
-        async throws(CatalogError) -> CollectionRecord
-    {
+    public func modifyCollection(
+        id: String, name: String? = nil, metadata: [String: JSONValue]? = nil,
+        configuration: ConfigurationChange? = nil
+    ) async throws(CatalogError) -> CollectionRecord {
         if let name { try NameValidation.validate(name: name) }
         if let metadata, !metadata.isEmpty { try MetadataValidation.validate(collectionMetadata: metadata) }
         let before = try database.collection(id: id)
-        guard let name, name != before.name else { return try await modify(id: id, name: nil, metadata: metadata) }
+        guard let name, name != before.name else {
+            return try await modify(id: id, name: nil, metadata: metadata, configuration: configuration)
+        }
         if try await claimName(name, tenant: before.tenant, database: before.database, collectionID: id) != nil {
             throw CatalogError(.alreadyExists, "Collection [\(name)] already exists")
         }
@@ -167,7 +195,7 @@ public struct CatalogService: Sendable {
         }
         let renamed: CollectionRecord
         do {
-            renamed = try await modify(id: id, name: name, metadata: metadata)
+            renamed = try await modify(id: id, name: name, metadata: metadata, configuration: configuration)
         } catch {
             await manifests.releaseName(tenant: before.tenant, database: before.database, name: name, collectionID: id)
             throw error
@@ -177,9 +205,9 @@ public struct CatalogService: Sendable {
         return renamed
     }
 
-    private func modify(id: String, name: String?, metadata: [String: JSONValue]?) async throws(CatalogError)
-        -> CollectionRecord
-    {
+    private func modify(
+        id: String, name: String?, metadata: [String: JSONValue]?, configuration: ConfigurationChange?
+    ) async throws(CatalogError) -> CollectionRecord {
         try await publish(collectionID: id) { current, record throws(CatalogError) in
             if let name, name != record.name {
                 // Checked before the manifest is written, so a taken name never leaves a manifest behind.
@@ -191,6 +219,7 @@ public struct CatalogService: Sendable {
                 current.name = name
             }
             if let metadata { current.metadata = metadata.isEmpty ? nil : metadata }
+            if let configuration { current.configuration = try configuration(current.configuration) }
         }
     }
 

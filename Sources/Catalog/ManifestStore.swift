@@ -210,6 +210,16 @@ public struct ManifestStore: Sendable {
         }
     }
 
+    /// Removes a tenant's marker (reset): a rebuild then ignores the tenant unless a database marker names it.
+    public func deleteMarker(tenant: String) async throws(CatalogError) {
+        let key = path.tenantMarker(tenant: tenant)
+        do {
+            try await store.delete(key)
+        } catch {
+            throw Self.storageError(error, key: key)
+        }
+    }
+
     /// The tenant marker, or `nil` if there is none.
     public func tenantMarker(_ tenant: String) async throws(CatalogError) -> TenantRecord? {
         let key = path.tenantMarker(tenant: tenant)

@@ -80,7 +80,8 @@ public final class Compactor: Sendable {
         }
         let configuration: CollectionConfiguration
         do throws(ValidationError) {
-            configuration = try CollectionConfiguration(metadata: nil, configuration: manifest.configuration)
+            configuration = try CollectionConfiguration(
+                metadata: nil, configuration: manifest.configuration, stored: true)
         } catch {
             throw CompactionError(.failed, "configuration of \(collectionID): \(error.message)")
         }

@@ -1,18 +1,38 @@
-// A collection's index configuration as Chroma spells it: `configuration.hnsw` (space, ef_construction, ef_search,
-// max_neighbors, num_threads, batch_size, sync_threshold, resize_factor) or the older `hnsw:*` metadata keys.
+// A collection's configuration as Chroma spells it: `configuration.hnsw` (space, ef_construction, ef_search,
+// max_neighbors, num_threads, batch_size, sync_threshold, resize_factor) or the older `hnsw:*` metadata keys, a
+// `spann` block whose `space` a single node honours (as Chroma's local server does), and the client's description of
+// its embedding function, kept so that a later client rebuilds the same function. Also Chroma's `schema` of the
+// collection (defaults/keys/indexes), derived from the configuration unless the client gave one.
 import CairnJSON
 import VectorIndex
 
 public struct CollectionConfiguration: Sendable, Hashable {
     public var hnsw: HNSWParameters
+    /// The embedding function as the client described it: `{"type": "known", "name": …, "config": …}`,
+    /// `{"type": "legacy"}` or `{"type": "unknown"}`; nil when the collection has none.
+    public var embeddingFunction: [String: JSONValue]?
+    /// The schema the client gave at creation (Chroma's `Schema` JSON); nil: `schema` derives the default.
+    public var givenSchema: [String: JSONValue]?
 
     public init(hnsw: HNSWParameters = HNSWParameters()) {
         self.hnsw = hnsw
     }
 
+    /// Chroma's spann parameters: accepted; a single node honours `space` (Chroma's local server does the same).
+    static let spannKeys = [
+        "search_nprobe", "write_nprobe", "space", "ef_construction", "ef_search", "max_neighbors",
+        "reassign_neighbor_count", "split_threshold", "merge_threshold",
+    ]
+    /// Where Cairn keeps a given schema inside the stored configuration (never shown in `configuration_json`).
+    static let schemaKey = "cairn_schema"
+
     /// The configuration a create call asks for: `hnsw:*` metadata keys first, then the configuration object's
-    /// `hnsw` members (which win). Unknown keys and wrong types are errors naming the key.
-    public init(metadata: Metadata?, configuration: [String: JSONValue]?) throws(ValidationError) {
+    /// `hnsw` (or `spann`) members, which win. A body of the wrong shape is `malformedRequest` with Chroma's words;
+    /// values out of range are `invalidMetadataValue` naming the key. `stored` reads the catalog's own form,
+    /// which may carry keys of later formats: they are ignored, not refused.
+    public init(metadata: Metadata?, configuration: [String: JSONValue]?, stored: Bool = false)
+        throws(ValidationError)
+    {
         var legacy: [String: HNSWMetadataValue] = [:]
         for (key, value) in metadata ?? [:] where key.hasPrefix("hnsw:") {
             switch value {
@@ -22,25 +42,28 @@ public struct CollectionConfiguration: Sendable, Hashable {
             default: throw ValidationError(.invalidMetadataValue, "\(key) must be a string or a number", key: key)
             }
         }
-        if let hnsw = configuration?["hnsw"] {
-            guard case .object(let members) = hnsw else {
-                throw ValidationError(.invalidMetadataValue, "configuration.hnsw must be an object", key: "hnsw")
+        // Other top-level members are ignored, as Chroma's server ignores them.
+        let members = (configuration ?? [:]).filter { $0.value != .null }
+        if members["hnsw"] != nil && members["spann"] != nil {
+            throw ValidationError(.invalidMetadataValue, "Multiple vector index configurations provided")
+        }
+        if let spann = members["spann"] {
+            let fields = try Self.object(spann, at: "configuration.spann")
+            for (name, value) in fields where value != .null {
+                guard Self.spannKeys.contains(name) else {
+                    throw Self.malformed(
+                        "configuration.spann.\(name)", Self.unknownField(name, expected: Self.spannKeys))
+                }
+                if name == "space" { legacy[HNSWParameters.Key.space] = try Self.hnswValue(value, at: "spann.space") }
             }
-            for (name, value) in members {
+        }
+        if let hnsw = members["hnsw"] {
+            for (name, value) in try Self.object(hnsw, at: "configuration.hnsw") where value != .null {
                 guard let key = Self.configurationKeys[name] else {
-                    throw ValidationError(
-                        .invalidMetadataValue, "unknown HNSW configuration key '\(name)'", key: "hnsw.\(name)")
+                    throw Self.malformed(
+                        "configuration.hnsw.\(name)", Self.unknownField(name, expected: Self.configurationOrder))
                 }
-                switch value {
-                case .null: continue
-                case .string(let text): legacy[key] = .string(text)
-                case .int(let number): legacy[key] = .int(Int(number))
-                case .double(let number): legacy[key] = .double(number)
-                default:
-                    throw ValidationError(
-                        .invalidMetadataValue, "configuration.hnsw.\(name) must be a string or a number",
-                        key: "hnsw.\(name)")
-                }
+                legacy[key] = try Self.hnswValue(value, at: "hnsw.\(name)")
             }
         }
         do {
@@ -48,6 +71,10 @@ public struct CollectionConfiguration: Sendable, Hashable {
         } catch {
             throw ValidationError(.invalidMetadataValue, error.message)
         }
+        if let function = members["embedding_function"] {
+            embeddingFunction = try Self.embeddingFunction(function)
+        }
+        if stored, case .object(let schema)? = members[Self.schemaKey] { givenSchema = schema }
     }
 
     /// Chroma 1.x configuration names → the `hnsw:*` keys HNSWParameters reads.
@@ -57,16 +84,177 @@ public struct CollectionConfiguration: Sendable, Hashable {
         "num_threads": HNSWParameters.Key.numThreads, "batch_size": HNSWParameters.Key.batchSize,
         "sync_threshold": HNSWParameters.Key.syncThreshold, "resize_factor": HNSWParameters.Key.resizeFactor,
     ]
+    /// The order Chroma lists them in its messages.
+    static let configurationOrder = [
+        "space", "ef_construction", "ef_search", "max_neighbors", "num_threads", "resize_factor", "sync_threshold",
+        "batch_size",
+    ]
 
-    /// The configuration as stored in the catalog and manifests (Chroma's shape).
+    /// The configuration as stored in the catalog and manifests: every HNSW parameter, the embedding function and
+    /// a given schema.
     public var json: [String: JSONValue] {
-        [
-            "hnsw": .object([
-                "space": .string(hnsw.space.rawValue), "ef_construction": .int(Int64(hnsw.constructionEF)),
-                "ef_search": .int(Int64(hnsw.searchEF)), "max_neighbors": .int(Int64(hnsw.m)),
-                "num_threads": .int(Int64(hnsw.numThreads)), "batch_size": .int(Int64(hnsw.batchSize)),
-                "sync_threshold": .int(Int64(hnsw.syncThreshold)), "resize_factor": .double(hnsw.resizeFactor),
-            ])
+        var stored: [String: JSONValue] = [
+            "hnsw": .object(hnswMembers(includingThreads: true)),
+            "embedding_function": embeddingFunction.map { .object($0) } ?? .null,
         ]
+        if let givenSchema { stored[Self.schemaKey] = .object(givenSchema) }
+        return stored
+    }
+
+    /// Chroma's `configuration_json` of the collection model: the HNSW parameters Chroma reports, `spann` (always
+    /// null on a single node: its space went into `hnsw`) and the embedding function.
+    public var chromaJSON: [String: JSONValue] {
+        [
+            "hnsw": .object(hnswMembers(includingThreads: false)),
+            "spann": .null,
+            "embedding_function": embeddingFunction.map { .object($0) } ?? .null,
+        ]
+    }
+
+    private func hnswMembers(includingThreads: Bool) -> [String: JSONValue] {
+        var members: [String: JSONValue] = [
+            "space": .string(hnsw.space.rawValue), "ef_construction": .int(Int64(hnsw.constructionEF)),
+            "ef_search": .int(Int64(hnsw.searchEF)), "max_neighbors": .int(Int64(hnsw.m)),
+            "sync_threshold": .int(Int64(hnsw.syncThreshold)), "resize_factor": .double(hnsw.resizeFactor),
+        ]
+        if includingThreads {
+            members["num_threads"] = .int(Int64(hnsw.numThreads))
+            members["batch_size"] = .int(Int64(hnsw.batchSize))
+        }
+        return members
+    }
+
+    // MARK: Parsing helpers
+
+    static func malformed(_ path: String, _ detail: String) -> ValidationError {
+        ValidationError(
+            .malformedRequest, "Failed to deserialize the JSON body into the target type: \(path): \(detail)")
+    }
+
+    static func unknownField(_ name: String, expected: [String]) -> String {
+        "unknown field `\(name)`, expected one of " + expected.map { "`\($0)`" }.joined(separator: ", ")
+    }
+
+    static func object(_ value: JSONValue, at path: String) throws(ValidationError) -> [String: JSONValue] {
+        guard case .object(let members) = value else {
+            throw malformed(path, "invalid type: \(describe(value)), expected a map")
+        }
+        return members
+    }
+
+    static func hnswValue(_ value: JSONValue, at path: String) throws(ValidationError) -> HNSWMetadataValue {
+        if path.hasSuffix(".space") {
+            guard case .string(let space) = value, DistanceSpace(rawValue: space) != nil else {
+                let shown: String
+                if case .string(let text) = value { shown = text } else { shown = value.jsonText }
+                throw malformed(
+                    "configuration.\(path)", "unknown variant `\(shown)`, expected one of `l2`, `cosine`, `ip`")
+            }
+        }
+        switch value {
+        case .string(let text): return .string(text)
+        case .int(let number) where number < 0:
+            throw malformed("configuration.\(path)", "invalid value: integer `\(number)`, expected usize")
+        case .int(let number): return .int(Int(clamping: number))
+        case .double(let number): return .double(number)
+        default:
+            throw malformed("configuration.\(path)", "invalid type: \(describe(value)), expected a number")
+        }
+    }
+
+    /// `null`, or an object whose `type` is one of Chroma's three.
+    static func embeddingFunction(_ value: JSONValue) throws(ValidationError) -> [String: JSONValue]? {
+        if value == .null { return nil }
+        let members = try object(value, at: "configuration.embedding_function")
+        guard let type = members["type"] else {
+            throw malformed("configuration.embedding_function", "missing field `type`")
+        }
+        guard case .string(let name) = type, ["legacy", "known", "unknown"].contains(name) else {
+            let shown: String
+            if case .string(let text) = type { shown = text } else { shown = type.jsonText }
+            throw malformed(
+                "configuration.embedding_function.type",
+                "unknown variant `\(shown)`, expected one of `legacy`, `known`, `unknown`")
+        }
+        if name == "known" {
+            guard case .string? = members["name"] else {
+                throw malformed("configuration.embedding_function", "missing field `name`")
+            }
+        }
+        return members
+    }
+
+    static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let flag): return "boolean `\(flag)`"
+        case .int(let number): return "integer `\(number)`"
+        case .double(let number): return "floating point `\(number)`"
+        case .string(let text): return "string \"\(text)\""
+        case .array: return "sequence"
+        case .object: return "map"
+        }
+    }
+}
+
+extension CollectionConfiguration {
+    /// What `modify(configuration=…)` may change, as Chroma allows: HNSW search and build parameters that do not
+    /// invalidate the index (not `space` or `ef_construction`), `spann` search parameters (kept by Chroma's local
+    /// server and ignored on a single node, here too), and the embedding function.
+    public struct Update: Sendable, Hashable {
+        static let hnswKeys = [
+            "ef_search", "max_neighbors", "num_threads", "resize_factor", "sync_threshold", "batch_size",
+        ]
+        static let spannKeys = ["search_nprobe", "ef_search"]
+
+        var hnsw: [String: JSONValue] = [:]
+        var embeddingFunction: JSONValue?
+
+        /// Checks the shape of Chroma's `new_configuration` (`malformedRequest` with Chroma's words otherwise).
+        public init(json: [String: JSONValue]) throws(ValidationError) {
+            for (key, value) in json where value != .null {
+                switch key {
+                case "hnsw":
+                    for (name, member) in try C.object(value, at: "new_configuration.hnsw") where member != .null {
+                        guard Self.hnswKeys.contains(name) else {
+                            throw C.malformed(
+                                "new_configuration.hnsw.\(name)", C.unknownField(name, expected: Self.hnswKeys))
+                        }
+                        _ = try C.hnswValue(member, at: "hnsw.\(name)")
+                        hnsw[name] = member
+                    }
+                case "spann":
+                    for (name, member) in try C.object(value, at: "new_configuration.spann") where member != .null {
+                        guard Self.spannKeys.contains(name) else {
+                            throw C.malformed(
+                                "new_configuration.spann.\(name)", C.unknownField(name, expected: Self.spannKeys))
+                        }
+                    }
+                case "embedding_function":
+                    _ = try C.embeddingFunction(value)
+                    embeddingFunction = value
+                default:
+                    throw C.malformed(
+                        "new_configuration.\(key)",
+                        C.unknownField(key, expected: ["hnsw", "spann", "embedding_function"]))
+                }
+            }
+        }
+
+        /// The stored configuration with this update applied (values checked as at creation).
+        public func applied(to stored: [String: JSONValue]) throws(ValidationError) -> [String: JSONValue] {
+            var current = try CollectionConfiguration(metadata: nil, configuration: stored, stored: true)
+            var members = current.json
+            if case .object(var parameters)? = members["hnsw"] {
+                for (name, value) in hnsw { parameters[name] = value }
+                members["hnsw"] = .object(parameters)
+            }
+            let updated = try CollectionConfiguration(metadata: nil, configuration: members, stored: true)
+            current.hnsw = updated.hnsw
+            if let embeddingFunction { current.embeddingFunction = try C.embeddingFunction(embeddingFunction) }
+            return current.json
+        }
+
+        private typealias C = CollectionConfiguration
     }
 }

@@ -19,6 +19,9 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let invalidWhereDocument = Code(rawValue: "where_document.invalid")
         /// Text that is not JSON at all (see the message for the byte offset).
         public static let invalidJSON = Code(rawValue: "json.invalid")
+        /// A request body that is JSON but not of the shape the API expects (an unknown field, a wrong type):
+        /// what Chroma answers with 422 "Failed to deserialize the JSON body…".
+        public static let malformedRequest = Code(rawValue: "request.malformed")
     }
 
     public var code: Code

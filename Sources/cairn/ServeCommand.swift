@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests handled at once; more get 429.")
     var maxConcurrentRequests: Int = 256
 
+    @Flag(help: "Serve POST /api/v2/reset (client.reset()), which deletes every tenant, database and collection.")
+    var allowReset = false
+
     @Option(help: "Bytes of request bodies handled at once; more get 429 (a request alone is always admitted).")
     var maxInflightBodyBytes: Int = 256 * 1024 * 1024
 
@@ -138,6 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.maxBatchSize = maxBatchSize
         options.maxConcurrentRequests = maxConcurrentRequests
         options.maxInflightBodyBytes = maxInflightBodyBytes
+        options.allowReset = allowReset
         options.eventLoopThreads = eventLoopThreads
         var clientOptions = Client.Options()
         clientOptions.compactionThreshold = compactionThreshold == 0 ? nil : compactionThreshold
