@@ -195,11 +195,12 @@ public final class Client: Sendable {
         if let metadata, !metadata.isEmpty { try WriteValidation.metadata(metadata) }
         var resolved: CollectionConfiguration
         do {
-            resolved = try CollectionConfiguration(metadata: metadata, configuration: configuration)
-            if let schema {
-                try CollectionConfiguration.validate(schema: schema)
-                resolved.givenSchema = schema
-            }
+            if let schema { try CollectionConfiguration.validate(schema: schema) }
+            resolved = try CollectionConfiguration(
+                metadata: metadata,
+                configuration: schema.map { CollectionConfiguration.configuration(configuration, withSchema: $0) }
+                    ?? configuration)
+            resolved.givenSchema = schema
         } catch {
             throw CairnError(validation: error)
         }

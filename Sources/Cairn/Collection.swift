@@ -36,34 +36,53 @@ public final class Collection: Sendable {
 
     // MARK: Writes
 
-    /// Adds records. Ids already in the collection are ignored (as Chroma does).
+    /// How a write treats an id given twice: refused (Chroma's Python API), or applied in order as Chroma's server
+    /// applies a raw request (the first add wins, the last upsert or update wins).
+    public enum DuplicateIDs: Sendable {
+        case refused, appliedInOrder
+    }
+
+    /// Adds records. Ids already in the collection are ignored (as Chroma does). `uris` are kept with each record
+    /// (Chroma keeps them in the metadata, as `chroma:uri`) and returned with `include: uris`.
     public func add(
-        ids: [String], embeddings: [[Float]], metadatas: [Metadata?]? = nil, documents: [String?]? = nil
+        ids: [String], embeddings: [[Float]], metadatas: [Metadata?]? = nil, documents: [String?]? = nil,
+        uris: [String?]? = nil, duplicates: DuplicateIDs = .refused
     ) async throws {
-        try await insert(.add, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents)
+        try await insert(
+            .add, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents, uris: uris,
+            duplicates: duplicates)
     }
 
     /// Adds records, or updates those whose id exists (fields given replace; metadata merges key by key).
     public func upsert(
-        ids: [String], embeddings: [[Float]], metadatas: [Metadata?]? = nil, documents: [String?]? = nil
+        ids: [String], embeddings: [[Float]], metadatas: [Metadata?]? = nil, documents: [String?]? = nil,
+        uris: [String?]? = nil, duplicates: DuplicateIDs = .refused
     ) async throws {
-        try await insert(.upsert, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents)
+        try await insert(
+            .upsert, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents, uris: uris,
+            duplicates: duplicates)
     }
 
     /// Updates existing records: given embeddings and documents replace, metadata merges (a nil value removes the
     /// key). Ids not in the collection are ignored.
     public func update(
-        ids: [String], embeddings: [[Float]]? = nil, metadatas: [MetadataUpdate?]? = nil, documents: [String?]? = nil
+        ids: [String], embeddings: [[Float]]? = nil, metadatas: [MetadataUpdate?]? = nil, documents: [String?]? = nil,
+        uris: [String?]? = nil, duplicates: DuplicateIDs = .refused
     ) async throws {
-        try WriteValidation.ids(ids)
+        try WriteValidation.ids(ids, duplicates: duplicates)
         try WriteValidation.count("embeddings", embeddings?.count, ids: ids.count)
         try WriteValidation.count("metadatas", metadatas?.count, ids: ids.count)
         try WriteValidation.count("documents", documents?.count, ids: ids.count)
+        try WriteValidation.count("uris", uris?.count, ids: ids.count)
         if let embeddings { try await fixDimension(of: embeddings) }
         for case let update? in metadatas ?? [] { try WriteValidation.metadataUpdate(update) }
         let records = ids.indices.map { i in
-            LogRecord(
-                .update, id: ids[i], embedding: embeddings?[i], metadataJSON: metadatas?[i]?.updateJSONText,
+            var update = metadatas?[i]
+            if let uri = uris?[i] ?? nil {
+                update = (update ?? [:]).merging([reservedURIMetadataKey: .string(uri)]) { $1 }
+            }
+            return LogRecord(
+                .update, id: ids[i], embedding: embeddings?[i], metadataJSON: update?.updateJSONText,
                 document: documents?[i])
         }
         try await append(records)
@@ -91,18 +110,23 @@ public final class Collection: Sendable {
 
     private func insert(
         _ operation: LogOperation, ids: [String], embeddings: [[Float]], metadatas: [Metadata?]?,
-        documents: [String?]?
+        documents: [String?]?, uris: [String?]?, duplicates: DuplicateIDs
     ) async throws {
-        try WriteValidation.ids(ids)
+        try WriteValidation.ids(ids, duplicates: duplicates)
         try WriteValidation.count("embeddings", embeddings.count, ids: ids.count)
         try WriteValidation.count("metadatas", metadatas?.count, ids: ids.count)
         try WriteValidation.count("documents", documents?.count, ids: ids.count)
+        try WriteValidation.count("uris", uris?.count, ids: ids.count)
         try await fixDimension(of: embeddings)
         for case let metadata? in metadatas ?? [] { try WriteValidation.metadata(metadata) }
         let records = ids.indices.map { i in
-            LogRecord(
+            var metadata = metadatas?[i]
+            if let uri = uris?[i] ?? nil {
+                metadata = (metadata ?? [:]).merging([reservedURIMetadataKey: .string(uri)]) { $1 }
+            }
+            return LogRecord(
                 operation, id: ids[i], embedding: embeddings[i],
-                metadataJSON: metadatas?[i].flatMap { $0.isEmpty ? nil : $0.jsonText }, document: documents?[i])
+                metadataJSON: metadata.flatMap { $0.isEmpty ? nil : $0.jsonText }, document: documents?[i])
         }
         try await append(records)
     }
@@ -155,12 +179,13 @@ public final class Collection: Sendable {
         return result
     }
 
-    /// The `nResults` nearest records to each query embedding among those matching the filters.
+    /// The `nResults` nearest records to each query embedding among those matching the filters (and, with `ids`,
+    /// among those records only). `nResults` 0 answers empty rows, as Chroma's server does.
     public func query(
-        queryEmbeddings: [[Float]], nResults: Int = 10, where: Where? = nil, whereDocument: WhereDocument? = nil,
-        include: Include = .queryDefault
+        queryEmbeddings: [[Float]], nResults: Int = 10, ids: [String]? = nil, where: Where? = nil,
+        whereDocument: WhereDocument? = nil, include: Include = .queryDefault
     ) async throws -> QueryResult {
-        guard nResults > 0 else {
+        guard nResults >= 0 else {
             throw CairnError.invalid("Expected requested number of results to be a positive integer, got \(nResults)")
         }
         guard !queryEmbeddings.isEmpty else {
@@ -175,7 +200,8 @@ public final class Collection: Sendable {
             return result
         }
         let hits = try await reader.query(
-            queryEmbeddings, k: nResults, filter: try RecordFilter(where: `where`, whereDocument: whereDocument))
+            queryEmbeddings, k: nResults, ids: ids,
+            filter: try RecordFilter(where: `where`, whereDocument: whereDocument))
         for row in hits {
             let records = try await reader.records(for: row.map(\.source))
             try result.append(records, distances: row.map(\.distance), include: include)
@@ -235,7 +261,8 @@ extension GetResult {
         ids.append(record.id)
         if include.contains(.embeddings) { embeddings?.append(record.embedding) }
         if include.contains(.documents) { documents?.append(record.document) }
-        if include.contains(.metadatas) { metadatas?.append(try record.metadata) }
+        if include.contains(.metadatas) { metadatas?.append(try record.userMetadata) }
+        if include.contains(.uris) { uris?.append(try record.uri) }
     }
 }
 
@@ -246,6 +273,7 @@ extension QueryResult {
         embeddings?.append([])
         metadatas?.append([])
         documents?.append([])
+        uris?.append([])
     }
 
     mutating func append(_ records: [DataRecord], distances rowDistances: [Float], include: Include) throws {
@@ -253,11 +281,30 @@ extension QueryResult {
         distances?.append(rowDistances)
         embeddings?.append(records.map(\.embedding))
         documents?.append(records.map(\.document))
-        if include.contains(.metadatas) { metadatas?.append(try records.map { try $0.metadata }) }
+        if include.contains(.metadatas) { metadatas?.append(try records.map { try $0.userMetadata }) }
+        if include.contains(.uris) { uris?.append(try records.map { try $0.uri }) }
     }
 }
 
 extension DataRecord {
+    /// The metadata a user sees: without the URI Chroma keeps in it (a record with a URI and no metadata has `{}`,
+    /// as in Chroma).
+    var userMetadata: Metadata? {
+        get throws {
+            guard var metadata = try metadata else { return nil }
+            metadata[reservedURIMetadataKey] = nil
+            return metadata
+        }
+    }
+
+    /// The record's URI, if it was given one.
+    var uri: String? {
+        get throws {
+            guard case .string(let uri)? = try metadata?[reservedURIMetadataKey] else { return nil }
+            return uri
+        }
+    }
+
     /// The record's metadata, parsed.
     var metadata: Metadata? {
         get throws {

@@ -36,10 +36,25 @@ struct CollectionReader: Sendable {
     /// Positions in `tail.records` of the tail records matching the filters (and `ids`, when given).
     func tailMatches(_ filter: RecordFilter, ids: Set<String>?) throws -> [Int] {
         let document = try filter.compiledDocumentFilter()
+        // `#document` conditions inside `where`, compiled once for every record.
+        var inWhere: [WhereDocument: CompiledWhereDocument] = [:]
+        for condition in filter.where?.documentConditions ?? [] where inWhere[condition] == nil {
+            do {
+                inWhere[condition] = try condition.compiled()
+            } catch {
+                throw CairnError.invalid(error.message)
+            }
+        }
         return tail.records.indices.filter { position in
             let tailRecord = tail.records[position]
             if let ids, !ids.contains(tailRecord.record.id) { return false }
-            if let filter = filter.where, !filter.matches(tailRecord.metadata) { return false }
+            if let filter = filter.where,
+                !filter.matches(
+                    tailRecord.metadata,
+                    document: { inWhere[$0]?.matches(document: tailRecord.record.document) ?? false })
+            {
+                return false
+            }
             return document?.matches(document: tailRecord.record.document) ?? true
         }
     }
@@ -127,10 +142,13 @@ struct CollectionReader: Sendable {
     }
 
     /// The `k` nearest records to each query among those matching the filters, nearest first.
-    func query(_ queries: [[Float]], k requested: Int, filter: RecordFilter) async throws -> [[Hit]] {
+    func query(_ queries: [[Float]], k requested: Int, ids: [String]? = nil, filter: RecordFilter) async throws
+        -> [[Hit]]
+    {
         // More neighbours than records cannot be found; `requested` comes from a request and may be anything.
         let k = min(requested, snapshot.live.count + tail.records.count)
         guard k > 0, !queries.isEmpty else { return queries.map { _ in [] } }
+        if let ids { return try await query(queries, k: k, restrictedTo: ids, filter: filter) }
         let filtered = filter.where != nil || filter.whereDocument != nil
         // The same filter over the same version and tail has the same answer.
         let cacheKey = filtered ? "\(tail.through) \(filter.cacheKey)" : nil
@@ -190,6 +208,46 @@ struct CollectionReader: Sendable {
             results.append(hits)
         }
         return results
+    }
+
+    /// A query among the records `ids` names: their few candidates are compared exactly (brute force over the
+    /// stored vectors), as a filter down to those records would be.
+    private func query(_ queries: [[Float]], k: Int, restrictedTo ids: [String], filter: RecordFilter) async throws
+        -> [[Hit]]
+    {
+        let idSet = Set(ids)
+        let fromSegments = ids.filter { tail.index[$0] == nil && !tail.deleted.contains($0) }
+        let offsets = try await snapshot.records.offsetIDs(for: fromSegments).compactMap { $0 }
+        let compacted = try await compactedMatches(
+            filter, within: compactedUniverse.intersection(RoaringBitmap(offsets))
+        )
+        .array
+        let fromTail = try tailMatches(filter, ids: idSet)
+        let records = try await records(for: compacted.map { Source.compacted($0) })
+        let dimension = dimension ?? tail.dimension
+        var vectors: [Float] = []
+        var sources: [Source] = []
+        for (offset, record) in zip(compacted, records) {
+            guard let embedding = record.embedding, embedding.count == dimension else { continue }
+            vectors += embedding
+            sources.append(.compacted(offset))
+        }
+        for position in fromTail where tail.dimension == dimension {
+            vectors += tail.vectors[(position * dimension)..<((position + 1) * dimension)]
+            sources.append(.tail(position))
+        }
+        return try queries.map { query in
+            guard !sources.isEmpty else { return [] }
+            let neighbors: [Neighbor]
+            do throws(VectorIndexError) {
+                neighbors = try BruteForce.search(
+                    query: query, vectors: vectors, ids: sources.indices.map { UInt32($0) }, dimension: dimension,
+                    space: space, k: k)
+            } catch {
+                throw CairnError(.internal, "searching the records named by ids: \(error.message)")
+            }
+            return neighbors.map { Hit(source: sources[Int($0.id)], distance: $0.distance) }
+        }
     }
 
     private func tailNeighbors(_ query: [Float], k: Int, positions: [Int]) throws -> [Hit] {

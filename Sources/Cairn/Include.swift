@@ -22,6 +22,7 @@ public struct GetResult: Sendable, Equatable {
     public var embeddings: [[Float]?]?
     public var metadatas: [Metadata?]?
     public var documents: [String?]?
+    public var uris: [String?]?
     public var include: [IncludeField]
 
     public init(include: Include) {
@@ -29,6 +30,7 @@ public struct GetResult: Sendable, Equatable {
         if include.contains(.embeddings) { embeddings = [] }
         if include.contains(.metadatas) { metadatas = [] }
         if include.contains(.documents) { documents = [] }
+        if include.contains(.uris) { uris = [] }
     }
 }
 
@@ -39,6 +41,7 @@ public struct QueryResult: Sendable, Equatable {
     public var embeddings: [[[Float]?]]?
     public var metadatas: [[Metadata?]]?
     public var documents: [[String?]]?
+    public var uris: [[String?]]?
     public var include: [IncludeField]
 
     public init(include: Include) {
@@ -47,5 +50,6 @@ public struct QueryResult: Sendable, Equatable {
         if include.contains(.embeddings) { embeddings = [] }
         if include.contains(.metadatas) { metadatas = [] }
         if include.contains(.documents) { documents = [] }
+        if include.contains(.uris) { uris = [] }
     }
 }

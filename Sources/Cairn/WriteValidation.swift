@@ -22,7 +22,7 @@ public enum Limits {
 enum WriteValidation {
     static var maxBatchSize: Int { Limits.maxBatchSize }
 
-    static func ids(_ ids: [String]) throws {
+    static func ids(_ ids: [String], duplicates: Collection.DuplicateIDs = .refused) throws {
         guard !ids.isEmpty else { throw CairnError.invalid("Expected IDs to be a non-empty list, got 0 IDs") }
         guard ids.count <= maxBatchSize else {
             throw CairnError.invalid(
@@ -35,6 +35,7 @@ enum WriteValidation {
             throw CairnError.invalid(
                 "ID \(long.prefix(40))… is \(long.utf8.count) bytes; the limit is \(Limits.maxIDBytes)")
         }
+        if duplicates == .appliedInOrder { return }
         // Linear: one set of the ids seen, one of the duplicates reported (a request's CPU is bounded by its size).
         var seen = Set<String>(minimumCapacity: ids.count)
         var reported = Set<String>()

@@ -153,26 +153,29 @@ struct ChromaRoutes: Sendable {
 
         // Records
         router.post(RouterPath(Self.collectionPath + "/add")) { request, context in
-            try await self.insert(request, context) { collection, ids, embeddings, metadatas, documents in
-                try await collection.add(ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents)
+            try await self.insert(request, context) { collection, ids, embeddings, metadatas, documents, uris in
+                try await collection.add(
+                    ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents, uris: uris,
+                    duplicates: .appliedInOrder)
             }
             return JSONResponse.make(JSONResponse.emptyObject, status: .created)
         }
         router.post(RouterPath(Self.collectionPath + "/upsert")) { request, context in
-            try await self.insert(request, context) { collection, ids, embeddings, metadatas, documents in
+            try await self.insert(request, context) { collection, ids, embeddings, metadatas, documents, uris in
                 try await collection.upsert(
-                    ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents)
+                    ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents, uris: uris,
+                    duplicates: .appliedInOrder)
             }
             return JSONResponse.make(JSONResponse.emptyObject)
         }
         router.post(RouterPath(Self.collectionPath + "/update")) { request, context in
             let collection = try await self.collection(context)
             let body = try await self.body(request, context)
-            try body.refuseURIs()
             let ids = try self.batchIDs(body)
             try await collection.update(
                 ids: ids, embeddings: try body.embeddings("embeddings"),
-                metadatas: try body.metadataUpdates("metadatas"), documents: try body.optionalStrings("documents"))
+                metadatas: try body.metadataUpdates("metadatas"), documents: try body.optionalStrings("documents"),
+                uris: try body.optionalStrings("uris"), duplicates: .appliedInOrder)
             return JSONResponse.make(JSONResponse.emptyObject)
         }
         router.post(RouterPath(Self.collectionPath + "/delete")) { request, context in
@@ -183,8 +186,7 @@ struct ChromaRoutes: Sendable {
             let documentFilter = try body.whereDocumentFilter()
             let limit = try body.int("limit")
             guard ids != nil || filter != nil || documentFilter != nil else {
-                try await collection.delete()  // throws Chroma's "You must provide either ids, where, ..."
-                return JSONResponse.make(#"{"deleted":0}"#)
+                return JSONResponse.make(#"{"deleted":0}"#)  // Chroma's server deletes nothing and says so
             }
             if let ids, filter == nil, documentFilter == nil, limit == nil {
                 // Chroma reports the number of ids given here, found or not.
@@ -228,9 +230,6 @@ struct ChromaRoutes: Sendable {
         router.post(RouterPath(Self.collectionPath + "/query")) { request, context in
             let collection = try await self.collection(context)
             let body = try await self.body(request, context)
-            if body["ids"] != nil {
-                throw ChromaError.invalid("Restricting a query to ids is not supported by Cairn")
-            }
             guard let embeddings = try body.embeddings("query_embeddings") else {
                 throw ChromaError.invalid("Expected query_embeddings to be a list of embeddings, got None")
             }
@@ -240,7 +239,8 @@ struct ChromaRoutes: Sendable {
             let include = try body.include(default: .queryDefault)
             let (result, fetched) = try await Client.measuringFetches {
                 try await collection.query(
-                    queryEmbeddings: embeddings, nResults: k, where: filter, whereDocument: document, include: include)
+                    queryEmbeddings: embeddings, nResults: k, ids: try body.strings("ids"), where: filter,
+                    whereDocument: document, include: include)
             }
             queryReads.record(fetched, collection: collection.id, logger: context.logger)
             return JSONResponse.make(ResponseJSON.query(result))
@@ -325,17 +325,17 @@ extension ChromaRoutes {
     /// The body of add and upsert (ids, required embeddings, metadatas, documents), parsed and handed to `write`.
     func insert(
         _ request: Request, _ context: BasicRequestContext,
-        _ write: (Collection, [String], [[Float]], [Metadata?]?, [String?]?) async throws -> Void
+        _ write: (Collection, [String], [[Float]], [Metadata?]?, [String?]?, [String?]?) async throws -> Void
     ) async throws {
         let collection = try await self.collection(context)
         let body = try await self.body(request, context)
-        try body.refuseURIs()
         let ids = try batchIDs(body)
         guard let embeddings = try body.embeddings("embeddings") else {
             throw ChromaError.invalid("Expected embeddings to be a list of embeddings, got None")
         }
         try await write(
-            collection, ids, embeddings, try body.metadatas("metadatas"), try body.optionalStrings("documents"))
+            collection, ids, embeddings, try body.metadatas("metadatas"), try body.optionalStrings("documents"),
+            try body.optionalStrings("uris"))
     }
 }
 

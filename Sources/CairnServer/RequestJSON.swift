@@ -163,13 +163,6 @@ struct RequestJSON {
         return Include(fields)
     }
 
-    /// Cairn stores no URIs: a request that carries some is refused rather than silently dropping them.
-    func refuseURIs() throws {
-        guard let value = self["uris"] else { return }
-        if case .array(let elements) = value, elements.allSatisfy({ $0 == .null }) { return }
-        throw ChromaError.invalid("uris are not supported by Cairn")
-    }
-
     static func wrongType(_ key: String, _ expected: String, _ value: JSONValue) -> ChromaError {
         ChromaError.invalid("Expected \(key) to be \(expected), got \(value.pythonTypeName)")
     }

@@ -119,9 +119,7 @@ enum ResponseJSON {
         w.key("documents")
         if let documents = result.documents { w.list(documents) { w, d in w.optionalString(d) } } else { w.raw("null") }
         w.key("uris")
-        if result.include.contains(.uris) { w.list(result.ids) { w, _ in w.raw("null") } } else { w.raw("null") }
-        w.key("data")
-        w.raw("null")
+        if let uris = result.uris { w.list(uris) { w, uri in w.optionalString(uri) } } else { w.raw("null") }
         w.key("metadatas")
         if let metadatas = result.metadatas { w.list(metadatas) { w, m in w.metadata(m) } } else { w.raw("null") }
         w.key("include")
@@ -148,13 +146,11 @@ enum ResponseJSON {
             w.raw("null")
         }
         w.key("uris")
-        if result.include.contains(.uris) {
-            w.list(result.ids) { w, row in w.list(row) { w, _ in w.raw("null") } }
+        if let uris = result.uris {
+            w.list(uris) { w, row in w.list(row) { w, uri in w.optionalString(uri) } }
         } else {
             w.raw("null")
         }
-        w.key("data")
-        w.raw("null")
         w.key("metadatas")
         if let metadatas = result.metadatas {
             w.list(metadatas) { w, row in w.list(row) { w, m in w.metadata(m) } }

@@ -54,7 +54,9 @@ public struct CollectionConfiguration: Sendable, Hashable {
                     throw Self.malformed(
                         "configuration.spann.\(name)", Self.unknownField(name, expected: Self.spannKeys))
                 }
-                if name == "space" { legacy[HNSWParameters.Key.space] = try Self.hnswValue(value, at: "spann.space") }
+                if name == "space" {
+                    legacy[HNSWParameters.Key.space] = try Self.hnswValue(value, at: "configuration.spann.space")
+                }
             }
         }
         if let hnsw = members["hnsw"] {
@@ -63,7 +65,7 @@ public struct CollectionConfiguration: Sendable, Hashable {
                     throw Self.malformed(
                         "configuration.hnsw.\(name)", Self.unknownField(name, expected: Self.configurationOrder))
                 }
-                legacy[key] = try Self.hnswValue(value, at: "hnsw.\(name)")
+                legacy[key] = try Self.hnswValue(value, at: "configuration.hnsw.\(name)")
             }
         }
         do {
@@ -142,23 +144,24 @@ public struct CollectionConfiguration: Sendable, Hashable {
         return members
     }
 
+    /// One HNSW (or spann) parameter at `path` (e.g. `configuration.hnsw.ef_search`), checked for the type Chroma's
+    /// server deserialises it as: `space` one of three names, `resize_factor` a number, the rest unsigned integers.
     static func hnswValue(_ value: JSONValue, at path: String) throws(ValidationError) -> HNSWMetadataValue {
-        if path.hasSuffix(".space") {
-            guard case .string(let space) = value, DistanceSpace(rawValue: space) != nil else {
-                let shown: String
-                if case .string(let text) = value { shown = text } else { shown = value.jsonText }
-                throw malformed(
-                    "configuration.\(path)", "unknown variant `\(shown)`, expected one of `l2`, `cosine`, `ip`")
-            }
-        }
-        switch value {
-        case .string(let text): return .string(text)
-        case .int(let number) where number < 0:
-            throw malformed("configuration.\(path)", "invalid value: integer `\(number)`, expected usize")
-        case .int(let number): return .int(Int(clamping: number))
-        case .double(let number): return .double(number)
-        default:
-            throw malformed("configuration.\(path)", "invalid type: \(describe(value)), expected a number")
+        let name = path.split(separator: ".").last.map(String.init) ?? path
+        switch (name, value) {
+        case ("space", .string(let space)) where DistanceSpace(rawValue: space) != nil:
+            return .string(space)
+        case ("space", _):
+            let shown: String
+            if case .string(let text) = value { shown = text } else { shown = value.jsonText }
+            throw malformed(path, "unknown variant `\(shown)`, expected one of `l2`, `cosine`, `ip`")
+        case ("resize_factor", .int(let number)): return .double(Double(number))
+        case ("resize_factor", .double(let number)): return .double(number)
+        case ("resize_factor", _): throw malformed(path, "invalid type: \(describe(value)), expected f64")
+        case (_, .int(let number)) where number < 0:
+            throw malformed(path, "invalid value: integer `\(number)`, expected usize")
+        case (_, .int(let number)): return .int(Int(clamping: number))
+        default: throw malformed(path, "invalid type: \(describe(value)), expected usize")
         }
     }
 
@@ -220,7 +223,7 @@ extension CollectionConfiguration {
                             throw C.malformed(
                                 "new_configuration.hnsw.\(name)", C.unknownField(name, expected: Self.hnswKeys))
                         }
-                        _ = try C.hnswValue(member, at: "hnsw.\(name)")
+                        _ = try C.hnswValue(member, at: "new_configuration.hnsw.\(name)")
                         hnsw[name] = member
                     }
                 case "spann":

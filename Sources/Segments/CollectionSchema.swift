@@ -114,3 +114,28 @@ extension CollectionConfiguration {
         return .object(merged)
     }
 }
+
+extension CollectionConfiguration {
+    /// The configuration a schema implies (Chroma takes the vector index's settings from it): the `#embedding`
+    /// vector index's `space`, `hnsw` parameters and embedding function (or the float-list defaults'), laid under
+    /// `configuration`, whose members win.
+    public static func configuration(
+        _ configuration: [String: JSONValue]?, withSchema schema: [String: JSONValue]
+    ) -> [String: JSONValue] {
+        var merged = configuration ?? [:]
+        let embedding = JSONValue.object(schema)["keys"]?["#embedding"]?["float_list"]?["vector_index"]?["config"]
+        let defaults = JSONValue.object(schema)["defaults"]?["float_list"]?["vector_index"]?["config"]
+        guard case .object(let vector)? = embedding ?? defaults else { return merged }
+        var hnsw: [String: JSONValue] = [:]
+        if case .object(let parameters)? = vector["hnsw"] { hnsw = parameters }
+        if let space = vector["space"], space != .null { hnsw["space"] = space }
+        if case .object(let explicit)? = merged["hnsw"] { hnsw.merge(explicit) { _, given in given } }
+        if !hnsw.isEmpty, merged["spann"] == nil || merged["spann"] == .null { merged["hnsw"] = .object(hnsw) }
+        if merged["embedding_function"] == nil || merged["embedding_function"] == .null,
+            let function = vector["embedding_function"], function != .null
+        {
+            merged["embedding_function"] = function
+        }
+        return merged
+    }
+}

@@ -10,6 +10,8 @@ public typealias MetadataUpdate = [String: MetadataValue?]
 
 /// Chroma's reserved metadata key (it stores the document under it internally).
 public let reservedDocumentMetadataKey = "chroma:document"
+/// Where a record's URI is kept in its metadata (as Chroma keeps it); never shown as metadata.
+public let reservedURIMetadataKey = "chroma:uri"
 
 extension Dictionary where Key == String, Value == MetadataValue {
     /// Canonical compact JSON: keys sorted by code point, ints as ints, floats with '.' or an exponent.

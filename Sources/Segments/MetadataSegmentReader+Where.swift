@@ -4,13 +4,17 @@ import Bitmaps
 import Blockfile
 
 extension MetadataSegmentReader {
-    func evaluate(_ filter: Where, within: RoaringBitmap) async throws -> RoaringBitmap {
+    func evaluate(_ filter: Where, within: RoaringBitmap, verifier: any MetadataSegmentVerifier) async throws
+        -> RoaringBitmap
+    {
         switch filter {
+        case .document(let condition):
+            return try await evaluate(condition, within: within, verifier: verifier)
         case .and(let children):
             var result = within
             for child in children {
                 if result.isEmpty { break }
-                result = try await evaluate(child, within: result)
+                result = try await evaluate(child, within: result, verifier: verifier)
             }
             return result
         case .or(let children):
@@ -18,7 +22,7 @@ extension MetadataSegmentReader {
             var rest = within
             for child in children {
                 if rest.isEmpty { break }
-                let matched = try await evaluate(child, within: rest)
+                let matched = try await evaluate(child, within: rest, verifier: verifier)
                 result.formUnion(matched)
                 rest.subtract(matched)
             }

@@ -76,7 +76,7 @@ public struct MetadataSegmentReader: Sendable {
     ) async throws -> RoaringBitmap {
         var result = universe
         if let filter {
-            result = try await evaluate(filter, within: result)
+            result = try await evaluate(filter, within: result, verifier: verifier)
         }
         if let whereDocument, !result.isEmpty {
             result = try await evaluate(whereDocument, within: result, verifier: verifier)

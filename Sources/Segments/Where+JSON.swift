@@ -21,9 +21,10 @@ extension Where {
                 throw whereError(
                     "Expected where value for $and or $or to be a list of where expressions, got \(value.pythonRepr)")
             }
-            guard elements.count > 1 else {
+            // Chroma's server takes one child too (its Python client asks for two; the server is the reference).
+            guard !elements.isEmpty else {
                 throw whereError(
-                    "Expected where value for $and or $or to be a list with at least two where expressions, got \(value.pythonRepr)"
+                    "Expected where value for $and or $or to be a non-empty list of where expressions, got \(value.pythonRepr)"
                 )
             }
             var children: [Where] = []
@@ -32,10 +33,22 @@ extension Where {
             self = key == "$and" ? .and(children) : .or(children)
             return
         }
-        if key.hasPrefix("#") {
-            // Chroma's server also accepts #id and #document here; Cairn takes documents through where_document only.
-            throw whereError(
-                "Cairn does not support the special key \(key) in where; use ids or where_document", key: key)
+        if key == "#document" {
+            // As Chroma's server: the full-text operators work on the document; others are metadata comparisons on
+            // a key whose index is disabled. Other keys starting with '#' are metadata keys no record has.
+            guard case .object(let expression) = value, expression.count == 1, let op = expression.keys.first,
+                ["$contains", "$not_contains", "$regex", "$not_regex"].contains(op)
+            else {
+                throw whereError(
+                    "Cannot filter using metadata key '#document' with type 'Str' because indexing is disabled",
+                    key: key)
+            }
+            do {
+                self = .document(try WhereDocument(json: value))
+            } catch {
+                throw whereError(error.message, key: key)
+            }
+            return
         }
         switch value {
         case .string, .int, .double, .bool:
@@ -61,6 +74,7 @@ extension Where {
             return .object([key: .object([condition.operatorName: condition.operandJSON])])
         case .and(let children): return .object(["$and": .array(children.map(\.json))])
         case .or(let children): return .object(["$or": .array(children.map(\.json))])
+        case .document(let filter): return .object(["#document": filter.json])
         }
     }
 

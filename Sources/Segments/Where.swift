@@ -7,6 +7,9 @@ public indirect enum Where: Sendable, Hashable {
     case field(String, FieldCondition)
     case and([Where])
     case or([Where])
+    /// A condition on the record's document inside a `where` (Chroma's `{"#document": {"$contains": …}}`):
+    /// `$contains`, `$not_contains`, `$regex` or `$not_regex`, combinable with metadata conditions.
+    case document(WhereDocument)
 }
 
 /// A condition on one metadata field. Semantics (see docs/filters.md):
@@ -48,12 +51,23 @@ public enum FieldCondition: Sendable, Hashable {
 // MARK: Evaluation
 
 extension Where {
-    /// Whether a record with this metadata (nil: none) matches.
-    public func matches(_ metadata: Metadata?) -> Bool {
+    /// Whether a record with this metadata (nil: none) matches; `document` answers the `#document` conditions
+    /// for the same record (by default none matches).
+    public func matches(_ metadata: Metadata?, document: (WhereDocument) -> Bool = { _ in false }) -> Bool {
         switch self {
         case .field(let key, let condition): return condition.matches(metadata?[key])
-        case .and(let children): return children.allSatisfy { $0.matches(metadata) }
-        case .or(let children): return children.contains { $0.matches(metadata) }
+        case .and(let children): return children.allSatisfy { $0.matches(metadata, document: document) }
+        case .or(let children): return children.contains { $0.matches(metadata, document: document) }
+        case .document(let filter): return document(filter)
+        }
+    }
+
+    /// The `#document` conditions anywhere in the filter.
+    public var documentConditions: [WhereDocument] {
+        switch self {
+        case .field: return []
+        case .and(let children), .or(let children): return children.flatMap(\.documentConditions)
+        case .document(let filter): return [filter]
         }
     }
 }

@@ -64,6 +64,17 @@ enum ServerHarness {
         extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in },
         _ body: @escaping @Sendable (API) async throws -> Void
     ) async throws {
+        try await withClient(options: options, metrics: metrics, extraRoutes: extraRoutes) { api, _ in
+            try await body(api)
+        }
+    }
+
+    /// The same, handing the test the embedded client behind the server too (to compact, say).
+    static func withClient(
+        options: ServerOptions = ServerOptions(), metrics: ServerMetrics = ServerMetrics(),
+        extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in },
+        _ body: @escaping @Sendable (API, Client) async throws -> Void
+    ) async throws {
         try await TemporaryDirectory.with("cairn-server-test") { folder in
             var clientOptions = Client.Options()
             clientOptions.compactionThreshold = nil
@@ -72,7 +83,7 @@ enum ServerHarness {
             extraRoutes(router)
             let app = Application(router: router)
             try await app.test(.router) { testClient in
-                try await body(API(client: testClient))
+                try await body(API(client: testClient), client)
             }
         }
     }

@@ -100,4 +100,49 @@ import Testing
             #expect(status.json["op_indexing_progress"] == .double(0) || status.json["op_indexing_progress"] == .int(0))
         }
     }
+
+    /// What Chroma's server accepts and Cairn refused before (issue 17, items 5 and 7): uris kept and returned,
+    /// query restricted to ids, `#document` conditions inside `where` (compacted and in the log alike), a one-child
+    /// `$and`, `n_results` 0, a delete without filters, and duplicate ids in a raw write applied in order.
+    @Test func callsChromasServerAcceptsWorkTheSame() async throws {
+        try await ServerHarness.withClient { api, client in
+            let id = try await api.createCollection("accepts")
+            let add = try await api.post(
+                API.collection(id, "add"),
+                #"{"ids":["a","b","c","a"],"embeddings":[[1,0],[0,1],[1,1],[9,9]],"documents":["hello world","goodbye","hello again","dup"],"metadatas":[{"k":1},{"k":2},null,null],"uris":["u1",null,"u3","u4"]}"#
+            )
+            #expect(add.status == .created, "\(add.text)")
+            for compacted in [false, true] {
+                if compacted { try await client.getCollection("accepts").compact() }
+                let all = try await api.post(
+                    API.collection(id, "get"), #"{"include":["uris","metadatas","documents"]}"#)
+                #expect(all.json["ids"] == .array([.string("a"), .string("b"), .string("c")]), "\(all.text)")
+                #expect(all.json["uris"] == .array([.string("u1"), .null, .string("u3")]), "\(all.text)")
+                guard case .array(let metadatas)? = all.json["metadatas"],
+                    case .array(let documents)? = all.json["documents"]
+                else {
+                    Issue.record("no metadatas or documents in \(all.text)")
+                    return
+                }
+                #expect(
+                    metadatas.count == 3 && metadatas[2] == .object([:]), "a uri and no metadata shows {} (as Chroma)")
+                #expect(documents.first == .string("hello world"), "the first add of a wins")
+                let hello = try await api.post(
+                    API.collection(id, "get"), ##"{"where":{"$and":[{"#document":{"$contains":"hello"}}]}}"##)
+                #expect(hello.json["ids"] == .array([.string("a"), .string("c")]), "\(hello.text)")
+                let mixed = try await api.post(
+                    API.collection(id, "get"), ##"{"where":{"$or":[{"#document":{"$regex":"^good"}},{"k":1}]}}"##)
+                #expect(mixed.json["ids"] == .array([.string("a"), .string("b")]), "\(mixed.text)")
+                let restricted = try await api.post(
+                    API.collection(id, "query"),
+                    #"{"query_embeddings":[[1,0]],"n_results":5,"ids":["b","c"],"include":["distances"]}"#)
+                #expect(restricted.json["ids"] == .array([.array([.string("c"), .string("b")])]), "\(restricted.text)")
+                let none = try await api.post(
+                    API.collection(id, "query"), #"{"query_embeddings":[[1,0]],"n_results":0}"#)
+                #expect(none.status == .ok && none.json["ids"] == .array([.array([])]), "\(none.text)")
+            }
+            let nothing = try await api.post(API.collection(id, "delete"), "{}")
+            #expect(nothing.status == .ok && nothing.text == #"{"deleted":0}"#, "\(nothing.text)")
+        }
+    }
 }

@@ -200,7 +200,7 @@ import Testing
             await CollectionAPITests.expectError(
                 .invalidArgument, "Expected requested number of results to be a positive integer"
             ) {
-                _ = try await collection.query(queryEmbeddings: [[1]], nResults: 0)
+                _ = try await collection.query(queryEmbeddings: [[1]], nResults: -1)
             }
             await CollectionAPITests.expectError(.invalidArgument, "finite") {
                 try await collection.add(ids: ["nan"], embeddings: [[Float.nan]])

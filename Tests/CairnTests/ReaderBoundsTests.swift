@@ -68,8 +68,10 @@ import Testing
             try await collection.compact()
             let all = try await collection.query(queryEmbeddings: [[0, 1]], nResults: 200_000)
             #expect(all.ids[0].count == 50, "n_results above 100,000 on a compacted collection")
+            let none = try await collection.query(queryEmbeddings: [[0, 1]], nResults: 0)
+            #expect(none.ids == [[]], "n_results 0 answers an empty row, as Chroma's server does")
             await #expect(throws: CairnError.self) {
-                try await collection.query(queryEmbeddings: [[0, 1]], nResults: 0)
+                try await collection.query(queryEmbeddings: [[0, 1]], nResults: -1)
             }
         }
     }
