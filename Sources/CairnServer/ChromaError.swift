@@ -32,7 +32,8 @@ public struct ChromaError: Error, Sendable, Equatable, CustomStringConvertible {
             switch error.code {
             case .invalidArgument: self = .invalid(error.message)
             case .notFound: self = .notFound(error.message)
-            case .alreadyExists: self = ChromaError(.conflict, "UniqueConstraintError", error.message)
+            // Chroma's server names no class for a taken name (its client then raises ChromaError).
+            case .alreadyExists: self = ChromaError(.conflict, "ChromaError", error.message)
             case .conflict: self = ChromaError(.conflict, "ChromaError", error.message)
             case .storage: self = ChromaError(.serviceUnavailable, "InternalError", error.message)
             case .malformedRequest: self = ChromaError(.unprocessableContent, "ChromaError", error.message)

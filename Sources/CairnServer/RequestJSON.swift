@@ -31,7 +31,11 @@ struct RequestJSON {
     }
 
     func requiredString(_ key: String) throws -> String {
-        guard let text = try string(key) else { throw ChromaError.invalid("Missing required field '\(key)'") }
+        guard let text = try string(key) else {
+            throw ChromaError(
+                .unprocessableContent, "ChromaError",
+                "Failed to deserialize the JSON body into the target type: missing field `\(key)`")
+        }
         return text
     }
 

@@ -12,7 +12,7 @@ extension CatalogDatabase {
         tenant: String, database: String, name: String, metadata: [String: JSONValue]? = nil,
         configuration: [String: JSONValue] = [:], getOrCreate: Bool = false, id: String? = nil
     ) throws(CatalogError) -> (record: CollectionRecord, created: Bool) {
-        try NameValidation.validate(name: name)
+        try NameValidation.validate(collectionName: name)
         if let metadata { try MetadataValidation.validate(collectionMetadata: metadata) }
         let metadataText = metadata.map { JSONValue.object($0).jsonText }
         let configurationText = JSONValue.object(configuration).jsonText
@@ -92,7 +92,7 @@ extension CatalogDatabase {
     public func updateCollection(id: String, name: String? = nil, metadata: [String: JSONValue]? = nil)
         throws(CatalogError) -> CollectionRecord
     {
-        if let name { try NameValidation.validate(name: name) }
+        if let name { try NameValidation.validate(collectionName: name) }
         if let metadata, !metadata.isEmpty { try MetadataValidation.validate(collectionMetadata: metadata) }
         let time = Milliseconds.rounded(now())
         return try write { db in

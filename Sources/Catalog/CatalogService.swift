@@ -179,7 +179,7 @@ public struct CatalogService: Sendable {
         id: String, name: String? = nil, metadata: [String: JSONValue]? = nil,
         configuration: ConfigurationChange? = nil
     ) async throws(CatalogError) -> CollectionRecord {
-        if let name { try NameValidation.validate(name: name) }
+        if let name { try NameValidation.validate(collectionName: name) }
         if let metadata, !metadata.isEmpty { try MetadataValidation.validate(collectionMetadata: metadata) }
         let before = try database.collection(id: id)
         guard let name, name != before.name else {

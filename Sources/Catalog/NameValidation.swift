@@ -52,10 +52,19 @@ public enum NameValidation {
         try validateKeyComponent(tenant, what: "tenant")
     }
 
-    /// Checks a database name. Chroma's `CreateDatabaseRequest` only asks for 3 characters; the same key-safety
-    /// rules as for tenants apply.
+    /// Checks a collection name: Chroma's rules, and its message as its server words it for a collection
+    /// (`Validation error: name: …`).
+    public static func validate(collectionName name: String) throws(CatalogError) {
+        do {
+            try validate(name: name)
+        } catch {
+            throw CatalogError(error.code, "Validation error: name: " + error.message)
+        }
+    }
+
+    /// Checks a database name: Chroma's server applies the collection-name rules (with their message as is).
     public static func validate(database: String) throws(CatalogError) {
-        try validateKeyComponent(database, what: "database")
+        try validate(name: database)
     }
 
     static func validateKeyComponent(_ name: String, what: String) throws(CatalogError) {

@@ -36,9 +36,12 @@ import Testing
             let missing = try await api.get("/api/v2/tenants/nobody")
             #expect(missing.status == .notFound && missing.error == "NotFoundError", "\(missing.text)")
             let taken = try await api.post("/api/v2/tenants", #"{"name":"acme"}"#)
-            #expect(taken.status == .conflict && taken.error == "UniqueConstraintError", "\(taken.text)")
+            #expect(taken.status == .conflict && taken.error == "ChromaError", "\(taken.text)")
             let noName = try await api.post("/api/v2/tenants", #"{}"#)
-            #expect(noName.status == .badRequest && noName.message.contains("name"), "\(noName.text)")
+            // Chroma's 422 for a body missing a field.
+            #expect(
+                noName.status == .unprocessableContent && noName.message.contains("missing field `name`"),
+                "\(noName.text)")
 
             for name in ["alpha", "beta", "gamma"] {
                 let reply = try await api.post("/api/v2/tenants/acme/databases", #"{"name":"\#(name)"}"#)
@@ -85,7 +88,7 @@ import Testing
             }
 
             let duplicate = try await api.post(collections, #"{"name":"docs"}"#)
-            #expect(duplicate.status == .conflict && duplicate.error == "UniqueConstraintError", "\(duplicate.text)")
+            #expect(duplicate.status == .conflict && duplicate.error == "ChromaError", "\(duplicate.text)")
             #expect(duplicate.message.contains("docs"))
             let again = try await api.post(collections, #"{"name":"docs","get_or_create":true}"#)
             #expect(again.json["id"] == .string(id))

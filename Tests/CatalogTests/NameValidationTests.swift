@@ -53,9 +53,13 @@ import Testing
         try NameValidation.validate(tenant: "acme corp")
         expectCatalogError(.invalidArgument) { try NameValidation.validate(tenant: "ab") }
         expectCatalogError(.invalidArgument) { try NameValidation.validate(tenant: "a/b/c") }
-        // Chroma asks only for 3 characters of a database name; '/' would change the object key.
-        try NameValidation.validate(database: "my database")
-        expectCatalogError(.invalidArgument, "Expected a database name of at least 3 characters. Got: db") {
+        // Chroma 1.5's server applies the collection-name rules to databases, with the same message.
+        try NameValidation.validate(database: "good_db")
+        expectCatalogError(.invalidArgument) { try NameValidation.validate(database: "my database") }
+        expectCatalogError(
+            .invalidArgument,
+            "Expected a name containing 3-512 characters from [a-zA-Z0-9._-], starting and ending with a character in [a-zA-Z0-9]. Got: db"
+        ) {
             try NameValidation.validate(database: "db")
         }
         expectCatalogError(.invalidArgument) { try NameValidation.validate(database: "a/b/c") }
