@@ -94,6 +94,22 @@ def main():
         if seen is not None and seen_back is not None:
             print(f"two nodes: writes visible across nodes after {seen:.2f} s and {seen_back:.2f} s", flush=True)
 
+        # A collection's configuration (embedding function included) and schema, as node two reads them.
+        from chromadb.utils.embedding_functions import DefaultEmbeddingFunction
+        configured = one.client().create_collection(
+            "configured", configuration={"hnsw": {"space": "cosine", "ef_search": 33}},
+            embedding_function=DefaultEmbeddingFunction())
+        eventually(lambda: "configured" in [c.name for c in two.client().list_collections()], "node two seeing it")
+        on_two = two.client().get_collection("configured")
+        if on_two.configuration_json != configured.configuration_json:
+            fail(f"configuration on node two {on_two.configuration_json} != node one's {configured.configuration_json}")
+        elif (on_two.configuration_json.get("embedding_function") or {}).get("name") != "default":
+            fail(f"node two lost the embedding function: {on_two.configuration_json}")
+        elif on_two.schema.serialize_to_json() != configured.schema.serialize_to_json():
+            fail("the schema differs on node two")
+        else:
+            print("two nodes: the configuration and schema read on node two equal node one's", flush=True)
+
         # A writer on node one, killed with SIGKILL while it writes.
         acknowledged, stop = [], threading.Event()
 
