@@ -89,15 +89,7 @@ import Testing
     @Test func requestsBeyondTheLimitGet429() async throws {
         var options = ServerOptions()
         options.maxConcurrentRequests = 2
-        let (entered, enteredContinuation) = AsyncStream<Void>.makeStream()
-        let released = Flag()
-        let holdRoute: (Router<BasicRequestContext>) -> Void = { router in
-            router.get("/test/hold") { _, _ in
-                enteredContinuation.yield()
-                while !released.value.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
-                return "held"
-            }
-        }
+        let (entered, released, holdRoute) = HeldRoute.make(.get)
         try await ServerHarness.with(options: options, extraRoutes: holdRoute) { api in
             try await withThrowingTaskGroup(of: Reply.self) { group in
                 for _ in 0..<2 { group.addTask { try await api.get("/test/hold") } }
@@ -121,15 +113,7 @@ extension ServerConcurrencyLimitTests {
     @Test func requestBodiesBeyondTheByteBudgetGet429() async throws {
         var options = ServerOptions()
         options.maxInflightBodyBytes = 1000
-        let (entered, enteredContinuation) = AsyncStream<Void>.makeStream()
-        let released = Flag()
-        let holdRoute: (Router<BasicRequestContext>) -> Void = { router in
-            router.post("/test/hold") { _, _ in
-                enteredContinuation.yield()
-                while !released.value.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
-                return "held"
-            }
-        }
+        let (entered, released, holdRoute) = HeldRoute.make(.post)
         let large = "{\"name\":\"" + String(repeating: "x", count: 600) + "\"}"
         try await ServerHarness.with(options: options, extraRoutes: holdRoute) { api in
             let held = Task { try await api.post("/test/hold", large) }
@@ -144,6 +128,24 @@ extension ServerConcurrencyLimitTests {
                 "/api/v2/tenants", "{\"name\":\"t" + String(repeating: "y", count: 1200) + "\"}")
             #expect(alone.status != .tooManyRequests, "a request alone is admitted: \(alone.text)")
         }
+    }
+}
+
+/// A route `/test/hold` whose handlers report entering and wait until released.
+enum HeldRoute {
+    static func make(_ method: HTTPRequest.Method) -> (
+        entered: AsyncStream<Void>, released: Flag, route: (Router<BasicRequestContext>) -> Void
+    ) {
+        let (entered, enteredContinuation) = AsyncStream<Void>.makeStream()
+        let released = Flag()
+        let route: (Router<BasicRequestContext>) -> Void = { router in
+            router.on("/test/hold", method: method) { _, _ in
+                enteredContinuation.yield()
+                while !released.value.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+                return "held"
+            }
+        }
+        return (entered, released, route)
     }
 }
 
