@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "CairnServerTests",
             dependencies: [
-                "CairnServer", "Cairn", "ObjectStore", "StorageTesting",
+                "CairnServer", "Cairn", "Catalog", "ObjectStore", "StorageTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(

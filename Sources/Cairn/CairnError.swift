@@ -28,6 +28,8 @@ public struct CairnError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// The lower layer's error this one reports, when there is one (not part of equality).
+    public var underlying: (any Error)?
 
     public init(_ code: Code, _ message: String) {
         self.code = code
@@ -35,6 +37,13 @@ public struct CairnError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    public static func == (a: CairnError, b: CairnError) -> Bool { a.code == b.code && a.message == b.message }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
+    }
 }
 
 extension CairnError {

@@ -11,10 +11,12 @@ extension Client {
     public func collectGarbage(
         _ policy: GarbageCollectionPolicy = GarbageCollectionPolicy(), progress: (@Sendable (String) -> Void)? = nil
     ) async throws -> GarbageCollectionReport {
-        try await maintenanceCall {
-            try await GarbageCollector(
-                store: context.store, root: context.root, catalog: context.catalog, manifests: context.manifests
-            ).collect(policy, progress: progress)
+        try await boundary {
+            try await maintenanceCall {
+                try await GarbageCollector(
+                    store: context.store, root: context.root, catalog: context.catalog, manifests: context.manifests
+                ).collect(policy, progress: progress)
+            }
         }
     }
 
@@ -23,10 +25,12 @@ extension Client {
     public func check(loadIndexes: Bool = false, progress: (@Sendable (String) -> Void)? = nil) async throws
         -> CheckReport
     {
-        try await maintenanceCall {
-            try await StoreChecker(
-                store: context.store, root: context.root, catalog: context.catalog, manifests: context.manifests
-            ).check(loadIndexes: loadIndexes, progress: progress)
+        try await boundary {
+            try await maintenanceCall {
+                try await StoreChecker(
+                    store: context.store, root: context.root, catalog: context.catalog, manifests: context.manifests
+                ).check(loadIndexes: loadIndexes, progress: progress)
+            }
         }
     }
 

@@ -62,48 +62,50 @@ public final class Client: Sendable {
 
     /// Opens (creating it if needed) the store at `url`: a folder path, `file:///folder` or `s3://bucket/prefix`.
     public static func open(_ url: String, options: Options = Options()) async throws -> Client {
-        let isFile = !url.hasPrefix("s3://")
-        let folderPath = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
-        let store: any ObjectStore
-        let catalogURL: URL
-        do {
-            if isFile {
-                let folder = URL(fileURLWithPath: folderPath, isDirectory: true)
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                store = TrackingStore(try LocalFileStore(root: folder))
-                catalogURL = options.catalogFile ?? CatalogDatabase.fileURL(inFolder: folder)
-            } else {
-                // Reads count toward the calling operation's FetchStats below the disk cache: hits are not fetches.
-                let remote = TrackingStore(RetryingStore(try StoreFactory.open(url: url)))
-                if let directory = options.cacheDirectory {
-                    store = try await DiskCacheStore(
-                        remote, directory: directory, capacityBytes: options.cacheDirectoryBytes,
-                        isImmutable: ObjectPath.isWrittenOnce)
+        try await boundary {
+            let isFile = !url.hasPrefix("s3://")
+            let folderPath = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
+            let store: any ObjectStore
+            let catalogURL: URL
+            do {
+                if isFile {
+                    let folder = URL(fileURLWithPath: folderPath, isDirectory: true)
+                    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                    store = TrackingStore(try LocalFileStore(root: folder))
+                    catalogURL = options.catalogFile ?? CatalogDatabase.fileURL(inFolder: folder)
                 } else {
-                    store = remote
+                    // Reads count toward the calling operation's FetchStats below the disk cache: hits are not fetches.
+                    let remote = TrackingStore(RetryingStore(try StoreFactory.open(url: url)))
+                    if let directory = options.cacheDirectory {
+                        store = try await DiskCacheStore(
+                            remote, directory: directory, capacityBytes: options.cacheDirectoryBytes,
+                            isImmutable: ObjectPath.isWrittenOnce)
+                    } else {
+                        store = remote
+                    }
+                    catalogURL = options.catalogFile ?? Self.defaultCatalogFile(for: url)
+                    try FileManager.default.createDirectory(
+                        at: catalogURL.deletingLastPathComponent(), withIntermediateDirectories: true)
                 }
-                catalogURL = options.catalogFile ?? Self.defaultCatalogFile(for: url)
-                try FileManager.default.createDirectory(
-                    at: catalogURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            } catch let error as ObjectStoreError {
+                throw CairnError(.storage, "opening the store \(url): \(error)")
             }
-        } catch let error as ObjectStoreError {
-            throw CairnError(.storage, "opening the store \(url): \(error)")
-        }
-        let existed = FileManager.default.fileExists(atPath: catalogURL.path)
-        let catalog: CatalogDatabase
-        do {
-            catalog = try CatalogDatabase(url: catalogURL)
-            if !existed {
-                // A new catalog over an existing bucket (a fresh node, or a lost cache): the bucket is the truth.
-                // The latest manifest of each collection is all a node needs (`cairn catalog rebuild` reads all).
-                _ = try await CatalogRebuilder(store: store, prefix: ObjectPath()).rebuild(
-                    into: catalog, incremental: true)
+            let existed = FileManager.default.fileExists(atPath: catalogURL.path)
+            let catalog: CatalogDatabase
+            do {
+                catalog = try CatalogDatabase(url: catalogURL)
+                if !existed {
+                    // A new catalog over an existing bucket (a fresh node, or a lost cache): the bucket is the truth.
+                    // The latest manifest of each collection is all a node needs (`cairn catalog rebuild` reads all).
+                    _ = try await CatalogRebuilder(store: store, prefix: ObjectPath()).rebuild(
+                        into: catalog, incremental: true)
+                }
+            } catch {
+                throw CairnError.from(error)
             }
-        } catch {
-            throw CairnError(error)
+            return Client(
+                url: url, context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
         }
-        return Client(
-            url: url, context: ClientContext(store: store, root: ObjectPath(), catalog: catalog, options: options))
     }
 
     /// A client over an existing store and catalog (tests, tools).
@@ -140,46 +142,60 @@ public final class Client: Sendable {
     // MARK: Tenants and databases
 
     public func createTenant(_ name: String) async throws {
-        _ = try await context.serviceCall { try await $0.createTenant(name) }
+        try await boundary {
+            _ = try await context.serviceCall { try await $0.createTenant(name) }
+        }
     }
 
     public func tenantExists(_ name: String) throws -> Bool {
-        do {
-            _ = try context.catalog.tenant(name)
-            return true
-        } catch {
-            if error.code == .notFound { return false }
-            throw CairnError(error)
+        try boundary {
+            do throws(CatalogError) {
+                _ = try context.catalog.tenant(name)
+                return true
+            } catch {
+                if error.code == .notFound { return false }
+                throw CairnError(error)
+            }
         }
     }
 
     public func createDatabase(_ name: String, tenant: String = defaultTenant) async throws {
-        _ = try await context.serviceCall { try await $0.createDatabase(tenant: tenant, name: name) }
+        try await boundary {
+            _ = try await context.serviceCall { try await $0.createDatabase(tenant: tenant, name: name) }
+        }
     }
 
     public func databases(tenant: String = defaultTenant, limit: Int? = nil, offset: Int = 0) throws -> [DatabaseRecord]
     {
-        try context.catalogCall { try $0.listDatabases(tenant: tenant, limit: limit, offset: offset) }
+        try boundary {
+            try context.catalogCall { try $0.listDatabases(tenant: tenant, limit: limit, offset: offset) }
+        }
     }
 
     public func database(_ name: String, tenant: String = defaultTenant) throws -> DatabaseRecord {
-        try context.catalogCall { try $0.database(tenant: tenant, name: name) }
+        try boundary {
+            try context.catalogCall { try $0.database(tenant: tenant, name: name) }
+        }
     }
 
     /// Deletes a database and its collections.
     public func deleteDatabase(_ name: String, tenant: String = defaultTenant) async throws {
-        let collections = try context.catalogCall { try $0.listCollections(tenant: tenant, database: name) }
-        _ = try await context.serviceCall { try await $0.deleteDatabase(tenant: tenant, name: name) }
-        for collection in collections { context.forget(collectionID: collection.id) }
+        try await boundary {
+            let collections = try context.catalogCall { try $0.listCollections(tenant: tenant, database: name) }
+            _ = try await context.serviceCall { try await $0.deleteDatabase(tenant: tenant, name: name) }
+            for collection in collections { context.forget(collectionID: collection.id) }
+        }
     }
 
     /// Chroma's `reset()`: deletes every tenant, database and collection, leaving the default tenant and database
     /// empty. The collections' objects are removed by the next garbage collection. Servers expose it only when
     /// started with `--allow-reset`.
     public func reset() async throws {
-        await context.waitForBackgroundWork()
-        let removed = try await context.serviceCall { try await $0.reset() }
-        for id in removed { context.forget(collectionID: id) }
+        try await boundary {
+            await context.waitForBackgroundWork()
+            let removed = try await context.serviceCall { try await $0.reset() }
+            for id in removed { context.forget(collectionID: id) }
+        }
     }
 
     // MARK: Collections
@@ -192,25 +208,28 @@ public final class Client: Sendable {
         schema: [String: JSONValue]? = nil, getOrCreate: Bool = false, tenant: String = defaultTenant,
         database: String = defaultDatabase
     ) async throws -> Collection {
-        if let metadata, !metadata.isEmpty { try WriteValidation.metadata(metadata) }
-        var resolved: CollectionConfiguration
-        do {
-            if let schema { try CollectionConfiguration.validate(schema: schema) }
-            resolved = try CollectionConfiguration(
-                metadata: metadata,
-                configuration: schema.map { CollectionConfiguration.configuration(configuration, withSchema: $0) }
-                    ?? configuration)
-            resolved.givenSchema = schema
-        } catch {
-            throw CairnError(validation: error)
+        try await boundary {
+            if let metadata, !metadata.isEmpty { try WriteValidation.metadata(metadata) }
+            var resolved: CollectionConfiguration
+            do throws(ValidationError) {
+                if let schema { try CollectionConfiguration.validate(schema: schema) }
+                resolved = try CollectionConfiguration(
+                    metadata: metadata,
+                    configuration: schema.map { CollectionConfiguration.configuration(configuration, withSchema: $0) }
+                        ?? configuration)
+                resolved.givenSchema = schema
+            } catch {
+                throw CairnError(validation: error)
+            }
+            let (record, _) = try await context.serviceCall {
+                try await $0.createCollection(
+                    tenant: tenant, database: database, name: name,
+                    metadata: metadata.flatMap { $0.isEmpty ? nil : $0.mapValues(\.json) },
+                    configuration: resolved.json,
+                    getOrCreate: getOrCreate)
+            }
+            return try context.collection(record)
         }
-        let (record, _) = try await context.serviceCall {
-            try await $0.createCollection(
-                tenant: tenant, database: database, name: name,
-                metadata: metadata.flatMap { $0.isEmpty ? nil : $0.mapValues(\.json) }, configuration: resolved.json,
-                getOrCreate: getOrCreate)
-        }
-        return try context.collection(record)
     }
 
     /// Finishes a collection the catalog holds at version 0 (its creator is still at it, or crashed).
@@ -223,42 +242,52 @@ public final class Client: Sendable {
         _ name: String, metadata: Metadata? = nil, configuration: [String: JSONValue]? = nil,
         tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws -> Collection {
-        try await createCollection(
-            name, metadata: metadata, configuration: configuration, getOrCreate: true, tenant: tenant,
-            database: database)
+        try await boundary {
+            try await createCollection(
+                name, metadata: metadata, configuration: configuration, getOrCreate: true, tenant: tenant,
+                database: database)
+        }
     }
 
     public func getCollection(
         _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws -> Collection {
-        let record = try await context.catalogCallSyncingOnMiss { catalog throws(CatalogError) in
-            try catalog.collection(tenant: tenant, database: database, name: name)
+        try await boundary {
+            let record = try await context.catalogCallSyncingOnMiss { catalog throws(CatalogError) in
+                try catalog.collection(tenant: tenant, database: database, name: name)
+            }
+            return try context.collection(try await published(record))
         }
-        return try context.collection(try await published(record))
     }
 
     public func getCollection(id: String) async throws -> Collection {
-        let record = try await context.catalogCallSyncingOnMiss { catalog throws(CatalogError) in
-            try catalog.collection(id: id)
+        try await boundary {
+            let record = try await context.catalogCallSyncingOnMiss { catalog throws(CatalogError) in
+                try catalog.collection(id: id)
+            }
+            return try context.collection(try await published(record))
         }
-        return try context.collection(try await published(record))
     }
 
     public func listCollections(
         limit: Int? = nil, offset: Int = 0, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws -> [Collection] {
-        await context.syncCatalogIfStale()
-        let records = try context.catalogCall {
-            try $0.listCollections(tenant: tenant, database: database, limit: limit, offset: offset)
+        try await boundary {
+            await context.syncCatalogIfStale()
+            let records = try context.catalogCall {
+                try $0.listCollections(tenant: tenant, database: database, limit: limit, offset: offset)
+            }
+            return try records.map { try context.collection($0) }
         }
-        return try records.map { try context.collection($0) }
     }
 
     public func countCollections(tenant: String = defaultTenant, database: String = defaultDatabase) async throws
         -> Int
     {
-        await context.syncCatalogIfStale()
-        return try context.catalogCall { try $0.countCollections(tenant: tenant, database: database) }
+        try await boundary {
+            await context.syncCatalogIfStale()
+            return try context.catalogCall { try $0.countCollections(tenant: tenant, database: database) }
+        }
     }
 
     /// Deletes a collection: a tombstone version is published, then the catalog forgets it. Its objects stay until
@@ -266,9 +295,11 @@ public final class Client: Sendable {
     public func deleteCollection(
         _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws {
-        let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
-        _ = try await context.serviceCall { try await $0.deleteCollection(id: record.id) }
-        context.forget(collectionID: record.id)
+        try await boundary {
+            let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
+            _ = try await context.serviceCall { try await $0.deleteCollection(id: record.id) }
+            context.forget(collectionID: record.id)
+        }
     }
 
     /// Waits for background compactions started by writes to finish.

@@ -48,9 +48,11 @@ public final class Collection: Sendable {
         ids: [String], embeddings: [[Float]], metadatas: [Metadata?]? = nil, documents: [String?]? = nil,
         uris: [String?]? = nil, duplicates: DuplicateIDs = .refused
     ) async throws {
-        try await insert(
-            .add, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents, uris: uris,
-            duplicates: duplicates)
+        try await boundary {
+            try await insert(
+                .add, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents, uris: uris,
+                duplicates: duplicates)
+        }
     }
 
     /// Adds records, or updates those whose id exists (fields given replace; metadata merges key by key).
@@ -58,9 +60,11 @@ public final class Collection: Sendable {
         ids: [String], embeddings: [[Float]], metadatas: [Metadata?]? = nil, documents: [String?]? = nil,
         uris: [String?]? = nil, duplicates: DuplicateIDs = .refused
     ) async throws {
-        try await insert(
-            .upsert, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents, uris: uris,
-            duplicates: duplicates)
+        try await boundary {
+            try await insert(
+                .upsert, ids: ids, embeddings: embeddings, metadatas: metadatas, documents: documents, uris: uris,
+                duplicates: duplicates)
+        }
     }
 
     /// Updates existing records: given embeddings and documents replace, metadata merges (a nil value removes the
@@ -69,42 +73,46 @@ public final class Collection: Sendable {
         ids: [String], embeddings: [[Float]]? = nil, metadatas: [MetadataUpdate?]? = nil, documents: [String?]? = nil,
         uris: [String?]? = nil, duplicates: DuplicateIDs = .refused
     ) async throws {
-        try WriteValidation.ids(ids, duplicates: duplicates)
-        try WriteValidation.count("embeddings", embeddings?.count, ids: ids.count)
-        try WriteValidation.count("metadatas", metadatas?.count, ids: ids.count)
-        try WriteValidation.count("documents", documents?.count, ids: ids.count)
-        try WriteValidation.count("uris", uris?.count, ids: ids.count)
-        if let embeddings { try await fixDimension(of: embeddings) }
-        for case let update? in metadatas ?? [] { try WriteValidation.metadataUpdate(update) }
-        let records = ids.indices.map { i in
-            var update = metadatas?[i]
-            if let uri = uris?[i] ?? nil {
-                update = (update ?? [:]).merging([reservedURIMetadataKey: .string(uri)]) { $1 }
+        try await boundary {
+            try WriteValidation.ids(ids, duplicates: duplicates)
+            try WriteValidation.count("embeddings", embeddings?.count, ids: ids.count)
+            try WriteValidation.count("metadatas", metadatas?.count, ids: ids.count)
+            try WriteValidation.count("documents", documents?.count, ids: ids.count)
+            try WriteValidation.count("uris", uris?.count, ids: ids.count)
+            if let embeddings { try await fixDimension(of: embeddings) }
+            for case let update? in metadatas ?? [] { try WriteValidation.metadataUpdate(update) }
+            let records = ids.indices.map { i in
+                var update = metadatas?[i]
+                if let uri = uris?[i] ?? nil {
+                    update = (update ?? [:]).merging([reservedURIMetadataKey: .string(uri)]) { $1 }
+                }
+                return LogRecord(
+                    .update, id: ids[i], embedding: embeddings?[i], metadataJSON: update?.updateJSONText,
+                    document: documents?[i])
             }
-            return LogRecord(
-                .update, id: ids[i], embedding: embeddings?[i], metadataJSON: update?.updateJSONText,
-                document: documents?[i])
+            try await append(records)
         }
-        try await append(records)
     }
 
     /// Deletes the records with the given ids and/or matching the filters. With no argument at all this is an
     /// error (as in Chroma), never "delete everything".
     public func delete(ids: [String]? = nil, where: Where? = nil, whereDocument: WhereDocument? = nil) async throws {
-        guard ids != nil || `where` != nil || whereDocument != nil else {
-            throw CairnError.invalid("You must provide either ids, where, or where_document to delete.")
-        }
-        var targets: [String]
-        if `where` == nil && whereDocument == nil, let ids {
-            targets = ids
-        } else {
-            targets = try await get(ids: ids, where: `where`, whereDocument: whereDocument, include: Include()).ids
-        }
-        targets = Array(Set(targets))
-        guard !targets.isEmpty else { return }
-        for start in stride(from: 0, to: targets.count, by: WriteValidation.maxBatchSize) {
-            let batch = targets[start..<min(targets.count, start + WriteValidation.maxBatchSize)]
-            try await append(batch.map { LogRecord(.delete, id: $0) })
+        try await boundary {
+            guard ids != nil || `where` != nil || whereDocument != nil else {
+                throw CairnError.invalid("You must provide either ids, where, or where_document to delete.")
+            }
+            var targets: [String]
+            if `where` == nil && whereDocument == nil, let ids {
+                targets = ids
+            } else {
+                targets = try await get(ids: ids, where: `where`, whereDocument: whereDocument, include: Include()).ids
+            }
+            targets = Array(Set(targets))
+            guard !targets.isEmpty else { return }
+            for start in stride(from: 0, to: targets.count, by: WriteValidation.maxBatchSize) {
+                let batch = targets[start..<min(targets.count, start + WriteValidation.maxBatchSize)]
+                try await append(batch.map { LogRecord(.delete, id: $0) })
+            }
         }
     }
 
@@ -164,19 +172,21 @@ public final class Collection: Sendable {
         ids: [String]? = nil, where: Where? = nil, whereDocument: WhereDocument? = nil, limit: Int? = nil,
         offset: Int? = nil, include: Include = .getDefault
     ) async throws -> GetResult {
-        if let limit, limit < 0 {
-            throw CairnError.invalid("Expected limit to be a non-negative integer, got \(limit)")
+        try await boundary {
+            if let limit, limit < 0 {
+                throw CairnError.invalid("Expected limit to be a non-negative integer, got \(limit)")
+            }
+            if let offset, offset < 0 {
+                throw CairnError.invalid("Expected offset to be a non-negative integer, got \(offset)")
+            }
+            let reader = try await reader()
+            let records = try await reader.get(
+                ids: ids, filter: try RecordFilter(where: `where`, whereDocument: whereDocument), limit: limit,
+                offset: offset ?? 0)
+            var result = GetResult(include: include)
+            for record in records { try result.append(record, include: include) }
+            return result
         }
-        if let offset, offset < 0 {
-            throw CairnError.invalid("Expected offset to be a non-negative integer, got \(offset)")
-        }
-        let reader = try await reader()
-        let records = try await reader.get(
-            ids: ids, filter: try RecordFilter(where: `where`, whereDocument: whereDocument), limit: limit,
-            offset: offset ?? 0)
-        var result = GetResult(include: include)
-        for record in records { try result.append(record, include: include) }
-        return result
     }
 
     /// The `nResults` nearest records to each query embedding among those matching the filters (and, with `ids`,
@@ -185,50 +195,61 @@ public final class Collection: Sendable {
         queryEmbeddings: [[Float]], nResults: Int = 10, ids: [String]? = nil, where: Where? = nil,
         whereDocument: WhereDocument? = nil, include: Include = .queryDefault
     ) async throws -> QueryResult {
-        guard nResults >= 0 else {
-            throw CairnError.invalid("Expected requested number of results to be a positive integer, got \(nResults)")
-        }
-        guard !queryEmbeddings.isEmpty else {
-            throw CairnError.invalid("Expected query embeddings to be a non-empty list")
-        }
-        let reader = try await reader()
-        let dimension = reader.dimension
-        _ = try WriteValidation.embeddings(queryEmbeddings, dimension: dimension)
-        var result = QueryResult(include: include)
-        guard dimension != nil else {
-            for _ in queryEmbeddings { result.appendEmpty() }
+        try await boundary {
+            guard nResults >= 0 else {
+                throw CairnError.invalid(
+                    "Expected requested number of results to be a positive integer, got \(nResults)")
+            }
+            guard !queryEmbeddings.isEmpty else {
+                throw CairnError.invalid("Expected query embeddings to be a non-empty list")
+            }
+            let reader = try await reader()
+            let dimension = reader.dimension
+            _ = try WriteValidation.embeddings(queryEmbeddings, dimension: dimension)
+            var result = QueryResult(include: include)
+            guard dimension != nil else {
+                for _ in queryEmbeddings { result.appendEmpty() }
+                return result
+            }
+            let hits = try await reader.query(
+                queryEmbeddings, k: nResults, ids: ids,
+                filter: try RecordFilter(where: `where`, whereDocument: whereDocument))
+            for row in hits {
+                let records = try await reader.records(for: row.map(\.source))
+                try result.append(records, distances: row.map(\.distance), include: include)
+            }
             return result
         }
-        let hits = try await reader.query(
-            queryEmbeddings, k: nResults, ids: ids,
-            filter: try RecordFilter(where: `where`, whereDocument: whereDocument))
-        for row in hits {
-            let records = try await reader.records(for: row.map(\.source))
-            try result.append(records, distances: row.map(\.distance), include: include)
-        }
-        return result
     }
 
     /// How far indexing has come (Chroma's `get_indexing_status`): the records of the compacted, indexed version
     /// and the writes still waiting in the log for compaction (queries see them too, by exact search).
     public func indexingStatus() async throws -> IndexingStatus {
-        let reader = try await reader()
-        return IndexingStatus(indexed: reader.snapshot.live.count, unindexed: reader.tail.logRecords)
+        try await boundary {
+            let reader = try await reader()
+            return IndexingStatus(indexed: reader.snapshot.live.count, unindexed: reader.tail.logRecords)
+        }
     }
 
     /// Records in the collection (from counts; nothing is scanned).
     public func count() async throws -> Int {
-        try await reader().count
+        try await boundary {
+            try await reader().count
+        }
     }
 
     /// The embedding dimension fixed by the first write; nil before it (the HTTP server's collection model).
     public func currentDimension() throws -> Int? {
-        try context.catalogCall { try $0.collection(id: id).dimension }
+        try boundary {
+            try context.catalogCall { try $0.collection(id: id).dimension }
+        }
     }
 
     /// The first `limit` records.
     public func peek(limit: Int = 10) async throws -> GetResult {
-        try await get(limit: limit, include: Include(.metadatas, .documents, .embeddings))
+        try await boundary {
+            try await get(limit: limit, include: Include(.metadatas, .documents, .embeddings))
+        }
     }
 
     /// Renames the collection, replaces its metadata and/or changes its configuration (Chroma's
@@ -238,14 +259,18 @@ public final class Collection: Sendable {
         name newName: String? = nil, metadata newMetadata: Metadata? = nil,
         configuration: [String: JSONValue]? = nil
     ) async throws -> Collection {
-        try await context.modify(
-            collectionID: id, name: newName, metadata: newMetadata, configuration: configuration)
+        try await boundary {
+            try await context.modify(
+                collectionID: id, name: newName, metadata: newMetadata, configuration: configuration)
+        }
     }
 
     /// Folds the log into the segments now (the client also does it in the background past a threshold).
     @discardableResult
     public func compact() async throws -> CompactionSummary? {
-        try await context.compact(collectionID: id)
+        try await boundary {
+            try await context.compact(collectionID: id)
+        }
     }
 
     func reader() async throws -> CollectionReader {

@@ -185,7 +185,9 @@ actor CollectionRuntime {
             do {
                 batch = try await wal.read(after: from)
             } catch let error as LogError {
-                throw CairnError(.storage, "reading the log of collection \(collectionID): \(error)")
+                var mapped = CairnError.from(error)  // a corrupt fragment is corruption, a failed read a store failure
+                mapped.message = "reading the log of collection \(collectionID): \(error)"
+                throw mapped
             }
             fragments += batch
             guard let last = batch.last, batch.count >= 1000 else { return fragments }

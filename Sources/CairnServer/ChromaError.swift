@@ -56,7 +56,8 @@ public struct ChromaError: Error, Sendable, Equatable, CustomStringConvertible {
                     error.status.reasonPhrase)
             }
         default:
-            self = ChromaError(.internalServerError, "InternalError", "\(type(of: error)): \(error)")
+            // Anything else went past the embedded API's boundary: map it the same way (store failures 503).
+            self = ChromaError(CairnError.from(error))
         }
     }
 

@@ -2,11 +2,13 @@
 // temporary folder, and sends JSON requests to it.
 import Cairn
 import CairnServer
+import Catalog
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import ObjectStore
 import StorageTesting
 import Testing
 
@@ -69,16 +71,27 @@ enum ServerHarness {
         }
     }
 
-    /// The same, handing the test the embedded client behind the server too (to compact, say).
+    /// The same, handing the test the embedded client behind the server too (to compact, say); `store` puts a
+    /// store of the test's own (a fault-injecting one) under the client.
     static func withClient(
         options: ServerOptions = ServerOptions(), metrics: ServerMetrics = ServerMetrics(),
         extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in },
+        store: ((URL) throws -> any ObjectStore)? = nil, configure: (inout Client.Options) -> Void = { _ in },
         _ body: @escaping @Sendable (API, Client) async throws -> Void
     ) async throws {
         try await TemporaryDirectory.with("cairn-server-test") { folder in
             var clientOptions = Client.Options()
             clientOptions.compactionThreshold = nil
-            let client = try await Client.open(folder.path, options: clientOptions)
+            configure(&clientOptions)
+            let client: Client
+            if let store {
+                client = Client(
+                    store: try store(folder.appendingPathComponent("store")),
+                    catalog: try CatalogDatabase(url: folder.appendingPathComponent("catalog.sqlite")),
+                    options: clientOptions)
+            } else {
+                client = try await Client.open(folder.path, options: clientOptions)
+            }
             let router = CairnServer.router(client: client, options: options, metrics: metrics)
             extraRoutes(router)
             let app = Application(router: router)
