@@ -148,7 +148,7 @@ public final class Client: Sendable {
     }
 
     public func tenantExists(_ name: String) throws -> Bool {
-        try boundary {
+        try synchronousBoundary {
             do throws(CatalogError) {
                 _ = try context.catalog.tenant(name)
                 return true
@@ -167,13 +167,13 @@ public final class Client: Sendable {
 
     public func databases(tenant: String = defaultTenant, limit: Int? = nil, offset: Int = 0) throws -> [DatabaseRecord]
     {
-        try boundary {
+        try synchronousBoundary {
             try context.catalogCall { try $0.listDatabases(tenant: tenant, limit: limit, offset: offset) }
         }
     }
 
     public func database(_ name: String, tenant: String = defaultTenant) throws -> DatabaseRecord {
-        try boundary {
+        try synchronousBoundary {
             try context.catalogCall { try $0.database(tenant: tenant, name: name) }
         }
     }

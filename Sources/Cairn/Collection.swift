@@ -240,7 +240,7 @@ public final class Collection: Sendable {
 
     /// The embedding dimension fixed by the first write; nil before it (the HTTP server's collection model).
     public func currentDimension() throws -> Int? {
-        try boundary {
+        try synchronousBoundary {
             try context.catalogCall { try $0.collection(id: id).dimension }
         }
     }

@@ -85,7 +85,7 @@ func boundary<T>(_ body: () async throws -> T) async throws(CairnError) -> T {
 }
 
 /// The same for synchronous entry points.
-func boundary<T>(_ body: () throws -> T) throws(CairnError) -> T {
+func synchronousBoundary<T>(_ body: () throws -> T) throws(CairnError) -> T {
     do {
         return try body()
     } catch {

@@ -28,11 +28,12 @@ import Testing
 
     @Test func storeFailuresUnderEveryRouteAre503WithChromasBody() async throws {
         let faulty = Box<FaultInjectingStore>()
-        try await ServerHarness.withClient(store: { folder in
+        let makeStore: (URL) throws -> any ObjectStore = { folder in
             let store = FaultInjectingStore(try LocalFileStore(root: folder))
             faulty.value = store
             return store
-        }) { api, client in
+        }
+        try await ServerHarness.withClient(store: makeStore) { api, client in
             let id = try await Self.populate(api, client)
             let store = try #require(faulty.value)
             for (method, path, body) in Self.routes(id) {
@@ -54,18 +55,17 @@ import Testing
 
     @Test func corruptObjectsAre500WithChromasBody() async throws {
         let faulty = Box<FaultInjectingStore>()
-        try await ServerHarness.withClient(
-            store: { folder in
-                let store = FaultInjectingStore(try LocalFileStore(root: folder))
-                faulty.value = store
-                return store
-            },
-            configure: {
-                // No caches: every read goes to the store.
-                $0.blockCacheBytes = 1
-                $0.hnswCacheBytes = 1
-            }
-        ) { api, client in
+        let makeStore: (URL) throws -> any ObjectStore = { folder in
+            let store = FaultInjectingStore(try LocalFileStore(root: folder))
+            faulty.value = store
+            return store
+        }
+        let noCaches: (inout Client.Options) -> Void = {
+            // Every read goes to the store.
+            $0.blockCacheBytes = 1
+            $0.hnswCacheBytes = 1
+        }
+        try await ServerHarness.withClient(store: makeStore, configure: noCaches) { api, client in
             let id = try await Self.populate(api, client)
             let store = try #require(faulty.value)
             // Every block, root and index file read from here on comes back cut in half.
