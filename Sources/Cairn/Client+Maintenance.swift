@@ -13,9 +13,8 @@ extension Client {
     ) async throws -> GarbageCollectionReport {
         try await boundary {
             try await maintenanceCall {
-                try await GarbageCollector(
-                    store: context.store, root: context.root, catalog: context.catalog, manifests: context.manifests
-                ).collect(policy, progress: progress)
+                try await GarbageCollector(store: context.store, root: context.root, service: context.service)
+                    .collect(policy, progress: progress)
             }
         }
     }
@@ -27,9 +26,8 @@ extension Client {
     {
         try await boundary {
             try await maintenanceCall {
-                try await StoreChecker(
-                    store: context.store, root: context.root, catalog: context.catalog, manifests: context.manifests
-                ).check(loadIndexes: loadIndexes, progress: progress)
+                try await StoreChecker(store: context.store, root: context.root, service: context.service)
+                    .check(loadIndexes: loadIndexes, progress: progress)
             }
         }
     }

@@ -95,8 +95,7 @@ final class ClientContext: Sendable {
         service = CatalogService(database: catalog, manifests: manifests)
         cache = BlockCache(blockCapacity: options.blockCacheBytes)
         provider = HnswIndexProvider(store: store, capacityBytes: options.hnswCacheBytes)
-        compactor = Compactor(
-            store: store, root: root, catalog: catalog, manifests: manifests, provider: provider, cache: cache)
+        compactor = Compactor(store: store, root: root, service: service, provider: provider, cache: cache)
     }
 
     deinit {
@@ -197,9 +196,9 @@ final class ClientContext: Sendable {
             let runtime = CollectionRuntime(
                 collectionID: record.id, path: path, store: store, cache: cache,
                 refreshInterval: options.refreshInterval,
-                currentVersion: { [manifests] in
+                currentVersion: { [service] in
                     do {
-                        try await CatalogService(database: catalog, manifests: manifests).catchUp(collectionID: id)
+                        try await service.catchUp(collectionID: id)
                         let record = try catalog.collection(id: id)
                         let segments = try catalog.segments(collectionID: id)
                         return try VersionInfo(record: record, segments: segments)
@@ -327,7 +326,7 @@ final class ClientContext: Sendable {
             }
         }
         do {
-            let report = try await GarbageCollector(store: store, root: root, catalog: catalog, manifests: manifests)
+            let report = try await GarbageCollector(store: store, root: root, service: service)
                 .collect(options.garbageCollectionPolicy)
             garbageObjects.increment(by: report.deletions.count)
             garbageBytes.increment(by: report.bytes)

@@ -339,28 +339,78 @@ public struct CatalogService: Sendable {
             var next = current.successor(at: now())
             next.dimension = next.dimension ?? record.dimension
             try change(&next, record)
-            let key: String
-            do {
-                key = try await manifests.write(next)
-            } catch  where error.code == .conflict {
-                lastError = error
-                try await rollForward(record)
-                continue
-            }
-            do {
-                return try database.commitVersion(
-                    collectionID: collectionID, expected: record.version, manifest: next, manifestKey: key)
-            } catch {
-                // We own the manifest at `next.version` (ifNoneMatch). If another process rolled it forward, it is
-                // committed; if the catalog is still where we started, the manifest can never be committed and is
-                // removed so the version number stays free.
-                let committed = try? database.currentVersion(collectionID: collectionID)
-                if let committed, committed >= next.version { return try database.collection(id: collectionID) }
-                if committed == record.version { await discard(key) }
-                throw error
+            var mayExist = false
+            switch try await writeAndCommit(next, over: record, manifestMayExist: &mayExist, discardUncommittable: true)
+            {
+            case .committed(let committed): return committed
+            case .versionTaken(let error): lastError = error
             }
         }
         throw lastError
+    }
+
+    /// Publishes `next`, built from the committed version `record` names (a compaction's new segments cannot be
+    /// rebased onto another version), in the one publish order: `conflict` when another writer took the version.
+    /// `manifestMayExist` is set while `next` may be on the store (so a caller knows whether what the manifest
+    /// names may still be published, by a roll-forward, and must stay).
+    @discardableResult
+    public func publish(
+        _ next: CollectionManifest, over record: CollectionRecord, manifestMayExist: inout Bool
+    ) async throws(CatalogError) -> CollectionRecord {
+        // The manifest stays even when the catalog cannot take it: another node may already have read it, so what
+        // it names is left for garbage collection.
+        switch try await writeAndCommit(
+            next, over: record, manifestMayExist: &manifestMayExist, discardUncommittable: false)
+        {
+        case .committed(let committed): return committed
+        case .versionTaken(let error): throw error
+        }
+    }
+
+    enum PublishOutcome {
+        /// `next` is the committed version (committed here, or rolled forward by another process).
+        case committed(CollectionRecord)
+        /// Another writer's manifest holds the version (rolled forward if it was left uncommitted).
+        case versionTaken(CatalogError)
+    }
+
+    /// The crash-safe publish order, the only implementation of it: the manifest create-only, then the catalog's
+    /// compare-and-swap from `record.version`. A manifest of ours rolled forward by another process counts as
+    /// committed; with `discardUncommittable`, one the catalog did not take while it stayed at `record.version` is
+    /// removed so its version number stays free.
+    private func writeAndCommit(
+        _ next: CollectionManifest, over record: CollectionRecord, manifestMayExist: inout Bool,
+        discardUncommittable: Bool
+    ) async throws(CatalogError) -> PublishOutcome {
+        let key = manifests.key(of: next)
+        manifestMayExist = true
+        do {
+            _ = try await manifests.write(next)
+        } catch  where error.code == .conflict {
+            // The key is taken: by our own earlier attempt (a retried create), or by another writer.
+            if (try? await manifests.read(key: key)) != next {
+                manifestMayExist = false
+                try await rollForward(record)
+                return .versionTaken(error)
+            }
+        }
+        do {
+            return .committed(
+                try database.commitVersion(
+                    collectionID: record.id, expected: record.version, manifest: next, manifestKey: key))
+        } catch {
+            let committed = try? database.currentVersion(collectionID: record.id)
+            if let committed, committed >= next.version, (try? await manifests.read(key: key)) == next {
+                return .committed(try database.collection(id: record.id))
+            }
+            if discardUncommittable, committed == record.version {
+                await discard(key)
+                manifestMayExist = false
+            }
+            throw error.code == .conflict
+                ? CatalogError(.conflict, "version \(next.version) of \(record.id) was published by another writer")
+                : error
+        }
     }
 
     /// Commits a manifest that exists at `record.version + 1` but that the catalog never took (a writer that

@@ -35,8 +35,10 @@ public struct CompactionSummary: Sendable, Hashable {
 public final class Compactor: Sendable {
     let store: any ObjectStore
     let root: ObjectPath
-    let catalog: CatalogDatabase
-    let manifests: ManifestStore
+    /// Every catalog change goes through it (the publish order lives there alone).
+    let service: CatalogService
+    var catalog: CatalogDatabase { service.database }
+    var manifests: ManifestStore { service.manifests }
     let provider: HnswIndexProvider
     let cache: BlockCache
     /// When the deleted share of an index's slots would pass this after a compaction, the index is rebuilt from
@@ -48,14 +50,13 @@ public final class Compactor: Sendable {
     public static let defaultRebuildDeletedFraction = 0.25
 
     public init(
-        store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, manifests: ManifestStore,
+        store: any ObjectStore, root: ObjectPath, service: CatalogService,
         provider: HnswIndexProvider, cache: BlockCache,
         rebuildDeletedFraction: Double = Compactor.defaultRebuildDeletedFraction
     ) {
         self.store = store
         self.root = root
-        self.catalog = catalog
-        self.manifests = manifests
+        self.service = service
         self.provider = provider
         self.cache = cache
         self.rebuildDeletedFraction = rebuildDeletedFraction
@@ -70,7 +71,7 @@ public final class Compactor: Sendable {
         var record = try catalogCall { try $0.collection(id: collectionID) }
         if record.version > 0 {
             // A manifest a crashed writer left one version ahead becomes current first (one GET when there is none).
-            try? await CatalogService(database: catalog, manifests: manifests).rollForward(record)
+            try? await service.rollForward(record)
             record = try catalogCall { try $0.collection(id: collectionID) }
         }
         let path = root.collection(tenant: record.tenant, database: record.database, collectionID: collectionID)
@@ -183,7 +184,7 @@ public final class Compactor: Sendable {
             successor.dimension = manifest.dimension ?? dimension
             successor.segments = segments.manifests
             next = successor
-            try await publish(successor, over: manifest, record: record, manifestMayExist: &manifestMayExist)
+            try await publish(successor, record: record, manifestMayExist: &manifestMayExist)
         } catch {
             if !manifestMayExist {
                 let removed = await attempt.discard(alsoUnder: hnswTarget.map { [$0.prefix] } ?? [])
@@ -207,44 +208,14 @@ public final class Compactor: Sendable {
             deleted: plan.deleted, recordCount: recordCount, rebuiltIndex: rebuilt, seconds: seconds)
     }
 
-    /// Writes the manifest (create-only), then commits it with compare-and-swap. When another writer holds the
-    /// version number, a manifest left there by a writer that crashed before committing is rolled forward (so the
-    /// next run can proceed) and this run reports `conflict`. When this run's own manifest was rolled forward by
-    /// someone else before its own commit, the version is published and the run succeeds.
-    /// `manifestMayExist` is set once the manifest may be on the store (written, or a write with an unknown outcome).
+    /// Publishes `next` over the version `record` names, in CatalogService's publish order (the one place that owns
+    /// it): `conflict` when another writer took the version (a manifest left by a crashed writer is rolled forward).
     private func publish(
-        _ next: CollectionManifest, over manifest: CollectionManifest, record: CollectionRecord,
-        manifestMayExist: inout Bool
+        _ next: CollectionManifest, record: CollectionRecord, manifestMayExist: inout Bool
     ) async throws {
-        let service = CatalogService(database: catalog, manifests: manifests)
-        let key: String
         do throws(CatalogError) {
-            manifestMayExist = true
-            key = try await manifests.write(next)
+            try await service.publish(next, over: record, manifestMayExist: &manifestMayExist)
         } catch {
-            // Another writer's manifest holds the key: this run's was never written (checked by content, since
-            // a retried create can conflict with its own first attempt).
-            if error.code == .conflict, let existing = try? await manifests.read(key: manifests.key(of: next)),
-                existing != next
-            {
-                manifestMayExist = false
-            }
-            guard error.code == .conflict else {
-                throw CompactionError(.failed, "writing manifest \(next.version) of \(record.id): \(error)")
-            }
-            try? await service.rollForward(record)
-            throw CompactionError(
-                .conflict, "version \(next.version) of \(record.id) was published by another writer")
-        }
-        do throws(CatalogError) {
-            try catalog.commitVersion(
-                collectionID: record.id, expected: manifest.version, manifest: next, manifestKey: key)
-        } catch {
-            if error.code == .conflict, (try? catalog.currentVersion(collectionID: record.id)) ?? 0 >= next.version,
-                (try? await manifests.read(key: key)) == next
-            {
-                return  // our manifest, committed by a roll-forward
-            }
             throw CompactionError(error.code == .conflict ? .conflict : .failed, error.message)
         }
     }

@@ -73,18 +73,19 @@ public struct GarbageCollectionReport: Sendable, Hashable {
 public struct GarbageCollector: Sendable {
     let store: any ObjectStore
     let root: ObjectPath
-    let catalog: CatalogDatabase
-    let manifests: ManifestStore
+    /// The catalog, through the one service that changes it (a roll-forward publishes in its order).
+    let service: CatalogService
+    var catalog: CatalogDatabase { service.database }
+    var manifests: ManifestStore { service.manifests }
     let now: @Sendable () -> Date
 
     public init(
-        store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, manifests: ManifestStore,
+        store: any ObjectStore, root: ObjectPath, service: CatalogService,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.root = root
-        self.catalog = catalog
-        self.manifests = manifests
+        self.service = service
         self.now = now
     }
 
@@ -158,7 +159,7 @@ public struct GarbageCollector: Sendable {
             guard current.version > 0 else { throw CompactionError(.conflict, "the collection is being created") }
             if !policy.dryRun {
                 // A manifest a crashed writer left at version + 1 becomes current first (or is removed).
-                try? await CatalogService(database: catalog, manifests: manifests).rollForward(current)
+                try? await service.rollForward(current)
                 record = try? catalog.collection(id: folder.collectionID)
             }
         }

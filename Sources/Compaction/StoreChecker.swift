@@ -38,14 +38,14 @@ public struct CheckReport: Sendable, Hashable {
 public struct StoreChecker: Sendable {
     let store: any ObjectStore
     let root: ObjectPath
-    let catalog: CatalogDatabase
-    let manifests: ManifestStore
+    let service: CatalogService
+    var catalog: CatalogDatabase { service.database }
+    var manifests: ManifestStore { service.manifests }
 
-    public init(store: any ObjectStore, root: ObjectPath, catalog: CatalogDatabase, manifests: ManifestStore) {
+    public init(store: any ObjectStore, root: ObjectPath, service: CatalogService) {
         self.store = store
         self.root = root
-        self.catalog = catalog
-        self.manifests = manifests
+        self.service = service
     }
 
     /// Checks the whole store. With `loadIndexes` every HNSW index is also loaded (slower, needs its memory).
