@@ -13,7 +13,7 @@ extension Client {
     ) async throws -> GarbageCollectionReport {
         try await boundary {
             try await maintenanceCall {
-                try await GarbageCollector(store: context.store, root: context.root, service: context.service)
+                try await GarbageCollector(store: context.store, root: context.root, service: context.catalog.service)
                     .collect(policy, progress: progress)
             }
         }
@@ -26,7 +26,7 @@ extension Client {
     {
         try await boundary {
             try await maintenanceCall {
-                try await StoreChecker(store: context.store, root: context.root, service: context.service)
+                try await StoreChecker(store: context.store, root: context.root, service: context.catalog.service)
                     .check(loadIndexes: loadIndexes, progress: progress)
             }
         }

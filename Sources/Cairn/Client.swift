@@ -118,7 +118,7 @@ public final class Client: Sendable {
     init(url: String, context: ClientContext) {
         self.url = url
         self.context = context
-        context.startMaintenance()
+        context.maintenance.start()
     }
 
     static func defaultCatalogFile(for url: String) -> URL {
@@ -143,14 +143,14 @@ public final class Client: Sendable {
 
     public func createTenant(_ name: String) async throws {
         try await boundary {
-            _ = try await context.serviceCall { try await $0.createTenant(name) }
+            _ = try await context.catalog.serviceCall { try await $0.createTenant(name) }
         }
     }
 
     public func tenantExists(_ name: String) throws -> Bool {
         try synchronousBoundary {
             do throws(CatalogError) {
-                _ = try context.catalog.tenant(name)
+                _ = try context.catalog.database.tenant(name)
                 return true
             } catch {
                 if error.code == .notFound { return false }
@@ -161,28 +161,28 @@ public final class Client: Sendable {
 
     public func createDatabase(_ name: String, tenant: String = defaultTenant) async throws {
         try await boundary {
-            _ = try await context.serviceCall { try await $0.createDatabase(tenant: tenant, name: name) }
+            _ = try await context.catalog.serviceCall { try await $0.createDatabase(tenant: tenant, name: name) }
         }
     }
 
     public func databases(tenant: String = defaultTenant, limit: Int? = nil, offset: Int = 0) throws -> [DatabaseRecord]
     {
         try synchronousBoundary {
-            try context.catalogCall { try $0.listDatabases(tenant: tenant, limit: limit, offset: offset) }
+            try context.catalog.call { try $0.listDatabases(tenant: tenant, limit: limit, offset: offset) }
         }
     }
 
     public func database(_ name: String, tenant: String = defaultTenant) throws -> DatabaseRecord {
         try synchronousBoundary {
-            try context.catalogCall { try $0.database(tenant: tenant, name: name) }
+            try context.catalog.call { try $0.database(tenant: tenant, name: name) }
         }
     }
 
     /// Deletes a database and its collections.
     public func deleteDatabase(_ name: String, tenant: String = defaultTenant) async throws {
         try await boundary {
-            let collections = try context.catalogCall { try $0.listCollections(tenant: tenant, database: name) }
-            _ = try await context.serviceCall { try await $0.deleteDatabase(tenant: tenant, name: name) }
+            let collections = try context.catalog.call { try $0.listCollections(tenant: tenant, database: name) }
+            _ = try await context.catalog.serviceCall { try await $0.deleteDatabase(tenant: tenant, name: name) }
             for collection in collections { context.forget(collectionID: collection.id) }
         }
     }
@@ -192,8 +192,8 @@ public final class Client: Sendable {
     /// started with `--allow-reset`.
     public func reset() async throws {
         try await boundary {
-            await context.waitForBackgroundWork()
-            let removed = try await context.serviceCall { try await $0.reset() }
+            await context.maintenance.waitForBackgroundWork()
+            let removed = try await context.catalog.serviceCall { try await $0.reset() }
             for id in removed { context.forget(collectionID: id) }
         }
     }
@@ -221,7 +221,7 @@ public final class Client: Sendable {
             } catch {
                 throw CairnError(validation: error)
             }
-            let (record, _) = try await context.serviceCall {
+            let (record, _) = try await context.catalog.serviceCall {
                 try await $0.createCollection(
                     tenant: tenant, database: database, name: name,
                     metadata: metadata.flatMap { $0.isEmpty ? nil : $0.mapValues(\.json) },
@@ -235,7 +235,7 @@ public final class Client: Sendable {
     /// Finishes a collection the catalog holds at version 0 (its creator is still at it, or crashed).
     private func published(_ record: CollectionRecord) async throws -> CollectionRecord {
         guard record.version == 0 else { return record }
-        return try await context.serviceCall { try await $0.finishCreation(record) }
+        return try await context.catalog.serviceCall { try await $0.finishCreation(record) }
     }
 
     public func getOrCreateCollection(
@@ -253,7 +253,7 @@ public final class Client: Sendable {
         _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws -> Collection {
         try await boundary {
-            let record = try await context.catalogCallSyncingOnMiss { catalog throws(CatalogError) in
+            let record = try await context.catalog.callSyncingOnMiss { catalog throws(CatalogError) in
                 try catalog.collection(tenant: tenant, database: database, name: name)
             }
             return try context.collection(try await published(record))
@@ -262,7 +262,7 @@ public final class Client: Sendable {
 
     public func getCollection(id: String) async throws -> Collection {
         try await boundary {
-            let record = try await context.catalogCallSyncingOnMiss { catalog throws(CatalogError) in
+            let record = try await context.catalog.callSyncingOnMiss { catalog throws(CatalogError) in
                 try catalog.collection(id: id)
             }
             return try context.collection(try await published(record))
@@ -273,8 +273,8 @@ public final class Client: Sendable {
         limit: Int? = nil, offset: Int = 0, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws -> [Collection] {
         try await boundary {
-            await context.syncCatalogIfStale()
-            let records = try context.catalogCall {
+            await context.catalog.syncIfStale()
+            let records = try context.catalog.call {
                 try $0.listCollections(tenant: tenant, database: database, limit: limit, offset: offset)
             }
             return try records.map { try context.collection($0) }
@@ -285,8 +285,8 @@ public final class Client: Sendable {
         -> Int
     {
         try await boundary {
-            await context.syncCatalogIfStale()
-            return try context.catalogCall { try $0.countCollections(tenant: tenant, database: database) }
+            await context.catalog.syncIfStale()
+            return try context.catalog.call { try $0.countCollections(tenant: tenant, database: database) }
         }
     }
 
@@ -296,14 +296,14 @@ public final class Client: Sendable {
         _ name: String, tenant: String = defaultTenant, database: String = defaultDatabase
     ) async throws {
         try await boundary {
-            let record = try context.catalogCall { try $0.collection(tenant: tenant, database: database, name: name) }
-            _ = try await context.serviceCall { try await $0.deleteCollection(id: record.id) }
+            let record = try context.catalog.call { try $0.collection(tenant: tenant, database: database, name: name) }
+            _ = try await context.catalog.serviceCall { try await $0.deleteCollection(id: record.id) }
             context.forget(collectionID: record.id)
         }
     }
 
     /// Waits for background compactions started by writes to finish.
     public func waitForBackgroundCompaction() async {
-        await context.waitForBackgroundWork()
+        await context.maintenance.waitForBackgroundWork()
     }
 }

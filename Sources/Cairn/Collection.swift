@@ -141,10 +141,10 @@ public final class Collection: Sendable {
 
     /// Checks embeddings against the collection's dimension, fixing it in the catalog on the first write.
     private func fixDimension(of embeddings: [[Float]]) async throws {
-        let known = try context.catalogCall { try $0.collection(id: id).dimension }
+        let known = try context.catalog.call { try $0.collection(id: id).dimension }
         guard let dimension = try WriteValidation.embeddings(embeddings, dimension: known), known == nil else { return }
         do {
-            _ = try await context.service.setDimension(id: id, dimension)
+            _ = try await context.catalog.service.setDimension(id: id, dimension)
         } catch {
             if error.code == .conflict { throw CairnError.invalid(error.message) }
             throw CairnError(error)
@@ -161,7 +161,7 @@ public final class Collection: Sendable {
             throw CairnError(error.code == .conflict ? .conflict : .storage, "writing to the log: \(error)")
         }
         await runtime.appended(offset)
-        context.afterWrite(
+        context.maintenance.afterWrite(
             collectionID: id, records: records.count, bytes: records.reduce(0) { $0 + $1.encodedSize })
     }
 
@@ -241,7 +241,7 @@ public final class Collection: Sendable {
     /// The embedding dimension fixed by the first write; nil before it (the HTTP server's collection model).
     public func currentDimension() throws -> Int? {
         try synchronousBoundary {
-            try context.catalogCall { try $0.collection(id: id).dimension }
+            try context.catalog.call { try $0.collection(id: id).dimension }
         }
     }
 
@@ -269,7 +269,7 @@ public final class Collection: Sendable {
     @discardableResult
     public func compact() async throws -> CompactionSummary? {
         try await boundary {
-            try await context.compact(collectionID: id)
+            try await context.maintenance.compact(collectionID: id)
         }
     }
 

@@ -147,7 +147,7 @@ import Testing
             options.garbageCollectionInterval = nil
             let client = try await Client.open(folder.path, options: options)
             let collection = try await client.createCollection("load")
-            let startVersion = try client.context.catalogCall { try $0.collection(id: collection.id).version }
+            let startVersion = try client.context.catalog.call { try $0.collection(id: collection.id).version }
             let deadline = ContinuousClock.now + .seconds(6)
             let failures = try await withThrowingTaskGroup(of: [String].self) { group in
                 for worker in 0..<8 {
@@ -159,7 +159,7 @@ import Testing
             }
             #expect(failures.isEmpty, "\(failures.count) stale reads: \(failures.prefix(10))")
             await client.waitForBackgroundCompaction()
-            let endVersion = try client.context.catalogCall { try $0.collection(id: collection.id).version }
+            let endVersion = try client.context.catalog.call { try $0.collection(id: collection.id).version }
             #expect(endVersion >= startVersion + 3, "compaction published \(endVersion - startVersion) versions")
         }
     }

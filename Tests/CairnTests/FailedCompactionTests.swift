@@ -79,11 +79,11 @@ import Testing
     }
 
     @Test func failureReasonsAreAFixedSetOfLabels() {
-        let full = ClientContext.classify(compactionError: ObjectStoreError(.io, key: "k", message: "disk full"))
+        let full = MaintenanceScheduler.classify(compactionError: ObjectStoreError(.io, key: "k", message: "disk full"))
         #expect(full.outcome == "failed" && full.reason == "store_io")
-        let lost = ClientContext.classify(compactionError: CompactionError(.conflict, "lost"))
+        let lost = MaintenanceScheduler.classify(compactionError: CompactionError(.conflict, "lost"))
         #expect(lost.outcome == "conflict" && lost.reason == "conflict")
-        let other = ClientContext.classify(compactionError: CancellationError())
+        let other = MaintenanceScheduler.classify(compactionError: CancellationError())
         #expect(other.outcome == "failed" && other.reason == "other")
     }
 }

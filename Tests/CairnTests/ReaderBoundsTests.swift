@@ -95,7 +95,7 @@ import Testing
             while ContinuousClock.now < deadline, !compacted {
                 try await Task.sleep(for: .milliseconds(50))
                 let id = try await client.getCollection("backlog").id
-                compacted = try client.context.catalogCall { try $0.collection(id: id).compactedLogOffset } > 0
+                compacted = try client.context.catalog.call { try $0.collection(id: id).compactedLogOffset } > 0
             }
             #expect(compacted, "the backlog was not compacted within 60 s")
             #expect(try await client.getCollection("backlog").count() == 300)
