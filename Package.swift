@@ -129,6 +129,10 @@ let package = Package(
                 "Blockfile", "ObjectStore", "StorageTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
+        .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON", "StorageTesting"]),
+        .testTarget(
+            name: "CompactionTests",
+            dependencies: ["Compaction", "Catalog", "Log", "Blockfile", "ObjectStore", "VectorIndex", "StorageTesting"]),
         .testTarget(name: "SegmentsTests", dependencies: ["Segments", "Blockfile", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "CatalogTests",

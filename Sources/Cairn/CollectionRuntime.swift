@@ -190,7 +190,7 @@ actor CollectionRuntime {
                 throw mapped
             }
             fragments += batch
-            guard let last = batch.last, batch.count >= 1000 else { return fragments }
+            guard let last = batch.last, batch.count >= WriteAheadLog.defaultReadLimit else { return fragments }
             from = last.offset
         }
     }

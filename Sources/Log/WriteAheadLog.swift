@@ -13,6 +13,8 @@ public final class WriteAheadLog: Sendable {
     public static let maxConflicts = 32
     /// Fragments fetched at once by `read`.
     public static let readConcurrency = 8
+    /// Fragments one `read` returns at most unless told otherwise: a caller that gets this many reads on.
+    public static let defaultReadLimit = 1000
 
     public let path: CollectionPath
     /// Identifies this writer in the fragments it writes.
@@ -171,7 +173,7 @@ public final class WriteAheadLog: Sendable {
     }
 
     /// Fragments after `offset`, in order, up to the first offset not present (or `limit` fragments).
-    public func read(after offset: UInt64, limit: Int = 1000) async throws -> [LogFragment] {
+    public func read(after offset: UInt64, limit: Int = defaultReadLimit) async throws -> [LogFragment] {
         var fragments: [LogFragment] = []
         var next = offset + 1
         while fragments.count < limit {

@@ -2,7 +2,7 @@
 import StorageTesting
 import Testing
 
-@testable import Segments
+@testable import CairnJSON
 
 @Suite struct JSONParserTests {
     @Test func keepsIntegersAndFloatsApart() throws {
