@@ -20,6 +20,14 @@ struct ChromaRoutes: Sendable {
     static let collectionPath = databasePath + "/collections/:collection"
 
     func register(on router: Router<BasicRequestContext>) {
+        registerSystem(on: router)
+        registerTenantsAndDatabases(on: router)
+        registerCollections(on: router)
+        registerRecords(on: router)
+    }
+
+    /// Heartbeat, version, health, pre-flight checks, identity and reset.
+    func registerSystem(on router: Router<BasicRequestContext>) {
         router.get("/api/v2") { _, _ in self.heartbeat() }
         router.get("/api/v2/heartbeat") { _, _ in self.heartbeat() }
         router.get("/api/v2/healthcheck") { _, _ in
@@ -41,8 +49,10 @@ struct ChromaRoutes: Sendable {
             try await client.reset()
             return JSONResponse.make("true")
         }
+    }
 
-        // Tenants and databases
+    /// Tenants and their databases.
+    func registerTenantsAndDatabases(on router: Router<BasicRequestContext>) {
         router.post(RouterPath(Self.tenantsPath)) { request, context in
             let body = try await self.body(request, context)
             try await client.createTenant(try body.requiredString("name"))
@@ -84,8 +94,10 @@ struct ChromaRoutes: Sendable {
                 try Self.parameter(context, "database"), tenant: try Self.parameter(context, "tenant"))
             return JSONResponse.make(JSONResponse.emptyObject)
         }
+    }
 
-        // Collections
+    /// Collections: create, list, count, get, modify, delete.
+    func registerCollections(on router: Router<BasicRequestContext>) {
         router.post(RouterPath(Self.databasePath + "/collections")) { request, context in
             let (tenant, database) = try Self.scope(context)
             let body = try await self.body(request, context)
@@ -150,8 +162,10 @@ struct ChromaRoutes: Sendable {
             _ = try await self.collection(context)
             throw ChromaError(.notImplemented, "InvalidArgumentError", "Forking a collection is not supported by Cairn")
         }
+    }
 
-        // Records
+    /// Records of one collection: add, upsert, update, delete, indexing status, count, get, query.
+    func registerRecords(on router: Router<BasicRequestContext>) {
         router.post(RouterPath(Self.collectionPath + "/add")) { request, context in
             try await self.insert(request, context) { collection, ids, embeddings, metadatas, documents, uris in
                 try await collection.add(
