@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ThreadSanitizer run of the concurrency-heavy suites (the HNSW index, filtered search and the index provider),
+# ThreadSanitizer run of the concurrency-heavy suites (the HNSW index, filtered search and the index provider, and
+# reads, writes and compaction publishes interleaved on one collection),
 # called by scripts/test.sh after the main test run, and by `make tsan`. Own scratch path: a TSan build
 # cannot share objects with the normal debug build.
 #
@@ -8,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH="${CAIRN_TSAN_SCRATCH:-.build-tsan}"
-FILTER="${CAIRN_TSAN_FILTER:-VectorIndexTests}"
+FILTER="${CAIRN_TSAN_FILTER:-VectorIndexTests|CompactionInterleavingTests}"
 # hnswlib's parallel inserts read the entry point without a lock (upstream's known benign race); the
 # suppressions file names exactly those functions.
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=0 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp}"
