@@ -1,4 +1,5 @@
 import Catalog
+import Compaction
 import Foundation
 import ObjectStore
 import StorageTesting
