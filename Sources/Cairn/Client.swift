@@ -63,12 +63,19 @@ public final class Client: Sendable {
     /// Opens (creating it if needed) the store at `url`: a folder path, `file:///folder` or `s3://bucket/prefix`.
     public static func open(_ url: String, options: Options = Options()) async throws -> Client {
         try await boundary {
-            let isFile = !url.hasPrefix("s3://")
-            let folderPath = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
+            // A plain path is a folder; URLs are parsed by the one parser of store URLs (a `file://` URL must be
+            // absolute, and is percent-decoded, as everywhere else).
+            let location: StoreLocation
+            do throws(ObjectStoreError) {
+                location =
+                    url.hasPrefix("file://") || url.hasPrefix("s3://") ? try StoreLocation(parsing: url) : .file(path: url)
+            } catch {
+                throw CairnError(.invalidArgument, error.message)
+            }
             let store: any ObjectStore
             let catalogURL: URL
             do {
-                if isFile {
+                if case .file(let folderPath) = location {
                     let folder = URL(fileURLWithPath: folderPath, isDirectory: true)
                     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                     store = TrackingStore(try LocalFileStore(root: folder))

@@ -7,6 +7,21 @@ import StorageTesting
 import Testing
 
 @Suite struct CollectionAPITests {
+    /// Store URLs mean the same to `Client.open` as to every other command (one parser): a `file://` URL must be
+    /// absolute and is percent-decoded; a plain path is a folder.
+    @Test func storeURLsAreParsedOneWay() async throws {
+        try await TemporaryDirectory.with { folder in
+            let spaced = folder.appendingPathComponent("a folder")
+            let encoded = "file://" + spaced.path.replacingOccurrences(of: " ", with: "%20")
+            _ = try await Client.open(encoded).createCollection("there")
+            #expect(FileManager.default.fileExists(atPath: spaced.path), "file:// URLs are percent-decoded")
+            #expect(try await Client.open(spaced.path).getCollection("there").name == "there")
+            await Self.expectError(.invalidArgument, "absolute path") {
+                _ = try await Client.open("file://relative/dir")
+            }
+        }
+    }
+
     static func options(threshold: Int? = nil) -> Client.Options {
         var options = Client.Options()
         options.compactionThreshold = threshold
