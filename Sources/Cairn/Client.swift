@@ -68,7 +68,8 @@ public final class Client: Sendable {
             let location: StoreLocation
             do throws(ObjectStoreError) {
                 location =
-                    url.hasPrefix("file://") || url.hasPrefix("s3://") ? try StoreLocation(parsing: url) : .file(path: url)
+                    url.hasPrefix("file://") || url.hasPrefix("s3://")
+                    ? try StoreLocation(parsing: url) : .file(path: url)
             } catch {
                 throw CairnError(.invalidArgument, error.message)
             }
