@@ -1,6 +1,7 @@
 // A thread-safe LRU cache bounded by total weight (bytes), with single-flight loading: concurrent gets of one
 // missing key share one load. The shared block cache of every blockfile reader is one of these.
 import CoreMetrics
+import ObjectStore
 import Synchronization
 
 /// What a cache has done so far.
@@ -16,57 +17,16 @@ public struct CacheStatistics: Sendable, Equatable {
 }
 
 public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct Node {
-        var key: Key
-        var value: Value
-        var weight: Int
-        var newer: Int?
-        var older: Int?
-    }
-
     private struct State {
-        var nodes: [Node?] = []
-        var free: [Int] = []
-        var index: [Key: Int] = [:]
-        var newest: Int?
-        var oldest: Int?
+        var lru: WeightedLRU<Key, Value>
         var inFlight: [Key: Task<Value, any Error>] = [:]
         var stats = CacheStatistics()
-
-        /// Reads only the links: copying the node would retain its key and value on every hit.
-        mutating func unlink(_ i: Int) {
-            guard nodes[i] != nil else { return }
-            let (newer, older) = (nodes[i]!.newer, nodes[i]!.older)
-            if let newer { nodes[newer]!.older = older } else { newest = older }
-            if let older { nodes[older]!.newer = newer } else { oldest = newer }
-            nodes[i]!.newer = nil
-            nodes[i]!.older = nil
-        }
-
-        mutating func pushNewest(_ i: Int) {
-            nodes[i]?.older = newest
-            nodes[i]?.newer = nil
-            if let newest { nodes[newest]?.newer = i }
-            newest = i
-            if oldest == nil { oldest = i }
-        }
-
-        mutating func remove(_ i: Int) -> Node? {
-            unlink(i)
-            guard let node = nodes[i] else { return nil }
-            nodes[i] = nil
-            free.append(i)
-            index[node.key] = nil
-            stats.entries -= 1
-            stats.bytes -= node.weight
-            return node
-        }
     }
 
     /// The most the cache holds, in weight units (bytes).
     public let capacity: Int
     private let weigh: @Sendable (Value) -> Int
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let hitCounter: Counter
     private let missCounter: Counter
     private let evictionCounter: Counter
@@ -82,6 +42,7 @@ public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     ) {
         precondition(capacity >= 0, "cache capacity must not be negative")
         self.capacity = capacity
+        state = Mutex(State(lru: WeightedLRU(capacity: capacity)))
         self.weigh = weigh
         let dimensions = [("cache", name)]
         hitCounter = Counter(label: "cairn_cache_hits_total", dimensions: dimensions, factory: factory)
@@ -90,16 +51,21 @@ public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         bytesGauge = Gauge(label: "cairn_cache_bytes", dimensions: dimensions, factory: factory)
     }
 
-    public var statistics: CacheStatistics { state.withLock { $0.stats } }
+    public var statistics: CacheStatistics {
+        state.withLock { state in
+            var stats = state.stats
+            stats.entries = state.lru.count
+            stats.bytes = state.lru.totalWeight
+            return stats
+        }
+    }
 
     /// The cached value, if present (counts as a use, and as a hit).
     public func peek(_ key: Key) -> Value? {
         let value: Value? = state.withLock { state in
-            guard let i = state.index[key] else { return nil }
-            state.unlink(i)
-            state.pushNewest(i)
+            guard let value = state.lru.get(key) else { return nil }
             state.stats.hits += 1
-            return state.nodes[i]?.value
+            return value
         }
         if value != nil { hitCounter.increment() }
         return value
@@ -111,11 +77,9 @@ public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         async throws -> Value
     {
         let lookup: Lookup = state.withLock { state in
-            if let i = state.index[key], let node = state.nodes[i] {
-                state.unlink(i)
-                state.pushNewest(i)
+            if let value = state.lru.get(key) {
                 state.stats.hits += 1
-                return .hit(node.value)
+                return .hit(value)
             }
             if let task = state.inFlight[key] {
                 state.stats.joined += 1
@@ -150,28 +114,14 @@ public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     public func insert(_ value: Value, for key: Key) {
         let weight = weigh(value)
         let (evicted, bytes) = state.withLock { state in
-            if let i = state.index[key] { _ = state.remove(i) }
-            guard weight <= capacity else { return (0, state.stats.bytes) }
-            var evicted = 0
-            while state.stats.bytes + weight > capacity, let oldest = state.oldest {
-                _ = state.remove(oldest)
-                evicted += 1
+            // An entry heavier than the whole cache is returned to its caller but not kept.
+            guard weight <= capacity else {
+                state.lru.remove(key)
+                return (0, state.lru.totalWeight)
             }
+            let evicted = state.lru.insert(key, value, weight: weight).count
             state.stats.evictions += evicted
-            let node = Node(key: key, value: value, weight: weight)
-            let i: Int
-            if let slot = state.free.popLast() {
-                state.nodes[slot] = node
-                i = slot
-            } else {
-                state.nodes.append(node)
-                i = state.nodes.count - 1
-            }
-            state.index[key] = i
-            state.pushNewest(i)
-            state.stats.entries += 1
-            state.stats.bytes += weight
-            return (evicted, state.stats.bytes)
+            return (evicted, state.lru.totalWeight)
         }
         if evicted > 0 { evictionCounter.increment(by: evicted) }
         bytesGauge.record(bytes)
@@ -179,23 +129,11 @@ public final class WeightedCache<Key: Hashable & Sendable, Value: Sendable>: Sen
 
     /// Removes a key (no effect if absent).
     public func remove(_ key: Key) {
-        state.withLock { state in
-            if let i = state.index[key] { _ = state.remove(i) }
-        }
+        state.withLock { _ = $0.lru.remove(key) }
     }
 
     /// Keys from most to least recently used (for tests and inspection).
-    public var keysByRecency: [Key] {
-        state.withLock { state in
-            var keys: [Key] = []
-            var cursor = state.newest
-            while let i = cursor, let node = state.nodes[i] {
-                keys.append(node.key)
-                cursor = node.older
-            }
-            return keys
-        }
-    }
+    public var keysByRecency: [Key] { state.withLock { $0.lru.keysByRecency } }
 
     private enum Lookup {
         case hit(Value)

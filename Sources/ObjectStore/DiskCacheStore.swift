@@ -12,18 +12,8 @@ public final class DiskCacheStore: WrappingStore {
     private let cache: LocalFileStore
     private let isImmutable: @Sendable (String) -> Bool
 
-    private struct Entry {
-        var size: Int
-        var lastUse: UInt64
-    }
-
-    private struct State {
-        var entries: [String: Entry] = [:]
-        var total = 0
-        var clock: UInt64 = 0
-    }
-
-    private let state = Mutex(State())
+    /// The cached keys, weighed by their sizes.
+    private let state: Mutex<WeightedLRU<String, Int>>
 
     /// A cache in `directory` (created if needed; files already there are kept and counted) of at most
     /// `capacityBytes`, holding the keys `isImmutable` accepts.
@@ -35,21 +25,18 @@ public final class DiskCacheStore: WrappingStore {
         self.capacityBytes = max(0, capacityBytes)
         self.isImmutable = isImmutable
         cache = try LocalFileStore(root: directory)
+        state = Mutex(WeightedLRU(capacity: self.capacityBytes))
         let existing = try await cache.listAll(prefix: "").sorted {
             ($0.lastModified ?? .distantPast) < ($1.lastModified ?? .distantPast)
         }
-        state.withLock { state in
-            for info in existing {
-                state.clock += 1
-                state.entries[info.key] = Entry(size: info.size, lastUse: state.clock)
-                state.total += info.size
-            }
+        let victims = state.withLock { lru in
+            existing.flatMap { info in lru.insert(info.key, info.size, weight: info.size).map(\.0) }
         }
-        await evict()
+        for key in victims { try? await cache.delete(key) }
     }
 
     /// Bytes of objects on disk.
-    public var cachedBytes: Int { state.withLock { $0.total } }
+    public var cachedBytes: Int { state.withLock { $0.totalWeight } }
 
     // MARK: Reads
 
@@ -96,49 +83,21 @@ public final class DiskCacheStore: WrappingStore {
 
     /// Marks `key` used; whether it is cached.
     private func touch(_ key: String) -> Bool {
-        state.withLock { state in
-            guard state.entries[key] != nil else { return false }
-            state.clock += 1
-            state.entries[key]?.lastUse = state.clock
-            return true
-        }
+        state.withLock { $0.get(key) != nil }
     }
 
     @discardableResult
     private func forget(_ key: String) -> Bool {
-        state.withLock { state in
-            guard let entry = state.entries.removeValue(forKey: key) else { return false }
-            state.total -= entry.size
-            return true
-        }
+        state.withLock { $0.remove(key) != nil }
     }
 
-    /// Stores an object in the cache (best effort: a full disk only means a miss later).
+    /// Stores an object in the cache (best effort: a full disk only means a miss later), evicting the least
+    /// recently used files past the capacity.
     private func remember(_ key: String, _ data: Data) async {
         guard data.count <= capacityBytes, (try? await cache.put(key, data: data, condition: .none)) != nil else {
             return
         }
-        state.withLock { state in
-            state.clock += 1
-            if let old = state.entries[key] { state.total -= old.size }
-            state.entries[key] = Entry(size: data.count, lastUse: state.clock)
-            state.total += data.count
-        }
-        await evict()
-    }
-
-    private func evict() async {
-        let victims: [String] = state.withLock { state in
-            guard state.total > capacityBytes else { return [] }
-            var victims: [String] = []
-            for (key, entry) in state.entries.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
-                guard state.total > capacityBytes else { break }
-                state.entries[key] = nil
-                state.total -= entry.size
-                victims.append(key)
-            }
-            return victims
-        }
-        for key in victims { try? await cache.delete(key) }
+        let victims = state.withLock { $0.insert(key, data.count, weight: data.count).map(\.0) }
+        for victim in victims { try? await cache.delete(victim) }
     }
 }
