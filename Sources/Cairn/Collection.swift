@@ -82,10 +82,7 @@ public final class Collection: Sendable {
             if let embeddings { try await fixDimension(of: embeddings) }
             for case let update? in metadatas ?? [] { try WriteValidation.metadataUpdate(update) }
             let records = ids.indices.map { i in
-                var update = metadatas?[i]
-                if let uri = uris?[i] ?? nil {
-                    update = (update ?? [:]).merging([reservedURIMetadataKey: .string(uri)]) { $1 }
-                }
+                let update = Self.keeping(uri: uris?[i] ?? nil, in: metadatas?[i]) { .some($0) }
                 return LogRecord(
                     .update, id: ids[i], embedding: embeddings?[i], metadataJSON: update?.updateJSONText,
                     document: documents?[i])
@@ -128,15 +125,22 @@ public final class Collection: Sendable {
         try await fixDimension(of: embeddings)
         for case let metadata? in metadatas ?? [] { try WriteValidation.metadata(metadata) }
         let records = ids.indices.map { i in
-            var metadata = metadatas?[i]
-            if let uri = uris?[i] ?? nil {
-                metadata = (metadata ?? [:]).merging([reservedURIMetadataKey: .string(uri)]) { $1 }
-            }
+            let metadata = Self.keeping(uri: uris?[i] ?? nil, in: metadatas?[i]) { $0 }
             return LogRecord(
                 operation, id: ids[i], embedding: embeddings[i],
                 metadataJSON: metadata.flatMap { $0.isEmpty ? nil : $0.jsonText }, document: documents?[i])
         }
         try await append(records)
+    }
+
+    /// `metadata` with the record's URI kept in it as `chroma:uri` (where Chroma keeps it); unchanged without one.
+    static func keeping<Value>(uri: String?, in metadata: [String: Value]?, as wrap: (MetadataValue) -> Value)
+        -> [String: Value]?
+    {
+        guard let uri else { return metadata }
+        var kept = metadata ?? [:]
+        kept[reservedURIMetadataKey] = wrap(.string(uri))
+        return kept
     }
 
     /// Checks embeddings against the collection's dimension, fixing it in the catalog on the first write.

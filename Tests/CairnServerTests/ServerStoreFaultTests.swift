@@ -28,12 +28,7 @@ import Testing
 
     @Test func storeFailuresUnderEveryRouteAre503WithChromasBody() async throws {
         let faulty = Box<FaultInjectingStore>()
-        let makeStore: (URL) throws -> any ObjectStore = { folder in
-            let store = FaultInjectingStore(try LocalFileStore(root: folder))
-            faulty.value = store
-            return store
-        }
-        try await ServerHarness.withClient(store: makeStore) { api, client in
+        try await ServerHarness.withClient(store: Self.faultInjecting(into: faulty)) { api, client in
             let id = try await Self.populate(api, client)
             let store = try #require(faulty.value)
             for (method, path, body) in Self.routes(id) {
@@ -55,17 +50,13 @@ import Testing
 
     @Test func corruptObjectsAre500WithChromasBody() async throws {
         let faulty = Box<FaultInjectingStore>()
-        let makeStore: (URL) throws -> any ObjectStore = { folder in
-            let store = FaultInjectingStore(try LocalFileStore(root: folder))
-            faulty.value = store
-            return store
-        }
         let noCaches: (inout Client.Options) -> Void = {
             // Every read goes to the store.
             $0.blockCacheBytes = 1
             $0.hnswCacheBytes = 1
         }
-        try await ServerHarness.withClient(store: makeStore, configure: noCaches) { api, client in
+        try await ServerHarness.withClient(store: Self.faultInjecting(into: faulty), configure: noCaches) {
+            api, client in
             let id = try await Self.populate(api, client)
             let store = try #require(faulty.value)
             // Every block, root and index file read from here on comes back cut in half.
@@ -74,6 +65,15 @@ import Testing
             store.truncateNextGets(0)
             #expect(reply.status == .internalServerError, "corruption is 500, not a retryable 503: \(reply.text)")
             #expect(reply.error == "InternalError" && !reply.message.isEmpty, "\(reply.text)")
+        }
+    }
+
+    /// A folder store behind fault injection, handed to the test through `box`.
+    static func faultInjecting(into box: Box<FaultInjectingStore>) -> (URL) throws -> any ObjectStore {
+        { folder in
+            let store = FaultInjectingStore(try LocalFileStore(root: folder))
+            box.value = store
+            return store
         }
     }
 
