@@ -271,11 +271,7 @@ final class MaintenanceScheduler: Sendable {
                 summary = try await compactor.compact(collectionID: collectionID, progress: options.log)
             } catch {
                 countFailedCompaction(error)
-                guard let error = error as? CompactionError else {
-                    throw CairnError(.storage, "compaction of \(collectionID) failed: \(error)")
-                }
-                throw CairnError(
-                    error.code == .conflict ? .conflict : error.code == .notFound ? .notFound : .storage, error.message)
+                throw CairnError.from(error)  // the one mapping table (ErrorBoundary), cause kept
             }
             guard let summary else { break }
             compactionsOK.increment()
