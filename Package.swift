@@ -12,10 +12,12 @@ let package = Package(
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "ArrowIPC", targets: ["ArrowIPC"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
+        .library(name: "IndexBenchmarking", targets: ["IndexBenchmarking"]),
         .library(name: "Blockfile", targets: ["Blockfile"]),
         .library(name: "Bitmaps", targets: ["Bitmaps"]),
         .library(name: "Log", targets: ["Log"]),
         .library(name: "CairnJSON", targets: ["CairnJSON"]),
+        .library(name: "CairnModel", targets: ["CairnModel"]),
         .library(name: "Segments", targets: ["Segments"]),
         .library(name: "Catalog", targets: ["Catalog"]),
         .library(name: "Compaction", targets: ["Compaction"]),
@@ -61,6 +63,8 @@ let package = Package(
         .target(
             name: "VectorIndex",
             dependencies: ["CHNSW", "CRoaring", "ObjectStore", .product(name: "Metrics", package: "swift-metrics")]),
+        // The index benchmark (`cairn bench index`, Benchmarks/IndexBench): HNSW beside hnswlib, kept out of VectorIndex.
+        .target(name: "IndexBenchmarking", dependencies: ["VectorIndex", "CHNSW", "CRoaring", "ObjectStore"]),
         .target(name: "Bitmaps", dependencies: ["CRoaring"]),
         .target(name: "Log", dependencies: ["ArrowIPC", "ObjectStore"]),
         .target(
@@ -71,19 +75,21 @@ let package = Package(
 
         // MARK: Collections: segments over blockfiles and HNSW, the catalog, and the embedded API
         .target(name: "CairnJSON"),
+        // What users write and read: metadata, filters, configuration and schema, and their validation.
+        .target(name: "CairnModel", dependencies: ["CairnJSON", "VectorIndex"]),
         .target(
             name: "Segments",
-            dependencies: ["CairnJSON", "Blockfile", "Bitmaps", "VectorIndex", "Log", "ArrowIPC", "ObjectStore"]),
+            dependencies: ["CairnModel", "CairnJSON", "Blockfile", "Bitmaps", "VectorIndex", "Log", "ArrowIPC", "ObjectStore"]),
         .target(
             name: "Catalog",
-            dependencies: ["CairnJSON", "ObjectStore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["CairnModel", "CairnJSON", "ObjectStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Compaction",
             dependencies: ["Segments", "Catalog", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore"]),
         .target(
             name: "Cairn",
             dependencies: [
-                "Segments", "Catalog", "Compaction", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore",
+                "CairnModel", "Segments", "Catalog", "Compaction", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore",
                 "ObjectStoreS3", .product(name: "Metrics", package: "swift-metrics"),
             ]),
 
@@ -91,7 +97,7 @@ let package = Package(
         .target(
             name: "CairnServer",
             dependencies: [
-                "Cairn", "Catalog", .product(name: "Hummingbird", package: "hummingbird"),
+                "Cairn", "CairnModel", "Catalog", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -105,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "Bitmaps", "Blockfile", "Cairn", "Catalog",
+                "ObjectStore", "ObjectStoreS3", "ArrowIPC", "VectorIndex", "IndexBenchmarking", "Bitmaps", "Blockfile", "Cairn", "Catalog",
                 "CairnServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -130,6 +136,7 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON", "StorageTesting"]),
+        .testTarget(name: "CairnModelTests", dependencies: ["CairnModel", "StorageTesting"]),
         .testTarget(
             name: "CompactionTests",
             dependencies: ["Compaction", "Catalog", "Log", "Blockfile", "ObjectStore", "VectorIndex", "StorageTesting"]),

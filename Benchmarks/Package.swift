@@ -31,8 +31,8 @@ let package = Package(
         .executableTarget(
             name: "IndexBench",
             dependencies: [
-                .product(name: "VectorIndex", package: cairn), .product(name: "ObjectStore", package: cairn),
-                .product(name: "ObjectStoreS3", package: cairn),
+                .product(name: "VectorIndex", package: cairn), .product(name: "IndexBenchmarking", package: cairn),
+                .product(name: "ObjectStore", package: cairn), .product(name: "ObjectStoreS3", package: cairn),
             ]),
         .executableTarget(
             name: "SegmentsBench",

@@ -47,7 +47,7 @@ CACHE_DIR = os.environ.get("PEERS_DATA_DIR", "/tmp/peers-data")
 
 # The cache's file names carry a hash of the parameters, so a change of parameters never reads stale files. This
 # string (and so the tag "1348f8727e") must not change while the dataset stays the same: the Swift benchmarks
-# (Benchmarks/Sources/CollectionBench/Dataset.swift, Sources/VectorIndex/Benchmarking/IndexBenchmark.swift) and
+# (Benchmarks/Sources/CollectionBench/Dataset.swift, Sources/IndexBenchmarking/IndexBenchmark.swift) and
 # the files already cached use it.
 _PARAMS = f"v1-N{N}-NQ{NQ}-D{DIM}-C{NCLUSTERS}-s{NOISE}-seeds{SEED_BASE},{SEED_QUERY}"
 _TAG = hashlib.sha1(_PARAMS.encode()).hexdigest()[:10]

@@ -1,9 +1,10 @@
-// The embedded API (Client → Collection). Importing Cairn also brings the types its signatures use: metadata values
-// and filters (Segments) and JSON values (CairnJSON). Of the compaction module only the reports users get back are
-// visible (below); the compactor, garbage collector and checker themselves stay behind `Client` and `Collection`.
+// The embedded API (Client → Collection). Importing Cairn also brings the types its signatures use: metadata values,
+// filters, configuration and schema (CairnModel) and JSON values (CairnJSON). The segments, compactor, garbage
+// collector and checker stay behind `Client` and `Collection`; of compaction only the reports users get back are
+// visible (below).
 @_exported import CairnJSON
+@_exported import CairnModel
 import Compaction
-@_exported import Segments
 
 /// What `Collection.compact()` did.
 public typealias CompactionSummary = Compaction.CompactionSummary

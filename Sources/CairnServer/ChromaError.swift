@@ -1,8 +1,8 @@
 // The errors the server answers with, in Chroma's shape: a status code and `{"error": <Chroma's error name>,
 // "message": ...}`, which the official client turns back into its exception classes (NotFoundError, ...).
 import CairnJSON
+import CairnModel
 import Hummingbird
-import Segments
 
 import struct Cairn.CairnError
 

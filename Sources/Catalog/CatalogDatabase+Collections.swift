@@ -13,7 +13,7 @@ extension CatalogDatabase {
         configuration: [String: JSONValue] = [:], getOrCreate: Bool = false, id: String? = nil
     ) throws(CatalogError) -> (record: CollectionRecord, created: Bool) {
         try NameValidation.validate(collectionName: name)
-        if let metadata { try MetadataValidation.validate(collectionMetadata: metadata) }
+        if let metadata { try CatalogError.validate(collectionMetadata: metadata) }
         let metadataText = metadata.map { JSONValue.object($0).jsonText }
         let configurationText = JSONValue.object(configuration).jsonText
         let time = Milliseconds.rounded(now())
@@ -93,7 +93,7 @@ extension CatalogDatabase {
         throws(CatalogError) -> CollectionRecord
     {
         if let name { try NameValidation.validate(collectionName: name) }
-        if let metadata, !metadata.isEmpty { try MetadataValidation.validate(collectionMetadata: metadata) }
+        if let metadata, !metadata.isEmpty { try CatalogError.validate(collectionMetadata: metadata) }
         let time = Milliseconds.rounded(now())
         return try write { db in
             guard var record = try Self.collectionRow(db, id: id) else {

@@ -1,5 +1,7 @@
 // The one error type of the catalog: a stable code and a message that names the tenant, database, collection or
 // version that was wrong. Messages for user-facing mistakes are Chroma's own wording, so clients see the same text.
+import CairnJSON
+import CairnModel
 import Foundation
 
 public struct CatalogError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -35,4 +37,15 @@ public struct CatalogError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "catalog \(code): \(message)" }
+}
+
+extension CatalogError {
+    /// Collection metadata checked by the model's one validator, its refusal reported as an invalid argument.
+    package static func validate(collectionMetadata metadata: [String: JSONValue]) throws(CatalogError) {
+        do {
+            try validateCollectionMetadata(metadata)
+        } catch {
+            throw CatalogError(.invalidArgument, error.message)
+        }
+    }
 }

@@ -180,7 +180,7 @@ public struct CatalogService: Sendable {
         configuration: ConfigurationChange? = nil
     ) async throws(CatalogError) -> CollectionRecord {
         if let name { try NameValidation.validate(collectionName: name) }
-        if let metadata, !metadata.isEmpty { try MetadataValidation.validate(collectionMetadata: metadata) }
+        if let metadata, !metadata.isEmpty { try CatalogError.validate(collectionMetadata: metadata) }
         let before = try database.collection(id: id)
         guard let name, name != before.name else {
             return try await modify(id: id, name: nil, metadata: metadata, configuration: configuration)

@@ -80,7 +80,7 @@ extension HNSWIndex {
     }
 
     /// Asks the CPU to load every cache line of the `bytes` bytes at `start` (a vector computed soon).
-    @inline(__always) static func prefetch(_ start: UnsafeRawPointer, bytes: Int) {
+    @inlinable @inline(__always) package static func prefetch(_ start: UnsafeRawPointer, bytes: Int) {
         for line in Swift.stride(from: 0, to: bytes, by: 64) { cairn_hnsw_prefetch(start + line) }
     }
 }

@@ -2,6 +2,7 @@
 // memory, persistence). JSON on stdout, progress on stderr. Build in release for meaningful figures.
 import ArgumentParser
 import Foundation
+import IndexBenchmarking
 import VectorIndex
 
 struct BenchIndexCommand: AsyncParsableCommand {

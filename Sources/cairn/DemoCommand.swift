@@ -6,7 +6,6 @@ import Cairn
 import Catalog
 import Foundation
 import ObjectStore
-import Segments
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

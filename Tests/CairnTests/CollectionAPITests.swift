@@ -2,7 +2,6 @@
 // reopening, read-your-writes, and concurrent writers losing nothing.
 import Cairn
 import Foundation
-import Segments
 import StorageTesting
 import Testing
 

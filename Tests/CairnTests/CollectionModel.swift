@@ -1,6 +1,5 @@
 // A brute-force model of a collection with Chroma's semantics, for checking the real one against.
 import Cairn
-import Segments
 
 struct ModelRecord: Equatable {
     var id: String

@@ -2,7 +2,6 @@
 // compaction in between, and across reopening the store.
 import Cairn
 import Foundation
-import Segments
 import StorageTesting
 import Testing
 

@@ -1,5 +1,4 @@
 import Foundation
-import Segments
 import StorageTesting
 import Testing
 

@@ -77,10 +77,10 @@ import Testing
 
     @Test func metadataRefusesNonFiniteFloats() {
         expectCatalogError(.invalidArgument) {
-            try MetadataValidation.validate(collectionMetadata: ["x": .double(.nan)])
+            try CatalogError.validate(collectionMetadata: ["x": .double(.nan)])
         }
         expectCatalogError(.invalidArgument) {
-            try MetadataValidation.validate(collectionMetadata: ["x": [.double(.infinity)]])
+            try CatalogError.validate(collectionMetadata: ["x": [.double(.infinity)]])
         }
     }
 

@@ -67,17 +67,17 @@ import Testing
     }
 
     @Test func collectionMetadataRules() throws {
-        try MetadataValidation.validate(collectionMetadata: ["hnsw:space": "cosine", "n": 1, "f": 1.5, "b": true])
+        try CatalogError.validate(collectionMetadata: ["hnsw:space": "cosine", "n": 1, "f": 1.5, "b": true])
         expectCatalogError(.invalidArgument, "Metadata cannot be empty") {
-            try MetadataValidation.validate(collectionMetadata: [:])
+            try CatalogError.validate(collectionMetadata: [:])
         }
         expectCatalogError(.invalidArgument, "Metadata key cannot start with '#' or '$': $where") {
-            try MetadataValidation.validate(collectionMetadata: ["$where": 1])
+            try CatalogError.validate(collectionMetadata: ["$where": 1])
         }
         expectCatalogError(.invalidArgument, "Metadata key cannot be empty") {
-            try MetadataValidation.validate(collectionMetadata: ["": 1])
+            try CatalogError.validate(collectionMetadata: ["": 1])
         }
-        expectCatalogError(.invalidArgument) { try MetadataValidation.validate(collectionMetadata: ["k": ["a": 1]]) }
-        expectCatalogError(.invalidArgument) { try MetadataValidation.validate(collectionMetadata: ["k": nil]) }
+        expectCatalogError(.invalidArgument) { try CatalogError.validate(collectionMetadata: ["k": ["a": 1]]) }
+        expectCatalogError(.invalidArgument) { try CatalogError.validate(collectionMetadata: ["k": nil]) }
     }
 }

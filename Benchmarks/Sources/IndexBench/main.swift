@@ -4,6 +4,7 @@
 // CAIRN_BENCH_PLANNERS="name=graphCost,distancesPerEF,efExponent,maxEF,seedCount,budgetFactor;..." measures
 // planner variants beside the default.
 import Foundation
+import IndexBenchmarking
 import ObjectStore
 import ObjectStoreS3
 import VectorIndex

@@ -1,10 +1,11 @@
-// The index benchmark behind `cairn bench index` and Benchmarks/IndexBench: build rate, unfiltered QPS and
-// latency against recall, filtered recall and latency per selectivity, memory, persistence and hydration,
-// on the standard dataset (Benchmarks/dataset.py). Prints progress through `log`, returns JSON values.
 import CHNSW
 import CRoaring
 import Foundation
 import ObjectStore
+// The index benchmark behind `cairn bench index` and Benchmarks/IndexBench: build rate, unfiltered QPS and
+// latency against recall, filtered recall and latency per selectivity, memory, persistence and hydration,
+// on the standard dataset (Benchmarks/dataset.py). Prints progress through `log`, returns JSON values.
+import VectorIndex
 
 public struct IndexBenchmark: Sendable {
     /// Where dataset.py cached the `.npy` files (and index_reference.py its filters, in `index-bench/`).

@@ -1,7 +1,7 @@
 // Metadata values, their canonical JSON, the update form (null deletes), and Chroma's validation messages.
 import Testing
 
-@testable import Segments
+@testable import CairnModel
 
 @Suite struct MetadataTests {
     @Test func roundTripsThroughCanonicalJSON() throws {

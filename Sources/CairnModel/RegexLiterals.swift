@@ -2,14 +2,14 @@
 // the trigram index instead of reading every document. Deliberately conservative: anything it does not fully
 // understand (alternation, flags, look-around, unusual escapes) yields fewer literals or none, never a wrong one.
 
-enum RegexLiterals {
+package enum RegexLiterals {
     /// Characters that are literal when escaped with a backslash.
     private static let escapablePunctuation = Set("\\.+*?()|[]{}^$#&-~/ \"'!%,:;<=>@_`")
     /// Escapes that stand for one character of a class (break a literal run, nothing else).
     private static let classEscapes = Set("dDwWsSbBhHvVRN")
 
     /// Required literal runs of `pattern` (each a substring of every match), or [] when none can be proved.
-    static func required(_ pattern: String) -> [String] {
+    package static func required(_ pattern: String) -> [String] {
         // Flags ((?i) makes letters match either case), look-around, named groups: give up.
         if pattern.contains("(?") || pattern.contains("|") { return [] }
         let chars = Array(pattern)

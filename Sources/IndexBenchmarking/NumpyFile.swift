@@ -1,6 +1,7 @@
+import Foundation
 // Reads NumPy `.npy` files (format 1.x/2.x, little-endian, C order): how the benchmark dataset is
 // stored. Used by `cairn bench index` and Benchmarks/IndexBench.
-import Foundation
+import VectorIndex
 
 public struct NumpyFile: Sendable {
     public enum ElementType: String, Sendable {

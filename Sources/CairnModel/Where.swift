@@ -133,7 +133,7 @@ func numericOrder(_ a: MetadataValue, _ b: MetadataValue) -> Int? {
 }
 
 /// Compares an Int64 with a finite Double without rounding either; nil for NaN.
-func compareExactly(_ integer: Int64, _ double: Double) -> Int? {
+package func compareExactly(_ integer: Int64, _ double: Double) -> Int? {
     if double.isNaN { return nil }
     // 2^63 is exactly representable; every Int64 is below it and at or above -2^63.
     if double >= 9_223_372_036_854_775_808.0 { return -1 }

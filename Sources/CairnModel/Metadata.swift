@@ -117,7 +117,8 @@ public func validateMetadataUpdate(_ update: MetadataUpdate) throws(ValidationEr
     }
 }
 
-private func validateMetadataKey(_ key: String) throws(ValidationError) {
+/// The key rules records and collections share.
+func validateMetadataKey(_ key: String) throws(ValidationError) {
     if key.isEmpty {
         throw ValidationError(.invalidMetadataKey, "Metadata key cannot be empty", key: key)
     }

@@ -1,7 +1,7 @@
 // RegexLiterals: the literal runs every match must contain, and nothing it cannot prove.
 import Testing
 
-@testable import Segments
+@testable import CairnModel
 
 @Suite struct RegexLiteralsTests {
     @Test(arguments: [

@@ -87,7 +87,7 @@ public struct CompiledWhereDocument {
 }
 
 /// Byte-wise substring test on UTF-8 (as Rust's `str::contains`): no Unicode normalisation, case-sensitive.
-func substring(_ needle: String, in haystack: String) -> Bool {
+package func substring(_ needle: String, in haystack: String) -> Bool {
     var needle = needle
     var haystack = haystack
     return needle.withUTF8 { n in
@@ -110,7 +110,7 @@ func substring(_ needle: String, in haystack: String) -> Bool {
     }
 }
 
-func compileRegex(_ pattern: String) throws(ValidationError) -> Regex<AnyRegexOutput> {
+package func compileRegex(_ pattern: String) throws(ValidationError) -> Regex<AnyRegexOutput> {
     do {
         return try Regex(pattern).matchingSemantics(.unicodeScalar)
     } catch {

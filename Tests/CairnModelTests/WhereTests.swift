@@ -1,7 +1,7 @@
 // Where and WhereDocument: parsing Chroma's JSON (valid forms and Chroma's messages) and evaluation on one record.
 import Testing
 
-@testable import Segments
+@testable import CairnModel
 
 @Suite struct WhereTests {
     @Test func parsesChromaForms() throws {

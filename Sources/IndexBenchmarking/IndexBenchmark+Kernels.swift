@@ -1,9 +1,10 @@
+import CHNSW
 // Distance kernels side by side: the Swift SIMD kernels (DistanceKernels), hnswlib's own SSE kernels as
 // this build compiles them, and the shim's runtime-dispatched kernel, in one harness, over four ways of
 // walking the dataset. Which vectors a kernel reads, and from which cache level, moves the figures more
 // than the kernels differ: with the data in L1 the arithmetic decides (Swift's four add chains beat
 // hnswlib's one), from memory the loads do (every kernel ties). One access pattern alone misleads.
-import CHNSW
+import VectorIndex
 
 extension IndexBenchmark {
     /// One way of walking the dataset: the i-th call measures the vectors at float offsets `a[i]` and
