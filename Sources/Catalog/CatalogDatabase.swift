@@ -1,5 +1,8 @@
 // The catalog: tenants, databases, collections, segments and collection versions in SQLite (GRDB, WAL mode).
-// Every method is synchronous and safe from many tasks; writes are serialised by GRDB's writer.
+// Every method is synchronous and safe from many tasks; writes are serialised by GRDB's writer. Async callers run
+// writes through `perform`, off Swift's cooperative pool: a write may wait up to the busy timeout for another
+// process's lock. Reads do not wait for writers in WAL mode, so they run where they are called.
+import Dispatch
 import Foundation
 import GRDB
 
@@ -82,6 +85,37 @@ public final class CatalogDatabase: Sendable {
         } catch {
             throw CatalogError(.storage, "cannot migrate the catalog at \(location): \(error)")
         }
+    }
+
+    /// Threads of their own for catalog writes (GCD adds one when a write waits for SQLite's lock), so a write
+    /// never holds one of the cooperative pool's few threads.
+    private static let writeQueue: DispatchQueue = {
+        let queue = DispatchQueue(label: "cairn.catalog", attributes: .concurrent)
+        queue.setSpecific(key: writeQueueKey, value: ())
+        return queue
+    }()
+    private static let writeQueueKey = DispatchSpecificKey<Void>()
+
+    /// Whether the caller runs on the catalog's own threads (what `perform` promises; for tests).
+    package static var isOnCatalogThread: Bool { DispatchQueue.getSpecific(key: writeQueueKey) != nil }
+
+    /// Runs `body` (catalog calls that write) on the catalog's own threads and resumes the caller when it is done.
+    /// (`body` throws only what the catalog's own methods throw, `CatalogError`.)
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (CatalogDatabase) throws -> T)
+        async throws(CatalogError) -> T
+    {
+        let result: Result<T, CatalogError> = await withCheckedContinuation { continuation in
+            Self.writeQueue.async {
+                do {
+                    continuation.resume(returning: .success(try body(self)))
+                } catch let error as CatalogError {
+                    continuation.resume(returning: .failure(error))
+                } catch {
+                    continuation.resume(returning: .failure(Self.storageError(error)))
+                }
+            }
+        }
+        return try result.get()
     }
 
     /// Runs `body` in a write transaction, mapping SQLite failures to `storage` errors.

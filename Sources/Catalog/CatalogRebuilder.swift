@@ -96,10 +96,10 @@ public struct CatalogRebuilder: Sendable {
         tenants.sort { ($0.tenant.createdAt, $0.tenant.name) < ($1.tenant.createdAt, $1.tenant.name) }
         for (tenant, databases) in tenants {
             report.tenants += 1
-            if try catalog.restore(tenant) { report.tenantsCreated += 1 }
+            if try await catalog.perform({ try $0.restore(tenant) }) { report.tenantsCreated += 1 }
             for database in databases.sorted(by: { ($0.createdAt, $0.name) < ($1.createdAt, $1.name) }) {
                 report.databases += 1
-                if try catalog.restore(database) { report.databasesCreated += 1 }
+                if try await catalog.perform({ try $0.restore(database) }) { report.databasesCreated += 1 }
                 try await restoreCollections(
                     of: database, into: catalog, incremental: incremental, deleted: deleted, report: &report)
             }
@@ -158,7 +158,7 @@ public struct CatalogRebuilder: Sendable {
                 if manifest.deleted {
                     report.tombstoned += 1
                     report.tombstonedIDs.insert(id)
-                    try catalog.restore(manifest, manifestKey: key)
+                    try await catalog.perform { try $0.restore(manifest, manifestKey: key) }
                     continue
                 }
                 let history = read.map {
@@ -173,7 +173,7 @@ public struct CatalogRebuilder: Sendable {
         found.sort { ($0.latest.createdAt, $0.latest.collectionID) < ($1.latest.createdAt, $1.latest.collectionID) }
         for (manifest, key, history) in found {
             report.collections += 1
-            switch try catalog.restore(manifest, manifestKey: key, history: history) {
+            switch try await catalog.perform({ try $0.restore(manifest, manifestKey: key, history: history) }) {
             case .created: report.collectionsCreated += 1
             case .updated: report.collectionsUpdated += 1
             case .unchanged, .removed: report.collectionsUnchanged += 1

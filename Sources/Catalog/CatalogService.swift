@@ -20,7 +20,7 @@ public struct CatalogService: Sendable {
     /// Creates a tenant (row, then its marker in the bucket).
     @discardableResult
     public func createTenant(_ name: String) async throws(CatalogError) -> TenantRecord {
-        let record = try database.createTenant(name)
+        let record = try await database.perform { try $0.createTenant(name) }
         try await manifests.writeMarker(record)
         return record
     }
@@ -30,13 +30,13 @@ public struct CatalogService: Sendable {
     /// the two, which loses an empty database on rebuild).
     @discardableResult
     public func createDatabase(tenant: String, name: String) async throws(CatalogError) -> DatabaseRecord {
-        let record = try database.createDatabase(tenant: tenant, name: name)
+        let record = try await database.perform { try $0.createDatabase(tenant: tenant, name: name) }
         do {
             try await manifests.writeMarker(
                 TenantRecord(name: tenant, createdAt: try database.tenant(tenant).createdAt))
             try await manifests.writeMarker(record)
         } catch {
-            _ = try? database.deleteDatabase(tenant: tenant, name: name)
+            _ = try? await database.perform { try $0.deleteDatabase(tenant: tenant, name: name) }
             throw error
         }
         return record
@@ -51,7 +51,7 @@ public struct CatalogService: Sendable {
             _ = try await deleteCollection(id: collection.id)
         }
         try await manifests.deleteMarker(tenant: tenant, database: name)
-        return try database.deleteDatabase(tenant: tenant, name: name)
+        return try await database.perform { try $0.deleteDatabase(tenant: tenant, name: name) }
     }
 
     /// Chroma's reset: every collection of every tenant gets its tombstone version (garbage collection removes
@@ -67,7 +67,8 @@ public struct CatalogService: Sendable {
             }
             if tenant.name != CatalogDatabase.defaultTenant {
                 try await manifests.deleteMarker(tenant: tenant.name)
-                try database.deleteTenant(tenant.name)
+                let name = tenant.name
+                try await database.perform { try $0.deleteTenant(name) }
             }
         }
         try await createDatabase(tenant: CatalogDatabase.defaultTenant, name: CatalogDatabase.defaultDatabase)
@@ -83,19 +84,21 @@ public struct CatalogService: Sendable {
         configuration: [String: JSONValue] = [:], getOrCreate: Bool = false,
         segments: @Sendable (String) -> [SegmentManifest] = CatalogService.defaultSegments
     ) async throws(CatalogError) -> (record: CollectionRecord, created: Bool) {
-        let reserve = { () throws(CatalogError) in
-            try database.createCollection(
-                tenant: tenant, database: databaseName, name: name, metadata: metadata, configuration: configuration,
-                getOrCreate: getOrCreate)
+        let reserve = { @Sendable () async throws(CatalogError) in
+            try await database.perform {
+                try $0.createCollection(
+                    tenant: tenant, database: databaseName, name: name, metadata: metadata,
+                    configuration: configuration, getOrCreate: getOrCreate)
+            }
         }
         let (reserved, created): (CollectionRecord, Bool)
         do {
-            (reserved, created) = try reserve()
+            (reserved, created) = try await reserve()
         } catch  where error.code == .alreadyExists {
             // This catalog may be behind: another node renamed or deleted the collection that had the name.
             let local = try database.collection(tenant: tenant, database: databaseName, name: name)
             try await catchUp(collectionID: local.id)
-            (reserved, created) = try reserve()
+            (reserved, created) = try await reserve()
         }
         guard created else {
             // Found mid-creation (another task reserved it and has not committed yet, or crashed): finish it.
@@ -107,7 +110,7 @@ public struct CatalogService: Sendable {
             if let other = try await claimName(
                 name, tenant: tenant, database: databaseName, collectionID: reserved.id)
             {
-                _ = try? database.deleteCollection(id: reserved.id)
+                _ = try? await database.perform { try $0.deleteCollection(id: reserved.id) }
                 guard getOrCreate else { throw CatalogError(.alreadyExists, "Collection [\(name)] already exists") }
                 return (try await adopt(collectionID: other, tenant: tenant, database: databaseName), false)
             }
@@ -118,7 +121,7 @@ public struct CatalogService: Sendable {
             // Never published: the reservation goes, so the name is free again, and so does a manifest that may
             // have been written (a rebuild must not bring back a collection nobody was told about).
             if (try? database.currentVersion(collectionID: reserved.id)) == 0 {
-                _ = try? database.deleteCollection(id: reserved.id)
+                _ = try? await database.perform { try $0.deleteCollection(id: reserved.id) }
                 await discard(
                     manifests.key(
                         tenant: reserved.tenant, database: reserved.database, collectionID: reserved.id, version: 1))
@@ -154,8 +157,10 @@ public struct CatalogService: Sendable {
             manifest = try await manifests.read(key: key)
         }
         do {
-            return try database.commitVersion(
-                collectionID: reserved.id, expected: 0, manifest: manifest, manifestKey: key)
+            let committing = manifest
+            return try await database.perform {
+                try $0.commitVersion(collectionID: reserved.id, expected: 0, manifest: committing, manifestKey: key)
+            }
         } catch  where error.code == .conflict {
             let current = try database.collection(id: reserved.id)
             guard current.version > 0 else { throw error }
@@ -235,7 +240,7 @@ public struct CatalogService: Sendable {
             }
             return record
         }
-        _ = try database.setDimension(id: id, dimension)
+        _ = try await database.perform { try $0.setDimension(id: id, dimension) }
         return try await publish(collectionID: id) { manifest, _ in manifest.dimension = dimension }
     }
 
@@ -267,7 +272,7 @@ public struct CatalogService: Sendable {
             } catch  where error.code == .notFound {
                 return
             }
-            guard try database.restore(next, manifestKey: key) != .unchanged else { return }
+            guard try await database.perform({ try $0.restore(next, manifestKey: key) }) != .unchanged else { return }
             if next.deleted { return }
         }
     }
@@ -314,7 +319,8 @@ public struct CatalogService: Sendable {
         else {
             throw CatalogError(.conflict, "collection \(collectionID) holds the name but is still being created")
         }
-        try database.restore(latest, manifestKey: manifests.key(of: latest))
+        let key = manifests.key(of: latest)
+        try await database.perform { try $0.restore(latest, manifestKey: key) }
         return try database.collection(id: collectionID)
     }
 
@@ -396,8 +402,10 @@ public struct CatalogService: Sendable {
         }
         do {
             return .committed(
-                try database.commitVersion(
-                    collectionID: record.id, expected: record.version, manifest: next, manifestKey: key))
+                try await database.perform {
+                    try $0.commitVersion(
+                        collectionID: record.id, expected: record.version, manifest: next, manifestKey: key)
+                })
         } catch {
             let committed = try? database.currentVersion(collectionID: record.id)
             if let committed, committed >= next.version, (try? await manifests.read(key: key)) == next {
@@ -422,8 +430,10 @@ public struct CatalogService: Sendable {
         guard let orphan = try? await manifests.read(key: key) else { return }
         guard (try? database.currentVersion(collectionID: record.id)) == record.version else { return }
         do {
-            try database.commitVersion(
-                collectionID: record.id, expected: record.version, manifest: orphan, manifestKey: key)
+            try await database.perform {
+                try $0.commitVersion(
+                    collectionID: record.id, expected: record.version, manifest: orphan, manifestKey: key)
+            }
         } catch {
             if (try? database.currentVersion(collectionID: record.id)) == record.version { await discard(key) }
         }

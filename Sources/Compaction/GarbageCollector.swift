@@ -135,7 +135,8 @@ public struct GarbageCollector: Sendable {
                 }
                 // The catalog forgets the versions whose manifests are gone (a deleted collection has no rows).
                 if !plan.removesCollection {
-                    _ = try? catalog.forgetVersions(collectionID: folder.collectionID, deletedVersions)
+                    let (id, versions) = (folder.collectionID, deletedVersions)
+                    _ = try? await catalog.perform { try $0.forgetVersions(collectionID: id, versions) }
                 }
             } catch {
                 report.skipped.append("\(folder.collectionID): \(error)")

@@ -20,6 +20,20 @@ import Testing
         #expect(try catalog.listCollections(tenant: "default_tenant", database: "default_database").isEmpty)
     }
 
+    /// Async callers write through `perform`: the write runs on the catalog's own threads (a write may wait for
+    /// another process's lock, which must not hold a cooperative thread), and its refusal is the catalog's error.
+    @Test func performRunsWritesOnTheCatalogsThreads() async throws {
+        let catalog = try makeCatalog()
+        let onCatalogThread = try await catalog.perform { catalog in
+            _ = try catalog.createTenant("performed")
+            return CatalogDatabase.isOnCatalogThread
+        }
+        #expect(onCatalogThread)
+        #expect(!CatalogDatabase.isOnCatalogThread)
+        #expect(try catalog.tenant("performed").name == "performed")
+        await #expect(throws: CatalogError.self) { try await catalog.perform { try $0.createTenant("performed") } }
+    }
+
     @Test func tenantsAndDatabases() throws {
         let catalog = try makeCatalog()
         try catalog.createTenant("acme")
