@@ -158,12 +158,8 @@ public final class Collection: Sendable {
 
     private func append(_ records: [LogRecord]) async throws {
         try WriteValidation.batch(records)
-        let offset: UInt64
-        do {
-            offset = try await runtime.wal.append(records)
-        } catch let error as LogError {
-            throw CairnError(error.code == .conflict ? .conflict : .storage, "writing to the log: \(error)")
-        }
+        // A log failure is mapped by the error boundary around every caller (a corrupt fragment is corruption).
+        let offset = try await runtime.wal.append(records)
         await runtime.appended(offset)
         context.maintenance.afterWrite(
             collectionID: id, records: records.count, bytes: records.reduce(0) { $0 + $1.encodedSize })

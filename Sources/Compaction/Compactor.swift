@@ -89,18 +89,8 @@ public final class Compactor: Sendable {
 
         // 1. The log after the compacted offset.
         let wal = WriteAheadLog(store: store, path: path)
-        var fragments: [LogFragment] = []
-        var recordsRead = 0
-        var after = manifest.compactedLogOffset
-        while recordsRead < maxRecords {
-            let batch = try await wal.read(after: after, limit: 64)
-            for fragment in batch where recordsRead < maxRecords || fragments.isEmpty {
-                fragments.append(fragment)
-                recordsRead += fragment.records.count
-            }
-            guard let last = batch.last, batch.count == 64, fragments.last?.offset == last.offset else { break }
-            after = last.offset
-        }
+        let (fragments, recordsRead) = try await readLog(
+            wal, after: manifest.compactedLogOffset, maxRecords: maxRecords)
         guard let throughOffset = fragments.last?.offset else { return nil }
         progress?(
             "collection \(record.name): \(recordsRead) log records in \(fragments.count) fragments (offsets \(manifest.compactedLogOffset + 1)…\(throughOffset))"
@@ -129,27 +119,9 @@ public final class Compactor: Sendable {
         let rebuilt: Bool
         do {
             // 3. Record and metadata segments (copy-on-write forks).
-            let recordWriter = RecordSegmentWriter(forking: recordReader)
-            let metadataWriter = MetadataSegmentWriter(forking: metadataReader)
-            for removal in plan.removals {
-                try recordWriter.delete(offsetID: removal.offsetID, userID: removal.record.id)
-                try metadataWriter.remove(
-                    offsetID: removal.offsetID, metadata: try removal.record.parsedMetadata,
-                    document: removal.record.document)
-            }
-            for write in plan.writes {
-                try recordWriter.set(offsetID: write.offsetID, write.record)
-                if let previous = write.previous {
-                    try metadataWriter.remove(
-                        offsetID: write.offsetID, metadata: try previous.parsedMetadata, document: previous.document)
-                }
-                try metadataWriter.add(
-                    offsetID: write.offsetID, metadata: try write.record.parsedMetadata, document: write.record.document
-                )
-            }
-            segments.record.files = try await recordWriter.commit()
-            segments.metadata.files = try await metadataWriter.commit()
-            let live = recordWriter.live
+            let live: RoaringBitmap
+            (segments.record.files, segments.metadata.files, live) = try await writeRecordsAndMetadata(
+                plan, forking: recordReader, metadataReader)
             recordCount = live.count
             progress?(
                 "collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)"
@@ -252,7 +224,8 @@ public final class Compactor: Sendable {
         } else {
             index = try await vectorCall { () async throws(VectorIndexError) in
                 try await provider.create(
-                    at: target, dimension: dimension, parameters: parameters, capacity: max(1000, plan.writes.count))
+                    at: target, dimension: dimension, parameters: parameters,
+                    capacity: max(Self.minimumIndexCapacity, plan.writes.count))
             }
         }
         if !rebuilt {
@@ -266,6 +239,59 @@ public final class Compactor: Sendable {
         try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
         return rebuilt
     }
+
+    /// Log fragments asked for per read while gathering what a run folds.
+    static let fragmentsPerRead = 64
+
+    /// Whole fragments after `offset`, up to `maxRecords` records (at least one fragment when there is one).
+    private func readLog(_ wal: WriteAheadLog, after offset: UInt64, maxRecords: Int) async throws
+        -> (fragments: [LogFragment], records: Int)
+    {
+        var fragments: [LogFragment] = []
+        var recordsRead = 0
+        var after = offset
+        while recordsRead < maxRecords {
+            let batch = try await wal.read(after: after, limit: Self.fragmentsPerRead)
+            for fragment in batch where recordsRead < maxRecords || fragments.isEmpty {
+                fragments.append(fragment)
+                recordsRead += fragment.records.count
+            }
+            guard let last = batch.last, batch.count == Self.fragmentsPerRead, fragments.last?.offset == last.offset
+            else { break }
+            after = last.offset
+        }
+        return (fragments, recordsRead)
+    }
+
+    /// Applies the plan to copy-on-write forks of the record and metadata segments and writes them: their new
+    /// files and the live offset ids.
+    private func writeRecordsAndMetadata(
+        _ plan: CompactionPlan, forking recordReader: RecordSegmentReader, _ metadataReader: MetadataSegmentReader
+    ) async throws -> (record: [String: String], metadata: [String: String], live: RoaringBitmap) {
+        let recordWriter = RecordSegmentWriter(forking: recordReader)
+        let metadataWriter = MetadataSegmentWriter(forking: metadataReader)
+        for removal in plan.removals {
+            try recordWriter.delete(offsetID: removal.offsetID, userID: removal.record.id)
+            try metadataWriter.remove(
+                offsetID: removal.offsetID, metadata: try removal.record.parsedMetadata,
+                document: removal.record.document)
+        }
+        for write in plan.writes {
+            try recordWriter.set(offsetID: write.offsetID, write.record)
+            if let previous = write.previous {
+                try metadataWriter.remove(
+                    offsetID: write.offsetID, metadata: try previous.parsedMetadata, document: previous.document)
+            }
+            try metadataWriter.add(
+                offsetID: write.offsetID, metadata: try write.record.parsedMetadata, document: write.record.document)
+        }
+        return (try await recordWriter.commit(), try await metadataWriter.commit(), recordWriter.live)
+    }
+
+    /// A new index's initial capacity is at least this many vectors (it grows as vectors are added).
+    static let minimumIndexCapacity = 1000
+    /// Vectors added to an index per call (and per progress line on large batches).
+    static let vectorsPerAdd = 10_000
 
     /// A new index holding exactly the live records' vectors: the plan's new ones, the rest copied from `original`.
     private func rebuildIndex(
@@ -288,7 +314,8 @@ public final class Compactor: Sendable {
         }
         let index = try await vectorCall { () async throws(VectorIndexError) in
             try await provider.create(
-                at: target, dimension: dimension, parameters: parameters, capacity: max(1000, vectors.count))
+                at: target, dimension: dimension, parameters: parameters,
+                capacity: max(Self.minimumIndexCapacity, vectors.count))
         }
         try await addVectors(vectors, to: index, dimension: dimension, progress: progress)
         return index
@@ -298,7 +325,7 @@ public final class Compactor: Sendable {
     private func addVectors(
         _ vectors: [(UInt32, [Float])], to index: HNSWIndex, dimension: Int, progress: (String) -> Void
     ) async throws {
-        let chunk = 10_000
+        let chunk = Self.vectorsPerAdd
         for first in stride(from: 0, to: vectors.count, by: chunk) {
             let last = min(vectors.count, first + chunk)
             var flat: [Float] = []

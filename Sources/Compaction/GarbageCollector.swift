@@ -189,42 +189,9 @@ public struct GarbageCollector: Sendable {
         }
 
         // Kept versions and what they reference.
-        var kept = Set(versions.suffix(policy.keepVersions).map(\.number))
-        if let record {
-            guard versions.contains(where: { $0.number == record.version }) else {
-                throw CompactionError(.failed, "the catalog's version \(record.version) has no manifest")
-            }
-            kept.insert(record.version)
-        }
-        for (position, version) in versions.enumerated() {
-            // A version stays kept while it, or the one that replaced it, is younger than the cutoff.
-            let replacedAt = position + 1 < versions.count ? versions[position + 1].info.lastModified : nil
-            if !isOld(version.info.lastModified) || (position + 1 < versions.count && !isOld(replacedAt)) {
-                kept.insert(version.number)
-            }
-        }
-        var referenced = Set<String>()
-        var indexPrefixes = Set<String>()
-        var logThrough = UInt64.max
-        for version in versions where kept.contains(version.number) {
-            let manifest =
-                version.number == newest.number ? newestManifest : try await readManifest(key: version.info.key)
-            logThrough = min(logThrough, manifest.compactedLogOffset)
-            let references = try VersionReferences(manifest: manifest, manifestKey: version.info.key, path: path)
-            referenced.insert(references.manifestKey)
-            for blockfile in references.blockfiles {
-                let rootObject: BlockfileRoot
-                do {
-                    rootObject = try await blockfile.location.readRoot(blockfile.rootID, store: store)
-                } catch {
-                    throw CompactionError(
-                        .failed,
-                        "version \(version.number) names root \(blockfile.rootID) that cannot be read: \(error)")
-                }
-                referenced.formUnion(blockfile.location.objectKeys(of: rootObject))
-            }
-            if let index = references.index { indexPrefixes.insert(index.prefix) }
-        }
+        let kept = try keptVersions(versions, current: record?.version, keepNewest: policy.keepVersions, isOld: isOld)
+        let (referenced, indexPrefixes, logThrough) = try await references(
+            of: versions.filter { kept.contains($0.number) }, newest: (newest.number, newestManifest), in: path)
 
         let highWaterMark = objects.compactMap { path.logOffset(ofKey: $0.key) }.filter { $0 <= logThrough }.max()
         var plan = Plan(keptVersions: kept.count)
@@ -252,6 +219,60 @@ public struct GarbageCollector: Sendable {
         }
         plan.deletions = ordered(garbage, in: path)
         return plan
+    }
+
+    /// A manifest in a collection's folder: its version number and listing entry.
+    typealias VersionObject = (number: UInt64, info: ObjectInfo)
+
+    /// The versions a policy keeps: the newest `keepNewest`, the catalog's current one, and every version that, or
+    /// the one that replaced it, is not old yet.
+    private func keptVersions(
+        _ versions: [VersionObject], current: UInt64?, keepNewest: Int, isOld: (Date?) -> Bool
+    ) throws -> Set<UInt64> {
+        var kept = Set(versions.suffix(keepNewest).map(\.number))
+        if let current {
+            guard versions.contains(where: { $0.number == current }) else {
+                throw CompactionError(.failed, "the catalog's version \(current) has no manifest")
+            }
+            kept.insert(current)
+        }
+        for (position, version) in versions.enumerated() {
+            let replacedAt = position + 1 < versions.count ? versions[position + 1].info.lastModified : nil
+            if !isOld(version.info.lastModified) || (position + 1 < versions.count && !isOld(replacedAt)) {
+                kept.insert(version.number)
+            }
+        }
+        return kept
+    }
+
+    /// What the kept versions reference: their manifests, roots and blocks (object keys), their HNSW indexes (key
+    /// prefixes), and the lowest compacted log offset among them (the log is folded through it for all).
+    private func references(
+        of kept: [VersionObject], newest: (number: UInt64, manifest: CollectionManifest), in path: CollectionPath
+    ) async throws -> (keys: Set<String>, indexPrefixes: Set<String>, logThrough: UInt64) {
+        var referenced = Set<String>()
+        var indexPrefixes = Set<String>()
+        var logThrough = UInt64.max
+        for version in kept {
+            let manifest =
+                version.number == newest.number ? newest.manifest : try await readManifest(key: version.info.key)
+            logThrough = min(logThrough, manifest.compactedLogOffset)
+            let references = try VersionReferences(manifest: manifest, manifestKey: version.info.key, path: path)
+            referenced.insert(references.manifestKey)
+            for blockfile in references.blockfiles {
+                let rootObject: BlockfileRoot
+                do {
+                    rootObject = try await blockfile.location.readRoot(blockfile.rootID, store: store)
+                } catch {
+                    throw CompactionError(
+                        .failed,
+                        "version \(version.number) names root \(blockfile.rootID) that cannot be read: \(error)")
+                }
+                referenced.formUnion(blockfile.location.objectKeys(of: rootObject))
+            }
+            if let index = references.index { indexPrefixes.insert(index.prefix) }
+        }
+        return (referenced, indexPrefixes, logThrough)
     }
 
     /// `objects` as deletions in the safe order: manifests (oldest first), roots, blocks and HNSW files, log.
