@@ -43,6 +43,11 @@ public final class Client: Sendable {
         public var cacheDirectory: URL?
         /// Bytes the disk cache may hold (least recently used files go first).
         public var cacheDirectoryBytes: Int = 20 << 30
+        /// Most records of a collection's log tail (writes not compacted yet) held in the tail's in-memory vector
+        /// index, built in the background as writes arrive so fresh records are as fast to query as compacted ones
+        /// (decision 0020); records beyond it are compared exactly. About `dimension × 4 + 200` bytes per record;
+        /// 0 turns the tail index off.
+        public var tailIndexMaxVectors: Int = 200_000
         /// Progress and warnings (background compaction).
         public var log: (@Sendable (String) -> Void)?
         /// Test hooks (deterministic interleavings of reads, writes and compaction publishes); nil in production.

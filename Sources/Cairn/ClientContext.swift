@@ -28,9 +28,10 @@ final class ClientContext: Sendable {
         provider = HnswIndexProvider(store: store, capacityBytes: options.hnswCacheBytes)
         catalog = CatalogAccess(
             store: store, root: root, database: database, refreshInterval: options.refreshInterval, log: options.log)
+        TailIndex.publishTotals()
         registry = CollectionRegistry(
             store: store, root: root, cache: cache, catalog: catalog, refreshInterval: options.refreshInterval,
-            hooks: options.runtimeHooks)
+            tailIndexMaxVectors: options.tailIndexMaxVectors, hooks: options.runtimeHooks)
         maintenance = MaintenanceScheduler(
             store: store, root: root, options: options,
             compactor: Compactor(store: store, root: root, service: catalog.service, provider: provider, cache: cache),

@@ -274,7 +274,7 @@ public final class Collection: Sendable {
     }
 
     func reader() async throws -> CollectionReader {
-        let state = try await runtime.current()
+        let state = try await runtime.current(parameters: configuration.hnsw)
         return CollectionReader(
             snapshot: state.snapshot, tail: state.tail, dimension: state.dimension, provider: context.provider,
             space: configuration.hnsw.space, searchEF: configuration.hnsw.searchEF)

@@ -1,6 +1,7 @@
 // Reads of one collection state (a version snapshot plus the materialized log tail): get, query and count. The
-// compacted segments answer through their indexes; the tail is searched by brute force; the two are merged with
-// the tail's changes hiding the segments' stale copies.
+// compacted segments answer through their indexes, the tail through its own (TailIndex: an in-memory HNSW over the
+// slots it has indexed, exact comparison for the newest few, filter matches kept per filter); the two are merged
+// with the tail's changes hiding the segments' stale copies.
 import Bitmaps
 import Blockfile
 import Segments
@@ -18,6 +19,10 @@ struct CollectionReader: Sendable {
     /// Records in the collection, from counts alone.
     var count: Int { snapshot.live.count - tail.compactedRemoved + tail.created }
 
+    /// Unfiltered searches whose results may hold this many stale or excluded records search a little deeper and
+    /// drop them; past it they search within an allowed set.
+    static let maxDroppedPerSearch = 1024
+
     /// Offset ids of the compacted records that are still current.
     var compactedUniverse: RoaringBitmap {
         tail.masked.isEmpty ? snapshot.live : snapshot.live.subtracting(tail.masked)
@@ -33,30 +38,14 @@ struct CollectionReader: Sendable {
             verifier: RecordSegmentVerifier(records: snapshot.records))
     }
 
-    /// Positions in `tail.records` of the tail records matching the filters (and `ids`, when given).
-    func tailMatches(_ filter: RecordFilter, ids: Set<String>?) throws -> [Int] {
-        let document = try filter.compiledDocumentFilter()
-        // `#document` conditions inside `where`, compiled once for every record.
-        var inWhere: [WhereDocument: CompiledWhereDocument] = [:]
-        for condition in filter.where?.documentConditions ?? [] where inWhere[condition] == nil {
-            do {
-                inWhere[condition] = try condition.compiled()
-            } catch {
-                throw CairnError.invalid(error.message)
-            }
+    /// The live tail slots matching the filters.
+    func tailMatches(_ filter: RecordFilter) throws -> RoaringBitmap {
+        guard filter.where != nil || filter.whereDocument != nil, let slots = tail.slots else { return tail.live }
+        if let index = tail.index {
+            return try index.matches(filter, count: slots.count).intersection(tail.live)
         }
-        return tail.records.indices.filter { position in
-            let tailRecord = tail.records[position]
-            if let ids, !ids.contains(tailRecord.record.id) { return false }
-            if let filter = filter.where,
-                !filter.matches(
-                    tailRecord.metadata,
-                    document: { inWhere[$0]?.matches(document: tailRecord.record.document) ?? false })
-            {
-                return false
-            }
-            return document?.matches(document: tailRecord.record.document) ?? true
-        }
+        let matcher = try TailMatcher(filter)
+        return RoaringBitmap(tail.live.array.filter { matcher.matches(slots[$0]) })
     }
 
     // MARK: get
@@ -64,40 +53,41 @@ struct CollectionReader: Sendable {
     /// One record of a result, from the segments or the tail.
     enum Source {
         case compacted(UInt32)
-        case tail(Int)
+        /// A tail slot.
+        case tail(UInt32)
     }
 
     /// The records `get` returns, in Chroma's order (insertion order), after `offset`/`limit`.
     func get(ids: [String]?, filter: RecordFilter, limit: Int?, offset: Int) async throws -> [DataRecord] {
         var universe = compactedUniverse
-        var idSet: Set<String>?
+        var tailCandidates = tail.live
         if let ids {
-            idSet = Set(ids)
-            let fromSegments = ids.filter { tail.index[$0] == nil && !tail.deleted.contains($0) }
+            let fromSegments = ids.filter { tail.slotOfID[$0] == nil && !tail.deleted.contains($0) }
             let offsets = try await snapshot.records.offsetIDs(for: fromSegments).compactMap { $0 }
             universe = universe.intersection(RoaringBitmap(offsets))
+            tailCandidates = RoaringBitmap(ids.compactMap { tail.slotOfID[$0] })
         }
         let compacted = try await compactedMatches(filter, within: universe).array
-        let fromTail = try tailMatches(filter, ids: idSet)
+        let fromTail = tail.orderedSlots(within: try tailMatches(filter).intersection(tailCandidates))
 
         // Merge: updates in place interleave with the compacted records by offset id; created records follow.
         var order: [Source] = []
         order.reserveCapacity(compacted.count + fromTail.count)
         var next = 0
-        for position in fromTail {
-            guard let tailOffset = tail.records[position].offsetID else {
+        for slot in fromTail {
+            guard let tailOffset = tail[slot].offsetID else {
                 while next < compacted.count {
                     order.append(.compacted(compacted[next]))
                     next += 1
                 }
-                order.append(.tail(position))
+                order.append(.tail(slot))
                 continue
             }
             while next < compacted.count, compacted[next] < tailOffset {
                 order.append(.compacted(compacted[next]))
                 next += 1
             }
-            order.append(.tail(position))
+            order.append(.tail(slot))
         }
         while next < compacted.count {
             order.append(.compacted(compacted[next]))
@@ -126,8 +116,8 @@ struct CollectionReader: Sendable {
                 }
                 results.append(record)
                 nextFetched += 1
-            case .tail(let position):
-                results.append(tail.records[position].record)
+            case .tail(let slot):
+                results.append(tail[slot].record)
             }
         }
         return results
@@ -146,62 +136,31 @@ struct CollectionReader: Sendable {
         -> [[Hit]]
     {
         // More neighbours than records cannot be found; `requested` comes from a request and may be anything.
-        let k = min(requested, snapshot.live.count + tail.records.count)
+        let k = min(requested, snapshot.live.count + tail.live.count)
         guard k > 0, !queries.isEmpty else { return queries.map { _ in [] } }
         if let ids { return try await query(queries, k: k, restrictedTo: ids, filter: filter) }
         let filtered = filter.where != nil || filter.whereDocument != nil
-        // The same filter over the same version and tail has the same answer.
-        let cacheKey = filtered ? "\(tail.through) \(filter.cacheKey)" : nil
-        let cached = cacheKey.flatMap { snapshot.filters.entry($0) }
-        let allowedBitmap: RoaringBitmap
-        if let cached {
-            allowedBitmap = cached.matches
-        } else {
-            allowedBitmap = filtered ? try await compactedMatches(filter, within: compactedUniverse) : compactedUniverse
-        }
-        let fromTail = filtered ? try tailMatches(filter, ids: nil) : Array(tail.records.indices)
+        let compacted = try await compactedCandidates(filter, filtered: filtered, k: k)
+        let fromTail = filtered ? try tailMatches(filter) : tail.live
 
         var index: HNSWIndex?
-        if let location = snapshot.hnsw, !allowedBitmap.isEmpty {
+        if let location = snapshot.hnsw, !compacted.matches.isEmpty {
             do {
                 index = try await provider.get(location)
             } catch {
                 throw CairnError(.storage, "loading the HNSW index \(location.indexID): \(error.message)")
             }
         }
-        // Small sets are searched exactly (the planner picks brute force); unfiltered searches with a few stale
-        // copies search a little deeper and drop them, rather than build an allowed set of every live record.
-        let exact = allowedBitmap.count <= 2 * max(searchEF, k)
-        let needsAllowed = exact || filtered || tail.masked.count > 1024
-        let allowed: AllowedSet? =
-            try cached?.allowed
-            ?? (needsAllowed && (exact || allowedBitmap.count < snapshot.live.count)
-                ? AllowedSet(sortedUnique: allowedBitmap.array) : nil)
-        if let cacheKey, cached == nil {
-            snapshot.filters.insert(cacheKey, FilterCache.Entry(matches: allowedBitmap, allowed: allowed))
-        }
-
         var results: [[Hit]] = []
         results.reserveCapacity(queries.count)
         for query in queries {
             var hits: [Hit] = []
             if let index {
-                let neighbors: [Neighbor]
-                do {
-                    if let allowed {
-                        neighbors = try index.search(query, k: k, allowed: allowed, ef: max(searchEF, k)).neighbors
-                    } else {
-                        let extra = tail.masked.count
-                        let found = try index.search(query, k: k + extra, ef: max(searchEF, k + extra))
-                        neighbors = extra == 0 ? found : found.filter { !tail.masked.contains($0.id) }
-                    }
-                } catch {
-                    throw CairnError(.internal, "searching the HNSW index: \(error.message)")
-                }
-                hits = neighbors.prefix(k).map { Hit(source: .compacted($0.id), distance: $0.distance) }
+                hits = try search(index, query, k: k, allowed: compacted.allowed, excluding: compacted.stale)
+                    .map { Hit(source: .compacted($0.id), distance: $0.distance) }
             }
             if !fromTail.isEmpty {
-                hits += try tailNeighbors(query, k: k, positions: fromTail)
+                hits += try tailNeighbors(query, k: k, candidates: fromTail)
                 hits.sort { $0.distance < $1.distance }
                 if hits.count > k { hits.removeLast(hits.count - k) }
             }
@@ -210,19 +169,68 @@ struct CollectionReader: Sendable {
         return results
     }
 
+    /// What a query searches among the compacted records: those matching the filter (kept per snapshot and
+    /// filter: the same filter over the same version has the same answer, whatever the tail does), the allowed set
+    /// for a filtered or an exact search, and the matching records the tail made stale (searched past, dropped).
+    private func compactedCandidates(_ filter: RecordFilter, filtered: Bool, k: Int) async throws
+        -> (matches: RoaringBitmap, allowed: AllowedSet?, stale: RoaringBitmap)
+    {
+        let entry: FilterCache.Entry
+        if let cached = snapshot.filters.entry(filter.cacheKey) {
+            entry = cached
+        } else {
+            let matches = filtered ? try await compactedMatches(filter, within: snapshot.live) : snapshot.live
+            let allowed =
+                filtered && matches.count < snapshot.live.count ? try AllowedSet(sortedUnique: matches.array) : nil
+            entry = FilterCache.Entry(matches: matches, allowed: allowed)
+            snapshot.filters.insert(filter.cacheKey, entry)
+        }
+        var (matches, allowed, stale) = (entry.matches, entry.allowed, RoaringBitmap())
+        if !tail.masked.isEmpty {
+            stale = matches.intersection(tail.masked)
+            if !stale.isEmpty { matches = matches.subtracting(stale) }
+        }
+        // Small sets are searched exactly (the planner picks brute force), and so are sets with too many stale
+        // copies to search past: an allowed set of the current ones.
+        if stale.count > Self.maxDroppedPerSearch
+            || (matches.count <= 2 * max(searchEF, k) && (allowed == nil || !stale.isEmpty))
+        {
+            allowed = try AllowedSet(sortedUnique: matches.array)
+            stale = RoaringBitmap()
+        }
+        return (matches, allowed, stale)
+    }
+
+    /// The `k` nearest in `index` among `allowed` (all when nil), none of `excluding` (searched past and dropped).
+    private func search(
+        _ index: HNSWIndex, _ query: [Float], k: Int, allowed: AllowedSet?, excluding: RoaringBitmap
+    ) throws -> [Neighbor] {
+        do {
+            let extra = excluding.count
+            let found: [Neighbor]
+            if let allowed {
+                found = try index.search(query, k: k + extra, allowed: allowed, ef: max(searchEF, k + extra)).neighbors
+            } else {
+                found = try index.search(query, k: k + extra, ef: max(searchEF, k + extra))
+            }
+            return Array((extra == 0 ? found : found.filter { !excluding.contains($0.id) }).prefix(k))
+        } catch {
+            throw CairnError(.internal, "searching the HNSW index: \(error.message)")
+        }
+    }
+
     /// A query among the records `ids` names: their few candidates are compared exactly (brute force over the
     /// stored vectors), as a filter down to those records would be.
     private func query(_ queries: [[Float]], k: Int, restrictedTo ids: [String], filter: RecordFilter) async throws
         -> [[Hit]]
     {
-        let idSet = Set(ids)
-        let fromSegments = ids.filter { tail.index[$0] == nil && !tail.deleted.contains($0) }
+        let fromSegments = ids.filter { tail.slotOfID[$0] == nil && !tail.deleted.contains($0) }
         let offsets = try await snapshot.records.offsetIDs(for: fromSegments).compactMap { $0 }
         let compacted = try await compactedMatches(
             filter, within: compactedUniverse.intersection(RoaringBitmap(offsets))
         )
         .array
-        let fromTail = try tailMatches(filter, ids: idSet)
+        let fromTail = try tailMatches(filter).intersection(RoaringBitmap(ids.compactMap { tail.slotOfID[$0] }))
         let records = try await records(for: compacted.map { Source.compacted($0) })
         let dimension = dimension ?? tail.dimension
         var vectors: [Float] = []
@@ -232,9 +240,10 @@ struct CollectionReader: Sendable {
             vectors += embedding
             sources.append(.compacted(offset))
         }
-        for position in fromTail where tail.dimension == dimension {
-            vectors += tail.vectors[(position * dimension)..<((position + 1) * dimension)]
-            sources.append(.tail(position))
+        if let slots = tail.slots, slots.dimension == dimension, !fromTail.isEmpty {
+            let tailSlots = fromTail.array
+            vectors += slots.vectors(tailSlots)
+            sources += tailSlots.map { .tail($0) }
         }
         return try queries.map { query in
             guard !sources.isEmpty else { return [] }
@@ -250,27 +259,49 @@ struct CollectionReader: Sendable {
         }
     }
 
-    private func tailNeighbors(_ query: [Float], k: Int, positions: [Int]) throws -> [Hit] {
-        let dimension = tail.dimension
-        var vectors: [Float]
-        if positions.count == tail.records.count {
-            vectors = tail.vectors
-        } else {
-            vectors = []
-            vectors.reserveCapacity(positions.count * dimension)
-            for position in positions {
-                vectors.append(contentsOf: tail.vectors[(position * dimension)..<((position + 1) * dimension)])
+    /// The `k` nearest tail records among `candidates` (live slots): the tail index for the slots it holds, exact
+    /// comparison for those written since.
+    private func tailNeighbors(_ query: [Float], k: Int, candidates: RoaringBitmap) throws -> [Hit] {
+        guard let slots = tail.slots else { return [] }
+        var hits: [Hit] = []
+        var exact = candidates
+        let indexed = tail.index?.indexed ?? 0
+        if let tailIndex = tail.index, indexed > 0 {
+            var indexedRange = RoaringBitmap()
+            indexedRange.insert(range: 0..<UInt32(indexed))
+            let inIndex = candidates.intersection(indexedRange)
+            exact = candidates.subtracting(indexedRange)
+            if !inIndex.isEmpty {
+                // Slots the index holds that are not candidates (replaced, deleted or filtered out) are searched
+                // past and dropped while few, excluded by an allowed set otherwise.
+                let excluded = indexed - inIndex.count
+                let wanted = min(k, inIndex.count)
+                var found: [Neighbor] = []
+                if excluded <= Self.maxDroppedPerSearch {
+                    let dropped = excluded > 0 ? indexedRange.subtracting(inIndex) : RoaringBitmap()
+                    found = try search(tailIndex.index, query, k: wanted, allowed: nil, excluding: dropped)
+                        .filter { inIndex.contains($0.id) }
+                }
+                // (The index may briefly hold a batch beyond `indexed`: a short answer is searched again exactly.)
+                if found.count < wanted {
+                    found = try search(
+                        tailIndex.index, query, k: wanted, allowed: try AllowedSet(sortedUnique: inIndex.array),
+                        excluding: RoaringBitmap())
+                }
+                hits = found.map { Hit(source: .tail($0.id), distance: $0.distance) }
             }
         }
+        guard !exact.isEmpty else { return hits }
+        let exactSlots = exact.array
         let neighbors: [Neighbor]
         do {
             neighbors = try BruteForce.search(
-                query: query, vectors: vectors, ids: positions.map { UInt32($0) }, dimension: dimension, space: space,
-                k: k)
+                query: query, vectors: slots.vectors(exactSlots), ids: exactSlots, dimension: slots.dimension,
+                space: space, k: k)
         } catch {
             throw CairnError(.internal, "searching the log tail: \(error.message)")
         }
-        return neighbors.map { Hit(source: .tail(Int($0.id)), distance: $0.distance) }
+        return hits + neighbors.map { Hit(source: .tail($0.id), distance: $0.distance) }
     }
 }
 

@@ -12,11 +12,12 @@ final class CollectionRegistry: Sendable {
     private let catalog: CatalogAccess
     private let refreshInterval: Duration
     private let hooks: RuntimeHooks?
+    private let tailIndexMaxVectors: Int
     private let runtimes = Mutex<[String: CollectionRuntime]>([:])
 
     init(
         store: any ObjectStore, root: ObjectPath, cache: BlockCache, catalog: CatalogAccess, refreshInterval: Duration,
-        hooks: RuntimeHooks?
+        tailIndexMaxVectors: Int, hooks: RuntimeHooks?
     ) {
         self.store = store
         self.root = root
@@ -24,6 +25,7 @@ final class CollectionRegistry: Sendable {
         self.catalog = catalog
         self.refreshInterval = refreshInterval
         self.hooks = hooks
+        self.tailIndexMaxVectors = tailIndexMaxVectors
     }
 
     /// The collection's runtime, made on first use.
@@ -36,7 +38,7 @@ final class CollectionRegistry: Sendable {
                 collectionID: id, path: path, store: store, cache: cache, refreshInterval: refreshInterval,
                 currentVersion: { [catalog] in try await catalog.currentVersion(collectionID: id) },
                 catalogCompactedOffset: { [catalog] in try catalog.compactedLogOffset(collectionID: id) },
-                hooks: hooks)
+                tailIndexMaxVectors: tailIndexMaxVectors, hooks: hooks)
             runtimes[id] = runtime
             return runtime
         }

@@ -34,8 +34,11 @@ actor CollectionRuntime {
     private let refreshInterval: Duration
 
     private var snapshot: VersionSnapshot?
+    /// The log tail over `snapshot`, changed in place by refreshes; reads get views of it.
     private var builder = LogTailBuilder(compactedOffset: 0)
-    private var tail = TailView.empty
+    /// The tail's vector index and filter results, over `builder`'s slots (nil until the tail holds a record).
+    private var tailIndex: TailIndex?
+    private let tailIndexMaxVectors: Int
     /// The collection's dimension as last seen in the catalog (or set by this process's first write).
     private var dimension: Int?
     /// Fragments this process appended: a read must include them (read-your-writes).
@@ -54,8 +57,10 @@ actor CollectionRuntime {
     init(
         collectionID: String, path: CollectionPath, store: any ObjectStore, cache: BlockCache,
         refreshInterval: Duration, currentVersion: @escaping @Sendable () async throws -> VersionInfo,
-        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64, hooks: RuntimeHooks? = nil
+        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64, tailIndexMaxVectors: Int = 200_000,
+        hooks: RuntimeHooks? = nil
     ) {
+        self.tailIndexMaxVectors = tailIndexMaxVectors
         self.collectionID = collectionID
         self.path = path
         self.store = store
@@ -76,13 +81,15 @@ actor CollectionRuntime {
 
     /// The current snapshot and tail. It includes every write this process acknowledged before the call
     /// (read-your-writes), and is no older than the refresh interval (other processes' writes). A read never gets
-    /// a view older than one it could already have had: views only move forward.
-    func current() async throws -> CollectionState {
+    /// a view older than one it could already have had: views only move forward. `parameters` are the
+    /// collection's HNSW settings, for the tail's vector index.
+    func current(parameters: HNSWParameters) async throws -> CollectionState {
         let required = mustReadThrough
         let entered = ContinuousClock.now
         for _ in 0..<Self.maxRefreshesPerRead {
             if let snapshot, builder.through >= required, isFresh(since: entered) {
-                return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension)
+                return CollectionState(
+                    snapshot: snapshot, tail: builder.view(index: indexTail(parameters)), dimension: dimension)
             }
             // A refresh that starts after this look: one that read the catalog just before a compaction removed
             // the log it then read can end short of `required`; the next one sees the new version.
@@ -139,6 +146,21 @@ actor CollectionRuntime {
     /// Sets the dimension brute-force search expects (known once the first embedding was written).
     func setDimension(_ dimension: Int?) { self.dimension = dimension }
 
+    /// How far the tail's vector index has come: slots indexed, of slots written (for tests and status).
+    func tailIndexProgress() -> (indexed: Int, slots: Int) {
+        (tailIndex?.indexed ?? 0, builder.slots?.count ?? 0)
+    }
+
+    /// The tail's vector index over the builder's slots, asked to catch up with them (in the background).
+    private func indexTail(_ parameters: HNSWParameters) -> TailIndex? {
+        guard tailIndexMaxVectors > 0, let slots = builder.slots, slots.dimension > 0 else { return nil }
+        if tailIndex?.slots !== slots {
+            tailIndex = try? TailIndex(slots: slots, parameters: parameters, maxVectors: tailIndexMaxVectors)
+        }
+        tailIndex?.extend(to: slots.count)
+        return tailIndex
+    }
+
     /// Runs only inside `runRefresh`: loads a newer version if the catalog has one, then reads the log's new end.
     private func refresh() async throws {
         let info = try await currentVersion()
@@ -155,26 +177,28 @@ actor CollectionRuntime {
             version: info.version, segments: info.segments, path: path, store: store, cache: cache)
         var fresh = LogTailBuilder(compactedOffset: info.segments.compactedOffset)
         let fragments = try await readFragments(after: info.segments.compactedOffset)
-        try await fresh.apply(fragments, snapshot: opened)
+        let seeds = try await fresh.seeds(for: fragments, snapshot: opened)
         dimension = dimension ?? info.dimension
-        let view = try fresh.view(dimension: dimension)
+        try fresh.apply(fragments, seeds: seeds, dimension: dimension)
         await hooks?.reached(.installing)
         compactedBox.value = info.segments.compactedOffset
         snapshot = opened
         builder = fresh
-        tail = view
     }
 
     private func readLog() async throws {
         guard let snapshot else { return }
         let fragments = try await readFragments(after: builder.through)
         guard !fragments.isEmpty else { return }
-        var next = builder
-        try await next.apply(fragments, snapshot: snapshot)
-        let view = try next.view(dimension: dimension)
+        let seeds = try await builder.seeds(for: fragments, snapshot: snapshot)
         await hooks?.reached(.installing)
-        tail = view
-        builder = next
+        do {
+            try builder.apply(fragments, seeds: seeds, dimension: dimension)
+        } catch {
+            // Half applied: the next refresh starts the tail over from the version.
+            self.snapshot = nil
+            throw error
+        }
     }
 
     private func readFragments(after offset: UInt64) async throws -> [LogFragment] {

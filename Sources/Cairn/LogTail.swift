@@ -1,30 +1,24 @@
 // The uncompacted end of a collection's log, materialized on top of one version's segments: what reads add to
-// (and hide from) the compacted segments so that every acknowledged write is visible to the next read.
+// (and hide from) the compacted segments so that every acknowledged write is visible to the next read. It grows
+// incrementally: a refresh applies only the new fragments, and the record versions it makes current are appended
+// to the tail's slots (TailSlots), which the tail's vector index and filter results follow (decision 0020).
 import Bitmaps
 import Blockfile
 import Log
 import Segments
 
-/// A record whose current state comes from the tail, ready for brute-force search and filter evaluation.
-struct TailRecord: Sendable {
-    var record: DataRecord
-    var metadata: Metadata?
-    /// For a compacted record the tail updated in place: its offset id (it keeps its place in the order).
-    /// Nil for a record the tail created (it sorts after every compacted record, in creation order).
-    var offsetID: UInt32?
-}
-
-/// The tail's effect, for readers.
+/// The tail's effect, for readers: a cheap value sharing the tail's storage.
 struct TailView: Sendable {
     /// Through which log offset the tail has been applied.
     var through: UInt64
-    /// Records whose current state comes from the tail: first those updated in place (by offset id), then those
-    /// the tail created (in creation order). This is the order `get` returns them in.
-    var records: [TailRecord]
-    /// How many of `records` are updates in place (they come first).
-    var updatedInPlace: Int
-    /// Position of each user id in `records`.
-    var index: [String: Int]
+    /// Log records (writes) the tail holds: what compaction has yet to fold in.
+    var logRecords: Int
+    /// The tail's record versions (nil before the tail made any record current).
+    var slots: TailSlots?
+    /// The slots whose record version is current: one per record that comes from the tail.
+    var live: RoaringBitmap
+    /// The live slot of each id whose current state comes from the tail.
+    var slotOfID: [String: UInt32]
     /// Ids the tail removed.
     var deleted: Set<String>
     /// Offset ids of compacted records the tail changed, replaced or deleted: the segments' copies are stale.
@@ -33,90 +27,138 @@ struct TailView: Sendable {
     var compactedRemoved: Int
     /// Records the tail created.
     var created: Int
-    /// Row-major embeddings of `records` (dimension `dimension`), for brute force.
-    var vectors: [Float]
-    var dimension: Int
-    /// Log records (writes) the tail holds: what compaction has yet to fold in.
-    var logRecords = 0
+    /// The vector index over a prefix of the slots (nil when there is none yet).
+    var index: TailIndex?
 
     static let empty = TailView(
-        through: 0, records: [], updatedInPlace: 0, index: [:], deleted: [], masked: RoaringBitmap(),
-        compactedRemoved: 0, created: 0, vectors: [], dimension: 0)
+        through: 0, logRecords: 0, slots: nil, live: RoaringBitmap(), slotOfID: [:], deleted: [],
+        masked: RoaringBitmap(), compactedRemoved: 0, created: 0, index: nil)
+
+    /// The vectors' dimension (0 before the tail holds a record).
+    var dimension: Int { slots?.dimension ?? 0 }
+
+    /// The record version in a live slot.
+    subscript(slot: UInt32) -> TailRecord { slots![slot] }
+
+    /// The slots of `selection` (live ones) in `get` order: compacted records updated in place by offset id, then
+    /// the records the tail created, in creation order.
+    func orderedSlots(within selection: RoaringBitmap) -> [UInt32] {
+        guard let slots else { return [] }
+        var updated: [(UInt32, UInt32)] = []
+        var created: [(Int, UInt32)] = []
+        for slot in selection.array {
+            let record = slots[slot]
+            if let offset = record.offsetID {
+                updated.append((offset, slot))
+            } else {
+                created.append((record.createdSequence ?? 0, slot))
+            }
+        }
+        updated.sort { $0.0 < $1.0 }
+        created.sort { $0.0 < $1.0 }
+        return updated.map(\.1) + created.map(\.1)
+    }
 }
 
-/// Builds `TailView`s incrementally as fragments arrive.
+/// Builds the tail incrementally as fragments arrive. Applying is split in two: `seeds` reads the compacted state
+/// of new ids from the store (async, changes nothing), `apply` changes the builder (synchronous, in place).
 struct LogTailBuilder: Sendable {
     private(set) var through: UInt64
     /// Log records applied so far.
     private(set) var logRecords = 0
     private var materializer: LogMaterializer
+    private(set) var slots: TailSlots?
+    private var live = RoaringBitmap()
+    private var slotOfID: [String: UInt32] = [:]
+    private var deleted: Set<String> = []
+    private var masked = RoaringBitmap()
+    private var compactedRemoved = 0
+    private var created = 0
 
     init(compactedOffset: UInt64) {
         through = compactedOffset
         materializer = LogMaterializer(merge: MetadataMerging.merge, normalize: MetadataMerging.normalize)
     }
 
-    /// Applies `fragments` (consecutive, starting at `through + 1`), looking up the compacted state of new ids.
-    mutating func apply(_ fragments: [LogFragment], snapshot: VersionSnapshot) async throws {
+    /// The compacted state of the ids `fragments` touch that the tail has not seen yet.
+    func seeds(for fragments: [LogFragment], snapshot: VersionSnapshot) async throws -> [LogMaterializer.Seed] {
+        try await materializer.compactedState(for: fragments.flatMap(\.records), in: snapshot.records)
+    }
+
+    /// Applies `fragments` (consecutive, starting at `through + 1`) with the seeds `seeds(for:)` read for them.
+    /// `dimension` is the collection's (the first record's when the catalog has none yet). After a throw (corrupt
+    /// metadata in the log) the builder is half-applied and must be replaced.
+    mutating func apply(_ fragments: [LogFragment], seeds: [LogMaterializer.Seed], dimension: Int?) throws {
         let records = fragments.flatMap(\.records)
-        try await materializer.seed(for: records, from: snapshot.records)
+        materializer.seed(seeds)
+        var seen = Set<String>()
+        let touched = records.map(\.id).filter { seen.insert($0).inserted }
+        let before = touched.map { materializer.entries[$0] }
         try materializer.apply(records)
+        for (id, old) in zip(touched, before) {
+            guard let new = materializer.entries[id] else { continue }
+            try update(id, from: old, to: new, dimension: dimension)
+        }
         logRecords += records.count
         if let last = fragments.last { through = last.offset }
     }
 
     /// The readers' view of what has been applied.
-    func view(dimension: Int?) throws -> TailView {
-        var updated: [(UInt32, TailRecord)] = []
-        var created: [(Int, TailRecord)] = []
-        var deleted = Set<String>()
-        var masked = RoaringBitmap()
-        var compactedRemoved = 0
-        for (id, entry) in materializer.entries {
-            guard let current = entry.current else {
-                if let offset = entry.offsetID {
-                    masked.insert(offset)
-                    compactedRemoved += 1
-                }
-                deleted.insert(id)
-                continue
-            }
-            if let sequence = entry.createdSequence {
-                if let offset = entry.offsetID {
-                    masked.insert(offset)
-                    compactedRemoved += 1
-                }
-                created.append(
-                    (sequence, TailRecord(record: current, metadata: try metadata(of: current), offsetID: nil)))
-            } else if entry.isChanged, let offset = entry.offsetID {
-                masked.insert(offset)
-                updated.append(
-                    (offset, TailRecord(record: current, metadata: try metadata(of: current), offsetID: offset)))
-            }
-        }
-        updated.sort { $0.0 < $1.0 }
-        created.sort { $0.0 < $1.0 }
-        let records = updated.map(\.1) + created.map(\.1)
-        var index: [String: Int] = [:]
-        index.reserveCapacity(records.count)
-        for (position, tail) in records.enumerated() { index[tail.record.id] = position }
-        let dimension = dimension ?? records.first?.record.embedding?.count ?? 0
-        var vectors: [Float] = []
-        vectors.reserveCapacity(records.count * dimension)
-        for tail in records {
-            if let embedding = tail.record.embedding, embedding.count == dimension {
-                vectors.append(contentsOf: embedding)
-            } else {
-                vectors.append(contentsOf: repeatElement(Float.nan, count: dimension))
-            }
-        }
-        return TailView(
-            through: through, records: records, updatedInPlace: updated.count, index: index, deleted: deleted,
-            masked: masked, compactedRemoved: compactedRemoved, created: created.count, vectors: vectors,
-            dimension: dimension, logRecords: logRecords)
+    func view(index: TailIndex?) -> TailView {
+        TailView(
+            through: through, logRecords: logRecords, slots: slots, live: live, slotOfID: slotOfID, deleted: deleted,
+            masked: masked, compactedRemoved: compactedRemoved, created: created, index: index)
     }
 
-    private func metadata(of record: DataRecord) throws -> Metadata? {
+    /// Moves one id's counts, masks and slot from its state before a run of log records to its state after.
+    private mutating func update(
+        _ id: String, from old: MaterializedEntry?, to new: MaterializedEntry, dimension: Int?
+    ) throws {
+        compactedRemoved += Self.removesCompacted(new) - Self.removesCompacted(old)
+        created += Self.isCreated(new) - Self.isCreated(old)
+        if let offset = new.offsetID {
+            if new.current == nil || new.createdSequence != nil || new.isChanged {
+                masked.insert(offset)
+            } else {
+                masked.remove(offset)
+            }
+        }
+        if new.current == nil { deleted.insert(id) } else { deleted.remove(id) }
+
+        let visible = new.current != nil && (new.createdSequence != nil || (new.isChanged && new.offsetID != nil))
+        let previous = slotOfID[id]
+        if visible, previous != nil, let old, old.current == new.current, old.createdSequence == new.createdSequence {
+            return  // nothing the tail shows changed (an add of an id that exists)
+        }
+        if let previous {
+            live.remove(previous)
+            slotOfID[id] = nil
+        }
+        guard visible, let current = new.current else { return }
+        let store =
+            slots ?? TailSlots(dimension: dimension ?? current.embedding?.count ?? 0)
+        slots = store
+        let slot = store.append(
+            TailRecord(
+                record: current, metadata: try Self.metadata(of: current),
+                offsetID: new.createdSequence == nil ? new.offsetID : nil, createdSequence: new.createdSequence))
+        live.insert(slot)
+        slotOfID[id] = slot
+    }
+
+    /// 1 when the entry's compacted record is gone (deleted, or deleted and created again).
+    private static func removesCompacted(_ entry: MaterializedEntry?) -> Int {
+        guard let entry, entry.offsetID != nil else { return 0 }
+        return entry.current == nil || entry.createdSequence != nil ? 1 : 0
+    }
+
+    /// 1 when the entry is a record the tail created (and holds).
+    private static func isCreated(_ entry: MaterializedEntry?) -> Int {
+        guard let entry, entry.current != nil, entry.createdSequence != nil else { return 0 }
+        return 1
+    }
+
+    private static func metadata(of record: DataRecord) throws -> Metadata? {
         guard let json = record.metadataJSON else { return nil }
         do {
             return try Metadata(jsonText: json)

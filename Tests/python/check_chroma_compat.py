@@ -338,7 +338,8 @@ def check_metrics(server):
     server.client().get_collection("load").query(query_embeddings=[[0.5] * 16], n_results=5)
     text = metrics()
     for name in ("cairn_http_requests_total", "cairn_compactions_total", "cairn_cache_hits_total",
-                 "cairn_cache_misses_total", "cairn_reads_total", "cairn_read_fetched_bytes_total"):
+                 "cairn_cache_misses_total", "cairn_reads_total", "cairn_read_fetched_bytes_total",
+                 "cairn_tail_index_vectors", "cairn_tail_index_bytes"):
         if name not in text:
             fail(f"/metrics lacks {name}")
     print("metrics: background compaction caught up; /metrics reports requests, compactions and caches", flush=True)

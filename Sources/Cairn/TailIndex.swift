@@ -1,0 +1,186 @@
+// The log tail's own indexes, so fresh writes are as fast to query as compacted ones (decision 0020):
+// - an in-memory HNSW over the tail's slots, built on a background thread as writes arrive (queries search it for
+//   the slots it holds and compare the few newer ones exactly), dropped when compaction publishes the records;
+// - each filter's matching slots, kept per filter and extended to new slots only (a slot never changes).
+import Bitmaps
+import Dispatch
+import Foundation
+import Metrics
+import Segments
+import Synchronization
+import VectorIndex
+
+final class TailIndex: Sendable {
+    let slots: TailSlots
+    let index: HNSWIndex
+    /// Most slots the index takes (beyond them the tail is searched exactly): bounds its memory.
+    let maxVectors: Int
+    /// Vectors added per batch: a search waits for at most one batch.
+    static let batchSize = 512
+    /// Filters whose matches are kept.
+    static let maxFilters = 64
+
+    private struct Work {
+        var target = 0
+        var running = false
+        var failed = false
+    }
+
+    private let work = Mutex(Work())
+    /// Slots below this are in the index (or were skipped: no vector of the collection's dimension).
+    private let indexedSlots = Atomic<Int>(0)
+    private let filters = Mutex([String: FilterMatches]())
+
+    /// One filter's matching slots among the first `evaluated`.
+    struct FilterMatches: Sendable {
+        var evaluated: Int
+        var matches: RoaringBitmap
+        var lastUse: UInt64
+    }
+
+    private let uses = Atomic<UInt64>(0)
+
+    /// Every tail index of the process together (what `/metrics` shows): vectors held and native bytes.
+    private static let totalVectors = Atomic<Int>(0)
+    private static let totalBytes = Atomic<Int>(0)
+    private static let vectorsGauge = Gauge(label: "cairn_tail_index_vectors")
+    private static let bytesGauge = Gauge(label: "cairn_tail_index_bytes")
+    /// What this index added to the totals.
+    private let counted = Mutex((vectors: 0, bytes: 0))
+
+    private func count(vectors: Int, bytes: Int) {
+        let (addedVectors, addedBytes) = counted.withLock { counted in
+            defer { counted = (vectors, bytes) }
+            return (vectors - counted.vectors, bytes - counted.bytes)
+        }
+        Self.vectorsGauge.record(Self.totalVectors.add(addedVectors, ordering: .relaxed).newValue)
+        Self.bytesGauge.record(Self.totalBytes.add(addedBytes, ordering: .relaxed).newValue)
+    }
+
+    deinit { count(vectors: 0, bytes: 0) }
+
+    /// Shows the totals as they are (at 0 before any tail is indexed: alerts can rely on the names).
+    static func publishTotals() {
+        vectorsGauge.record(totalVectors.load(ordering: .relaxed))
+        bytesGauge.record(totalBytes.load(ordering: .relaxed))
+    }
+
+    init(
+        slots: TailSlots, parameters: HNSWParameters, maxVectors: Int
+    ) throws {
+        self.slots = slots
+        self.maxVectors = maxVectors
+        var parameters = parameters
+        parameters.numThreads = 1  // one background thread: queries and compaction keep the other cores
+        do {
+            index = try HNSWIndex.create(
+                dimension: max(slots.dimension, 1), parameters: parameters, capacity: Self.batchSize * 8)
+        } catch {
+            throw CairnError(.internal, "creating the log tail's index: \(error.message)")
+        }
+    }
+
+    /// Slots below this are indexed.
+    var indexed: Int { indexedSlots.load(ordering: .acquiring) }
+
+    /// Native memory the index holds, in bytes.
+    var memoryBytes: Int { index.memoryBytes }
+
+    /// Asks for the slots below `count` to be indexed, on a background thread; returns at once.
+    func extend(to count: Int) {
+        let start = work.withLock { work -> Bool in
+            work.target = max(work.target, min(count, maxVectors))
+            guard !work.running, !work.failed, work.target > indexed else { return false }
+            work.running = true
+            return true
+        }
+        if start { DispatchQueue.global(qos: .utility).async { self.run() } }
+    }
+
+    private func run() {
+        while true {
+            let from = indexed
+            let to = work.withLock { work -> Int? in
+                let to = min(work.target, from + Self.batchSize)
+                if to <= from {
+                    work.running = false
+                    return nil
+                }
+                return to
+            }
+            guard let to else { return }
+            let range = UInt32(from)..<UInt32(to)
+            let dimension = slots.dimension
+            let ids = range.filter { slots[$0].record.embedding?.count == dimension && dimension > 0 }
+            do {
+                if !ids.isEmpty { try index.add(flat: slots.vectors(ids), ids: ids) }
+            } catch {
+                // Nothing is lost: slots the index does not hold are compared exactly.
+                work.withLock {
+                    $0.failed = true
+                    $0.running = false
+                }
+                return
+            }
+            indexedSlots.store(to, ordering: .releasing)
+            count(vectors: index.count, bytes: index.memoryBytes)
+        }
+    }
+
+    /// The slots among the first `count` matching `filter` (not restricted to live ones), extending what was
+    /// kept for the filter to the slots written since.
+    func matches(_ filter: RecordFilter, count: Int) throws -> RoaringBitmap {
+        let key = filter.cacheKey
+        let use = uses.add(1, ordering: .relaxed).newValue
+        var kept = filters.withLock { $0[key] } ?? FilterMatches(evaluated: 0, matches: RoaringBitmap(), lastUse: 0)
+        if kept.evaluated < count {
+            let matcher = try TailMatcher(filter)
+            for slot in UInt32(kept.evaluated)..<UInt32(count) where matcher.matches(slots[slot]) {
+                kept.matches.insert(slot)
+            }
+            kept.evaluated = count
+        }
+        kept.lastUse = use
+        let result = count < kept.evaluated ? kept.matches.intersection(RoaringBitmap(0..<UInt32(count))) : kept.matches
+        filters.withLock { filters in
+            if let existing = filters[key], existing.evaluated > kept.evaluated { return }
+            filters[key] = kept
+            if filters.count > Self.maxFilters, let oldest = filters.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                filters[oldest.key] = nil
+            }
+        }
+        return result
+    }
+}
+
+/// A filter ready to test tail records one by one (its regular expressions compiled once).
+struct TailMatcher {
+    let filter: RecordFilter
+    let document: CompiledWhereDocument?
+    /// `#document` conditions inside `where`, compiled.
+    let inWhere: [WhereDocument: CompiledWhereDocument]
+
+    init(_ filter: RecordFilter) throws {
+        self.filter = filter
+        document = try filter.compiledDocumentFilter()
+        var inWhere: [WhereDocument: CompiledWhereDocument] = [:]
+        for condition in filter.where?.documentConditions ?? [] where inWhere[condition] == nil {
+            do {
+                inWhere[condition] = try condition.compiled()
+            } catch {
+                throw CairnError.invalid(error.message)
+            }
+        }
+        self.inWhere = inWhere
+    }
+
+    func matches(_ tail: TailRecord) -> Bool {
+        if let condition = filter.where,
+            !condition.matches(
+                tail.metadata, document: { inWhere[$0]?.matches(document: tail.record.document) ?? false })
+        {
+            return false
+        }
+        return document?.matches(document: tail.record.document) ?? true
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import StorageTesting
+import Testing
+
+// Fresh writes are queried through the log tail's own index (issue 19): an in-memory HNSW over the tail, built in
+// the background, exact comparison for what it does not hold yet, filter matches kept per filter. What users rely
+// on: the answers are those of an exact search over the current records, updates and deletes in the tail included.
+@testable import Cairn
+
+@Suite struct TailIndexTests {
+    static let dimension = 16
+
+    static func options(maxVectors: Int = 200_000) -> Client.Options {
+        var options = Client.Options()
+        options.compactionThreshold = nil  // everything stays in the tail
+        options.garbageCollectionInterval = nil
+        options.tailIndexMaxVectors = maxVectors
+        return options
+    }
+
+    static func vectors(_ count: Int, seed: UInt64) -> [[Float]] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in (0..<dimension).map { _ in Float.random(in: -1...1, using: &random) } }
+    }
+
+    /// Waits until the tail index holds every slot it may (a read asks it to catch up).
+    static func waitForTailIndex(_ collection: Collection, upTo limit: Int = .max) async throws {
+        for _ in 0..<3000 {
+            _ = try await collection.count()
+            let progress = await collection.runtime.tailIndexProgress()
+            if progress.indexed >= min(progress.slots, limit) { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("the tail index did not catch up")
+    }
+
+    /// The exact top `k` ids among `records` (squared L2), nearest first.
+    static func exact(_ query: [Float], _ records: [String: [Float]], k: Int) -> [String] {
+        records.map { id, vector in (id, zip(query, vector).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }) }
+            .sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(k).map(\.0)
+    }
+
+    func withCollection(maxVectors: Int = 200_000, _ body: (Collection) async throws -> Void) async throws {
+        try await TemporaryDirectory.with { folder in
+            let client = try await Client.open(folder.path, options: Self.options(maxVectors: maxVectors))
+            try await body(try await client.createCollection("fresh"))
+        }
+    }
+
+    @Test func freshRecordsAreFoundAsAnExactSearchFindsThem() async throws {
+        try await withCollection { collection in try await checkFreshRecords(collection) }
+    }
+
+    func checkFreshRecords(_ collection: Collection) async throws {
+        let vectors = Self.vectors(3000, seed: 7)
+        var current: [String: [Float]] = [:]
+        for start in stride(from: 0, to: vectors.count, by: 500) {
+            let ids = (start..<start + 500).map { "r\($0)" }
+            try await collection.add(
+                ids: ids, embeddings: Array(vectors[start..<start + 500]),
+                metadatas: (start..<start + 500).map { ["group": .int(Int64($0 % 10))] })
+            for (id, vector) in zip(ids, vectors[start..<start + 500]) { current[id] = vector }
+        }
+        try await Self.waitForTailIndex(collection)
+
+        // Each record's own vector finds it first; top-10 agrees with exact search.
+        var agreed = 0
+        for i in stride(from: 0, to: 3000, by: 60) {
+            let result = try await collection.query(queryEmbeddings: [vectors[i]], nResults: 10)
+            #expect(result.ids[0].first == "r\(i)")
+            agreed += Set(result.ids[0]).intersection(Self.exact(vectors[i], current, k: 10)).count
+        }
+        #expect(Double(agreed) / Double(50 * 10) >= 0.95)
+
+        // A filtered query returns only matches, the exact ones.
+        let group3 = current.filter { Int($0.key.dropFirst())! % 10 == 3 }
+        let filtered = try await collection.query(
+            queryEmbeddings: [vectors[5]], nResults: 10, where: .field("group", .eq(.int(3))))
+        #expect(filtered.ids[0] == Self.exact(vectors[5], group3, k: 10))
+
+        // Updates and deletes after the records were indexed: a deleted record is never returned, an updated one
+        // is found where it moved, and counts follow.
+        let moved = Self.vectors(100, seed: 99).map { $0.map { $0 + 10 } }
+        try await collection.update(ids: (0..<100).map { "r\($0)" }, embeddings: moved)
+        try await collection.delete(ids: (100..<200).map { "r\($0)" })
+        for i in 0..<100 { current["r\(i)"] = moved[i] }
+        for i in 100..<200 { current["r\(i)"] = nil }
+        #expect(try await collection.count() == 2900)
+        for i in stride(from: 0, to: 100, by: 10) {
+            let result = try await collection.query(queryEmbeddings: [moved[i]], nResults: 3)
+            #expect(result.ids[0].first == "r\(i)")
+        }
+        for i in stride(from: 100, to: 200, by: 10) {
+            let result = try await collection.query(queryEmbeddings: [vectors[i]], nResults: 10)
+            #expect(!result.ids[0].contains { (100..<200).map { "r\($0)" }.contains($0) })
+        }
+        try await Self.waitForTailIndex(collection)
+        let afterIndexing = try await collection.query(queryEmbeddings: [vectors[150]], nResults: 10)
+        #expect(Set(afterIndexing.ids[0]).intersection(Self.exact(vectors[150], current, k: 10)).count >= 9)
+        #expect(!afterIndexing.ids[0].contains("r150"))
+    }
+
+    /// Past `tailIndexMaxVectors` the rest of the tail is compared exactly: nothing is missed.
+    @Test func recordsBeyondTheTailIndexBoundAreComparedExactly() async throws {
+        try await withCollection(maxVectors: 1000) { collection in
+            let vectors = Self.vectors(2500, seed: 11)
+            try await collection.add(ids: (0..<2500).map { "r\($0)" }, embeddings: vectors)
+            try await Self.waitForTailIndex(collection, upTo: 1000)
+            #expect(await collection.runtime.tailIndexProgress().indexed == 1000)
+            for i in [0, 999, 1000, 1700, 2499] {
+                let result = try await collection.query(queryEmbeddings: [vectors[i]], nResults: 1)
+                #expect(result.ids[0] == ["r\(i)"])
+            }
+        }
+    }
+
+    /// Filter matches are kept per filter and extended to new records only: a write after a filtered query is
+    /// matched by the next one, and a record updated out of the filter leaves it.
+    @Test func keptFilterMatchesFollowNewWrites() async throws {
+        try await withCollection { collection in try await checkKeptFilters(collection) }
+    }
+
+    func checkKeptFilters(_ collection: Collection) async throws {
+        let vectors = Self.vectors(400, seed: 5)
+        try await collection.add(
+            ids: (0..<200).map { "r\($0)" }, embeddings: Array(vectors[0..<200]),
+            metadatas: (0..<200).map { ["even": .bool($0 % 2 == 0)] })
+        let filter = Where.field("even", .eq(.bool(true)))
+        #expect(try await collection.get(where: filter).ids.count == 100)
+        try await collection.add(
+            ids: (200..<400).map { "r\($0)" }, embeddings: Array(vectors[200..<400]),
+            metadatas: (200..<400).map { ["even": .bool($0 % 2 == 0)] })
+        #expect(try await collection.get(where: filter).ids.count == 200)
+        try await collection.update(ids: ["r0", "r2"], metadatas: [["even": .bool(false)], ["even": .bool(false)]])
+        let matched = try await collection.get(where: filter).ids
+        #expect(matched.count == 198)
+        #expect(!matched.contains("r0") && !matched.contains("r2"))
+        #expect(matched == (4..<400).filter { $0 % 2 == 0 }.map { "r\($0)" })
+        let nearest = try await collection.query(queryEmbeddings: [vectors[0]], nResults: 5, where: filter)
+        #expect(!nearest.ids[0].contains("r0"))
+    }
+}
