@@ -76,6 +76,8 @@ actor CollectionRuntime {
             store: store, path: path, compactedOffset: { max(compacted.value, try catalogCompactedOffset()) })
     }
 
+    deinit { tailIndex?.retire() }
+
     /// The compacted offset as the log's writer sees it (kept current by refreshes).
     private let compactedBox: CompactedOffsetBox
 
@@ -137,6 +139,31 @@ actor CollectionRuntime {
         mustReadThrough = max(mustReadThrough, offset)
     }
 
+    /// Takes the fragments this process just wrote into the tail (from the log's memory of them, no store access)
+    /// and has the tail index catch up in the background, so fresh writes are indexed while writes go on, not
+    /// when the first read comes. Skipped while a refresh runs (the next read takes them in).
+    func takeInRecentWrites(parameters: HNSWParameters) async {
+        guard inflight == nil, let snapshot else { return }
+        let fragments = wal.recentFragments(after: builder.through)
+        guard !fragments.isEmpty else { return }
+        let task = Task<Void, any Error> { await self.apply(recent: fragments, over: snapshot) }
+        inflight = task
+        _ = try? await task.value
+        _ = indexTail(parameters)
+    }
+
+    /// Runs as the one refresh in flight; a failure leaves the tail to be read again by the next refresh.
+    private func apply(recent fragments: [LogFragment], over snapshot: VersionSnapshot) async {
+        defer { inflight = nil }
+        guard snapshot === self.snapshot, fragments.first?.offset == builder.through + 1 else { return }
+        do {
+            let seeds = try await builder.seeds(for: fragments, snapshot: snapshot)
+            try builder.apply(fragments, seeds: seeds, dimension: dimension)
+        } catch {
+            self.snapshot = nil  // possibly half applied: the next refresh starts over from the version
+        }
+    }
+
     /// Makes the version this process just committed current (a refresh that starts now reads it from the
     /// catalog), waiting for it. It goes through the same single refresh as reads, never beside one.
     func install() async throws {
@@ -153,8 +180,13 @@ actor CollectionRuntime {
 
     /// The tail's vector index over the builder's slots, asked to catch up with them (in the background).
     private func indexTail(_ parameters: HNSWParameters) -> TailIndex? {
-        guard tailIndexMaxVectors > 0, let slots = builder.slots, slots.dimension > 0 else { return nil }
+        guard tailIndexMaxVectors > 0, let slots = builder.slots, slots.dimension > 0 else {
+            tailIndex?.retire()  // a version took in the whole tail
+            tailIndex = nil
+            return nil
+        }
         if tailIndex?.slots !== slots {
+            tailIndex?.retire()  // its tail was folded into the version now current
             tailIndex = try? TailIndex(slots: slots, parameters: parameters, maxVectors: tailIndexMaxVectors)
         }
         tailIndex?.extend(to: slots.count)
@@ -184,6 +216,7 @@ actor CollectionRuntime {
         compactedBox.value = info.segments.compactedOffset
         snapshot = opened
         builder = fresh
+        wal.forgetRecent(through: info.segments.compactedOffset)
     }
 
     private func readLog() async throws {

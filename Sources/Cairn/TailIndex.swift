@@ -23,6 +23,7 @@ final class TailIndex: Sendable {
     private struct Work {
         var target = 0
         var running = false
+        /// Set when indexing failed or the index was retired: no more batches.
         var failed = false
     }
 
@@ -86,6 +87,11 @@ final class TailIndex: Sendable {
     /// Native memory the index holds, in bytes.
     var memoryBytes: Int { index.memoryBytes }
 
+    /// Stops indexing (the tail it follows was folded into a version, or its collection closed).
+    func retire() {
+        work.withLock { $0.failed = true }
+    }
+
     /// Asks for the slots below `count` to be indexed, on a background thread; returns at once.
     func extend(to count: Int) {
         let start = work.withLock { work -> Bool in
@@ -102,7 +108,7 @@ final class TailIndex: Sendable {
             let from = indexed
             let to = work.withLock { work -> Int? in
                 let to = min(work.target, from + Self.batchSize)
-                if to <= from {
+                if to <= from || work.failed {
                     work.running = false
                     return nil
                 }

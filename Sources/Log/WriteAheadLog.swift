@@ -34,7 +34,14 @@ public final class WriteAheadLog: Sendable {
         var nextOffset: UInt64?
         var waiting: [Waiter] = []
         var flushing = false
+        /// Fragments this writer wrote lately, by offset (a fragment never changes once written): the readers of
+        /// the same process get them without a round trip to the store.
+        var recent: [UInt64: (fragment: LogFragment, bytes: Int)] = [:]
+        var recentBytes = 0
     }
+
+    /// Bytes of recently written fragments kept for readers (oldest offsets go first).
+    public static let recentFragmentBytes = 64 << 20
 
     private let state = Mutex(State())
 
@@ -104,7 +111,8 @@ public final class WriteAheadLog: Sendable {
     private func writeFragment(_ records: [LogRecord]) async throws -> UInt64 {
         var offset = try await nextOffset()
         for _ in 0..<Self.maxConflicts {
-            let data = try LogFragment(offset: offset, writerID: writerID, records: records).encoded()
+            let written = LogFragment(offset: offset, writerID: writerID, records: records)
+            let data = try written.encoded()
             do {
                 try await store.put(path.log(offset: offset), data: data, condition: .ifNoneMatch)
             } catch let error as ObjectStoreError where error.code == .preconditionFailed {
@@ -122,7 +130,14 @@ public final class WriteAheadLog: Sendable {
                 offset = max(try await discoverNextOffset(), floor + 1)
                 continue
             }
-            state.withLock { $0.nextOffset = offset + 1 }
+            state.withLock { state in
+                state.nextOffset = offset + 1
+                state.recent[offset] = (written, data.count)
+                state.recentBytes += data.count
+                while state.recentBytes > Self.recentFragmentBytes, let oldest = state.recent.keys.min() {
+                    state.recentBytes -= state.recent.removeValue(forKey: oldest)?.bytes ?? 0
+                }
+            }
             return offset
         }
         state.withLock { $0.nextOffset = nil }
@@ -197,6 +212,7 @@ public final class WriteAheadLog: Sendable {
 
     /// The fragment at `offset`, or nil if there is none.
     public func fragment(at offset: UInt64) async throws -> LogFragment? {
+        if let recent = state.withLock({ $0.recent[offset]?.fragment }) { return recent }
         let data: Data
         do {
             data = try await store.get(path.log(offset: offset)).data
@@ -210,10 +226,38 @@ public final class WriteAheadLog: Sendable {
 
     // MARK: Truncation
 
+    /// The fragments after `offset` that this writer wrote lately, consecutive from `offset + 1` (no store access:
+    /// what a reader in the same process can take in right after a write).
+    public func recentFragments(after offset: UInt64) -> [LogFragment] {
+        state.withLock { state in
+            var fragments: [LogFragment] = []
+            var next = offset + 1
+            while let fragment = state.recent[next]?.fragment {
+                fragments.append(fragment)
+                next += 1
+            }
+            return fragments
+        }
+    }
+
+    /// Forgets the recently written fragments through `offset` (a version holds them now; no reader asks again).
+    public func forgetRecent(through offset: UInt64) {
+        state.withLock { state in
+            for key in state.recent.keys where key <= offset {
+                state.recentBytes -= state.recent.removeValue(forKey: key)?.bytes ?? 0
+            }
+        }
+    }
+
     /// Removes the fragments below `offset` (a compaction folded them in through `offset`). The fragment at
     /// `offset` itself stays: it is the log's high-water mark, so a writer that starts later — with no idea of the
     /// compacted offset — still appends above it and never at an offset readers will skip.
     public func removeFragments(before offset: UInt64) async throws {
+        state.withLock { state in
+            for key in state.recent.keys where key < offset {
+                state.recentBytes -= state.recent.removeValue(forKey: key)?.bytes ?? 0
+            }
+        }
         do {
             for object in try await store.listAll(prefix: path.logPrefix) {
                 if let fragmentOffset = path.logOffset(ofKey: object.key), fragmentOffset < offset {

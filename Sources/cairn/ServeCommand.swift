@@ -82,6 +82,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Background compactions running at once.")
     var maxConcurrentCompactions: Int = 1
 
+    @Option(
+        help:
+            "Most uncompacted records per collection held in the log tail's in-memory vector index (0: none; the rest are compared exactly)."
+    )
+    var tailIndexMaxVectors: Int = Client.Options().tailIndexMaxVectors
+
     @Option(help: "Run garbage collection every this many seconds (0: never; `cairn gc` still works).")
     var gcInterval: Double = 600
 
@@ -99,9 +105,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
         if compactionThreshold < 0 || compactionMaxAge < 0 || compactionQuietPeriod < 0 || gcInterval < 0
-            || gcMinAge < 0
+            || gcMinAge < 0 || tailIndexMaxVectors < 0
         {
-            throw ValidationError("compaction and GC thresholds must not be negative")
+            throw ValidationError("compaction, GC and tail index limits must not be negative")
         }
         if (blockCacheBytes ?? 1) < 1 || (hnswCacheBytes ?? 1) < 1 {
             throw ValidationError("cache sizes must be positive byte counts")
@@ -149,6 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
         clientOptions.compactionQuietPeriod =
             compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
+        clientOptions.tailIndexMaxVectors = tailIndexMaxVectors
         clientOptions.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
         clientOptions.cacheDirectory = cacheDir.map { URL(fileURLWithPath: $0, isDirectory: true) }
         clientOptions.cacheDirectoryBytes = cacheBytes

@@ -36,6 +36,27 @@ import Testing
         #expect(try await log.fragment(at: 2) == nil)
     }
 
+    /// A writer remembers what it wrote lately (its process's readers take it in without the store), in offset
+    /// order from where they ask, and forgets it once a version holds it.
+    @Test func recentFragmentsAreServedFromMemory() async throws {
+        let store = InMemoryStore()
+        let log = WriteAheadLog(store: store, path: path)
+        for i in 0..<3 { _ = try await log.append([record(i)]) }
+        #expect(log.recentFragments(after: 0).map(\.offset) == [1, 2, 3])
+        #expect(log.recentFragments(after: 2).map(\.records) == [[record(2)]])
+        // Another writer's fragment is not this writer's to serve: readers go to the store for it.
+        let other = WriteAheadLog(store: store, path: path)
+        #expect(try await other.append([record(9)]) == 4)
+        #expect(log.recentFragments(after: 3).isEmpty)
+        #expect(try await log.read(after: 3).flatMap(\.records) == [record(9)])
+        // Served from memory: the store no longer has fragment 2, the writer still answers for it.
+        try await store.delete(path.log(offset: 2))
+        #expect(try await log.fragment(at: 2)?.records == [record(1)])
+        log.forgetRecent(through: 2)
+        #expect(try await log.fragment(at: 2) == nil)
+        #expect(log.recentFragments(after: 2).map(\.offset) == [3])
+    }
+
     @Test func concurrentAppendsShareFragmentsAndLoseNothing() async throws {
         let store = InMemoryStore()
         let faulty = FaultInjectingStore(store)
