@@ -14,6 +14,7 @@ Run by Benchmarks/run-fresh.sh with .venv-chroma's python. Prints one JSON objec
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -139,22 +140,13 @@ def continuous_ingest(port, data):
 
 
 def run(kind, port, data):
-    import shutil
-    import signal
-    import subprocess
-    import tempfile
     folder = tempfile.mkdtemp(prefix=f"fresh-bench-{kind}-")
     process = server_bench.start(kind, folder, port)
     try:
         return {"server": kind, "n": N, "bulk": bulk_then_query(kind, port, data),
                 "steady": continuous_ingest(port, data)}
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
+        server_bench.stop(process, folder)
 
 
 def main():

@@ -123,12 +123,17 @@ def bench(kind, port, data):
         return result
 
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
+        stop(process, folder)
+
+
+def stop(process, folder):
+    """Stops a server started by start() and removes its data folder."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 

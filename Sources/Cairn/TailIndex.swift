@@ -1,5 +1,5 @@
 // The log tail's own indexes, so fresh writes are as fast to query as compacted ones (decision 0020):
-// - an in-memory HNSW over the tail's slots, built on a background thread as writes arrive (queries search it for
+// - an in-memory HNSW over the tail's slots, built on a low-priority thread as writes arrive (queries search it for
 //   the slots it holds and compare the few newer ones exactly), dropped when compaction publishes the records;
 // - each filter's matching slots, kept per filter and extended to new slots only (a slot never changes).
 import Bitmaps
@@ -72,7 +72,8 @@ final class TailIndex: Sendable {
         self.slots = slots
         self.maxVectors = maxVectors
         var parameters = parameters
-        parameters.numThreads = 1  // one background thread: queries and compaction keep the other cores
+        // Every core, at the build thread's low priority: idle cores catch the index up, queries come first.
+        parameters.numThreads = ProcessInfo.processInfo.activeProcessorCount
         do {
             index = try HNSWIndex.create(
                 dimension: max(slots.dimension, 1), parameters: parameters, capacity: Self.batchSize * 8)
@@ -100,7 +101,7 @@ final class TailIndex: Sendable {
             work.running = true
             return true
         }
-        if start { DispatchQueue.global(qos: .utility).async { self.run() } }
+        if start { BackgroundBuildThread.tail.submit { self.run() } }
     }
 
     private func run() {

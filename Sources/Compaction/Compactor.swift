@@ -332,7 +332,13 @@ public final class Compactor: Sendable {
             flat.reserveCapacity((last - first) * dimension)
             for (_, vector) in vectors[first..<last] { flat += vector }
             let ids = vectors[first..<last].map { $0.0 }
-            try await vectorCall { () async throws(VectorIndexError) in try index.add(flat: flat, ids: ids) }
+            // On the build thread, below queries in priority (decision 0020).
+            let batch = flat
+            try await vectorCall { () async throws(VectorIndexError) in
+                try await BackgroundBuildThread.compaction.run { () throws(VectorIndexError) in
+                    try index.add(flat: batch, ids: ids)
+                }
+            }
             if vectors.count > chunk { progress("indexed \(last)/\(vectors.count) vectors") }
         }
     }

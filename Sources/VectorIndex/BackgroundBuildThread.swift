@@ -1,0 +1,64 @@
+// Index builds that run beside queries (compaction's HNSW build, the log tail's index) run on threads of their own
+// at a lower scheduling priority (nice 10): when the cores are busy, queries get them first, and the builds take
+// what is left. Threads the native add spawns inherit the priority (Linux keeps it per thread).
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+public final class BackgroundBuildThread: @unchecked Sendable {
+    /// Compaction's index builds.
+    public static let compaction = BackgroundBuildThread(name: "cairn-compaction-build")
+    /// The log tail's in-memory index.
+    public static let tail = BackgroundBuildThread(name: "cairn-tail-index")
+    /// The nice value the thread runs at (0 is normal; higher yields to others).
+    public static let niceness: Int32 = 10
+
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+
+    private init(name: String) {
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.name = name
+        thread.start()
+    }
+
+    private func loop() {
+        #if canImport(Glibc)
+            // On Linux `who = 0` with PRIO_PROCESS names the calling thread only.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+        #endif
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
+    }
+
+    /// Runs `job` on the thread, after the jobs submitted before it; returns at once.
+    public func submit(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs `body` on the thread and returns its result to the waiting task.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws(VectorIndexError) -> T)
+        async throws(VectorIndexError) -> T
+    {
+        let result: Result<T, VectorIndexError> = await withCheckedContinuation { continuation in
+            submit {
+                do throws(VectorIndexError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+}
