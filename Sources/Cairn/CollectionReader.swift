@@ -279,25 +279,30 @@ struct CollectionReader: Sendable {
                 var found: [Neighbor] = []
                 if excluded <= Self.maxDroppedPerSearch {
                     let dropped = excluded > 0 ? indexedRange.subtracting(inIndex) : RoaringBitmap()
-                    found = try search(tailIndex.index, query, k: wanted, allowed: nil, excluding: dropped)
-                        .filter { inIndex.contains($0.id) }
+                    found = try tailIndex.searching {
+                        try search($0, query, k: wanted, allowed: nil, excluding: dropped)
+                    }
+                    .filter { inIndex.contains($0.id) }
                 }
                 // (The index may briefly hold a batch beyond `indexed`: a short answer is searched again exactly.)
                 if found.count < wanted {
-                    found = try search(
-                        tailIndex.index, query, k: wanted, allowed: try AllowedSet(sortedUnique: inIndex.array),
-                        excluding: RoaringBitmap())
+                    let allowed = try AllowedSet(sortedUnique: inIndex.array)
+                    found = try tailIndex.searching {
+                        try search($0, query, k: wanted, allowed: allowed, excluding: RoaringBitmap())
+                    }
                 }
                 hits = found.map { Hit(source: .tail($0.id), distance: $0.distance) }
             }
         }
         guard !exact.isEmpty else { return hits }
-        let exactSlots = exact.array
         let neighbors: [Neighbor]
         do {
-            neighbors = try BruteForce.search(
-                query: query, vectors: slots.vectors(exactSlots), ids: exactSlots, dimension: slots.dimension,
-                space: space, k: k)
+            // Compared where the slots hold them: no copy of the vectors per query.
+            neighbors = try withExtendedLifetime(slots) { () throws(VectorIndexError) in
+                try BruteForce.search(query: query, dimension: slots.dimension, space: space, k: k) { row in
+                    slots.forEachVector(exact.array, row)
+                }
+            }
         } catch {
             throw CairnError(.internal, "searching the log tail: \(error.message)")
         }

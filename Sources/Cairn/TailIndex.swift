@@ -15,8 +15,11 @@ final class TailIndex: Sendable {
     let index: HNSWIndex
     /// Most slots the index takes (beyond them the tail is searched exactly): bounds its memory.
     let maxVectors: Int
-    /// Vectors added per batch: a search waits for at most one batch.
-    static let batchSize = 512
+    /// Vectors added per batch (under the index's write lock): a search waits for at most one batch, and the
+    /// builder lets waiting searches in between batches.
+    static let batchSize = 128
+    /// Searches of this index under way or waiting for it.
+    private let searches = Atomic<Int>(0)
     /// Filters whose matches are kept.
     static let maxFilters = 64
 
@@ -130,8 +133,17 @@ final class TailIndex: Sendable {
                 return
             }
             indexedSlots.store(to, ordering: .releasing)
+            // Searches waiting for the lock go first (the lock prefers writers): the builder steps aside briefly.
+            for _ in 0..<40 where searches.load(ordering: .relaxed) > 0 { usleep(50) }
             count(vectors: index.count, bytes: index.memoryBytes)
         }
+    }
+
+    /// Runs a search of the index, letting the builder know a search is waiting.
+    func searching<T>(_ body: (HNSWIndex) throws -> T) rethrows -> T {
+        searches.add(1, ordering: .relaxed)
+        defer { searches.subtract(1, ordering: .relaxed) }
+        return try body(index)
     }
 
     /// The slots among the first `count` matching `filter` (not restricted to live ones), extending what was

@@ -86,17 +86,21 @@ final class TailSlots: Sendable {
         chunk(of: slot).records[Int(slot) % Self.chunkSize]
     }
 
-    /// The vectors of `slots`, row-major, in that order.
-    func vectors(_ slots: some Sequence<UInt32>) -> [Float] {
-        var flat: [Float] = []
-        flat.reserveCapacity(slots.underestimatedCount * dimension)
+    /// Hands `body` each of `slots` with a pointer to its vector, valid while this store lives.
+    func forEachVector(_ slots: some Sequence<UInt32>, _ body: (UInt32, UnsafePointer<Float>) -> Void) {
         var current: (index: Int, chunk: Chunk)?
         for slot in slots {
             let index = Int(slot) / Self.chunkSize
             if current?.index != index { current = (index, chunk(of: slot)) }
-            let start = current!.chunk.vectors + (Int(slot) % Self.chunkSize) * dimension
-            flat.append(contentsOf: UnsafeBufferPointer(start: start, count: dimension))
+            body(slot, current!.chunk.vectors + (Int(slot) % Self.chunkSize) * dimension)
         }
+    }
+
+    /// The vectors of `slots`, row-major, in that order.
+    func vectors(_ slots: some Sequence<UInt32>) -> [Float] {
+        var flat: [Float] = []
+        flat.reserveCapacity(slots.underestimatedCount * dimension)
+        forEachVector(slots) { _, row in flat.append(contentsOf: UnsafeBufferPointer(start: row, count: dimension)) }
         return flat
     }
 }

@@ -27,4 +27,25 @@ public enum BruteForce {
         }
         return top.sorted()
     }
+
+    /// The `k` nearest to `query` of the rows `forEachRow` hands over, each an id and a pointer to `dimension`
+    /// floats that stays valid during the call (rows read where they are stored, never copied).
+    public static func search(
+        query: [Float], dimension: Int, space: DistanceSpace, k: Int,
+        forEachRow: ((OffsetID, UnsafePointer<Float>) -> Void) -> Void
+    ) throws(VectorIndexError) -> [Neighbor] {
+        guard dimension > 0, query.count == dimension else {
+            throw VectorIndexError(.invalidArgument, "query has \(query.count) values, expected \(dimension)")
+        }
+        guard k > 0 else { return [] }
+        var top = TopK(k: k)
+        query.withUnsafeBufferPointer { q in
+            guard let qBase = q.baseAddress else { return }
+            forEachRow { id, row in
+                let d = DistanceKernels.distance(space, qBase, row, dimension: dimension)
+                if d < top.threshold { top.insert(id, d) }
+            }
+        }
+        return top.sorted()
+    }
 }
