@@ -207,11 +207,17 @@ actor CollectionRuntime {
     private func load(_ info: VersionInfo) async throws {
         let opened = try await VersionSnapshot.open(
             version: info.version, segments: info.segments, path: path, store: store, cache: cache)
-        var fresh = LogTailBuilder(compactedOffset: info.segments.compactedOffset)
+        // The tail over the version before offers its slots: what this tail would write again keeps its slot, and
+        // its place in the tail index (decision 0020).
+        var fresh = LogTailBuilder(compactedOffset: info.segments.compactedOffset, donor: builder)
         let fragments = try await readFragments(after: info.segments.compactedOffset)
         let seeds = try await fresh.seeds(for: fragments, snapshot: opened)
         dimension = dimension ?? info.dimension
         try fresh.apply(fragments, seeds: seeds, dimension: dimension)
+        if fresh.mostSlotsStale {
+            fresh = LogTailBuilder(compactedOffset: info.segments.compactedOffset)
+            try fresh.apply(fragments, seeds: seeds, dimension: dimension)
+        }
         await hooks?.reached(.installing)
         compactedBox.value = info.segments.compactedOffset
         snapshot = opened

@@ -45,13 +45,13 @@ struct TailView: Sendable {
     func orderedSlots(within selection: RoaringBitmap) -> [UInt32] {
         guard let slots else { return [] }
         var updated: [(UInt32, UInt32)] = []
-        var created: [(Int, UInt32)] = []
+        var created: [(UInt64, UInt32)] = []
         for slot in selection.array {
             let record = slots[slot]
             if let offset = record.offsetID {
                 updated.append((offset, slot))
             } else {
-                created.append((record.createdSequence ?? 0, slot))
+                created.append((record.createdAt ?? 0, slot))
             }
         }
         updated.sort { $0.0 < $1.0 }
@@ -75,9 +75,32 @@ struct LogTailBuilder: Sendable {
     private var compactedRemoved = 0
     private var created = 0
 
-    init(compactedOffset: UInt64) {
+    /// Slots of the tail this one replaces (over an older version), offered for reuse: a record version this tail
+    /// makes current that is the same as one of them keeps its slot, and so its place in the tail index.
+    private var donated: [String: UInt32] = [:]
+
+    /// A tail over a version whose log is compacted through `compactedOffset`. With `donor` (the tail over the
+    /// version before), the new tail appends to the donor's slots and reuses those it would write again — after a
+    /// compaction the records it did not fold are neither copied nor indexed a second time.
+    init(compactedOffset: UInt64, donor: LogTailBuilder? = nil) {
         through = compactedOffset
         materializer = LogMaterializer(merge: MetadataMerging.merge, normalize: MetadataMerging.normalize)
+        if let donor, let slots = donor.slots {
+            self.slots = slots
+            donated = donor.slotOfID
+        }
+    }
+
+    /// Whether three quarters of the tail's slots are no longer current (it took over an older tail's): a fresh
+    /// tail — a smaller store and index — is then cheaper to keep and search than the shared one.
+    var mostSlotsStale: Bool {
+        guard let slots else { return false }
+        return live.count * 4 < slots.count
+    }
+
+    /// A write's place in the log: its fragment's offset and its index in the fragment, as one ordered number.
+    static func position(offset: UInt64, index: Int) -> UInt64 {
+        offset << 20 | UInt64(index)  // a fragment holds at most 100,000 records (< 2^20)
     }
 
     /// The compacted state of the ids `fragments` touch that the tail has not seen yet.
@@ -90,6 +113,11 @@ struct LogTailBuilder: Sendable {
     /// metadata in the log) the builder is half-applied and must be replaced.
     mutating func apply(_ fragments: [LogFragment], seeds: [LogMaterializer.Seed], dimension: Int?) throws {
         let records = fragments.flatMap(\.records)
+        // The log position of each record of this run, by its sequence number in the materializer.
+        let firstSequence = logRecords + 1
+        let positions = fragments.flatMap { fragment in
+            fragment.records.indices.map { Self.position(offset: fragment.offset, index: $0) }
+        }
         materializer.seed(seeds)
         var seen = Set<String>()
         let touched = records.map(\.id).filter { seen.insert($0).inserted }
@@ -97,10 +125,17 @@ struct LogTailBuilder: Sendable {
         try materializer.apply(records)
         for (id, old) in zip(touched, before) {
             guard let new = materializer.entries[id] else { continue }
-            try update(id, from: old, to: new, dimension: dimension)
+            var createdAt: UInt64?
+            if let sequence = new.createdSequence {
+                createdAt =
+                    sequence >= firstSequence
+                    ? positions[sequence - firstSequence] : slotOfID[id].flatMap { slots?[$0].createdAt }
+            }
+            try update(id, from: old, to: new, createdAt: createdAt, dimension: dimension)
         }
         logRecords += records.count
         if let last = fragments.last { through = last.offset }
+        donated = [:]  // offered for the first run only: later writes are new record versions
     }
 
     /// The readers' view of what has been applied.
@@ -112,7 +147,7 @@ struct LogTailBuilder: Sendable {
 
     /// Moves one id's counts, masks and slot from its state before a run of log records to its state after.
     private mutating func update(
-        _ id: String, from old: MaterializedEntry?, to new: MaterializedEntry, dimension: Int?
+        _ id: String, from old: MaterializedEntry?, to new: MaterializedEntry, createdAt: UInt64?, dimension: Int?
     ) throws {
         compactedRemoved += Self.removesCompacted(new) - Self.removesCompacted(old)
         created += Self.isCreated(new) - Self.isCreated(old)
@@ -135,13 +170,22 @@ struct LogTailBuilder: Sendable {
             slotOfID[id] = nil
         }
         guard visible, let current = new.current else { return }
+        let offsetID = new.createdSequence == nil ? new.offsetID : nil
+        if let donatedSlot = donated.removeValue(forKey: id), let slots {
+            let donatedRecord = slots[donatedSlot]
+            if donatedRecord.record == current, donatedRecord.offsetID == offsetID, donatedRecord.createdAt == createdAt
+            {
+                live.insert(donatedSlot)
+                slotOfID[id] = donatedSlot
+                return
+            }
+        }
         let store =
             slots ?? TailSlots(dimension: dimension ?? current.embedding?.count ?? 0)
         slots = store
         let slot = store.append(
             TailRecord(
-                record: current, metadata: try Self.metadata(of: current),
-                offsetID: new.createdSequence == nil ? new.offsetID : nil, createdSequence: new.createdSequence))
+                record: current, metadata: try Self.metadata(of: current), offsetID: offsetID, createdAt: createdAt))
         live.insert(slot)
         slotOfID[id] = slot
     }

@@ -13,8 +13,9 @@ struct TailRecord: Sendable {
     /// For a compacted record updated in place: its offset id (it keeps its place in the order). Nil for a record
     /// the tail created.
     var offsetID: UInt32?
-    /// For a record the tail created: the log position that created it (its place in insertion order).
-    var createdSequence: Int?
+    /// For a record the tail created: where in the log the write that created it is (`LogTailBuilder.position`),
+    /// its place in insertion order; the same whichever version the tail is read over.
+    var createdAt: UInt64?
 }
 
 final class TailSlots: Sendable {

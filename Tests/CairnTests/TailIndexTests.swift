@@ -100,6 +100,51 @@ import Testing
         #expect(!afterIndexing.ids[0].contains("r150"))
     }
 
+    /// Writes that arrive while a compaction publishes are not folded by it: the new version's tail takes over
+    /// their slots (and their place in the tail index) instead of copying and indexing them again; answers and
+    /// the order of `get` stay those of the records.
+    @Test func aCompactionKeepsTheTailItDidNotFold() async throws {
+        try await TemporaryDirectory.with { folder in
+            let hooks = RuntimeHooks()
+            var options = Self.options()
+            options.runtimeHooks = hooks
+            options.refreshInterval = .seconds(3600)  // reads never look past the version the test installs
+            let client = try await Client.open(folder.path, options: options)
+            let collection = try await client.createCollection("fresh")
+            let vectors = Self.vectors(400, seed: 3)
+            try await collection.add(ids: (0..<200).map { "a\($0)" }, embeddings: Array(vectors[0..<200]))
+            #expect(try await collection.count() == 200)
+
+            hooks.hold(.compactionPublished)
+            let compaction = Task { try await collection.compact() }
+            await hooks.waitForArrivals(at: .compactionPublished, count: 1)
+            let late = (0..<200).map { "b\($0)" }
+            try await collection.add(ids: late, embeddings: Array(vectors[200..<400]))
+            try await Self.waitForTailIndex(collection)
+            let before = await collection.runtime.tailIndexProgress()
+            #expect(before.slots == 400)
+            // The first version is installed, then `compact()` goes on to fold the late batch: held there.
+            hooks.release(.compactionPublished)
+            hooks.hold(.compactionPublished)
+            await hooks.waitForArrivals(at: .compactionPublished, count: 2)
+
+            // Installed: the tail is the late batch, on the same slots, already indexed.
+            #expect(try await collection.count() == 400)
+            let after = await collection.runtime.tailIndexProgress()
+            #expect(after.slots == before.slots, "the late records were not copied again")
+            #expect(after.indexed == before.indexed)
+            #expect(try await collection.get().ids == (0..<200).map { "a\($0)" } + late)
+            for i in [0, 150, 200, 399] {
+                let result = try await collection.query(queryEmbeddings: [vectors[i]], nResults: 1)
+                #expect(result.ids[0] == [i < 200 ? "a\(i)" : "b\(i - 200)"])
+            }
+            hooks.release(.compactionPublished)
+            _ = try await compaction.value
+            #expect(await collection.runtime.tailIndexProgress().slots == 0, "everything folded: no tail")
+            #expect(try await collection.get().ids == (0..<200).map { "a\($0)" } + late)
+        }
+    }
+
     /// Past `tailIndexMaxVectors` the rest of the tail is compared exactly: nothing is missed.
     @Test func recordsBeyondTheTailIndexBoundAreComparedExactly() async throws {
         try await withCollection(maxVectors: 1000) { collection in
