@@ -160,8 +160,7 @@ public final class Collection: Sendable {
         try WriteValidation.batch(records)
         // A log failure is mapped by the error boundary around every caller (a corrupt fragment is corruption).
         let offset = try await runtime.wal.append(records)
-        await runtime.appended(offset)
-        await runtime.takeInRecentWrites(parameters: configuration.hnsw)
+        await runtime.appended(offset, parameters: configuration.hnsw)
         context.maintenance.afterWrite(
             collectionID: id, records: records.count, bytes: records.reduce(0) { $0 + $1.encodedSize })
     }

@@ -36,12 +36,22 @@ final class CollectionRegistry: Sendable {
             let id = record.id
             let runtime = CollectionRuntime(
                 collectionID: id, path: path, store: store, cache: cache, refreshInterval: refreshInterval,
-                currentVersion: { [catalog] in try await catalog.currentVersion(collectionID: id) },
-                catalogCompactedOffset: { [catalog] in try catalog.compactedLogOffset(collectionID: id) },
+                // Weakly: the client owns its catalog, and a runtime busy in the background must not keep it open.
+                currentVersion: { [weak catalog] in
+                    try await Self.open(catalog).currentVersion(collectionID: id)
+                },
+                catalogCompactedOffset: { [weak catalog] in try Self.open(catalog).compactedLogOffset(collectionID: id)
+                },
                 tailIndexMaxVectors: tailIndexMaxVectors, hooks: hooks)
             runtimes[id] = runtime
             return runtime
         }
+    }
+
+    /// The catalog a runtime reaches through a weak reference, or an error once its client is gone.
+    private static func open(_ catalog: CatalogAccess?) throws -> CatalogAccess {
+        guard let catalog else { throw CairnError(.invalidArgument, "the client of this collection was closed") }
+        return catalog
     }
 
     /// The runtime of a collection that is open, if it is.

@@ -134,16 +134,32 @@ actor CollectionRuntime {
         lastRefresh = max(lastRefresh ?? started, started)
     }
 
-    /// Notes that this process made `offset` durable: the next read reads through it.
-    func appended(_ offset: UInt64) {
+    /// Notes that this process made `offset` durable: the next read reads through it. Soon after, off the
+    /// writer's path, the tail takes the write in (`takeInRecentWrites`), so fresh writes are indexed while writes
+    /// go on, not when the first read comes; writes made meanwhile ride along.
+    func appended(_ offset: UInt64, parameters: HNSWParameters) {
         mustReadThrough = max(mustReadThrough, offset)
+        guard !takeInScheduled else { return }
+        takeInScheduled = true
+        // Holds the runtime only while it runs; the runtime holds the client's catalog weakly, so a dropped client
+        // closes its catalog even while this runs.
+        Task(priority: .utility) { [weak self] in await self?.takeInRecentWrites(parameters: parameters) }
     }
 
+    /// A take-in of recent writes is scheduled and has not started.
+    private var takeInScheduled = false
+
     /// Takes the fragments this process just wrote into the tail (from the log's memory of them, no store access)
-    /// and has the tail index catch up in the background, so fresh writes are indexed while writes go on, not
-    /// when the first read comes. Skipped while a refresh runs (the next read takes them in).
+    /// and has the tail index catch up in the background. Skipped while a refresh runs (the next read takes them
+    /// in).
     func takeInRecentWrites(parameters: HNSWParameters) async {
-        guard inflight == nil, let snapshot else { return }
+        takeInScheduled = false
+        guard inflight == nil else { return }
+        guard let snapshot else {
+            // No read has loaded the collection yet (a bulk load into a new server): load it now, once.
+            if (try? await refresh(startedAtOrAfter: .now)) != nil { _ = indexTail(parameters) }
+            return
+        }
         let fragments = wal.recentFragments(after: builder.through)
         guard !fragments.isEmpty else { return }
         let task = Task<Void, any Error> { await self.apply(recent: fragments, over: snapshot) }

@@ -15,9 +15,9 @@ final class TailIndex: Sendable {
     let index: HNSWIndex
     /// Most slots the index takes (beyond them the tail is searched exactly): bounds its memory.
     let maxVectors: Int
-    /// Vectors added per batch (under the index's write lock): a search waits for at most one batch, and the
-    /// builder lets waiting searches in between batches.
-    static let batchSize = 128
+    /// Vectors added per batch (under the index's write lock, about a millisecond): a search waits for at most
+    /// one batch, and the builder lets waiting searches in between batches.
+    static let batchSize = 16
     /// Searches of this index under way or waiting for it.
     private let searches = Atomic<Int>(0)
     /// Filters whose matches are kept.
@@ -75,8 +75,9 @@ final class TailIndex: Sendable {
         self.slots = slots
         self.maxVectors = maxVectors
         var parameters = parameters
-        // Every core, at the build thread's low priority: idle cores catch the index up, queries come first.
-        parameters.numThreads = ProcessInfo.processInfo.activeProcessorCount
+        // One thread at the build thread's low priority: batches stay short (searches wait for the lock), and
+        // queries and compaction keep the other cores.
+        parameters.numThreads = 1
         do {
             index = try HNSWIndex.create(
                 dimension: max(slots.dimension, 1), parameters: parameters, capacity: Self.batchSize * 8)

@@ -1,6 +1,7 @@
 // Index builds that run beside queries (compaction's HNSW build, the log tail's index) run on threads of their own
 // at a lower scheduling priority (nice 10): when the cores are busy, queries get them first, and the builds take
-// what is left. Threads the native add spawns inherit the priority (Linux keeps it per thread).
+// what is left; compaction yields to the tail index too. Threads the native add spawns inherit the priority (Linux
+// keeps it per thread).
 import Foundation
 
 #if canImport(Glibc)
@@ -8,17 +9,19 @@ import Foundation
 #endif
 
 public final class BackgroundBuildThread: @unchecked Sendable {
-    /// Compaction's index builds.
-    public static let compaction = BackgroundBuildThread(name: "cairn-compaction-build")
+    /// Compaction's index builds: below the tail index, which serves the records compaction has yet to fold.
+    public static let compaction = BackgroundBuildThread(name: "cairn-compaction-build", niceness: 15)
     /// The log tail's in-memory index.
-    public static let tail = BackgroundBuildThread(name: "cairn-tail-index")
+    public static let tail = BackgroundBuildThread(name: "cairn-tail-index", niceness: 10)
+
     /// The nice value the thread runs at (0 is normal; higher yields to others).
-    public static let niceness: Int32 = 10
+    public let niceness: Int32
 
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
 
-    private init(name: String) {
+    private init(name: String, niceness: Int32) {
+        self.niceness = niceness
         let thread = Thread { [unowned self] in self.loop() }
         thread.name = name
         thread.start()
@@ -27,7 +30,7 @@ public final class BackgroundBuildThread: @unchecked Sendable {
     private func loop() {
         #if canImport(Glibc)
             // On Linux `who = 0` with PRIO_PROCESS names the calling thread only.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
         #endif
         while true {
             condition.lock()

@@ -14,8 +14,12 @@ import VectorIndex
             let nice = try await BackgroundBuildThread.tail.run { () throws(VectorIndexError) in
                 getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
             }
-            #expect(nice == BackgroundBuildThread.niceness)
+            #expect(nice == BackgroundBuildThread.tail.niceness)
             #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == 0, "the caller keeps its priority")
+            let compactionNice = try await BackgroundBuildThread.compaction.run { () throws(VectorIndexError) in
+                getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+            }
+            #expect(compactionNice > nice, "compaction yields to the tail index")
         #endif
         let index = try HNSWIndex.create(dimension: 4, parameters: HNSWParameters(numThreads: 2))
         try await BackgroundBuildThread.compaction.run { () throws(VectorIndexError) in
