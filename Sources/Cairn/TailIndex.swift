@@ -135,7 +135,7 @@ final class TailIndex: Sendable {
             }
             indexedSlots.store(to, ordering: .releasing)
             // Searches waiting for the lock go first (the lock prefers writers): the builder steps aside briefly.
-            for _ in 0..<40 where searches.load(ordering: .relaxed) > 0 { usleep(50) }
+            if searches.load(ordering: .relaxed) > 0 { usleep(100) }
             count(vectors: index.count, bytes: index.memoryBytes)
         }
     }
