@@ -265,6 +265,7 @@ struct CollectionReader: Sendable {
         guard let slots = tail.slots else { return [] }
         var hits: [Hit] = []
         var exact = candidates
+        tail.index?.noteRead()
         let indexed = tail.index?.indexed ?? 0
         if let tailIndex = tail.index, indexed > 0 {
             var indexedRange = RoaringBitmap()

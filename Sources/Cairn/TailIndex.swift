@@ -105,11 +105,33 @@ final class TailIndex: Sendable {
             work.running = true
             return true
         }
-        if start { BackgroundBuildThread.tail.submit { self.run() } }
+        if start { thread(urgent: readRecently).submit { self.run(urgent: self.readRecently) } }
     }
 
-    private func run() {
+    /// When reads came within this long, what is not indexed yet costs them: the build runs at their priority.
+    static let readsAreRecent: Duration = .seconds(1)
+    private let lastRead = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Notes a read of the tail (the build catches up at the readers' priority while reads come).
+    func noteRead() { lastRead.withLock { $0 = .now } }
+
+    private var readRecently: Bool {
+        guard let last = lastRead.withLock({ $0 }) else { return false }
+        return ContinuousClock.now - last < Self.readsAreRecent
+    }
+
+    /// A bulk load nobody reads yet is indexed below everything else (ingest keeps its speed); once reads come,
+    /// at their priority (the sooner it catches up, the sooner they stop comparing the rest exactly).
+    private func thread(urgent: Bool) -> BackgroundBuildThread {
+        urgent ? .tailForReads : .tail
+    }
+
+    private func run(urgent: Bool) {
         while true {
+            if readRecently != urgent {
+                thread(urgent: !urgent).submit { self.run(urgent: !urgent) }
+                return
+            }
             let from = indexed
             let to = work.withLock { work -> Int? in
                 let to = min(work.target, from + Self.batchSize)

@@ -13,6 +13,8 @@ public final class BackgroundBuildThread: @unchecked Sendable {
     public static let compaction = BackgroundBuildThread(name: "cairn-compaction-build", niceness: 15)
     /// The log tail's in-memory index.
     public static let tail = BackgroundBuildThread(name: "cairn-tail-index", niceness: 10)
+    /// The log tail's in-memory index while reads wait for it: at their priority.
+    public static let tailForReads = BackgroundBuildThread(name: "cairn-tail-index-read", niceness: 0)
 
     /// The nice value the thread runs at (0 is normal; higher yields to others).
     public let niceness: Int32
