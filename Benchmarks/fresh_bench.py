@@ -17,7 +17,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 import numpy as np
 
@@ -39,17 +38,6 @@ def percentiles(latencies):
     a = np.array(latencies) * 1000
     return {"n": len(a), "p50_ms": round(float(np.percentile(a, 50)), 2),
             "p99_ms": round(float(np.percentile(a, 99)), 2), "qps": round(len(a) / max(float(a.sum()) / 1000, 1e-9), 1)}
-
-
-def compaction_idle(port):
-    """Cairn: whether no log record waits for compaction and none runs (its /metrics)."""
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line.startswith(("cairn_compaction_pending_records ", "cairn_compactions_running ")):
-            name, value = line.split()
-            values[name] = float(value)
-    return values.get("cairn_compaction_pending_records", 1) == 0 and values.get("cairn_compactions_running", 1) == 0
 
 
 def query_loop(coll, queries, until, samples, stop=None):
@@ -81,7 +69,7 @@ def bulk_then_query(kind, port, data):
     if kind == "cairn":
         def watch():
             while not stop.is_set():
-                if compaction_idle(port):
+                if server_bench.compaction_idle(port):
                     indexed_at[0] = time.perf_counter()
                     return
                 time.sleep(0.05)

@@ -48,18 +48,23 @@ def start(kind, folder, port):
     return process
 
 
+def compaction_idle(port):
+    """Cairn: whether no log record waits for compaction and none runs (its /metrics)."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line.startswith(("cairn_compaction_pending_records ", "cairn_compactions_running ")):
+            name, value = line.split()
+            values[name] = float(value)
+    return values.get("cairn_compaction_pending_records", 1) == 0 and values.get("cairn_compactions_running", 1) == 0
+
+
 def wait_indexed(port, deadline=600):
     """Polls Cairn's /metrics until no log record waits for compaction and none is running."""
-    import urllib.request
     end = time.time() + deadline
     while time.time() < end:
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line.startswith(("cairn_compaction_pending_records ", "cairn_compactions_running ")):
-                name, value = line.split()
-                values[name] = float(value)
-        if values.get("cairn_compaction_pending_records", 1) == 0 and values.get("cairn_compactions_running", 1) == 0:
+        if compaction_idle(port):
             return
         time.sleep(0.1)
     raise SystemExit("cairn did not finish indexing")
