@@ -147,7 +147,8 @@ let package = Package(
                 "Catalog", "Segments", "ObjectStore", "ObjectStoreS3", "StorageTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        .testTarget(name: "CairnTests", dependencies: ["Cairn", "Compaction", "ObjectStore", "StorageTesting"]),
+        .testTarget(
+            name: "CairnTests", dependencies: ["Cairn", "Compaction", "Blockfile", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "CairnServerTests",
             dependencies: [

@@ -19,8 +19,29 @@ struct TailRecord: Sendable {
 }
 
 final class TailSlots: Sendable {
-    /// Slots per chunk: chunks are allocated whole and never move, so readers can hold pointers into them.
-    static let chunkSize = 4096
+    /// Slots of the first chunk; each next chunk doubles, up to `maxChunkSize`: a small tail (most of a server's
+    /// collections) holds little memory, a large one few chunks. Chunks are allocated whole and never move, so
+    /// readers can hold pointers into them.
+    static let firstChunkSize = 64
+    static let maxChunkSize = 4096
+    /// Chunks that grow (64, 128, … 4096 slots), and the slots they hold together.
+    private static let growingChunks = 7
+    private static let growingSlots = firstChunkSize * ((1 << growingChunks) - 1)
+
+    /// The chunk holding `slot`, and the slot's place in it.
+    static func locate(_ slot: Int) -> (chunk: Int, position: Int) {
+        guard slot >= growingSlots else {
+            let chunk = Int.bitWidth - 1 - (slot / firstChunkSize + 1).leadingZeroBitCount
+            return (chunk, slot - firstChunkSize * ((1 << chunk) - 1))
+        }
+        let rest = slot - growingSlots
+        return (growingChunks + rest / maxChunkSize, rest % maxChunkSize)
+    }
+
+    /// Slots chunk `index` holds.
+    static func capacity(ofChunk index: Int) -> Int {
+        index < growingChunks ? firstChunkSize << index : maxChunkSize
+    }
     /// Every slot's vector has this many values; a record without an embedding of that length stores NaNs.
     let dimension: Int
 
@@ -30,9 +51,9 @@ final class TailSlots: Sendable {
         /// Slots written (by the one writer, before any view that includes them is published).
         var written = 0
 
-        init(dimension: Int) {
-            records = .allocate(capacity: TailSlots.chunkSize)
-            vectors = .allocate(capacity: TailSlots.chunkSize * max(dimension, 1))
+        init(capacity: Int, dimension: Int) {
+            records = .allocate(capacity: capacity)
+            vectors = .allocate(capacity: capacity * max(dimension, 1))
         }
 
         deinit {
@@ -56,15 +77,14 @@ final class TailSlots: Sendable {
     /// Slots written so far (a view sees those below the count it was made with).
     var count: Int { state.withLock { $0.count } }
 
-    /// Bytes held for records' vectors and bookkeeping (the records' own storage is not counted).
-    var vectorBytes: Int { state.withLock { $0.chunks.count } * Self.chunkSize * max(dimension, 1) * 4 }
-
     /// Appends a record version; returns its slot. Only the tail's one writer calls it.
     func append(_ record: TailRecord) -> UInt32 {
         state.withLock { state in
-            if state.count % Self.chunkSize == 0 { state.chunks.append(Chunk(dimension: dimension)) }
-            let chunk = state.chunks[state.chunks.count - 1]
-            let position = state.count % Self.chunkSize
+            let (index, position) = Self.locate(state.count)
+            if position == 0 {
+                state.chunks.append(Chunk(capacity: Self.capacity(ofChunk: index), dimension: dimension))
+            }
+            let chunk = state.chunks[index]
             (chunk.records + position).initialize(to: record)
             let target = chunk.vectors + position * dimension
             if let embedding = record.record.embedding, embedding.count == dimension {
@@ -78,22 +98,23 @@ final class TailSlots: Sendable {
         }
     }
 
-    private func chunk(of slot: UInt32) -> Chunk {
-        state.withLock { $0.chunks[Int(slot) / Self.chunkSize] }
+    private func chunk(_ index: Int) -> Chunk {
+        state.withLock { $0.chunks[index] }
     }
 
     /// The record version in `slot` (which must be below a published count).
     subscript(slot: UInt32) -> TailRecord {
-        chunk(of: slot).records[Int(slot) % Self.chunkSize]
+        let (index, position) = Self.locate(Int(slot))
+        return chunk(index).records[position]
     }
 
     /// Hands `body` each of `slots` with a pointer to its vector, valid while this store lives.
     func forEachVector(_ slots: some Sequence<UInt32>, _ body: (UInt32, UnsafePointer<Float>) -> Void) {
         var current: (index: Int, chunk: Chunk)?
         for slot in slots {
-            let index = Int(slot) / Self.chunkSize
-            if current?.index != index { current = (index, chunk(of: slot)) }
-            body(slot, current!.chunk.vectors + (Int(slot) % Self.chunkSize) * dimension)
+            let (index, position) = Self.locate(Int(slot))
+            if current?.index != index { current = (index, chunk(index)) }
+            body(slot, current!.chunk.vectors + position * dimension)
         }
     }
 

@@ -1,3 +1,4 @@
+import Blockfile
 import Foundation
 import StorageTesting
 import Testing
@@ -143,6 +144,28 @@ import Testing
             #expect(await collection.runtime.tailIndexProgress().slots == 0, "everything folded: no tail")
             #expect(try await collection.get().ids == (0..<200).map { "a\($0)" } + late)
         }
+    }
+
+    /// A tail's slots live in chunks that start small and double (a collection with a few fresh records holds
+    /// kilobytes, not a whole chunk of megabytes), and every slot is found where it was written.
+    @Test func tailSlotsGrowInDoublingChunks() {
+        #expect(TailSlots.capacity(ofChunk: 0) == 64)
+        #expect(TailSlots.capacity(ofChunk: 6) == 4096)
+        #expect(TailSlots.capacity(ofChunk: 9) == 4096)
+        var expected: (chunk: Int, position: Int) = (0, 0)
+        for slot in 0..<20_000 {
+            #expect(TailSlots.locate(slot) == expected, "slot \(slot)")
+            expected.position += 1
+            if expected.position == TailSlots.capacity(ofChunk: expected.chunk) { expected = (expected.chunk + 1, 0) }
+        }
+        let slots = TailSlots(dimension: 2)
+        for i in 0..<300 {
+            let record = DataRecord(id: "r\(i)", embedding: [Float(i), -Float(i)], metadataJSON: nil, document: nil)
+            #expect(slots.append(TailRecord(record: record, metadata: nil, offsetID: nil, createdAt: nil)) == UInt32(i))
+        }
+        #expect(slots[299].record.id == "r299")
+        #expect(
+            slots.vectors([0, 63, 64, 191, 192, 299]) == [0, 0, 63, -63, 64, -64, 191, -191, 192, -192, 299, -299])
     }
 
     /// Past `tailIndexMaxVectors` the rest of the tail is compared exactly: nothing is missed.
