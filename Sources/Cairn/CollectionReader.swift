@@ -41,11 +41,7 @@ struct CollectionReader: Sendable {
     /// The live tail slots matching the filters.
     func tailMatches(_ filter: RecordFilter) throws -> RoaringBitmap {
         guard filter.where != nil || filter.whereDocument != nil, let slots = tail.slots else { return tail.live }
-        if let index = tail.index {
-            return try index.matches(filter, count: slots.count).intersection(tail.live)
-        }
-        let matcher = try TailMatcher(filter)
-        return RoaringBitmap(tail.live.array.filter { matcher.matches(slots[$0]) })
+        return try slots.matches(filter).intersection(tail.live)
     }
 
     // MARK: get

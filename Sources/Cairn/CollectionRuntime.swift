@@ -57,7 +57,7 @@ actor CollectionRuntime {
     init(
         collectionID: String, path: CollectionPath, store: any ObjectStore, cache: BlockCache,
         refreshInterval: Duration, currentVersion: @escaping @Sendable () async throws -> VersionInfo,
-        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64, tailIndexMaxVectors: Int = 200_000,
+        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64, tailIndexMaxVectors: Int,
         hooks: RuntimeHooks? = nil
     ) {
         self.tailIndexMaxVectors = tailIndexMaxVectors
@@ -172,11 +172,21 @@ actor CollectionRuntime {
     private func apply(recent fragments: [LogFragment], over snapshot: VersionSnapshot) async {
         defer { inflight = nil }
         guard snapshot === self.snapshot, fragments.first?.offset == builder.through + 1 else { return }
+        try? await extendTail(with: fragments, over: snapshot, announcing: false)
+    }
+
+    /// Applies `fragments` (the log's next ones) to the tail over `snapshot`; with `announcing`, the test hook sees
+    /// the install. A failure in the middle drops the snapshot: the next refresh starts the tail over from it.
+    private func extendTail(with fragments: [LogFragment], over snapshot: VersionSnapshot, announcing: Bool)
+        async throws
+    {
+        let seeds = try await builder.seeds(for: fragments, snapshot: snapshot)
+        if announcing { await hooks?.reached(.installing) }
         do {
-            let seeds = try await builder.seeds(for: fragments, snapshot: snapshot)
             try builder.apply(fragments, seeds: seeds, dimension: dimension)
         } catch {
-            self.snapshot = nil  // possibly half applied: the next refresh starts over from the version
+            self.snapshot = nil  // half applied
+            throw error
         }
     }
 
@@ -245,15 +255,7 @@ actor CollectionRuntime {
         guard let snapshot else { return }
         let fragments = try await readFragments(after: builder.through)
         guard !fragments.isEmpty else { return }
-        let seeds = try await builder.seeds(for: fragments, snapshot: snapshot)
-        await hooks?.reached(.installing)
-        do {
-            try builder.apply(fragments, seeds: seeds, dimension: dimension)
-        } catch {
-            // Half applied: the next refresh starts the tail over from the version.
-            self.snapshot = nil
-            throw error
-        }
+        try await extendTail(with: fragments, over: snapshot, announcing: true)
     }
 
     private func readFragments(after offset: UInt64) async throws -> [LogFragment] {

@@ -1,8 +1,7 @@
-// The log tail's own indexes, so fresh writes are as fast to query as compacted ones (decision 0020):
-// - an in-memory HNSW over the tail's slots, built on a low-priority thread as writes arrive (queries search it for
-//   the slots it holds and compare the few newer ones exactly), dropped when compaction publishes the records;
-// - each filter's matching slots, kept per filter and extended to new slots only (a slot never changes).
-import Bitmaps
+// The log tail's vector index, so fresh writes are as fast to query as compacted ones (decision 0020): an in-memory
+// HNSW over the tail's slots, built on a low-priority thread as writes arrive (queries search it for the slots it
+// holds and compare the few newer ones exactly), dropped when compaction publishes the records. (Each filter's
+// matching slots are kept by the slots themselves: `TailSlots.matches`.)
 import Dispatch
 import Foundation
 import Metrics
@@ -20,8 +19,6 @@ final class TailIndex: Sendable {
     static let batchSize = 16
     /// Searches of this index under way or waiting for it.
     private let searches = Atomic<Int>(0)
-    /// Filters whose matches are kept.
-    static let maxFilters = 64
 
     private struct Work {
         var target = 0
@@ -33,16 +30,6 @@ final class TailIndex: Sendable {
     private let work = Mutex(Work())
     /// Slots below this are in the index (or were skipped: no vector of the collection's dimension).
     private let indexedSlots = Atomic<Int>(0)
-    private let filters = Mutex([String: FilterMatches]())
-
-    /// One filter's matching slots among the first `evaluated`.
-    struct FilterMatches: Sendable {
-        var evaluated: Int
-        var matches: RoaringBitmap
-        var lastUse: UInt64
-    }
-
-    private let uses = Atomic<UInt64>(0)
 
     /// Every tail index of the process together (what `/metrics` shows): vectors held and native bytes.
     private static let totalVectors = Atomic<Int>(0)
@@ -167,62 +154,5 @@ final class TailIndex: Sendable {
         searches.add(1, ordering: .relaxed)
         defer { searches.subtract(1, ordering: .relaxed) }
         return try body(index)
-    }
-
-    /// The slots among the first `count` matching `filter` (not restricted to live ones), extending what was
-    /// kept for the filter to the slots written since.
-    func matches(_ filter: RecordFilter, count: Int) throws -> RoaringBitmap {
-        let key = filter.cacheKey
-        let use = uses.add(1, ordering: .relaxed).newValue
-        var kept = filters.withLock { $0[key] } ?? FilterMatches(evaluated: 0, matches: RoaringBitmap(), lastUse: 0)
-        if kept.evaluated < count {
-            let matcher = try TailMatcher(filter)
-            for slot in UInt32(kept.evaluated)..<UInt32(count) where matcher.matches(slots[slot]) {
-                kept.matches.insert(slot)
-            }
-            kept.evaluated = count
-        }
-        kept.lastUse = use
-        let result = count < kept.evaluated ? kept.matches.intersection(RoaringBitmap(0..<UInt32(count))) : kept.matches
-        filters.withLock { filters in
-            if let existing = filters[key], existing.evaluated > kept.evaluated { return }
-            filters[key] = kept
-            if filters.count > Self.maxFilters, let oldest = filters.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                filters[oldest.key] = nil
-            }
-        }
-        return result
-    }
-}
-
-/// A filter ready to test tail records one by one (its regular expressions compiled once).
-struct TailMatcher {
-    let filter: RecordFilter
-    let document: CompiledWhereDocument?
-    /// `#document` conditions inside `where`, compiled.
-    let inWhere: [WhereDocument: CompiledWhereDocument]
-
-    init(_ filter: RecordFilter) throws {
-        self.filter = filter
-        document = try filter.compiledDocumentFilter()
-        var inWhere: [WhereDocument: CompiledWhereDocument] = [:]
-        for condition in filter.where?.documentConditions ?? [] where inWhere[condition] == nil {
-            do {
-                inWhere[condition] = try condition.compiled()
-            } catch {
-                throw CairnError.invalid(error.message)
-            }
-        }
-        self.inWhere = inWhere
-    }
-
-    func matches(_ tail: TailRecord) -> Bool {
-        if let condition = filter.where,
-            !condition.matches(
-                tail.metadata, document: { inWhere[$0]?.matches(document: tail.record.document) ?? false })
-        {
-            return false
-        }
-        return document?.matches(document: tail.record.document) ?? true
     }
 }

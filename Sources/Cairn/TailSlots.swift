@@ -2,6 +2,7 @@
 // and a slot never changes once written, so views of the tail share one store (a refresh appends without copying
 // what readers hold), and the tail's vector index and filter results can be kept per slot and extended as the tail
 // grows (decision 0020).
+import Bitmaps
 import Blockfile
 import Segments
 import Synchronization
@@ -70,6 +71,18 @@ final class TailSlots: Sendable {
 
     private let state = Mutex(State())
 
+    /// Each filter's matching slots among the first `evaluated`: a slot never changes, so they only grow.
+    private struct FilterMatches {
+        var evaluated: Int
+        var matches: RoaringBitmap
+        var lastUse: UInt64
+    }
+
+    /// Filters whose matches are kept.
+    static let maxFilters = 64
+    private let filters = Mutex([String: FilterMatches]())
+    private let uses = Atomic<UInt64>(0)
+
     init(dimension: Int) {
         self.dimension = dimension
     }
@@ -124,5 +137,62 @@ final class TailSlots: Sendable {
         flat.reserveCapacity(slots.underestimatedCount * dimension)
         forEachVector(slots) { _, row in flat.append(contentsOf: UnsafeBufferPointer(start: row, count: dimension)) }
         return flat
+    }
+
+    /// The slots matching `filter` (live or not: readers intersect with their view's live slots), extending what
+    /// was kept for the filter to the slots written since.
+    func matches(_ filter: RecordFilter) throws -> RoaringBitmap {
+        let key = filter.cacheKey
+        let use = uses.add(1, ordering: .relaxed).newValue
+        let count = self.count
+        var kept = filters.withLock { $0[key] } ?? FilterMatches(evaluated: 0, matches: RoaringBitmap(), lastUse: 0)
+        if kept.evaluated < count {
+            let matcher = try TailMatcher(filter)
+            for slot in UInt32(kept.evaluated)..<UInt32(count) where matcher.matches(self[slot]) {
+                kept.matches.insert(slot)
+            }
+            kept.evaluated = count
+        }
+        kept.lastUse = use
+        filters.withLock { filters in
+            if let existing = filters[key], existing.evaluated > kept.evaluated { return }
+            filters[key] = kept
+            if filters.count > Self.maxFilters, let oldest = filters.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                filters[oldest.key] = nil
+            }
+        }
+        return kept.matches
+    }
+}
+
+/// A filter ready to test tail records one by one (its regular expressions compiled once).
+struct TailMatcher {
+    let filter: RecordFilter
+    let document: CompiledWhereDocument?
+    /// `#document` conditions inside `where`, compiled.
+    let inWhere: [WhereDocument: CompiledWhereDocument]
+
+    init(_ filter: RecordFilter) throws {
+        self.filter = filter
+        document = try filter.compiledDocumentFilter()
+        var inWhere: [WhereDocument: CompiledWhereDocument] = [:]
+        for condition in filter.where?.documentConditions ?? [] where inWhere[condition] == nil {
+            do {
+                inWhere[condition] = try condition.compiled()
+            } catch {
+                throw CairnError.invalid(error.message)
+            }
+        }
+        self.inWhere = inWhere
+    }
+
+    func matches(_ tail: TailRecord) -> Bool {
+        if let condition = filter.where,
+            !condition.matches(
+                tail.metadata, document: { inWhere[$0]?.matches(document: tail.record.document) ?? false })
+        {
+            return false
+        }
+        return document?.matches(document: tail.record.document) ?? true
     }
 }

@@ -253,11 +253,7 @@ public final class WriteAheadLog: Sendable {
     /// `offset` itself stays: it is the log's high-water mark, so a writer that starts later — with no idea of the
     /// compacted offset — still appends above it and never at an offset readers will skip.
     public func removeFragments(before offset: UInt64) async throws {
-        state.withLock { state in
-            for key in state.recent.keys where key < offset {
-                state.recentBytes -= state.recent.removeValue(forKey: key)?.bytes ?? 0
-            }
-        }
+        if offset > 0 { forgetRecent(through: offset - 1) }
         do {
             for object in try await store.listAll(prefix: path.logPrefix) {
                 if let fragmentOffset = path.logOffset(ofKey: object.key), fragmentOffset < offset {

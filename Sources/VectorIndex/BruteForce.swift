@@ -13,19 +13,12 @@ public enum BruteForce {
             throw VectorIndexError(
                 .invalidArgument, "\(vectors.count) values do not make \(ids.count) vectors of \(dimension)")
         }
-        guard k > 0 else { return [] }
-        // Cosine: normalise the query once and compare against each row's own norm.
-        var top = TopK(k: k)
-        query.withUnsafeBufferPointer { q in
+        return try search(query: query, dimension: dimension, space: space, k: k) { row in
             vectors.withUnsafeBufferPointer { v in
-                guard let qBase = q.baseAddress, let vBase = v.baseAddress else { return }
-                for row in 0..<ids.count {
-                    let d = DistanceKernels.distance(space, qBase, vBase + row * dimension, dimension: dimension)
-                    if d < top.threshold { top.insert(ids[row], d) }
-                }
+                guard let vBase = v.baseAddress else { return }
+                for index in ids.indices { row(ids[index], vBase + index * dimension) }
             }
         }
-        return top.sorted()
     }
 
     /// The `k` nearest to `query` of the rows `forEachRow` hands over, each an id and a pointer to `dimension`
