@@ -5,7 +5,9 @@
 1. Bulk load, then query at once: FRESH_BENCH_N vectors (default 100,000) added in batches of 1,000 with metadata and
    documents; from the moment the last `add` returns, queries (k=10) for FRESH_BENCH_AFTER seconds (default 15),
    cycling unfiltered, 10 % (`shard == 3`) and 1 % (`cat < 10`). Latencies are reported per kind over the whole
-   window, over its first 2 s, and (Cairn) before and after its background compaction finished.
+   window, over its first 2 s, second by second (p50), and (Cairn) before and after its background compaction
+   finished; then, once everything is indexed (Cairn: compaction idle), FRESH_BENCH_SETTLED seconds (default 5) of
+   the same queries: the indexed baseline.
 2. Continuous ingest: a second collection, one client writing FRESH_BENCH_RATE records/s (default 2,000, batches of
    100) for FRESH_BENCH_SECONDS (default 60) while another queries the same three kinds without pause.
 
@@ -28,6 +30,7 @@ N = int(os.environ.get("FRESH_BENCH_N", "100000"))
 AFTER = float(os.environ.get("FRESH_BENCH_AFTER", "15"))
 RATE = int(os.environ.get("FRESH_BENCH_RATE", "2000"))
 SECONDS = float(os.environ.get("FRESH_BENCH_SECONDS", "60"))
+SETTLED = float(os.environ.get("FRESH_BENCH_SETTLED", "5"))
 BATCH = 1000
 KINDS = {"unfiltered": None, "filter10": {"shard": 3}, "filter1": {"cat": {"$lt": 10}}}
 
@@ -77,12 +80,23 @@ def bulk_then_query(kind, port, data):
     samples = []
     query_loop(coll, queries, loaded + AFTER, samples)
     stop.set()
+    # The same queries once everything is indexed (Cairn: compaction published; both: SETTLED seconds of queries),
+    # the baseline the window is compared with.
+    if kind == "cairn":
+        deadline = time.perf_counter() + 300
+        while not server_bench.compaction_idle(port) and time.perf_counter() < deadline:
+            time.sleep(0.1)
+    settled = []
+    query_loop(coll, queries, time.perf_counter() + SETTLED, settled)
     result = {"ingest_vectors_per_s": round(ingest),
               "compaction_done_after_s": round(indexed_at[0] - loaded, 2) if indexed_at[0] else None}
     for name in KINDS:
         mine = [(s - loaded, lat) for s, k, lat in samples if k == name]
         result[name] = {"all": percentiles([lat for _, lat in mine]),
-                        "first_2s": percentiles([lat for s, lat in mine if s < 2])}
+                        "first_2s": percentiles([lat for s, lat in mine if s < 2]),
+                        "indexed": percentiles([lat for _, k, lat in settled if k == name]),
+                        "timeline_p50_ms": [(percentiles([lat for s, lat in mine if second <= s < second + 1])
+                                             or {}).get("p50_ms") for second in range(int(AFTER))]}
         if kind == "cairn":
             done = indexed_at[0] - loaded if indexed_at[0] else float("inf")
             result[name]["before_compaction"] = percentiles([lat for s, lat in mine if s < done])
@@ -158,10 +172,14 @@ def main():
         lines.append(
             f"  {name}: first 2 s {cell(cairn, 'bulk', name, 'first_2s')}/{cell(chroma, 'bulk', name, 'first_2s')}, "
             f"whole {AFTER:.0f} s {cell(cairn, 'bulk', name, 'all')}/{cell(chroma, 'bulk', name, 'all')}, "
+            f"indexed {cell(cairn, 'bulk', name, 'indexed')}/{cell(chroma, 'bulk', name, 'indexed')}, "
             f"cairn before/after compaction {cell(cairn, 'bulk', name, 'before_compaction')}/"
             f"{cell(cairn, 'bulk', name, 'after_compaction')}; steady ingest "
             f"{cell(cairn, 'steady', name, None)}/{cell(chroma, 'steady', name, None)} "
             f"(p99 {cairn['steady'][name]['p99_ms']}/{chroma['steady'][name]['p99_ms']})")
+    for name in KINDS:
+        lines.append(f"  {name} p50 ms second by second after the load, cairn: "
+                     f"{cairn['bulk'][name]['timeline_p50_ms']}; chroma: {chroma['bulk'][name]['timeline_p50_ms']}")
     lines.append(f"  steady write rate {cairn['steady']['write_rate']}/{chroma['steady']['write_rate']} records/s")
     print("\n".join(lines))
 

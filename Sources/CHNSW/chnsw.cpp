@@ -144,6 +144,36 @@ __attribute__((target("avx2,fma"))) float dot_avx2(const float *a, const float *
 }
 #endif
 
+// Dot products of int8 codes (the log tail's quantized first pass, see cairn_int8_dot_kernel): exact in int32
+// for any dimension below 2^16 (each product is at most 127 * 127).
+int32_t int8_dot_scalar(const int8_t *a, const int8_t *b, size_t d) {
+    int32_t r = 0;
+    for (size_t i = 0; i < d; ++i) r += int32_t(a[i]) * int32_t(b[i]);
+    return r;
+}
+
+#ifdef CAIRN_X86
+__attribute__((target("avx2"))) int32_t int8_dot_avx2(const int8_t *a, const int8_t *b, size_t d) {
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {
+        __m256i a0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i)));
+        __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i)));
+        __m256i a1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i + 16)));
+        __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i + 16)));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(a0, b0));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(a1, b1));
+    }
+    __m256i s = _mm256_add_epi32(s0, s1);
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+    int32_t r = _mm_cvtsi128_si32(h);
+    for (; i < d; ++i) r += int32_t(a[i]) * int32_t(b[i]);
+    return r;
+}
+#endif
+
 using Kernel = float (*)(const float *, const float *, size_t);
 
 struct Kernels {
@@ -388,6 +418,14 @@ const char *cairn_hnsw_kernel_name(void) { return kernels().name; }
 float cairn_hnsw_distance(int space, const float *a, const float *b, size_t dim) {
     if (space == CAIRN_HNSW_SPACE_L2) return kernels().l2(a, b, dim);
     return 1.0f - kernels().dot(a, b, dim);
+}
+
+cairn_int8_dot_function cairn_int8_dot_kernel(void) {
+#ifdef CAIRN_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) return int8_dot_avx2;
+#endif
+    return int8_dot_scalar;
 }
 
 cairn_hnswlib_distance_function cairn_hnswlib_kernel(int space, size_t dim, const void **parameter) {

@@ -296,7 +296,14 @@ struct CollectionReader: Sendable {
         do {
             // Compared where the slots hold them: no copy of the vectors per query.
             neighbors = try withExtendedLifetime(slots) { () throws(VectorIndexError) in
-                try BruteForce.search(query: query, dimension: slots.dimension, space: space, k: k) { row in
+                // A large set (right after a bulk load, before the tail index catches up) is compared by its int8
+                // codes first, then its best rows exactly.
+                if exact.count >= BruteForce.quantizedScanMinimum {
+                    return try BruteForce.searchQuantized(
+                        query: query, dimension: slots.dimension, space: space, k: k,
+                        forEachRow: { slots.forEachQuantized(exact.array, $0) }, vector: slots.vector)
+                }
+                return try BruteForce.search(query: query, dimension: slots.dimension, space: space, k: k) { row in
                     slots.forEachVector(exact.array, row)
                 }
             }

@@ -6,6 +6,7 @@ import Bitmaps
 import Blockfile
 import Segments
 import Synchronization
+import VectorIndex
 
 /// One record version of the tail.
 struct TailRecord: Sendable {
@@ -49,18 +50,28 @@ final class TailSlots: Sendable {
     private final class Chunk: @unchecked Sendable {
         let records: UnsafeMutablePointer<TailRecord>
         let vectors: UnsafeMutablePointer<Float>
+        /// Each vector's int8 codes, scale and squared norm: the quantized first pass of a large exact scan.
+        let codes: UnsafeMutablePointer<Int8>
+        let scales: UnsafeMutablePointer<Float>
+        let squaredNorms: UnsafeMutablePointer<Float>
         /// Slots written (by the one writer, before any view that includes them is published).
         var written = 0
 
         init(capacity: Int, dimension: Int) {
             records = .allocate(capacity: capacity)
             vectors = .allocate(capacity: capacity * max(dimension, 1))
+            codes = .allocate(capacity: capacity * max(dimension, 1))
+            scales = .allocate(capacity: capacity)
+            squaredNorms = .allocate(capacity: capacity)
         }
 
         deinit {
             records.deinitialize(count: written)
             records.deallocate()
             vectors.deallocate()
+            codes.deallocate()
+            scales.deallocate()
+            squaredNorms.deallocate()
         }
     }
 
@@ -105,6 +116,10 @@ final class TailSlots: Sendable {
             } else {
                 target.update(repeating: .nan, count: dimension)
             }
+            if dimension > 0 {
+                (chunk.scales[position], chunk.squaredNorms[position]) = Int8Quantizer.quantize(
+                    target, dimension: dimension, into: chunk.codes + position * dimension)
+            }
             chunk.written += 1
             state.count += 1
             return UInt32(state.count - 1)
@@ -129,6 +144,27 @@ final class TailSlots: Sendable {
             if current?.index != index { current = (index, chunk(index)) }
             body(slot, current!.chunk.vectors + position * dimension)
         }
+    }
+
+    /// Hands `body` each of `slots` with its vector's int8 codes, valid while this store lives.
+    func forEachQuantized(_ slots: some Sequence<UInt32>, _ body: (UInt32, QuantizedVector) -> Void) {
+        var current: (index: Int, chunk: Chunk)?
+        for slot in slots {
+            let (index, position) = Self.locate(Int(slot))
+            if current?.index != index { current = (index, chunk(index)) }
+            let chunk = current!.chunk
+            body(
+                slot,
+                QuantizedVector(
+                    codes: chunk.codes + position * dimension, scale: chunk.scales[position],
+                    squaredNorm: chunk.squaredNorms[position]))
+        }
+    }
+
+    /// The vector of `slot` (below a published count), valid while this store lives.
+    func vector(_ slot: UInt32) -> UnsafePointer<Float> {
+        let (index, position) = Self.locate(Int(slot))
+        return UnsafePointer(chunk(index).vectors + position * dimension)
     }
 
     /// The vectors of `slots`, row-major, in that order.

@@ -182,6 +182,29 @@ import Testing
         }
     }
 
+    /// A large unindexed tail (the index off here; right after a bulk load it has not caught up) is compared by
+    /// its int8 codes first and its best rows exactly: the answers are an exact search's, with exact distances,
+    /// updates and deletes included.
+    @Test func aLargeUnindexedTailIsSearchedExactly() async throws {
+        try await withCollection(maxVectors: 0) { collection in
+            let vectors = Self.vectors(6000, seed: 13)
+            try await collection.add(ids: (0..<6000).map { "r\($0)" }, embeddings: vectors)
+            try await collection.delete(ids: (0..<6000).filter { $0 % 7 == 0 }.map { "r\($0)" })
+            var current: [String: [Float]] = [:]
+            for i in 0..<6000 where i % 7 != 0 { current["r\(i)"] = vectors[i] }
+            #expect(await collection.runtime.tailIndexProgress().indexed == 0)
+            for i in stride(from: 1, to: 6000, by: 250) {
+                let query = vectors[(i * 31) % 6000].map { $0 * 0.9 }
+                let result = try await collection.query(
+                    queryEmbeddings: [query], nResults: 10, include: Include(.distances))
+                let expected = Self.exact(query, current, k: 10)
+                #expect(result.ids[0] == expected)
+                let distance = zip(query, current[expected[0]]!).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                #expect(abs(result.distances![0][0] - distance) < 1e-4)
+            }
+        }
+    }
+
     /// Filter matches are kept per filter and extended to new records only: a write after a filtered query is
     /// matched by the next one, and a record updated out of the filter leaves it.
     @Test func keptFilterMatchesFollowNewWrites() async throws {

@@ -95,6 +95,12 @@ typedef float (*cairn_hnswlib_distance_function)(const void *a, const void *b, c
 /// (valid for the life of the process). NULL for an unknown space.
 cairn_hnswlib_distance_function cairn_hnswlib_kernel(int space, size_t dim, const void **parameter);
 
+/// The dot product of two vectors of `dim` int8 codes, exact in int32. The log tail's quantized first pass
+/// (VectorIndex's `BruteForce.searchQuantized`) calls it once per row, so it is handed out as a pointer picked
+/// once for this CPU (AVX2 when present).
+typedef int32_t (*cairn_int8_dot_function)(const int8_t *a, const int8_t *b, size_t dim);
+cairn_int8_dot_function cairn_int8_dot_kernel(void);
+
 /// ThreadSanitizer annotations (no-ops unless this target is built with -sanitize=thread): Synchronization's
 /// Mutex locks through futex calls TSan does not see, so `LockedState` tells it about the happens-before.
 void cairn_tsan_acquire(const void *address);
