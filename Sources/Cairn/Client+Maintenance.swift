@@ -14,7 +14,7 @@ extension Client {
         try await boundary {
             try await maintenanceCall {
                 try await GarbageCollector(store: context.store, root: context.root, service: context.catalog.service)
-                    .collect(policy, progress: progress)
+                    .collect(policy, progress: progress, isCompacting: context.maintenance.isCompacting)
             }
         }
     }

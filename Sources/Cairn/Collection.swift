@@ -167,10 +167,11 @@ public final class Collection: Sendable {
 
     // MARK: Reads
 
-    /// Records by id and/or filter, in insertion order; `limit`/`offset` page through them.
+    /// Records by id and/or filter, in insertion order; `limit`/`offset` page through them. `asOf` reads a kept
+    /// version instead of the current state (`versions()`).
     public func get(
         ids: [String]? = nil, where: Where? = nil, whereDocument: WhereDocument? = nil, limit: Int? = nil,
-        offset: Int? = nil, include: Include = .getDefault
+        offset: Int? = nil, include: Include = .getDefault, asOf: ReadPoint? = nil
     ) async throws -> GetResult {
         try await boundary {
             if let limit, limit < 0 {
@@ -179,7 +180,7 @@ public final class Collection: Sendable {
             if let offset, offset < 0 {
                 throw CairnError.invalid("Expected offset to be a non-negative integer, got \(offset)")
             }
-            let reader = try await reader()
+            let reader = try await reader(at: asOf)
             let records = try await reader.get(
                 ids: ids, filter: try RecordFilter(where: `where`, whereDocument: whereDocument), limit: limit,
                 offset: offset ?? 0)
@@ -190,10 +191,11 @@ public final class Collection: Sendable {
     }
 
     /// The `nResults` nearest records to each query embedding among those matching the filters (and, with `ids`,
-    /// among those records only). `nResults` 0 answers empty rows, as Chroma's server does.
+    /// among those records only). `nResults` 0 answers empty rows, as Chroma's server does. `asOf` searches a
+    /// kept version instead of the current state.
     public func query(
         queryEmbeddings: [[Float]], nResults: Int = 10, ids: [String]? = nil, where: Where? = nil,
-        whereDocument: WhereDocument? = nil, include: Include = .queryDefault
+        whereDocument: WhereDocument? = nil, include: Include = .queryDefault, asOf: ReadPoint? = nil
     ) async throws -> QueryResult {
         try await boundary {
             guard nResults >= 0 else {
@@ -203,7 +205,7 @@ public final class Collection: Sendable {
             guard !queryEmbeddings.isEmpty else {
                 throw CairnError.invalid("Expected query embeddings to be a non-empty list")
             }
-            let reader = try await reader()
+            let reader = try await reader(at: asOf)
             let dimension = reader.dimension
             _ = try WriteValidation.embeddings(queryEmbeddings, dimension: dimension)
             var result = QueryResult(include: include)
@@ -231,10 +233,10 @@ public final class Collection: Sendable {
         }
     }
 
-    /// Records in the collection (from counts; nothing is scanned).
-    public func count() async throws -> Int {
+    /// Records in the collection, or in the kept version `asOf` names (from counts; nothing is scanned).
+    public func count(asOf: ReadPoint? = nil) async throws -> Int {
         try await boundary {
-            try await reader().count
+            try await reader(at: asOf).count
         }
     }
 

@@ -51,6 +51,10 @@ actor CollectionRuntime {
     /// Test hooks: called at the named points, and may hold them (deterministic interleaving tests).
     let hooks: RuntimeHooks?
 
+    /// Older versions opened for reads as of them, most recently opened last.
+    private var olderSnapshots: [VersionSnapshot] = []
+    static let olderSnapshotsKept = 4
+
     /// Refreshes a read may wait for before it reports that the log cannot be read through its own writes.
     static let maxRefreshesPerRead = 64
 
@@ -132,6 +136,18 @@ actor CollectionRuntime {
         defer { inflight = nil }
         try await refresh()
         lastRefresh = max(lastRefresh ?? started, started)
+    }
+
+    /// An older kept version opened for reads as of it (the last few stay open; the current one is shared).
+    func snapshot(version: UInt64, segments: CollectionSegments) async throws -> VersionSnapshot {
+        if let snapshot, snapshot.version == version { return snapshot }
+        if let kept = olderSnapshots.first(where: { $0.version == version }) { return kept }
+        let opened = try await VersionSnapshot.open(
+            version: version, segments: segments, path: path, store: store, cache: cache)
+        olderSnapshots.removeAll { $0.version == version }
+        olderSnapshots.append(opened)
+        if olderSnapshots.count > Self.olderSnapshotsKept { olderSnapshots.removeFirst() }
+        return opened
     }
 
     /// Notes that this process made `offset` durable: the next read reads through it. Soon after, off the

@@ -224,6 +224,11 @@ final class MaintenanceScheduler: Sendable {
         }
     }
 
+    /// Whether a compaction of this process is working on the collection (garbage collection leaves it alone).
+    func isCompacting(_ collectionID: String) -> Bool {
+        state.withLock { $0.compacting.contains(collectionID) }
+    }
+
     /// Runs a background garbage collection when the interval has passed since the last one.
     func collectGarbageIfDue() async {
         guard let interval = options.garbageCollectionInterval else { return }
@@ -243,7 +248,7 @@ final class MaintenanceScheduler: Sendable {
         }
         do {
             let report = try await GarbageCollector(store: store, root: root, service: service)
-                .collect(options.garbageCollectionPolicy)
+                .collect(options.garbageCollectionPolicy, isCompacting: isCompacting)
             garbageObjects.increment(by: report.deletions.count)
             garbageBytes.increment(by: report.bytes)
             if !report.deletions.isEmpty || !report.failures.isEmpty {

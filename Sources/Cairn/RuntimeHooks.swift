@@ -10,6 +10,8 @@ final class RuntimeHooks: Sendable {
         case installing
         /// A read waited for a refresh and is about to look at the view again.
         case readerResuming
+        /// A restore committed its version and is about to check that the restored version's files are still kept.
+        case restoreCommitted
     }
 
     private struct State {

@@ -24,6 +24,7 @@ struct ChromaRoutes: Sendable {
         registerTenantsAndDatabases(on: router)
         registerCollections(on: router)
         registerRecords(on: router)
+        registerVersions(on: router)
     }
 
     /// Heartbeat, version, health, pre-flight checks, identity and reset.
@@ -221,9 +222,9 @@ struct ChromaRoutes: Sendable {
                 #"{"num_indexed_ops":\#(status.indexed),"num_unindexed_ops":\#(status.unindexed),"#
                     + #""total_ops":\#(status.total),"op_indexing_progress":\#(status.progress)}"#)
         }
-        router.get(RouterPath(Self.collectionPath + "/count")) { _, context in
+        router.get(RouterPath(Self.collectionPath + "/count")) { request, context in
             let collection = try await self.collection(context)
-            return JSONResponse.make(String(try await collection.count()))
+            return JSONResponse.make(String(try await collection.count(asOf: try Self.readPoint(request))))
         }
         router.post(RouterPath(Self.collectionPath + "/get")) { request, context in
             let collection = try await self.collection(context)
@@ -236,7 +237,8 @@ struct ChromaRoutes: Sendable {
             )
             let (result, fetched) = try await Client.measuringFetches {
                 try await collection.get(
-                    ids: ids, where: filter, whereDocument: document, limit: limit, offset: offset, include: include)
+                    ids: ids, where: filter, whereDocument: document, limit: limit, offset: offset, include: include,
+                    asOf: try Self.readPoint(body))
             }
             getReads.record(fetched, collection: collection.id, logger: context.logger)
             return JSONResponse.make(ResponseJSON.get(result))
@@ -254,7 +256,7 @@ struct ChromaRoutes: Sendable {
             let (result, fetched) = try await Client.measuringFetches {
                 try await collection.query(
                     queryEmbeddings: embeddings, nResults: k, ids: try body.strings("ids"), where: filter,
-                    whereDocument: document, include: include)
+                    whereDocument: document, include: include, asOf: try Self.readPoint(body))
             }
             queryReads.record(fetched, collection: collection.id, logger: context.logger)
             return JSONResponse.make(ResponseJSON.query(result))

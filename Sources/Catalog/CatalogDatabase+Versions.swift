@@ -211,12 +211,7 @@ extension CatalogDatabase {
                     JSONValue.object(segment.files.mapValues { .string($0) }).jsonText,
                 ])
         }
-        try insert(
-            db,
-            CollectionVersionRecord(
-                collectionID: record.id, version: manifest.version, manifestKey: manifestKey,
-                compactedLogOffset: manifest.compactedLogOffset, createdAt: manifest.updatedAt),
-            replacing: true)
+        try insert(db, CollectionVersionRecord(manifest, manifestKey: manifestKey), replacing: true)
         return record
     }
 
@@ -224,12 +219,13 @@ extension CatalogDatabase {
         try db.execute(
             sql: """
                 INSERT OR \(replacing ? "REPLACE" : "IGNORE") INTO collection_versions
-                    (collection_id, version, manifest_key, compacted_log_offset, created_at_ms)
-                VALUES (?, ?, ?, ?, ?)
+                    (collection_id, version, manifest_key, compacted_log_offset, created_at_ms, record_count)
+                VALUES (?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 version.collectionID, Int64(clamping: version.version), version.manifestKey,
                 Int64(clamping: version.compactedLogOffset), Milliseconds.from(version.createdAt),
+                version.recordCount.map { Int64(clamping: $0) },
             ])
     }
 
@@ -243,6 +239,7 @@ extension CatalogDatabase {
         return CollectionVersionRecord(
             collectionID: collectionID, version: UInt64(version),
             manifestKey: try row.decode(String.self, forColumn: "manifest_key"), compactedLogOffset: UInt64(offset),
-            createdAt: Milliseconds.date(try row.decode(Int64.self, forColumn: "created_at_ms")))
+            createdAt: Milliseconds.date(try row.decode(Int64.self, forColumn: "created_at_ms")),
+            recordCount: try row.decode(Int64?.self, forColumn: "record_count").map { UInt64(max($0, 0)) })
     }
 }

@@ -161,11 +161,7 @@ public struct CatalogRebuilder: Sendable {
                     try await catalog.perform { try $0.restore(manifest, manifestKey: key) }
                     continue
                 }
-                let history = read.map {
-                    CollectionVersionRecord(
-                        collectionID: id, version: $0.manifest.version, manifestKey: $0.key,
-                        compactedLogOffset: $0.manifest.compactedLogOffset, createdAt: $0.manifest.updatedAt)
-                }
+                let history = read.map { CollectionVersionRecord($0.manifest, manifestKey: $0.key) }
                 found.append((manifest, key, history))
             }
         }

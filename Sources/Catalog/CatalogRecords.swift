@@ -102,14 +102,27 @@ public struct CollectionVersionRecord: Sendable, Hashable {
     public var manifestKey: String
     public var compactedLogOffset: UInt64
     public var createdAt: Date
+    /// Records the version holds (nil in rows a catalog recorded before it kept counts: the manifest has it).
+    public var recordCount: UInt64?
 
-    public init(collectionID: String, version: UInt64, manifestKey: String, compactedLogOffset: UInt64, createdAt: Date)
-    {
+    public init(
+        collectionID: String, version: UInt64, manifestKey: String, compactedLogOffset: UInt64, createdAt: Date,
+        recordCount: UInt64? = nil
+    ) {
         self.collectionID = collectionID
         self.version = version
         self.manifestKey = manifestKey
         self.compactedLogOffset = compactedLogOffset
         self.createdAt = createdAt
+        self.recordCount = recordCount
+    }
+
+    /// The row a committed manifest makes.
+    public init(_ manifest: CollectionManifest, manifestKey: String) {
+        self.init(
+            collectionID: manifest.collectionID, version: manifest.version, manifestKey: manifestKey,
+            compactedLogOffset: manifest.compactedLogOffset, createdAt: manifest.updatedAt,
+            recordCount: manifest.recordCount)
     }
 }
 

@@ -4,7 +4,7 @@ import GRDB
 
 enum CatalogSchema {
     /// The identifiers of every migration this build knows, oldest first; the last is the schema version.
-    static let migrations = ["v1"]
+    static let migrations = ["v1", "v2-version-record-count"]
 
     /// Chroma's default tenant and database, present in every catalog from the start.
     static let defaultTenant = "default_tenant"
@@ -68,6 +68,11 @@ enum CatalogSchema {
             try db.execute(
                 sql: "INSERT INTO databases (id, tenant, name, created_at_ms) VALUES (?, ?, ?, 0)",
                 arguments: [defaultDatabaseID, defaultTenant, defaultDatabase])
+        }
+        // Each version's record count, so a collection's versions are listed without reading their manifests
+        // (NULL for rows written before: readers then read the manifest).
+        migrator.registerMigration("v2-version-record-count") { db in
+            try db.execute(sql: "ALTER TABLE collection_versions ADD COLUMN record_count INTEGER")
         }
         return migrator
     }

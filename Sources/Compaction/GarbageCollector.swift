@@ -5,7 +5,7 @@
 // - It works from a listing of the collection's folder taken after the catalog was brought up to date (a manifest
 //   left uncommitted by a crashed writer is rolled forward first), plus the manifests of the kept versions.
 // - Kept: the newest `keepVersions` versions, the catalog's current version, and every version that stopped being
-//   current less than `minAge` ago. Everything those reference is kept.
+//   current less than `max(minAge, keepFor)` ago. Everything those reference is kept.
 // - Nothing younger than `minAge` is deleted (bar folded log fragments, except the newest: the log's high-water
 //   mark): a compaction in progress writes its
 //   blocks, roots and HNSW files before its manifest, so they look unreferenced until it publishes.
@@ -25,6 +25,9 @@ public struct GarbageCollectionPolicy: Sendable, Hashable {
     /// Objects younger than this are never deleted, and a version stays kept for this long after a newer one
     /// replaced it (readers that opened it just before are not cut off).
     public var minAge: TimeInterval
+    /// Retention: a version stays kept (readable as of it, restorable) for this long after a newer one replaced
+    /// it, on top of the newest `keepVersions`; never less than `minAge`.
+    public var keepFor: TimeInterval
     /// List what would be deleted, delete nothing, change nothing.
     public var dryRun: Bool
 
@@ -32,12 +35,17 @@ public struct GarbageCollectionPolicy: Sendable, Hashable {
     public static let defaultMinAge: TimeInterval = 3600
 
     public init(
-        keepVersions: Int = defaultKeepVersions, minAge: TimeInterval = defaultMinAge, dryRun: Bool = false
+        keepVersions: Int = defaultKeepVersions, minAge: TimeInterval = defaultMinAge, keepFor: TimeInterval = 0,
+        dryRun: Bool = false
     ) {
         self.keepVersions = max(1, keepVersions)
         self.minAge = max(0, minAge)
+        self.keepFor = max(0, keepFor)
         self.dryRun = dryRun
     }
+
+    /// How long a replaced version stays kept.
+    var keptAfterReplacement: TimeInterval { max(minAge, keepFor) }
 }
 
 /// What one garbage collection did (or, in a dry run, would do).
@@ -91,8 +99,12 @@ public struct GarbageCollector: Sendable {
 
     /// Collects every collection folder in the store; `progress` gets one line per collection that has garbage
     /// or is skipped. Throws only when the store cannot be listed at all.
+    /// `isCompacting` names the collections a compaction of this process is working on: they are left alone (the
+    /// files it has written so far are unreferenced until it publishes, and under a CPU starved long enough it may
+    /// outlast `minAge`, the only guard against compactions of other processes).
     public func collect(
-        _ policy: GarbageCollectionPolicy = GarbageCollectionPolicy(), progress: (@Sendable (String) -> Void)? = nil
+        _ policy: GarbageCollectionPolicy = GarbageCollectionPolicy(), progress: (@Sendable (String) -> Void)? = nil,
+        isCompacting: (String) -> Bool = { _ in false }
     ) async throws -> GarbageCollectionReport {
         var report = GarbageCollectionReport(dryRun: policy.dryRun)
         let folders: [CollectionFolder]
@@ -103,6 +115,10 @@ public struct GarbageCollector: Sendable {
         }
         for folder in folders {
             report.collections += 1
+            if isCompacting(folder.collectionID) {
+                report.skipped.append("\(folder.collectionID): a compaction of it is running in this process")
+                continue
+            }
             do {
                 let plan = try await plan(folder, policy)
                 report.keptVersions += plan.keptVersions
@@ -119,8 +135,20 @@ public struct GarbageCollector: Sendable {
                 }
                 let path = folder.path(root)
                 var deletedVersions: [UInt64] = []
+                var checkedNewest = false
                 for deletion in plan.deletions {
                     do {
+                        if deletion.kind != .manifest, !checkedNewest {
+                            // A version published since the plan (a restore names an old version's files) may
+                            // reference what the plan found unreferenced: its files wait for the next run.
+                            checkedNewest = true
+                            guard try await newestVersion(path) == plan.newestVersion else {
+                                progress?(
+                                    "collection \(folder.collectionID): a new version was published while collecting; "
+                                        + "its files are left for the next run")
+                                break
+                            }
+                        }
                         try await store.delete(deletion.key)
                         report.deletions.append(deletion)
                         if deletion.kind == .manifest, let version = path.versionNumber(ofKey: deletion.key) {
@@ -150,6 +178,13 @@ public struct GarbageCollector: Sendable {
         var deletions: [GarbageCollectionReport.Deletion] = []
         var keptVersions = 0
         var removesCollection = false
+        /// The newest manifest the plan saw (nil when there was none).
+        var newestVersion: UInt64?
+    }
+
+    /// The newest manifest in a collection's folder now.
+    func newestVersion(_ path: CollectionPath) async throws -> UInt64? {
+        try await store.listAll(prefix: path.versionPrefix).compactMap { path.versionNumber(ofKey: $0.key) }.max()
     }
 
     /// What to delete in one collection folder, in deletion order.
@@ -185,16 +220,22 @@ public struct GarbageCollector: Sendable {
             // The tombstone goes last: until then a rebuild still sees the collection as deleted.
             let rest = objects.filter { $0.key != newest.info.key }
             return Plan(
-                deletions: ordered(rest, in: path) + [deletion(newest.info, .manifest)], removesCollection: true)
+                deletions: ordered(rest, in: path) + [deletion(newest.info, .manifest)], removesCollection: true,
+                newestVersion: newest.number)
         }
 
         // Kept versions and what they reference.
-        let kept = try keptVersions(versions, current: record?.version, keepNewest: policy.keepVersions, isOld: isOld)
+        let retentionCutoff = now().addingTimeInterval(-policy.keptAfterReplacement)
+        let kept = try keptVersions(
+            versions, current: record?.version, keepNewest: policy.keepVersions,
+            replacedRecently: { date in policy.keptAfterReplacement > 0 && (date.map { $0 >= retentionCutoff } ?? true)
+            },
+            isOld: isOld)
         let (referenced, indexPrefixes, logThrough) = try await references(
             of: versions.filter { kept.contains($0.number) }, newest: (newest.number, newestManifest), in: path)
 
         let highWaterMark = objects.compactMap { path.logOffset(ofKey: $0.key) }.filter { $0 <= logThrough }.max()
-        var plan = Plan(keptVersions: kept.count)
+        var plan = Plan(keptVersions: kept.count, newestVersion: newest.number)
         var garbage: [ObjectInfo] = []
         for info in objects {
             switch path.kind(ofKey: info.key) {
@@ -227,7 +268,8 @@ public struct GarbageCollector: Sendable {
     /// The versions a policy keeps: the newest `keepNewest`, the catalog's current one, and every version that, or
     /// the one that replaced it, is not old yet.
     private func keptVersions(
-        _ versions: [VersionObject], current: UInt64?, keepNewest: Int, isOld: (Date?) -> Bool
+        _ versions: [VersionObject], current: UInt64?, keepNewest: Int, replacedRecently: (Date?) -> Bool,
+        isOld: (Date?) -> Bool
     ) throws -> Set<UInt64> {
         var kept = Set(versions.suffix(keepNewest).map(\.number))
         if let current {
@@ -238,7 +280,7 @@ public struct GarbageCollector: Sendable {
         }
         for (position, version) in versions.enumerated() {
             let replacedAt = position + 1 < versions.count ? versions[position + 1].info.lastModified : nil
-            if !isOld(version.info.lastModified) || (position + 1 < versions.count && !isOld(replacedAt)) {
+            if !isOld(version.info.lastModified) || (position + 1 < versions.count && replacedRecently(replacedAt)) {
                 kept.insert(version.number)
             }
         }

@@ -24,7 +24,7 @@ struct GCCommand: AsyncParsableCommand {
         commandName: "gc", abstract: "Delete objects no kept collection version references.",
         discussion: """
             Keeps, per collection, the newest --keep-versions versions, the catalog's current one, and every \
-            version replaced less than --min-age seconds ago, with everything they reference. Deletes superseded \
+            version replaced less than --min-age seconds (or --keep-for) ago, with everything they reference. Deletes superseded \
             manifests, blocks, roots and HNSW files only older versions used, orphans of failed compactions, log \
             fragments already compacted, and the folders of deleted collections. Nothing younger than --min-age is \
             deleted (a compaction in progress writes its files before publishing them). Safe to run beside \
@@ -36,12 +36,17 @@ struct GCCommand: AsyncParsableCommand {
     var keepVersions: Int = GarbageCollectionPolicy.defaultKeepVersions
     @Option(help: "Seconds: younger objects are never deleted, and replaced versions stay kept this long.")
     var minAge: Double = GarbageCollectionPolicy.defaultMinAge
+    @Option(
+        help: "Retention: replaced versions stay kept (readable, restorable) this long, e.g. 90m, 12h, 7d.",
+        transform: RetentionDuration.seconds)
+    var keepFor: Double = 0
     @Flag(help: "List what would be deleted, and the bytes; delete nothing.") var dryRun = false
     @Flag(help: "Print every object deleted (or that would be).") var verbose = false
 
     func run() async throws {
         let client = try await store.open()
-        let policy = GarbageCollectionPolicy(keepVersions: keepVersions, minAge: minAge, dryRun: dryRun)
+        let policy = GarbageCollectionPolicy(
+            keepVersions: keepVersions, minAge: minAge, keepFor: keepFor, dryRun: dryRun)
         let report = try await client.collectGarbage(policy) { print("  \($0)") }
         if verbose {
             for deletion in report.deletions { print("  \(dryRun ? "would delete" : "deleted") \(deletion.key)") }
@@ -87,6 +92,23 @@ struct CheckCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         print("ok")
+    }
+}
+
+/// A retention period as a user writes it: seconds, or a number with `s`, `m`, `h`, `d` or `w`.
+enum RetentionDuration {
+    static func seconds(_ text: String) throws -> Double {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces))
+        var unit = 1.0
+        if let last = number.last, let scale = units[last] {
+            unit = scale
+            number = number.dropLast()
+        }
+        guard let value = Double(number), value >= 0, value.isFinite else {
+            throw ValidationError("'\(text)' is not a duration: give seconds, or a number with s, m, h, d or w (7d)")
+        }
+        return value * unit
     }
 }
 

@@ -97,6 +97,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds: garbage collection deletes nothing younger, and keeps replaced versions this long.")
     var gcMinAge: Double = GarbageCollectionPolicy.defaultMinAge
 
+    @Option(
+        help: "Retention: replaced versions stay kept (readable as of them, restorable) this long, e.g. 12h, 7d.",
+        transform: RetentionDuration.seconds)
+    var gcKeepFor: Double = 0
+
     func validate() throws {
         if path != nil && store != nil { throw ValidationError("give --path or --store, not both") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
@@ -163,7 +168,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let blockCacheBytes { clientOptions.blockCacheBytes = blockCacheBytes }
         if let hnswCacheBytes { clientOptions.hnswCacheBytes = hnswCacheBytes }
         clientOptions.garbageCollectionInterval = gcInterval == 0 ? nil : .milliseconds(Int64(gcInterval * 1000))
-        clientOptions.garbageCollectionPolicy = GarbageCollectionPolicy(keepVersions: gcKeepVersions, minAge: gcMinAge)
+        clientOptions.garbageCollectionPolicy = GarbageCollectionPolicy(
+            keepVersions: gcKeepVersions, minAge: gcMinAge, keepFor: gcKeepFor)
         clientOptions.log = { line in FileHandle.standardError.write(Data("cairn: \(line)\n".utf8)) }
         let metrics = CairnServer.bootstrapMetrics()  // before the client, whose caches report to it
         let client = try await Client.open(url, options: clientOptions)
