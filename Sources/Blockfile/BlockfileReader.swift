@@ -17,10 +17,11 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
     /// Blocks fetched at once by batch gets and scans.
     public static var defaultConcurrency: Int { 16 }
 
-    /// Opens the version whose root is `rootID`.
+    /// Opens the version whose root is `rootID` (a qualified id: another segment's version, read where it is).
     public static func open(
-        store: any ObjectStore, location: BlockfileLocation, rootID: String, cache: BlockCache
+        store: any ObjectStore, location named: BlockfileLocation, rootID namedRoot: String, cache: BlockCache
     ) async throws -> BlockfileReader {
+        let (location, rootID) = named.home(ofRoot: namedRoot)
         let root = try await location.readRoot(rootID, store: store)
         guard root.valueType == Value.valueType else {
             throw BlockfileError(

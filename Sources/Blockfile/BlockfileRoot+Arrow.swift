@@ -49,7 +49,7 @@ extension BlockfileRoot {
                     ),
                 ],
                 metadata: [
-                    Schema.versionKey: String(Self.formatVersion), Schema.blockfileIDKey: blockfileID,
+                    Schema.versionKey: String(writtenFormatVersion), Schema.blockfileIDKey: blockfileID,
                     Schema.keyTypeKey: keyType.rawValue, Schema.valueTypeKey: valueType.rawValue,
                     Schema.maxBlockSizeKey: String(maxBlockSize),
                 ])

@@ -1,6 +1,7 @@
 // The root (sparse index) of one blockfile version: per block, its key range, id, entry count and size.
 // It answers "which block holds this key", counts and ranks without reading blocks.
 import Foundation
+import ObjectStore
 
 /// One block as the root sees it: a base block, and perhaps a delta of changes to it. Count and key range are
 /// those of the live entries (base and delta merged).
@@ -48,7 +49,17 @@ public enum ValueType: String, Sendable, Hashable, CaseIterable {
 /// A blockfile version: immutable once written.
 public struct BlockfileRoot: Sendable, Hashable {
     /// The root format this code writes; readers refuse newer ones.
-    public static let formatVersion = 1
+    /// The newest root format this build reads and writes: 2 names blocks of other segments by qualified id (a
+    /// fork's, decision 0021); a root without such ids is written as 1, which every reader reads.
+    public static let formatVersion = 2
+
+    /// The format this root is written as: the oldest that can hold it.
+    var writtenFormatVersion: Int {
+        blocks.contains {
+            QualifiedID.parse($0.blockID) != nil || $0.deltaID.map { QualifiedID.parse($0) != nil } == true
+        }
+            ? 2 : 1
+    }
 
     /// Identifies the blockfile across versions (forks keep it).
     public var blockfileID: String

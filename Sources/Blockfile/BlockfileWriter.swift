@@ -6,6 +6,9 @@ import ObjectStore
 
 public final class BlockfileWriter<Value: BlockfileValue> {
     public let parent: BlockfileReader<Value>
+    /// Where the new version is written: the parent's segment, or another (a fork's first compaction), whose root
+    /// then names the parent's untouched blocks by qualified id.
+    public let target: BlockfileLocation
     /// Sets (a value) and deletes (nil) buffered until commit.
     private var pending: [BlockfileKey: Value?] = [:]
     private var closed = false
@@ -14,9 +17,14 @@ public final class BlockfileWriter<Value: BlockfileValue> {
     /// A block smaller than this fraction of the maximum is merged with a neighbour when rewritten.
     static var mergeFraction: Int { 4 }
 
-    /// A fork of `parent`: the new version starts with exactly its entries.
-    public init(forking parent: BlockfileReader<Value>, uploadConcurrency: Int = BlockfileDefaults.uploadConcurrency) {
+    /// A fork of `parent`: the new version starts with exactly its entries. Written to `target` (default: the
+    /// parent's own segment).
+    public init(
+        forking parent: BlockfileReader<Value>, into target: BlockfileLocation? = nil,
+        uploadConcurrency: Int = BlockfileDefaults.uploadConcurrency
+    ) {
         self.parent = parent
+        self.target = target ?? parent.location
         self.uploadConcurrency = uploadConcurrency
     }
 
@@ -102,16 +110,20 @@ public final class BlockfileWriter<Value: BlockfileValue> {
         runs = try await mergeSmallRuns(runs, maxBlockSize: root.maxBlockSize)
 
         var uploader = BlockUploader<Value>(
-            store: parent.store, location: parent.location, keyType: root.keyType, blockfileID: blockfileID,
+            store: parent.store, location: target, keyType: root.keyType, blockfileID: blockfileID,
             concurrency: uploadConcurrency)
+        // Written elsewhere than the parent: its untouched blocks are named by qualified id.
+        let foreign: BlockfileLocation? = target == parent.location ? nil : parent.location
+        func shared(_ ref: BlockRef) -> BlockRef { foreign?.qualified(ref) ?? ref }
         var order: [Either] = []
         for run in runs {
             switch run {
             case .kept(let ref):
-                order.append(.kept(ref))
+                order.append(.kept(shared(ref)))
             case .delta(let base, let changes, let merged):
                 guard let first = merged.first?.key, let last = merged.last?.key else { continue }
-                try await uploader.addDelta(changes, base: base, count: merged.count, firstKey: first, lastKey: last)
+                try await uploader.addDelta(
+                    changes, base: shared(base), count: merged.count, firstKey: first, lastKey: last)
                 order.append(.uploaded)
             case .fresh(let entries):
                 for chunk in chunked(entries, maxBlockSize: root.maxBlockSize) {
@@ -129,7 +141,7 @@ public final class BlockfileWriter<Value: BlockfileValue> {
             }
         }
         let newRoot = try await uploader.writeRoot(blocks: blocks, maxBlockSize: root.maxBlockSize)
-        return BlockfileReader(root: newRoot, store: parent.store, location: parent.location, cache: parent.cache)
+        return BlockfileReader(root: newRoot, store: parent.store, location: target, cache: parent.cache)
     }
 
     private enum Either {

@@ -21,9 +21,11 @@ public struct SegmentManifest: Sendable, Hashable {
 }
 
 public struct CollectionManifest: Sendable, Hashable {
-    /// The format this build writes; readers refuse anything newer.
-    public static let currentFormatVersion = 1
+    /// The newest format this build reads; readers refuse anything newer. A manifest is written in the oldest format
+    /// that holds it: 2 only for a fork's (its lineage, and files named in other collections: decision 0021).
+    public static let currentFormatVersion = 2
 
+    /// The format asked for (written as at least what the content needs, `requiredFormatVersion`).
     public var formatVersion: Int
     public var collectionID: String
     public var tenant: String
@@ -49,13 +51,23 @@ public struct CollectionManifest: Sendable, Hashable {
     /// A tombstone: the collection was deleted in this version.
     public var deleted: Bool
     public var segments: [SegmentManifest]
+    /// For a fork: the collections it descends from, its parent first (their folders hold files it names).
+    public var lineage: [String] = []
+    /// For a fork: the parent's version it was forked from.
+    public var forkedFromVersion: UInt64?
+
+    /// The oldest format that holds this manifest.
+    public var requiredFormatVersion: Int {
+        let namesOtherFolders = segments.contains { $0.files.values.contains { $0.contains("/") } }
+        return lineage.isEmpty && !namesOtherFolders ? 1 : 2
+    }
 
     public init(
         collectionID: String, tenant: String, database: String, name: String, metadata: [String: JSONValue]?,
         configuration: [String: JSONValue], dimension: Int?, version: UInt64, parentVersion: UInt64?,
         compactedLogOffset: UInt64 = 0, maxOffsetID: UInt64 = 0, recordCount: UInt64 = 0, createdAt: Date,
         updatedAt: Date, deleted: Bool = false, segments: [SegmentManifest],
-        formatVersion: Int = CollectionManifest.currentFormatVersion
+        formatVersion: Int = 1
     ) {
         self.formatVersion = formatVersion
         self.collectionID = collectionID
@@ -118,7 +130,7 @@ extension CollectionManifest {
 
     var jsonValue: JSONValue {
         var object: [String: JSONValue] = [
-            "format_version": .int(Int64(formatVersion)),
+            "format_version": .int(Int64(max(formatVersion, requiredFormatVersion))),
             "collection_id": .string(collectionID),
             "tenant": .string(tenant),
             "database": .string(database),
@@ -135,6 +147,10 @@ extension CollectionManifest {
             "updated_at_ms": .int(Milliseconds.from(updatedAt)),
             "deleted": .bool(deleted),
         ]
+        if !lineage.isEmpty {
+            object["lineage"] = .array(lineage.map { .string($0) })
+            object["forked_from_version"] = forkedFromVersion.map { .int(Int64(clamping: $0)) } ?? .null
+        }
         object["segments"] = .array(
             segments.map { segment in
                 .object([
@@ -203,6 +219,17 @@ extension CollectionManifest {
                 SegmentManifest(id: id, kind: kind, scope: (try? segment.string("scope")) ?? "", files: files))
         }
         self.segments = segments
+        if case .array(let ancestors)? = object["lineage"] {
+            lineage = try ancestors.map { value throws(CatalogError) in
+                guard case .string(let id) = value else {
+                    throw CatalogError(.corrupt, "\(fields.what): lineage must be a list of collection ids")
+                }
+                return id
+            }
+        }
+        forkedFromVersion = try fields.optionalInt("forked_from_version").map { UInt64(max($0, 0)) }
+        // Read back as written: the format the content needs is implied (equal manifests stay equal).
+        if formatVersion == requiredFormatVersion { formatVersion = 1 }
     }
 }
 

@@ -200,6 +200,32 @@ public struct ManifestStore: Sendable {
             keepExisting: false)
     }
 
+    /// Records in the folder of `ancestorID` that `childID` descends from it (and may name its files): written before
+    /// the child's first manifest, so that garbage collection of the ancestor finds the child (decision 0021).
+    public func writeForkMarker(tenant: String, database: String, ancestorID: String, childID: String, now: Date)
+        async throws(CatalogError)
+    {
+        let value: JSONValue = .object([
+            "format_version": .int(Int64(Self.markerFormatVersion)), "collection_id": .string(childID),
+            "created_at_ms": .int(Milliseconds.from(now)),
+        ])
+        try await putMarker(
+            path.collection(tenant: tenant, database: database, collectionID: ancestorID).forkMarker(childID), value,
+            keepExisting: true)
+    }
+
+    /// The collections a fork marker in the folder of `collectionID` names (its descendants, live or not).
+    public func forkChildren(tenant: String, database: String, collectionID: String) async throws(CatalogError)
+        -> [String]
+    {
+        let folder = path.collection(tenant: tenant, database: database, collectionID: collectionID)
+        do {
+            return try await store.listAll(prefix: folder.forksPrefix).compactMap { folder.forkChild(ofKey: $0.key) }
+        } catch {
+            throw Self.storageError(error, key: folder.forksPrefix)
+        }
+    }
+
     /// Removes a database's marker: from then on a rebuild ignores the database and its collections.
     public func deleteMarker(tenant: String, database: String) async throws(CatalogError) {
         let key = path.databaseMarker(tenant: tenant, database: database)

@@ -142,10 +142,13 @@ public struct GarbageCollector: Sendable {
                             // A version published since the plan (a restore names an old version's files) may
                             // reference what the plan found unreferenced: its files wait for the next run.
                             checkedNewest = true
-                            guard try await newestVersion(path) == plan.newestVersion else {
+                            // (A fork made since the plan may name them too: its marker comes before its manifest.)
+                            guard try await newestVersion(path) == plan.newestVersion,
+                                try await forkChildren(path) == plan.children
+                            else {
                                 progress?(
-                                    "collection \(folder.collectionID): a new version was published while collecting; "
-                                        + "its files are left for the next run")
+                                    "collection \(folder.collectionID): a new version or fork was published while "
+                                        + "collecting; its files are left for the next run")
                                 break
                             }
                         }
@@ -180,11 +183,50 @@ public struct GarbageCollector: Sendable {
         var removesCollection = false
         /// The newest manifest the plan saw (nil when there was none).
         var newestVersion: UInt64?
+        /// The descendants whose fork markers the plan saw.
+        var children: Set<String> = []
     }
 
     /// The newest manifest in a collection's folder now.
     func newestVersion(_ path: CollectionPath) async throws -> UInt64? {
         try await store.listAll(prefix: path.versionPrefix).compactMap { path.versionNumber(ofKey: $0.key) }.max()
+    }
+
+    /// The descendants a collection's fork markers name now.
+    func forkChildren(_ path: CollectionPath) async throws -> Set<String> {
+        Set(try await store.listAll(prefix: path.forksPrefix).compactMap { path.forkChild(ofKey: $0.key) })
+    }
+
+    /// What the descendants of a collection reference (any of their manifests, kept or not: a descendant's own
+    /// collection prunes them, and this one follows), and which descendants still have a manifest (the others'
+    /// markers are stale: the fork was never published, or was deleted and collected).
+    private func descendantReferences(_ children: Set<String>, of path: CollectionPath) async throws
+        -> (keys: Set<String>, indexPrefixes: Set<String>, live: Set<String>)
+    {
+        var keys = Set<String>()
+        var indexPrefixes = Set<String>()
+        var live = Set<String>()
+        for child in children.sorted() {
+            let childPath = path.sibling(child)
+            let manifestKeys = try await store.listAll(prefix: childPath.versionPrefix).map(\.key)
+                .filter { childPath.versionNumber(ofKey: $0) != nil }
+            if !manifestKeys.isEmpty { live.insert(child) }
+            for key in manifestKeys {
+                let references = try VersionReferences(
+                    manifest: try await readManifest(key: key), manifestKey: key, path: childPath)
+                for blockfile in references.blockfiles {
+                    do {
+                        let root = try await blockfile.location.readRoot(blockfile.rootID, store: store)
+                        keys.formUnion(blockfile.location.objectKeys(of: root))
+                    } catch {
+                        throw CompactionError(
+                            .failed, "fork \(child) names root \(blockfile.rootID) that cannot be read: \(error)")
+                    }
+                }
+                if let index = references.index { indexPrefixes.insert(index.prefix) }
+            }
+        }
+        return (keys, indexPrefixes, live)
     }
 
     /// What to delete in one collection folder, in deletion order.
@@ -200,6 +242,9 @@ public struct GarbageCollector: Sendable {
             }
         }
         let objects = try await listing(path)
+        // Forks of this collection (and forks of them) name its files: what they reference is kept too.
+        let children = Set(objects.compactMap { path.forkChild(ofKey: $0.key) })
+        let descendants = try await descendantReferences(children, of: path)
         let cutoff = now().addingTimeInterval(-policy.minAge)
         func isOld(_ date: Date?) -> Bool { policy.minAge == 0 || (date.map { $0 < cutoff } ?? false) }
         let versions = objects.compactMap { info in path.versionNumber(ofKey: info.key).map { (number: $0, info: info) }
@@ -217,11 +262,22 @@ public struct GarbageCollector: Sendable {
                 throw CompactionError(.conflict, "the newest manifest is a tombstone the catalog has not taken")
             }
             guard isOld(newest.info.lastModified) else { return Plan() }
+            if !descendants.live.isEmpty {
+                // Deleted, but forks still name some of its files: those, the tombstone and the markers stay.
+                let garbage = objects.filter { info in
+                    guard let kind = path.kind(ofKey: info.key), kind != .forkMarker, info.key != newest.info.key
+                    else { return false }
+                    return !descendants.keys.contains(info.key)
+                        && !descendants.indexPrefixes.contains(where: { info.key.hasPrefix($0) })
+                        && (kind == .log || isOld(info.lastModified))
+                }
+                return Plan(deletions: ordered(garbage, in: path), newestVersion: newest.number, children: children)
+            }
             // The tombstone goes last: until then a rebuild still sees the collection as deleted.
             let rest = objects.filter { $0.key != newest.info.key }
             return Plan(
                 deletions: ordered(rest, in: path) + [deletion(newest.info, .manifest)], removesCollection: true,
-                newestVersion: newest.number)
+                newestVersion: newest.number, children: children)
         }
 
         // Kept versions and what they reference.
@@ -231,11 +287,13 @@ public struct GarbageCollector: Sendable {
             replacedRecently: { date in policy.keptAfterReplacement > 0 && (date.map { $0 >= retentionCutoff } ?? true)
             },
             isOld: isOld)
-        let (referenced, indexPrefixes, logThrough) = try await references(
+        var (referenced, indexPrefixes, logThrough) = try await references(
             of: versions.filter { kept.contains($0.number) }, newest: (newest.number, newestManifest), in: path)
+        referenced.formUnion(descendants.keys)
+        indexPrefixes.formUnion(descendants.indexPrefixes)
 
         let highWaterMark = objects.compactMap { path.logOffset(ofKey: $0.key) }.filter { $0 <= logThrough }.max()
-        var plan = Plan(keptVersions: kept.count, newestVersion: newest.number)
+        var plan = Plan(keptVersions: kept.count, newestVersion: newest.number, children: children)
         var garbage: [ObjectInfo] = []
         for info in objects {
             switch path.kind(ofKey: info.key) {
@@ -252,6 +310,13 @@ public struct GarbageCollector: Sendable {
                 if !referenced.contains(info.key), isOld(info.lastModified) { garbage.append(info) }
             case .hnsw:
                 if !indexPrefixes.contains(where: { info.key.hasPrefix($0) }), isOld(info.lastModified) {
+                    garbage.append(info)
+                }
+            case .forkMarker:
+                // A descendant with no manifest left: never published, or deleted and collected.
+                if let child = path.forkChild(ofKey: info.key), !descendants.live.contains(child),
+                    isOld(info.lastModified)
+                {
                     garbage.append(info)
                 }
             case nil:
@@ -320,7 +385,7 @@ public struct GarbageCollector: Sendable {
     /// `objects` as deletions in the safe order: manifests (oldest first), roots, blocks and HNSW files, log.
     /// Keys outside Cairn's layout are never deleted.
     func ordered(_ objects: [ObjectInfo], in path: CollectionPath) -> [GarbageCollectionReport.Deletion] {
-        let rank: [GarbageCollectionReport.Kind] = [.manifest, .root, .block, .hnsw, .log]
+        let rank: [GarbageCollectionReport.Kind] = [.manifest, .root, .block, .hnsw, .log, .forkMarker]
         return objects.compactMap { info in path.kind(ofKey: info.key).map { deletion(info, $0) } }
             .sorted { lhs, rhs in
                 let (l, r) = (rank.firstIndex(of: lhs.kind) ?? 0, rank.firstIndex(of: rhs.kind) ?? 0)

@@ -135,6 +135,9 @@ public struct StoreChecker: Sendable {
             report.problems.append(
                 CheckReport.Problem(collectionID: manifest.collectionID, version: manifest.version, message: message))
         }
+        // A tombstone names the segments of the version it deleted, which are garbage from then on: garbage
+        // collection may have taken some (all but what the collection's forks still name) before the tombstone.
+        guard !manifest.deleted else { return }
         let references: VersionReferences
         do {
             references = try VersionReferences(manifest: manifest, manifestKey: key, path: path)

@@ -33,10 +33,10 @@ struct VersionReferences: Sendable {
         version = manifest.version
         self.manifestKey = manifestKey
         blockfiles = [segments.record, segments.metadata].flatMap { segment in
-            segment.files.sorted { $0.key < $1.key }.map { file, rootID in
-                BlockfileReference(
-                    segmentID: segment.id, file: file,
-                    location: BlockfileLocation(collection: path, segmentID: segment.id), rootID: rootID)
+            segment.files.sorted { $0.key < $1.key }.map { file, named in
+                // A fork's version names its parent's roots by qualified id: walked where they are.
+                let (location, rootID) = BlockfileLocation(collection: path, segmentID: segment.id).home(ofRoot: named)
+                return BlockfileReference(segmentID: segment.id, file: file, location: location, rootID: rootID)
             }
         }
         index = segments.hnswLocation(collection: path)

@@ -187,6 +187,39 @@ public final class WriteAheadLog: Sendable {
         }
     }
 
+    /// Copies every fragment after `offset` into the log of `destination`, at the same offsets, byte for byte (a
+    /// fork takes its parent's uncompacted writes). Idempotent: a fragment already there with the same bytes counts
+    /// as copied. Returns how many were copied.
+    @discardableResult
+    public func copyFragments(after offset: UInt64, to destination: CollectionPath) async throws -> Int {
+        let keys: [String]
+        do {
+            keys = try await store.listAll(prefix: path.logPrefix).map(\.key)
+                .filter { (path.logOffset(ofKey: $0) ?? 0) > offset }.sorted()
+        } catch {
+            throw LogError(.storage, "listing the log: \(error)")
+        }
+        for key in keys {
+            guard let fragmentOffset = path.logOffset(ofKey: key) else { continue }
+            let target = destination.log(offset: fragmentOffset)
+            do {
+                let data = try await store.get(key).data
+                do {
+                    try await store.put(target, data: data, condition: .ifNoneMatch)
+                } catch let error as ObjectStoreError where error.code == .preconditionFailed {
+                    guard try await store.get(target).data == data else {
+                        throw LogError(.storage, "\(target) already holds another fragment")
+                    }
+                }
+            } catch let error as LogError {
+                throw error
+            } catch {
+                throw LogError(.storage, "copying log fragment \(fragmentOffset): \(error)")
+            }
+        }
+        return keys.count
+    }
+
     /// Fragments after `offset`, in order, up to the first offset not present (or `limit` fragments).
     public func read(after offset: UInt64, limit: Int = defaultReadLimit) async throws -> [LogFragment] {
         var fragments: [LogFragment] = []

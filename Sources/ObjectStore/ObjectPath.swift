@@ -74,6 +74,27 @@ public struct ObjectPath: Sendable, Hashable {
     }
 }
 
+/// An object of another collection's segment, as a fork names it in its manifests and roots:
+/// `{collection id}/{segment id}/{object id}`, within the same database (decision 0021). A bare id (no `/`) names an
+/// object of the segment that names it. Ids are UUID-like: anything else with a `/` is not a reference and resolves as
+/// the bare id it is (and is then not found).
+public enum QualifiedID {
+    public static func parse(_ id: String) -> (collectionID: String, segmentID: String, objectID: String)? {
+        guard id.contains("/") else { return nil }
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.allSatisfy(isIDComponent) else { return nil }
+        return (String(parts[0]), String(parts[1]), String(parts[2]))
+    }
+
+    public static func make(collectionID: String, segmentID: String, objectID: String) -> String {
+        collectionID + "/" + segmentID + "/" + objectID
+    }
+
+    private static func isIDComponent(_ part: Substring) -> Bool {
+        !part.isEmpty && part.count <= 64 && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+    }
+}
+
 /// What an object under a collection's folder is, by the layout above.
 public enum CollectionObjectKind: String, Sendable, Hashable, CaseIterable {
     case manifest
@@ -81,6 +102,8 @@ public enum CollectionObjectKind: String, Sendable, Hashable, CaseIterable {
     case block
     case hnsw
     case log
+    /// `forks/{child id}.json`: a collection forked from this one (or from a fork of it) may name its files.
+    case forkMarker = "fork_marker"
 }
 
 /// The keys of one collection: `{prefix}/tenant/{t}/database/{d}/collection/{id}/...`.
@@ -94,10 +117,38 @@ public struct CollectionPath: Sendable, Hashable {
     /// Prefix of every object of the collection (with trailing `/`).
     public var root: String { base + "/" }
 
+    /// The collection's id (its folder's name).
+    public var collectionID: String { String(base.split(separator: "/").last ?? "") }
+
+    /// Another collection of the same database.
+    public func sibling(_ collectionID: String) -> CollectionPath {
+        var parts = base.split(separator: "/", omittingEmptySubsequences: false)
+        parts[parts.count - 1] = Substring(collectionID)
+        return CollectionPath(base: parts.joined(separator: "/"))
+    }
+
+    /// Where an object that segment `segmentID` names as `id` lives: this collection's segment for a bare id, the
+    /// named collection's and segment's for a qualified one (`QualifiedID`).
+    public func resolve(segmentID: String, id: String) -> (collection: CollectionPath, segmentID: String, id: String) {
+        guard let qualified = QualifiedID.parse(id) else { return (self, segmentID, id) }
+        return (sibling(qualified.collectionID), qualified.segmentID, qualified.objectID)
+    }
+
     /// Prefix of the write-ahead log fragments.
     public var logPrefix: String { base + "/log/" }
     /// The log fragment at `offset`.
     public func log(offset: UInt64) -> String { logPrefix + Self.padded(offset) }
+
+    /// Prefix of the markers of the collections forked from this one, directly or from its forks (decision 0021).
+    public var forksPrefix: String { base + "/forks/" }
+    /// The marker of descendant `childID`: garbage collection of this collection keeps what the child names.
+    public func forkMarker(_ childID: String) -> String { forksPrefix + childID + ".json" }
+    /// The descendant a fork marker key names, or `nil` if `key` is not one.
+    public func forkChild(ofKey key: String) -> String? {
+        guard key.hasPrefix(forksPrefix), key.hasSuffix(".json") else { return nil }
+        let id = key.dropFirst(forksPrefix.count).dropLast(5)
+        return id.isEmpty || id.contains("/") ? nil : String(id)
+    }
 
     /// Prefix of the version manifests.
     public var versionPrefix: String { base + "/version/" }
@@ -130,6 +181,7 @@ public struct CollectionPath: Sendable, Hashable {
     public func kind(ofKey key: String) -> CollectionObjectKind? {
         if versionNumber(ofKey: key) != nil { return .manifest }
         if logOffset(ofKey: key) != nil { return .log }
+        if forkChild(ofKey: key) != nil { return .forkMarker }
         let segments = base + "/segment/"
         guard key.hasPrefix(segments) else { return nil }
         let rest = key.dropFirst(segments.count).split(separator: "/")
@@ -180,10 +232,35 @@ public struct SegmentPath: Sendable, Hashable {
     public var root: String { base + "/" }
     /// The segment's id (its last path component).
     public var segmentID: String { String(base.split(separator: "/").last ?? "") }
-    /// A blockfile block.
-    public func block(_ blockID: String) -> String { base + "/block/" + blockID }
-    /// A blockfile sparse-index root.
-    public func root(_ rootID: String) -> String { base + "/root/" + rootID }
+    /// The collection folder the segment is in.
+    public var collection: CollectionPath {
+        CollectionPath(
+            base: base.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/"))
+    }
+
+    /// The segment holding the object this segment names `id`, and the object's own id there (`QualifiedID`).
+    public func resolving(_ id: String) -> (segment: SegmentPath, id: String) {
+        guard QualifiedID.parse(id) != nil else { return (self, id) }
+        let (collection, segmentID, objectID) = self.collection.resolve(segmentID: segmentID, id: id)
+        return (collection.segment(segmentID), objectID)
+    }
+
+    /// How another segment names this segment's object `id` (a qualified id stays as it is).
+    public func qualified(_ id: String) -> String {
+        guard QualifiedID.parse(id) == nil else { return id }
+        return QualifiedID.make(collectionID: collection.collectionID, segmentID: segmentID, objectID: id)
+    }
+
+    /// A blockfile block (a qualified id: in the segment it names).
+    public func block(_ blockID: String) -> String {
+        let (segment, id) = resolving(blockID)
+        return segment.base + "/block/" + id
+    }
+    /// A blockfile sparse-index root (a qualified id: in the segment it names).
+    public func root(_ rootID: String) -> String {
+        let (segment, id) = resolving(rootID)
+        return segment.base + "/root/" + id
+    }
     /// Prefix of the blockfile roots.
     public var rootPrefix: String { base + "/root/" }
     /// Prefix of one HNSW index's files.

@@ -138,7 +138,7 @@ public final class MetadataSegmentWriter {
             return try await writer.commit().root.rootID
         }
         let old = try await parent.get(sorted.map(\.0))
-        let writer = BlockfileWriter(forking: parent)
+        let writer = BlockfileWriter(forking: parent, into: location)
         var changed: [String: [String: RoaringBitmap?]] = [:]  // numeric prefix → encoded value → new list
         for ((key, posting), previous) in zip(sorted, old) {
             let bitmap = posting.applied(to: previous)

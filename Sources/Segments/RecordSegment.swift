@@ -24,6 +24,8 @@ public struct RecordSegmentReader: Sendable {
     public let liveFile: BlockfileReader<RoaringBitmap>
     /// Every offset id in the segment.
     public let live: RoaringBitmap
+    /// Where the segment writes its next version (a fork's segment reads its parent's blockfiles until then).
+    public let location: BlockfileLocation
 
     /// Opens the version whose blockfile roots `files` names; a segment never written opens empty.
     public static func open(
@@ -38,7 +40,7 @@ public struct RecordSegmentReader: Sendable {
             BlockfileReader<RoaringBitmap>.self, store, location, files[RecordSegmentFiles.live], .string, cache)
         let live = try await liveFile.get(RecordSegmentFiles.liveKey) ?? RoaringBitmap()
         return RecordSegmentReader(
-            userIDs: try await userIDs, records: try await records, liveFile: liveFile, live: live)
+            userIDs: try await userIDs, records: try await records, liveFile: liveFile, live: live, location: location)
     }
 
     /// A segment that has never been written.
@@ -54,7 +56,7 @@ public struct RecordSegmentReader: Sendable {
             liveFile: .empty(
                 store: store, location: location, keyType: .string, maxBlockSize: BlockfileDefaults.maxBlockSize,
                 cache: cache),
-            live: RoaringBitmap())
+            live: RoaringBitmap(), location: location)
     }
 
     /// Records in the segment.
@@ -97,9 +99,9 @@ public final class RecordSegmentWriter {
     public private(set) var live: RoaringBitmap
 
     public init(forking parent: RecordSegmentReader) {
-        userIDs = BlockfileWriter(forking: parent.userIDs)
-        records = BlockfileWriter(forking: parent.records)
-        liveFile = BlockfileWriter(forking: parent.liveFile)
+        userIDs = BlockfileWriter(forking: parent.userIDs, into: parent.location)
+        records = BlockfileWriter(forking: parent.records, into: parent.location)
+        liveFile = BlockfileWriter(forking: parent.liveFile, into: parent.location)
         live = parent.live
     }
 

@@ -7,10 +7,10 @@ public struct HNSWIndexLocation: Sendable, Hashable, CustomStringConvertible {
     /// Unique per written index (a fork gets a new one): the provider's cache key.
     public var indexID: String
 
+    /// `indexID` may name another collection's index (`QualifiedID`, a fork's first versions): the location is
+    /// then that index's own.
     public init(collection: CollectionPath, segmentID: String, indexID: String) {
-        self.collection = collection
-        self.segmentID = segmentID
-        self.indexID = indexID
+        (self.collection, self.segmentID, self.indexID) = collection.resolve(segmentID: segmentID, id: indexID)
     }
 
     /// Cairn's header (format version, dimension, parameters, sizes).

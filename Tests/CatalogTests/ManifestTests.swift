@@ -56,14 +56,14 @@ import Testing
 
     @Test func refusesUnknownFormatVersions() throws {
         var manifest = Self.sample()
-        manifest.formatVersion = 2
+        manifest.formatVersion = 3
         let data = try manifest.encoded()
         do {
             _ = try CollectionManifest(decoding: data)
             Issue.record("a newer manifest was read")
         } catch {
             #expect(error.code == .unsupportedVersion)
-            #expect(error.message.contains("format_version 2"))
+            #expect(error.message.contains("format_version 3"))
         }
     }
 

@@ -1,0 +1,158 @@
+import Foundation
+import ObjectStore
+import StorageTesting
+import Testing
+
+@testable import Cairn
+
+// Forks (issue 20, decision 0021): a fork holds what its parent held, costs no copy of the parent's files, and the
+// two diverge freely; garbage collection keeps a file while any descendant names it, whichever is deleted first.
+@Suite struct ForkTests {
+    static func options() -> Client.Options {
+        var options = Client.Options()
+        options.compactionThreshold = nil
+        options.garbageCollectionInterval = nil
+        return options
+    }
+
+    static let collectAll = GarbageCollectionPolicy(keepVersions: 1, minAge: 0)
+
+    static func vector(_ seed: Int) -> [Float] {
+        var random = SplitMix64(seed: UInt64(seed) &+ 7)
+        return (0..<8).map { _ in Float.random(in: -1...1, using: &random) }
+    }
+
+    static func keys(_ folder: URL) async throws -> Set<String> {
+        Set(try await LocalFileStore(root: folder).listAll(prefix: "tenant/").map(\.key))
+    }
+
+    /// Every record's id, document and embedding, by id.
+    static func contents(_ collection: Collection) async throws -> [String: String] {
+        let all = try await collection.get(include: Include(.documents, .embeddings))
+        var contents: [String: String] = [:]
+        for (index, id) in all.ids.enumerated() {
+            contents[id] = "\(all.documents![index] ?? "")|\(all.embeddings![index] ?? [])"
+        }
+        return contents
+    }
+
+    static func add(_ collection: Collection, _ range: Range<Int>, _ tag: String) async throws {
+        try await collection.add(
+            ids: range.map { "r\($0)" }, embeddings: range.map(vector), documents: range.map { "\(tag) \($0)" })
+    }
+
+    @Test func aForkHoldsItsParentAndTheyDivergeFreely() async throws {
+        try await TemporaryDirectory.with { folder in
+            let client = try await Client.open(folder.path, options: Self.options())
+            let parent = try await client.createCollection("parent")
+            try await Self.add(parent, 0..<300, "first")
+            try await parent.compact()
+            try await Self.add(parent, 300..<350, "tail")  // in the log only: the fork takes it too
+            try await parent.delete(ids: ["r5"])
+
+            let before = try await Self.keys(folder)
+            let child = try await parent.fork("child")
+            let written = try await Self.keys(folder).subtracting(before)
+            #expect(
+                written.allSatisfy { key in
+                    !key.contains("/block/") && !key.contains("/root/") && !key.contains("/hnsw/")
+                }, "a fork copies no block, root or index: \(written.sorted())")
+            #expect(try await Self.contents(child) == Self.contents(parent))
+            #expect(try await child.count() == 349)
+            let near = try await child.query(queryEmbeddings: [Self.vector(42)], nResults: 1)
+            #expect(near.ids[0] == ["r42"])
+
+            // Diverging writes, compactions, deletes and a rename of one never show in the other.
+            try await Self.add(parent, 1000..<1010, "parent only")
+            try await child.update(ids: ["r1"], documents: ["child's r1"])
+            try await child.delete(ids: ["r2"])
+            try await Self.add(child, 2000..<2010, "child only")
+            try await child.compact()
+            try await parent.compact()
+            try await parent.modify(name: "renamed")
+            let parentNow = try await Self.contents(parent)
+            let childNow = try await Self.contents(child)
+            #expect(parentNow["r1000"] != nil && childNow["r1000"] == nil)
+            #expect(childNow["r2000"] != nil && parentNow["r2000"] == nil)
+            #expect(parentNow["r2"] != nil && childNow["r2"] == nil)
+            #expect(childNow["r1"]?.hasPrefix("child's r1") == true && parentNow["r1"]?.hasPrefix("first 1") == true)
+            #expect(try await client.getCollection("child").name == "child")
+
+            // A fork of a fork; fork counts cover the family.
+            let grandchild = try await child.fork("grandchild")
+            #expect(try await Self.contents(grandchild) == childNow)
+            #expect(try await parent.forkCount() == 2)
+            #expect(try await grandchild.forkCount() == 2)
+            try await Self.add(grandchild, 3000..<3005, "grandchild only")
+            try await grandchild.compact()
+            #expect(try await Self.contents(child) == childNow)
+            #expect(try await client.check().isClean)
+
+            // Reopened from the folder alone, everything reads the same.
+            let reopened = try await Client.open(folder.path, options: Self.options())
+            #expect(try await Self.contents(try await reopened.getCollection("child")) == childNow)
+        }
+    }
+
+    @Test func aForkOfAnOldVersionHoldsThatVersion() async throws {
+        try await TemporaryDirectory.with { folder in
+            let client = try await Client.open(folder.path, options: Self.options())
+            let parent = try await client.createCollection("parent")
+            try await Self.add(parent, 0..<50, "v")
+            try await parent.compact()
+            let version = try #require(try await parent.versions().last).version
+            let then = try await Self.contents(parent)
+            try await parent.delete(ids: (0..<25).map { "r\($0)" })
+            try await parent.compact()
+            try await Self.add(parent, 50..<60, "later")  // log only, not in any version
+            let restored = try await parent.fork("restored", version: version)
+            #expect(try await Self.contents(restored) == then)
+            try await Self.add(restored, 100..<101, "new")
+            #expect(try await restored.count() == 51)
+            #expect(try await parent.count() == 35)
+            do {
+                _ = try await parent.fork("restored")
+                Issue.record("a fork took a name that is taken")
+            } catch let error as CairnError {
+                #expect(error.code == .alreadyExists)
+            }
+        }
+    }
+
+    /// Garbage collection keeps what a fork names after its parent is deleted, and takes everything once both are.
+    @Test(arguments: [true, false])
+    func garbageCollectionFollowsReferencesAcrossCollections(parentFirst: Bool) async throws {
+        try await TemporaryDirectory.with { folder in
+            let client = try await Client.open(folder.path, options: Self.options())
+            let parent = try await client.createCollection("parent")
+            try await Self.add(parent, 0..<200, "p")
+            try await parent.compact()
+            let child = try await parent.fork("child")
+            try await Self.add(child, 500..<510, "c")
+            try await child.compact()
+            try await Self.add(parent, 600..<610, "p2")
+            try await parent.compact()
+            let childContents = try await Self.contents(child)
+            let parentContents = try await Self.contents(parent)
+
+            let (first, second) = parentFirst ? ("parent", "child") : ("child", "parent")
+            try await client.deleteCollection(first)
+            _ = try await client.collectGarbage(Self.collectAll)
+            let check = try await client.check()
+            #expect(check.isClean, "\(check.problems)")
+            let survivor = try await client.getCollection(second)
+            #expect(try await Self.contents(survivor) == (parentFirst ? childContents : parentContents))
+            let found = try await survivor.query(queryEmbeddings: [Self.vector(17)], nResults: 1)
+            #expect(found.ids[0] == ["r17"])
+            try await survivor.compact()
+            _ = try await client.collectGarbage(Self.collectAll)
+            #expect(try await Self.contents(survivor) == (parentFirst ? childContents : parentContents))
+
+            try await client.deleteCollection(second)
+            _ = try await client.collectGarbage(Self.collectAll)
+            _ = try await client.collectGarbage(Self.collectAll)  // a fork's markers go once its folder has
+            let left = try await Self.keys(folder).filter { $0.contains("/collection/") }
+            #expect(left.isEmpty, "left behind: \(left.sorted())")
+        }
+    }
+}
