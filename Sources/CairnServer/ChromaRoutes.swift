@@ -159,9 +159,21 @@ struct ChromaRoutes: Sendable {
                 try Self.parameter(context, "collection"), tenant: tenant, database: database)
             return JSONResponse.make(JSONResponse.emptyObject)
         }
-        router.post(RouterPath(Self.collectionPath + "/fork")) { _, context -> Response in
-            _ = try await self.collection(context)
-            throw ChromaError(.notImplemented, "InvalidArgumentError", "Forking a collection is not supported by Cairn")
+        // Chroma Cloud's fork (the local Chroma server refuses it): a copy-on-write collection (decision 0021).
+        router.post(RouterPath(Self.collectionPath + "/fork")) { request, context in
+            let collection = try await self.collection(context)
+            let body = try await self.body(request, context)
+            let version = try body.int("cairn_version")  // Cairn extension: fork a kept version
+            if let version, version < 1 {
+                throw ChromaError.invalid("Expected cairn_version to be a positive integer (a kept version's number)")
+            }
+            let fork = try await collection.fork(
+                try body.requiredString("new_name"), version: version.map { UInt64($0) })
+            return JSONResponse.make(ResponseJSON.collection(fork, dimension: try fork.currentDimension()))
+        }
+        router.get(RouterPath(Self.collectionPath + "/fork_count")) { _, context in
+            let count = try await self.collection(context).forkCount()
+            return JSONResponse.make(#"{"count":\#(count)}"#)
         }
     }
 

@@ -9,7 +9,7 @@ struct CairnCommand: AsyncParsableCommand {
         subcommands: [
             StoreCommand.self, DemoCommand.self, CompactCommand.self, InspectCommand.self, BenchCommand.self,
             CatalogCommand.self, ServeCommand.self, GCCommand.self, CheckCommand.self, WarmCommand.self,
-            VersionsCommand.self, ReadCommand.self, RestoreCommand.self, CrashtestCommand.self,
+            VersionsCommand.self, ReadCommand.self, RestoreCommand.self, ForkCommand.self, CrashtestCommand.self,
         ])
 }
 

@@ -1,5 +1,5 @@
-// `cairn versions`, `cairn read` and `cairn restore`: a collection's kept versions, reads as of one, and making an
-// old one current again (decision 0021).
+// `cairn versions`, `cairn read`, `cairn restore` and `cairn fork`: a collection's kept versions, reads as of one,
+// making an old one current again, and copy-on-write forks (decision 0021).
 import ArgumentParser
 import Cairn
 import Foundation
@@ -127,5 +127,28 @@ struct RestoreCommand: AsyncParsableCommand {
         print(
             "restored version \(version) of \(target.collection) as version \(restored.version) "
                 + "(\(restored.recordCount) records)")
+    }
+}
+
+struct ForkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fork", abstract: "Fork a collection (or one of its kept versions) under a new name.",
+        discussion: """
+            The fork starts with exactly the collection's records (or the version's) and shares its files: nothing \
+            is copied but the writes not compacted yet, so it takes the same time whatever the collection's size. \
+            From then on the two change independently; garbage collection keeps a file while any of them names it.
+            """)
+
+    @OptionGroup var target: CollectionOptions
+    @Option(help: "The new collection's name.") var to: String
+    @Option(help: "Fork this kept version instead of the current state.") var version: UInt64?
+
+    func run() async throws {
+        let start = ContinuousClock.now
+        let fork = try await target.open().fork(to, version: version)
+        let elapsed = ContinuousClock.now - start
+        print(
+            "forked \(target.collection)\(version.map { " version \($0)" } ?? "") as \(fork.name) (\(fork.id)): "
+                + "\(try await fork.count()) records in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
     }
 }
