@@ -26,11 +26,11 @@ extension Collection {
             let wal = runtime.wal
             let root = context.root
             let record = try await context.catalog.serviceCall {
-                try await $0.forkCollection(from: source, sourceKey: sourceKey, name: newName) { child in
+                try await $0.forkCollection(from: source, sourceKey: sourceKey, name: newName) { forkID in
                     // A fork of the current state takes the writes not compacted yet; a version is its segments.
                     guard version == nil else { return }
                     let childPath = root.collection(
-                        tenant: child.tenant, database: child.database, collectionID: child.id)
+                        tenant: source.tenant, database: source.database, collectionID: forkID)
                     do {
                         try await wal.copyFragments(after: source.compactedLogOffset, to: childPath)
                     } catch let error as LogError {
