@@ -198,8 +198,8 @@ public struct GarbageCollector: Sendable {
     }
 
     /// What the descendants of a collection reference (any of their manifests, kept or not: a descendant's own
-    /// collection prunes them, and this one follows), and which descendants still have a manifest (the others'
-    /// markers are stale: the fork was never published, or was deleted and collected).
+    /// collection prunes them, and this one follows), and which descendants are live (the others' markers are
+    /// stale: the fork was never published, or was deleted).
     private func descendantReferences(_ children: Set<String>, of path: CollectionPath) async throws
         -> (keys: Set<String>, indexPrefixes: Set<String>, live: Set<String>)
     {
@@ -209,8 +209,10 @@ public struct GarbageCollector: Sendable {
         for child in children.sorted() {
             let childPath = path.sibling(child)
             let manifestKeys = try await store.listAll(prefix: childPath.versionPrefix).map(\.key)
-                .filter { childPath.versionNumber(ofKey: $0) != nil }
-            if !manifestKeys.isEmpty { live.insert(child) }
+                .filter { childPath.versionNumber(ofKey: $0) != nil }.sorted()
+            // A deleted descendant needs nothing (its own descendants have markers here too).
+            guard let newest = manifestKeys.last, !(try await readManifest(key: newest)).deleted else { continue }
+            live.insert(child)
             for key in manifestKeys {
                 let references = try VersionReferences(
                     manifest: try await readManifest(key: key), manifestKey: key, path: childPath)
@@ -313,7 +315,7 @@ public struct GarbageCollector: Sendable {
                     garbage.append(info)
                 }
             case .forkMarker:
-                // A descendant with no manifest left: never published, or deleted and collected.
+                // A descendant that is not live: never published, or deleted.
                 if let child = path.forkChild(ofKey: info.key), !descendants.live.contains(child),
                     isOld(info.lastModified)
                 {
