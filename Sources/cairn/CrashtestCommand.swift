@@ -17,6 +17,9 @@ struct CrashtestCommand: AsyncParsableCommand {
 /// The deterministic workload: batch `b` (1-based) of seed `seed`.
 struct CrashtestWorkload {
     static let collection = "crashtest"
+    /// Forks are named after the last batch they hold.
+    static let forkPrefix = "crashtest-fork-"
+    static func forkName(_ batch: Int) -> String { forkPrefix + String(batch) }
     static let dimension = 8
     static let perBatch = 20
 
@@ -101,6 +104,8 @@ struct CrashtestWrite: AsyncParsableCommand {
     @Option(help: "Last batch to write.") var through: Int
     @Option(help: "Compact after every Nth batch (0: never).") var compactEvery: Int = 10
     @Option(help: "Collect garbage after every Nth batch (0: never).") var gcEvery: Int = 25
+    @Option(help: "Fork the collection after every Nth batch, deleting the forks made before (0: never).")
+    var forkEvery: Int = 15
 
     func run() async throws {
         let client = try await store.open()
@@ -116,6 +121,16 @@ struct CrashtestWrite: AsyncParsableCommand {
                     say("compacted \(summary.map { "version \($0.version)" } ?? "nothing")")
                 } catch let error as CairnError where error.code == .conflict {
                     say("compaction conflict: \(error)")  // a roll-forward happened; the next run proceeds
+                }
+            }
+            if forkEvery > 0, b % forkEvery == 0 {
+                // A fork holds batches 1…b; the older forks go, so garbage collection follows references both ways.
+                say("forking")
+                let fork = try await collection.fork(CrashtestWorkload.forkName(b))
+                say("forked \(fork.name)")
+                for other in try await client.listCollections()
+                where other.name.hasPrefix(CrashtestWorkload.forkPrefix) && other.name != fork.name {
+                    try await client.deleteCollection(other.name)
                 }
             }
             if gcEvery > 0, b % gcEvery == 0 {
@@ -192,6 +207,22 @@ struct CrashtestVerify: AsyncParsableCommand {
         }
         if wanted > 0, Double(found) / Double(wanted) < 0.9 {
             problems.append("query recall@5 \(Double(found) / Double(wanted)) is below 0.9")
+        }
+
+        // Every fork the worker finished holds exactly the batches it was made after.
+        for fork in try await client.listCollections() where fork.name.hasPrefix(CrashtestWorkload.forkPrefix) {
+            guard let batch = Int(fork.name.dropFirst(CrashtestWorkload.forkPrefix.count)) else { continue }
+            let held = try await fork.get(include: Include(.embeddings, .metadatas, .documents))
+            let want = workload.expected(through: batch)
+            var differ = Set(held.ids) != Set(want.keys)
+            for (index, id) in held.ids.enumerated() where !differ {
+                differ =
+                    want[id]
+                    != CrashtestWorkload.Record(
+                        embedding: held.embeddings?[index] ?? [], metadata: held.metadatas?[index] ?? [:],
+                        document: held.documents?[index] ?? "")
+            }
+            if differ { problems.append("fork \(fork.name) does not hold batches 1…\(batch)") }
         }
 
         let report = try await client.check(loadIndexes: true)
