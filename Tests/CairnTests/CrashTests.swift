@@ -116,15 +116,9 @@ import Testing
             prepareMore: { client in _ = try await client.getCollection("crash").compact() })
     }
 
-    /// Every record's id, document and embedding (what a fork or a restore must reproduce exactly).
+    /// Every record as id → document, embedding and metadata (what a fork or a restore must reproduce exactly).
     static func contents(_ collection: Collection) async throws -> [String: String] {
-        let all = try await collection.get(include: Include(.documents, .embeddings, .metadatas))
-        var contents: [String: String] = [:]
-        for (index, id) in all.ids.enumerated() {
-            contents[id] =
-                "\(all.documents![index] ?? "")|\(all.embeddings![index] ?? [])|\((all.metadatas![index] ?? [:]).jsonText)"
-        }
-        return contents
+        try await RecordContents.of(collection)
     }
 
     /// A fork killed at any write either exists and holds its parent's records, or does not exist (its name is
@@ -160,19 +154,7 @@ import Testing
                 let collection = try await base.client(try LocalFileStore(root: base.folder)).getCollection("crash")
                 before = try await Self.contents(collection)
                 version = try #require(try await collection.versions().first { $0.recordCount > 0 }).version
-                restored =
-                    try await Self.contents(collection).isEmpty
-                    ? [:]
-                    : try await {
-                        let all = try await collection.get(
-                            include: Include(.documents, .embeddings, .metadatas), asOf: .version(version))
-                        var contents: [String: String] = [:]
-                        for (index, id) in all.ids.enumerated() {
-                            contents[id] =
-                                "\(all.documents![index] ?? "")|\(all.embeddings![index] ?? [])|\((all.metadatas![index] ?? [:]).jsonText)"
-                        }
-                        return contents
-                    }()
+                restored = try await RecordContents.of(collection, asOf: .version(version))
             }
             #expect(before != restored, "the restore changes something")
             let job: (Client) async throws -> Void = { client in

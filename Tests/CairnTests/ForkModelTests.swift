@@ -31,15 +31,10 @@ import Testing
     }
 
     static func contents(_ collection: Collection, asOf: ReadPoint? = nil) async throws -> Records {
-        let all = try await collection.get(include: Include(.documents, .embeddings), asOf: asOf)
-        var records: Records = [:]
-        for (index, id) in all.ids.enumerated() {
-            records[id] = "\(all.documents![index] ?? "")|\(all.embeddings![index] ?? [])"
-        }
-        return records
+        try await RecordContents.of(collection, asOf: asOf)
     }
 
-    static func entry(_ document: String, _ seed: Int) -> String { "\(document)|\(vector(seed))" }
+    static func entry(_ document: String, _ seed: Int) -> String { "\(document)|\(vector(seed))|{}" }
 
     static func current(_ collection: Collection) async throws -> UInt64 {
         try #require(try await collection.versions().last { $0.isCurrent }).version

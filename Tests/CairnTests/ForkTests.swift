@@ -26,14 +26,8 @@ import Testing
         Set(try await LocalFileStore(root: folder).listAll(prefix: "tenant/").map(\.key))
     }
 
-    /// Every record's id, document and embedding, by id.
     static func contents(_ collection: Collection) async throws -> [String: String] {
-        let all = try await collection.get(include: Include(.documents, .embeddings))
-        var contents: [String: String] = [:]
-        for (index, id) in all.ids.enumerated() {
-            contents[id] = "\(all.documents![index] ?? "")|\(all.embeddings![index] ?? [])"
-        }
-        return contents
+        try await RecordContents.of(collection)
     }
 
     static func add(_ collection: Collection, _ range: Range<Int>, _ tag: String) async throws {
