@@ -8,13 +8,13 @@ import Log
 
 extension Collection {
     /// A new collection `newName` in this database holding exactly this collection's records now (every write
-    /// acknowledged before the call), or those of kept version `version` (`versions()`). Chroma's
+    /// acknowledged before the call), or those of the kept version `asOf` names (`versions()`). Chroma's
     /// `collection.fork(new_name)`.
-    public func fork(_ newName: String, version: UInt64? = nil) async throws -> Collection {
+    public func fork(_ newName: String, asOf point: ReadPoint? = nil) async throws -> Collection {
         try await boundary {
             let source: CollectionManifest
-            if let version {
-                source = try await context.keptManifest(collectionID: id, at: .version(version))
+            if let point {
+                source = try await context.keptManifest(collectionID: id, at: point)
             } else {
                 let record = try context.catalog.call { try $0.collection(id: id) }
                 source = try await context.catalog.serviceCall {
@@ -28,7 +28,7 @@ extension Collection {
             let record = try await context.catalog.serviceCall {
                 try await $0.forkCollection(from: source, sourceKey: sourceKey, name: newName) { forkID in
                     // A fork of the current state takes the writes not compacted yet; a version is its segments.
-                    guard version == nil else { return }
+                    guard point == nil else { return }
                     let childPath = root.collection(
                         tenant: source.tenant, database: source.database, collectionID: forkID)
                     do {

@@ -25,6 +25,7 @@ struct ChromaRoutes: Sendable {
         registerCollections(on: router)
         registerRecords(on: router)
         registerVersions(on: router)
+        registerSearch(on: router)
     }
 
     /// Heartbeat, version, health, pre-flight checks, identity and reset.
@@ -163,12 +164,8 @@ struct ChromaRoutes: Sendable {
         router.post(RouterPath(Self.collectionPath + "/fork")) { request, context in
             let collection = try await self.collection(context)
             let body = try await self.body(request, context)
-            let version = try body.int("cairn_version")  // Cairn extension: fork a kept version
-            if let version, version < 1 {
-                throw ChromaError.invalid("Expected cairn_version to be a positive integer (a kept version's number)")
-            }
-            let fork = try await collection.fork(
-                try body.requiredString("new_name"), version: version.map { UInt64($0) })
+            // Cairn extension: `as_of` forks a kept version, as reads name one.
+            let fork = try await collection.fork(try body.requiredString("new_name"), asOf: try Self.readPoint(body))
             return JSONResponse.make(ResponseJSON.collection(fork, dimension: try fork.currentDimension()))
         }
         router.get(RouterPath(Self.collectionPath + "/fork_count")) { _, context in

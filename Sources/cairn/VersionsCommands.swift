@@ -145,7 +145,7 @@ struct ForkCommand: AsyncParsableCommand {
 
     func run() async throws {
         let start = ContinuousClock.now
-        let fork = try await target.open().fork(to, version: version)
+        let fork = try await target.open().fork(to, asOf: version.map { .version($0) })
         let elapsed = ContinuousClock.now - start
         print(
             "forked \(target.collection)\(version.map { " version \($0)" } ?? "") as \(fork.name) (\(fork.id)): "

@@ -107,7 +107,7 @@ import Testing
                     let fork: Collection
                     var forked = Tracked(collection: first)
                     if Bool.random(using: &random), let version = kept.randomElement(using: &random) {
-                        fork = try await tracked.collection.fork(forkName, version: version.version)
+                        fork = try await tracked.collection.fork(forkName, asOf: .version(version.version))
                         forked.live = tracked.expected(at: version.version) ?? [:]
                         forked.versions = [1: forked.live]
                     } else {

@@ -99,7 +99,7 @@ import Testing
             try await parent.delete(ids: (0..<25).map { "r\($0)" })
             try await parent.compact()
             try await Self.add(parent, 50..<60, "later")  // log only, not in any version
-            let restored = try await parent.fork("restored", version: version)
+            let restored = try await parent.fork("restored", asOf: .version(version))
             #expect(try await Self.contents(restored) == then)
             try await Self.add(restored, 100..<101, "new")
             #expect(try await restored.count() == 51)

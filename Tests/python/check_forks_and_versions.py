@@ -111,7 +111,7 @@ def main():
             status, found = http(port, "POST", f"{parent.id}/query",
                                  {"query_embeddings": [vector("r7")], "n_results": 1, "as_of": {"version": version}})
             check(status == 200 and found["ids"] == [["r7"]], f"query as of a version: {found}")
-            status, forked = http(port, "POST", f"{parent.id}/fork", {"new_name": "old", "cairn_version": version})
+            status, forked = http(port, "POST", f"{parent.id}/fork", {"new_name": "old", "as_of": {"version": version}})
             check(status == 200 and forked["name"] == "old", f"fork of a version: {status} {forked}")
             check(sorted(client.get_collection("old").get()["ids"]) == sorted(ids), "the fork of a version")
             status, restored = http(port, "POST", f"{parent.id}/restore", {"version": version})

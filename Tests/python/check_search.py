@@ -1,0 +1,169 @@
+"""Chroma's Search API (hybrid search, issue 21) through the official client against `cairn serve` on a folder: dense
+Knn ranking with filters (metadata, `#document`, `#id`), `return_rank` and `default`, arithmetic, `Rrf` of two dense
+rankings, group-by with MinK/MaxK, select, pagination, several searches per call and every read level. Expected
+results are computed here independently from the raw data by exact scoring over all records (numpy, float32), and
+compared id by id and score by score. Needs $CAIRN_BIN (or .build/debug/cairn).
+"""
+import os
+import sys
+
+import cairn_serve
+import chroma_venv
+
+if __name__ == "__main__":
+    chroma_venv.ensure(__file__)
+
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import tempfile  # noqa: E402
+
+import chromadb  # noqa: E402
+import numpy as np  # noqa: E402
+from chromadb.config import Settings  # noqa: E402
+from chromadb.execution.expression import GroupBy, K, Knn, MaxK, MinK, Rrf, Search, Val  # noqa: E402
+
+N, D = 400, 8
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print(f"FAIL: {message}", flush=True)
+
+
+rng = np.random.default_rng(21)
+vectors = rng.normal(size=(N, D)).astype(np.float32)
+ids = [f"r{i:03d}" for i in range(N)]
+metas = [{"cat": i % 5, "n": i, "group": "g" + str(i % 3)} for i in range(N)]
+docs = [f"record {i} {'alpha' if i % 4 == 0 else 'beta'}" for i in range(N)]
+
+
+def distances(query):
+    diff = vectors - np.asarray(query, dtype=np.float32)
+    return (diff * diff).sum(axis=1, dtype=np.float32)  # squared L2, as the collection's space
+
+
+def knn(query, limit, mask=None):
+    """The exact `limit` nearest among `mask`: [(index, distance)], nearest first, ties by insertion order."""
+    d = distances(query)
+    candidates = [i for i in range(N) if mask is None or mask[i]]
+    candidates.sort(key=lambda i: (d[i], i))
+    return [(i, d[i]) for i in candidates[:limit]]
+
+
+def same_scores(got, want, what):
+    check(len(got) == len(want) and all(abs(g - w) <= 1e-4 * max(1.0, abs(w)) for g, w in zip(got, want)),
+          f"{what}: scores {got} vs {want}")
+
+
+def main():
+    folder = tempfile.mkdtemp(prefix="cairn-search-")
+    process, port = cairn_serve.start(["--path", folder, "--port", "0", "--log-level", "warning"], "check_search")
+    try:
+        client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False))
+        col = client.create_collection("search", embedding_function=None)
+        half = N // 2
+        col.add(ids=ids[:half], embeddings=vectors[:half].tolist(), metadatas=metas[:half], documents=docs[:half])
+        col.add(ids=ids[half:], embeddings=vectors[half:].tolist(), metadatas=metas[half:], documents=docs[half:])
+        q1, q2 = rng.normal(size=D).astype(np.float32), rng.normal(size=D).astype(np.float32)
+
+        # 1. A dense Knn: ids and scores are the exact nearest and their distances.
+        r = col.search(Search().rank(Knn(query=q1.tolist(), limit=10)).limit(5).select(K.SCORE, K.DOCUMENT))
+        want = knn(q1, 10)[:5]
+        check(r["ids"][0] == [ids[i] for i, _ in want], f"knn ids {r['ids'][0]}")
+        same_scores(r["scores"][0], [d for _, d in want], "knn")
+        check(r["documents"][0] == [docs[i] for i, _ in want], "knn documents")
+
+        # 2. A filter (metadata and #document) restricts the candidates before the Knn.
+        mask = [metas[i]["cat"] == 2 and "alpha" in docs[i] for i in range(N)]
+        r = col.search(Search().where((K("cat") == 2) & K.DOCUMENT.contains("alpha"))
+                       .rank(Knn(query=q1.tolist(), limit=8)).select(K.SCORE, "cat"))
+        want = knn(q1, 8, mask)
+        check(r["ids"][0] == [ids[i] for i, _ in want], f"filtered knn {r['ids'][0]}")
+        check(all(m == {"cat": 2} for m in r["metadatas"][0]), "a selected field returns that field only")
+
+        # 3. #id filters.
+        wanted = [ids[i] for i in range(0, N, 7)]
+        r = col.search(Search().where(K.ID.is_in(wanted) & (K.ID != wanted[0])).rank(Knn(query=q1.tolist(), limit=5)))
+        mask = [ids[i] in wanted and ids[i] != wanted[0] for i in range(N)]
+        check(r["ids"][0] == [ids[i] for i, _ in knn(q1, 5, mask)], f"#id filter {r['ids'][0]}")
+
+        # 4. Arithmetic: 1 - 0.5 * knn, and return_rank with a default (union of two lists).
+        r = col.search(Search().rank(Val(1.0) - Knn(query=q1.tolist(), limit=6) * 0.5).select(K.SCORE))
+        want = sorted(((np.float32(1) - np.float32(0.5) * d, i) for i, d in knn(q1, 6)))
+        check(r["ids"][0] == [ids[i] for _, i in want], f"arithmetic ids {r['ids'][0]}")
+        same_scores(r["scores"][0], [s for s, _ in want], "arithmetic")
+
+        # 5. Rrf of two dense rankings (no defaults: the records in both lists).
+        a, b = knn(q1, 20), knn(q2, 20)
+        ra, rb = {i: n for n, (i, _) in enumerate(a)}, {i: n for n, (i, _) in enumerate(b)}
+        both = sorted((-(np.float32(1) / (60 + ra[i]) + np.float32(1) / (60 + rb[i])), i) for i in ra if i in rb)
+        r = col.search(Search().rank(Rrf([Knn(query=q1.tolist(), limit=20, return_rank=True),
+                                          Knn(query=q2.tolist(), limit=20, return_rank=True)])).select(K.SCORE))
+        check(r["ids"][0] == [ids[i] for _, i in both], f"rrf ids {r['ids'][0]} vs {[ids[i] for _, i in both]}")
+        same_scores(r["scores"][0], [s for s, _ in both], "rrf")
+        # With defaults on both: the union, records missing from one list at rank 1000.
+        union = sorted((-(np.float32(1) / (60 + ra.get(i, 1000)) + np.float32(1) / (60 + rb.get(i, 1000))), i)
+                       for i in set(ra) | set(rb))
+        r = col.search(Search().rank(Rrf([Knn(query=q1.tolist(), limit=20, return_rank=True, default=1000),
+                                          Knn(query=q2.tolist(), limit=20, return_rank=True, default=1000)])))
+        check(r["ids"][0] == [ids[i] for _, i in union], "rrf with defaults is the union")
+
+        # 6. Group-by: the best 2 per group, all ranked by score.
+        top = knn(q1, 50)
+        per_group = {}
+        for i, d in top:
+            per_group.setdefault(metas[i]["group"], []).append((d, i))
+        kept = sorted(x for members in per_group.values() for x in sorted(members)[:2])
+        r = col.search(Search().rank(Knn(query=q1.tolist(), limit=50))
+                       .group_by(GroupBy(K("group"), MinK(keys=[K.SCORE], k=2))).select(K.SCORE))
+        check(r["ids"][0] == [ids[i] for _, i in kept], f"group-by min_k {r['ids'][0]}")
+        by_n = sorted(x for members in per_group.values()
+                      for x in sorted(members, key=lambda m: -metas[m[1]]["n"])[:1])
+        r = col.search(Search().rank(Knn(query=q1.tolist(), limit=50))
+                       .group_by(GroupBy(K("group"), MaxK(keys=[K("n")], k=1))))
+        check(r["ids"][0] == [ids[i] for _, i in by_n], f"group-by max_k {r['ids'][0]}")
+
+        # 7. Pagination, no rank (insertion order, scores are positions), several searches, every read level.
+        page = Search().rank(Knn(query=q1.tolist(), limit=30)).limit(10, offset=10)
+        plain = Search().where(K("cat") == 4).limit(3, offset=2).select(K.SCORE)
+        for level in ("index_and_wal", "index_only"):
+            r = col.search([page, plain], read_level=level)
+            check(r["ids"][0] == [ids[i] for i, _ in knn(q1, 30)[10:20]], f"page at offset 10 ({level})")
+            cat4 = [ids[i] for i in range(N) if metas[i]["cat"] == 4]
+            check(r["ids"][1] == cat4[2:5] and r["scores"][1] == [0.0, 1.0, 2.0], f"no rank ({level}): {r['ids'][1]}")
+
+        # 8. A fresh write is searched at once (the log tail), and a delete disappears.
+        col.add(ids=["fresh"], embeddings=[q1.tolist()], documents=["fresh"])
+        col.delete(ids=[ids[knn(q1, 1)[0][0]]])
+        r = col.search(Search().rank(Knn(query=q1.tolist(), limit=3)).select(K.SCORE))
+        check(r["ids"][0][0] == "fresh" and r["scores"][0][0] == 0.0, f"fresh write first: {r['ids'][0]}")
+        check(ids[knn(q1, 1)[0][0]] not in r["ids"][0], "a deleted record is not returned")
+
+        # 9. Bad input: Chroma's answers, nothing changes.
+        try:
+            col.search(Search().rank(Knn(query={"#type": "sparse_vector", "indices": [1], "values": [1.0]},
+                                         key="sparse", limit=3)))
+            check(False, "a sparse Knn on a key without a sparse index was answered")
+        except Exception as error:  # noqa: BLE001
+            check("indexing is disabled" in str(error), f"sparse on an unindexed key: {error}")
+        try:
+            col.search(Search().rank(Knn(query=[1.0, 2.0], limit=3)))
+            check(False, "a query of the wrong dimension was answered")
+        except Exception as error:  # noqa: BLE001
+            check("dimension" in str(error), f"wrong dimension: {error}")
+        check(col.count() == N, "bad searches changed nothing")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+    if failures:
+        print(f"check_search: {len(failures)} failure(s)")
+        sys.exit(1)
+    print("check_search: dense Knn, filters, #id, arithmetic, Rrf, group-by, select, pagination, read levels and "
+          "fresh writes through the official client equal exact scoring: ok")
+
+
+if __name__ == "__main__":
+    main()
