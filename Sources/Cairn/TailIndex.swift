@@ -113,8 +113,10 @@ final class TailIndex: Sendable {
         urgent ? .tailForReads : .tail
     }
 
+    /// Indexes one batch, then goes to the back of the build thread's queue (one thread serves every collection's
+    /// tail: a bulk load into one must not hold up the others' indexes).
     private func run(urgent: Bool) {
-        while true {
+        do {
             if readRecently != urgent {
                 thread(urgent: !urgent).submit { self.run(urgent: !urgent) }
                 return
@@ -146,6 +148,7 @@ final class TailIndex: Sendable {
             // Searches waiting for the lock go first (the lock prefers writers): the builder steps aside briefly.
             if searches.load(ordering: .relaxed) > 0 { usleep(100) }
             count(vectors: index.count, bytes: index.memoryBytes)
+            thread(urgent: urgent).submit { self.run(urgent: urgent) }
         }
     }
 
