@@ -207,12 +207,13 @@ final class MaintenanceScheduler: Sendable {
             }
             .sorted { $0.value.since < $1.value.since }.prefix(free).map(\.key)
             for collectionID in due {
+                let overdue = state.pending[collectionID].map { now - $0.since >= Self.overdueAfter } ?? false
                 state.compacting.insert(collectionID)
                 state.pending[collectionID] = nil
                 // Created under the lock, so the task's own removal (under the lock too) always comes after.
                 state.background[collectionID] = Task.detached(priority: .utility) { [self] in
                     do {
-                        _ = try await self.compact(collectionID: collectionID)
+                        _ = try await self.compact(collectionID: collectionID, overdue: overdue)
                     } catch {
                         // The log keeps every write; the next write or tick past a threshold tries again.
                         self.options.log?("background compaction of \(collectionID) failed: \(error)")
@@ -223,6 +224,10 @@ final class MaintenanceScheduler: Sendable {
             }
         }
     }
+
+    /// A backlog older than this when its compaction starts was held up (compactions starved by a CPU busy with
+    /// queries, at their low priority): its index build runs at the queries' priority.
+    static let overdueAfter: Duration = .seconds(60)
 
     /// Whether a compaction of this process is working on the collection (garbage collection leaves it alone).
     func isCompacting(_ collectionID: String) -> Bool {
@@ -262,7 +267,7 @@ final class MaintenanceScheduler: Sendable {
     }
 
     /// Compacts the collection's whole log tail (in bounded runs) and makes the new version current in-process.
-    func compact(collectionID: String) async throws -> CompactionSummary? {
+    func compact(collectionID: String, overdue: Bool = false) async throws -> CompactionSummary? {
         state.withLock { _ = $0.compacting.insert(collectionID) }
         reportBacklog()
         defer {
@@ -273,7 +278,8 @@ final class MaintenanceScheduler: Sendable {
         while true {
             let summary: CompactionSummary?
             do {
-                summary = try await compactor.compact(collectionID: collectionID, progress: options.log)
+                summary = try await compactor.compact(
+                    collectionID: collectionID, progress: options.log, overdue: overdue)
             } catch {
                 countFailedCompaction(error)
                 throw CairnError.from(error)  // the one mapping table (ErrorBoundary), cause kept

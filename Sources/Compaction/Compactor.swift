@@ -63,10 +63,14 @@ public final class Compactor: Sendable {
     }
 
     /// Compacts up to `maxRecords` log records (whole fragments; at least one) of the collection. Returns nil when
-    /// the log has nothing after the compacted offset. `progress` receives one line per step.
+    /// the log has nothing after the compacted offset. `progress` receives one line per step. `overdue`: the
+    /// backlog has waited long (a CPU busy with queries starved the last compactions), so the index build runs at
+    /// the queries' priority instead of below them.
     public func compact(
-        collectionID: String, maxRecords: Int = 250_000, progress: (@Sendable (String) -> Void)? = nil
+        collectionID: String, maxRecords: Int = 250_000, progress: (@Sendable (String) -> Void)? = nil,
+        overdue: Bool = false
     ) async throws -> CompactionSummary? {
+        let buildThread: BackgroundBuildThread = overdue ? .compactionOverdue : .compaction
         let started = ContinuousClock.now
         var record = try catalogCall { try $0.collection(id: collectionID) }
         if record.version > 0 {
@@ -136,6 +140,7 @@ public final class Compactor: Sendable {
                 hnswTarget = target
                 do {
                     indexRebuilt = try await writeIndex(
+                        on: buildThread,
                         plan: plan, live: live, dimension: dimension, parameters: configuration.hnsw,
                         source: segments.hnswLocation(collection: path), target: target,
                         progress: { progress?("collection \(record.name): \($0)") })
@@ -195,7 +200,8 @@ public final class Compactor: Sendable {
     /// Applies the plan to a fork of `source` (or a new index) and writes it to `target`. Rebuilds from the live
     /// vectors instead when the fork's deleted share would pass `rebuildDeletedFraction`; returns whether it did.
     private func writeIndex(
-        plan: CompactionPlan, live: RoaringBitmap, dimension: Int, parameters: HNSWParameters,
+        on thread: BackgroundBuildThread, plan: CompactionPlan, live: RoaringBitmap, dimension: Int,
+        parameters: HNSWParameters,
         source: HNSWIndexLocation?, target: HNSWIndexLocation, progress: (String) -> Void
     ) async throws -> Bool {
         let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
@@ -213,6 +219,7 @@ public final class Compactor: Sendable {
             if slots > 0, Double(deletedAfter) / Double(slots) > rebuildDeletedFraction {
                 progress("rebuilding the HNSW index: \(deletedAfter) of \(slots) slots would be deleted")
                 index = try await rebuildIndex(
+                    on: thread,
                     from: original, writes: vectorWrites, live: live, dimension: dimension, parameters: parameters,
                     target: target, progress: progress)
                 rebuilt = true
@@ -233,6 +240,7 @@ public final class Compactor: Sendable {
                 try await vectorCall { () async throws(VectorIndexError) in try index.markDeleted(removed) }
             }
             try await addVectors(
+                on: thread,
                 vectorWrites.map { ($0.offsetID, $0.record.embedding ?? []) }, to: index, dimension: dimension,
                 progress: progress)
         }
@@ -295,7 +303,8 @@ public final class Compactor: Sendable {
 
     /// A new index holding exactly the live records' vectors: the plan's new ones, the rest copied from `original`.
     private func rebuildIndex(
-        from original: HNSWIndex, writes: [CompactionPlan.Write], live: RoaringBitmap, dimension: Int,
+        on thread: BackgroundBuildThread, from original: HNSWIndex, writes: [CompactionPlan.Write], live: RoaringBitmap,
+        dimension: Int,
         parameters: HNSWParameters, target: HNSWIndexLocation, progress: (String) -> Void
     ) async throws -> HNSWIndex {
         var fresh: [UInt32: [Float]] = [:]
@@ -317,13 +326,14 @@ public final class Compactor: Sendable {
                 at: target, dimension: dimension, parameters: parameters,
                 capacity: max(Self.minimumIndexCapacity, vectors.count))
         }
-        try await addVectors(vectors, to: index, dimension: dimension, progress: progress)
+        try await addVectors(on: thread, vectors, to: index, dimension: dimension, progress: progress)
         return index
     }
 
     /// Adds `(offset id, vector)` pairs in chunks, reporting progress on large batches.
     private func addVectors(
-        _ vectors: [(UInt32, [Float])], to index: HNSWIndex, dimension: Int, progress: (String) -> Void
+        on thread: BackgroundBuildThread, _ vectors: [(UInt32, [Float])], to index: HNSWIndex, dimension: Int,
+        progress: (String) -> Void
     ) async throws {
         let chunk = Self.vectorsPerAdd
         for first in stride(from: 0, to: vectors.count, by: chunk) {
@@ -335,7 +345,7 @@ public final class Compactor: Sendable {
             // On the build thread, below queries in priority (decision 0020).
             let batch = flat
             try await vectorCall { () async throws(VectorIndexError) in
-                try await BackgroundBuildThread.compaction.run { () throws(VectorIndexError) in
+                try await thread.run { () throws(VectorIndexError) in
                     try index.add(flat: batch, ids: ids)
                 }
             }

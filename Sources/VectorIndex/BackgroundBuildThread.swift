@@ -11,6 +11,9 @@ import Foundation
 public final class BackgroundBuildThread: @unchecked Sendable {
     /// Compaction's index builds: below the tail index, which serves the records compaction has yet to fold.
     public static let compaction = BackgroundBuildThread(name: "cairn-compaction-build", niceness: 15)
+    /// Compaction's index builds when the backlog has waited long: at the queries' priority, so that a CPU kept busy
+    /// by queries cannot starve compaction for good.
+    public static let compactionOverdue = BackgroundBuildThread(name: "cairn-compaction-overdue", niceness: 0)
     /// The log tail's in-memory index.
     public static let tail = BackgroundBuildThread(name: "cairn-tail-index", niceness: 10)
     /// The log tail's in-memory index while reads wait for it: at their priority.
