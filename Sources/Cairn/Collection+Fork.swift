@@ -16,11 +16,8 @@ extension Collection {
             if let point {
                 source = try await context.keptManifest(collectionID: id, at: point)
             } else {
-                let record = try context.catalog.call { try $0.collection(id: id) }
-                source = try await context.catalog.serviceCall {
-                    try await $0.manifests.read(
-                        tenant: tenant, database: database, collectionID: id, version: record.version)
-                }
+                source = try await context.catalog.manifest(
+                    of: try context.catalog.call { try $0.collection(id: id) })
             }
             let sourceKey = context.catalog.manifests.key(of: source)
             let wal = runtime.wal
@@ -46,11 +43,8 @@ extension Collection {
     /// collection it descends from (or from this one), not counting that one (Chroma's `fork_count`).
     public func forkCount() async throws -> Int {
         try await boundary {
-            let record = try context.catalog.call { try $0.collection(id: id) }
-            let manifest = try await context.catalog.serviceCall {
-                try await $0.manifests.read(
-                    tenant: tenant, database: database, collectionID: id, version: record.version)
-            }
+            let manifest = try await context.catalog.manifest(
+                of: try context.catalog.call { try $0.collection(id: id) })
             let origin = manifest.lineage.last ?? id
             let children = try await context.catalog.serviceCall {
                 try await $0.manifests.forkChildren(tenant: tenant, database: database, collectionID: origin)

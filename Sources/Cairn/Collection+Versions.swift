@@ -50,8 +50,7 @@ extension CollectionVersion {
     public var createdAtText: String {
         // The formatter truncates: a time a hair below its millisecond would print as the one before, and a read
         // as of that text would see the version before. Formatted from a tenth of a millisecond past it.
-        let milliseconds = (createdAt.timeIntervalSince1970 * 1000).rounded()
-        return Date(timeIntervalSince1970: milliseconds / 1000 + 0.0001)
+        Date(timeIntervalSince1970: Milliseconds.rounded(createdAt).timeIntervalSince1970 + 0.0001)
             .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }
@@ -76,10 +75,7 @@ extension Collection {
             let committed = try await context.catalog.serviceCall {
                 try await $0.publish(collectionID: id) { next, _ throws(CatalogError) in
                     replaced.withLock { $0 = next }
-                    next.segments = target.segments
-                    next.recordCount = target.recordCount
-                    next.maxOffsetID = max(next.maxOffsetID, target.maxOffsetID)
-                    next.compactedLogOffset = max(next.compactedLogOffset, logEnd)
+                    next.holdRecords(of: target, compactedThrough: max(next.compactedLogOffset, logEnd))
                 }
             }
             await runtime.hooks?.reached(.restoreCommitted)
@@ -90,10 +86,7 @@ extension Collection {
             if try await !context.store.exists(targetKey), let previous = replaced.withLock({ $0 }) {
                 _ = try await context.catalog.serviceCall {
                     try await $0.publish(collectionID: id) { next, _ throws(CatalogError) in
-                        next.segments = previous.segments
-                        next.recordCount = previous.recordCount
-                        next.maxOffsetID = max(next.maxOffsetID, previous.maxOffsetID)
-                        next.compactedLogOffset = previous.compactedLogOffset
+                        next.holdRecords(of: previous, compactedThrough: previous.compactedLogOffset)
                     }
                 }
                 try await runtime.install()
@@ -103,10 +96,10 @@ extension Collection {
                         + "the collection is as it was before")
             }
             try await runtime.install()
-            return try await context.keptVersions(collectionID: id).first { $0.version == committed.version }
-                ?? CollectionVersion(
-                    version: committed.version, createdAt: committed.updatedAt, recordCount: Int(target.recordCount),
-                    compactedLogOffset: committed.compactedLogOffset, isCurrent: true)
+            // (The version row's time is the manifest's, which the committed record took.)
+            return CollectionVersion(
+                version: committed.version, createdAt: committed.updatedAt, recordCount: Int(target.recordCount),
+                compactedLogOffset: committed.compactedLogOffset, isCurrent: true)
         }
     }
 
@@ -131,9 +124,7 @@ extension ClientContext {
     /// The collection's kept versions, oldest first (the catalog's rows; a row without a record count reads it from
     /// the manifest).
     func keptVersions(collectionID: String) async throws -> [CollectionVersion] {
-        let (record, rows) = try catalog.call { database in
-            (try database.collection(id: collectionID), try database.versions(collectionID: collectionID))
-        }
+        let (record, rows) = try versionRows(collectionID: collectionID)
         var versions: [CollectionVersion] = []
         for row in rows {
             var count = row.recordCount
@@ -150,16 +141,13 @@ extension ClientContext {
 
     /// The manifest of the kept version `point` names; `notFound` naming the kept versions when there is none.
     func keptManifest(collectionID: String, at point: ReadPoint) async throws -> CollectionManifest {
-        let (record, rows) = try catalog.call { database in
-            (try database.collection(id: collectionID), try database.versions(collectionID: collectionID))
-        }
+        let (record, rows) = try versionRows(collectionID: collectionID)
         let row: CollectionVersionRecord?
         switch point {
         case .version(let version): row = rows.first { $0.version == version }
         case .time(let time):
             // Compared in whole milliseconds, as the catalog keeps times (a time read back from a listing is equal).
-            func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-            row = rows.last { milliseconds($0.createdAt) <= milliseconds(time) }
+            row = rows.last { Milliseconds.from($0.createdAt) <= Milliseconds.from(time) }
         }
         guard let row else {
             let kept = rows.map { String($0.version) }.joined(separator: ", ")
@@ -172,5 +160,12 @@ extension ClientContext {
                 .notFound, "Collection [\(record.name)] does not keep \(wanted) (kept versions: \(kept))")
         }
         return try await catalog.serviceCall { try await $0.manifests.read(key: row.manifestKey) }
+    }
+
+    /// The collection and the version rows the catalog keeps for it, read together.
+    private func versionRows(collectionID: String) throws -> (CollectionRecord, [CollectionVersionRecord]) {
+        try catalog.call { database in
+            (try database.collection(id: collectionID), try database.versions(collectionID: collectionID))
+        }
     }
 }

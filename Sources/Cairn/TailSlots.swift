@@ -138,26 +138,27 @@ final class TailSlots: Sendable {
 
     /// Hands `body` each of `slots` with a pointer to its vector, valid while this store lives.
     func forEachVector(_ slots: some Sequence<UInt32>, _ body: (UInt32, UnsafePointer<Float>) -> Void) {
-        var current: (index: Int, chunk: Chunk)?
-        for slot in slots {
-            let (index, position) = Self.locate(Int(slot))
-            if current?.index != index { current = (index, chunk(index)) }
-            body(slot, current!.chunk.vectors + position * dimension)
-        }
+        forEachLocated(slots) { slot, chunk, position in body(slot, chunk.vectors + position * dimension) }
     }
 
     /// Hands `body` each of `slots` with its vector's int8 codes, valid while this store lives.
     func forEachQuantized(_ slots: some Sequence<UInt32>, _ body: (UInt32, QuantizedVector) -> Void) {
-        var current: (index: Int, chunk: Chunk)?
-        for slot in slots {
-            let (index, position) = Self.locate(Int(slot))
-            if current?.index != index { current = (index, chunk(index)) }
-            let chunk = current!.chunk
+        forEachLocated(slots) { slot, chunk, position in
             body(
                 slot,
                 QuantizedVector(
                     codes: chunk.codes + position * dimension, scale: chunk.scales[position],
                     squaredNorm: chunk.squaredNorms[position]))
+        }
+    }
+
+    /// Hands `body` each of `slots` with its chunk and place in it (the chunk looked up once per run of slots).
+    private func forEachLocated(_ slots: some Sequence<UInt32>, _ body: (UInt32, Chunk, Int) -> Void) {
+        var current: (index: Int, chunk: Chunk)?
+        for slot in slots {
+            let (index, position) = Self.locate(Int(slot))
+            if current?.index != index { current = (index, chunk(index)) }
+            body(slot, current!.chunk, position)
         }
     }
 

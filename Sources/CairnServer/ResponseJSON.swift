@@ -53,6 +53,11 @@ struct JSONWriter {
     mutating func embedding(_ embedding: [Float]?) {
         if let embedding { floats(embedding) } else { out += "null" }
     }
+
+    /// `value` written by `write`, or null.
+    mutating func optional<T>(_ value: T?, _ write: (inout JSONWriter, T) -> Void) {
+        if let value { write(&self, value) } else { out += "null" }
+    }
 }
 
 enum ResponseJSON {
@@ -115,13 +120,13 @@ enum ResponseJSON {
         w.key("ids")
         w.list(result.ids) { w, id in w.string(id) }
         w.key("embeddings")
-        if let embeddings = result.embeddings { w.list(embeddings) { w, e in w.embedding(e) } } else { w.raw("null") }
+        w.optional(result.embeddings) { w, embeddings in w.list(embeddings) { w, e in w.embedding(e) } }
         w.key("documents")
-        if let documents = result.documents { w.list(documents) { w, d in w.optionalString(d) } } else { w.raw("null") }
+        w.optional(result.documents) { w, documents in w.list(documents) { w, d in w.optionalString(d) } }
         w.key("uris")
-        if let uris = result.uris { w.list(uris) { w, uri in w.optionalString(uri) } } else { w.raw("null") }
+        w.optional(result.uris) { w, uris in w.list(uris) { w, uri in w.optionalString(uri) } }
         w.key("metadatas")
-        if let metadatas = result.metadatas { w.list(metadatas) { w, m in w.metadata(m) } } else { w.raw("null") }
+        w.optional(result.metadatas) { w, metadatas in w.list(metadatas) { w, m in w.metadata(m) } }
         w.key("include")
         includeList(result.include, into: &w)
         w.raw("}")
@@ -134,31 +139,22 @@ enum ResponseJSON {
         w.key("ids")
         w.list(result.ids) { w, row in w.list(row) { w, id in w.string(id) } }
         w.key("embeddings")
-        if let embeddings = result.embeddings {
+        w.optional(result.embeddings) { w, embeddings in
             w.list(embeddings) { w, row in w.list(row) { w, e in w.embedding(e) } }
-        } else {
-            w.raw("null")
         }
         w.key("documents")
-        if let documents = result.documents {
+        w.optional(result.documents) { w, documents in
             w.list(documents) { w, row in w.list(row) { w, d in w.optionalString(d) } }
-        } else {
-            w.raw("null")
         }
         w.key("uris")
-        if let uris = result.uris {
-            w.list(uris) { w, row in w.list(row) { w, uri in w.optionalString(uri) } }
-        } else {
-            w.raw("null")
+        w.optional(result.uris) { w, uris in w.list(uris) { w, row in w.list(row) { w, uri in w.optionalString(uri) } }
         }
         w.key("metadatas")
-        if let metadatas = result.metadatas {
+        w.optional(result.metadatas) { w, metadatas in
             w.list(metadatas) { w, row in w.list(row) { w, m in w.metadata(m) } }
-        } else {
-            w.raw("null")
         }
         w.key("distances")
-        if let distances = result.distances { w.list(distances) { w, row in w.floats(row) } } else { w.raw("null") }
+        w.optional(result.distances) { w, distances in w.list(distances) { w, row in w.floats(row) } }
         w.key("include")
         includeList(result.include, into: &w)
         w.raw("}")

@@ -55,27 +55,19 @@ extension ResponseJSON {
         w.list(results) { w, result in w.list(result.ids) { w, id in w.string(id) } }
         w.key("documents")
         w.list(results) { w, result in
-            if let documents = result.documents {
-                w.list(documents) { w, d in w.optionalString(d) }
-            } else {
-                w.raw("null")
-            }
+            w.optional(result.documents) { w, documents in w.list(documents) { w, d in w.optionalString(d) } }
         }
         w.key("embeddings")
         w.list(results) { w, result in
-            if let embeddings = result.embeddings {
-                w.list(embeddings) { w, e in w.embedding(e) }
-            } else {
-                w.raw("null")
-            }
+            w.optional(result.embeddings) { w, embeddings in w.list(embeddings) { w, e in w.embedding(e) } }
         }
         w.key("metadatas")
         w.list(results) { w, result in
-            if let metadatas = result.metadatas { w.list(metadatas) { w, m in w.metadata(m) } } else { w.raw("null") }
+            w.optional(result.metadatas) { w, metadatas in w.list(metadatas) { w, m in w.metadata(m) } }
         }
         w.key("scores")
         w.list(results) { w, result in
-            if let scores = result.scores { w.floats(scores) } else { w.raw("null") }
+            w.optional(result.scores) { w, scores in w.floats(scores) }
         }
         w.key("select")
         w.list(results) { w, result in w.list(result.select) { w, key in w.string(key) } }

@@ -128,9 +128,9 @@ public struct CollectionVersionRecord: Sendable, Hashable {
 
 /// Times are kept as whole milliseconds since 1970 in SQLite and in manifests, so a rebuilt catalog holds the
 /// same `Date`s as the original.
-enum Milliseconds {
-    static func from(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+public enum Milliseconds {
+    public static func from(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    public static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
     /// `date` rounded to what the catalog stores.
-    static func rounded(_ date: Date) -> Date { Self.date(from(date)) }
+    public static func rounded(_ date: Date) -> Date { Self.date(from(date)) }
 }

@@ -107,6 +107,15 @@ public struct CollectionManifest: Sendable, Hashable {
         return next
     }
 
+    /// Takes `source`'s records as this version's (its segments and record count), compacted through `offset`. The
+    /// largest offset id given out stays the larger of the two: offset ids are never reused.
+    public mutating func holdRecords(of source: CollectionManifest, compactedThrough offset: UInt64) {
+        segments = source.segments
+        recordCount = source.recordCount
+        maxOffsetID = max(maxOffsetID, source.maxOffsetID)
+        compactedLogOffset = offset
+    }
+
     /// A tombstone following this version.
     public func tombstone(at time: Date) -> CollectionManifest {
         var next = successor(at: time)

@@ -143,8 +143,14 @@ public struct GarbageCollector: Sendable {
                             // reference what the plan found unreferenced: its files wait for the next run.
                             checkedNewest = true
                             // (A fork made since the plan may name them too: its marker comes before its manifest.)
-                            guard try await newestVersion(path) == plan.newestVersion,
-                                try await forkChildren(path) == plan.children
+                            let (tenant, database, id) = (folder.tenant, folder.database, folder.collectionID)
+                            guard
+                                try await manifests.versions(tenant: tenant, database: database, collectionID: id).last
+                                    == plan.newestVersion,
+                                Set(
+                                    try await manifests.forkChildren(
+                                        tenant: tenant, database: database, collectionID: id))
+                                    == plan.children
                             else {
                                 progress?(
                                     "collection \(folder.collectionID): a new version or fork was published while "
@@ -187,48 +193,45 @@ public struct GarbageCollector: Sendable {
         var children: Set<String> = []
     }
 
-    /// The newest manifest in a collection's folder now.
-    func newestVersion(_ path: CollectionPath) async throws -> UInt64? {
-        try await store.listAll(prefix: path.versionPrefix).compactMap { path.versionNumber(ofKey: $0.key) }.max()
-    }
-
-    /// The descendants a collection's fork markers name now.
-    func forkChildren(_ path: CollectionPath) async throws -> Set<String> {
-        Set(try await store.listAll(prefix: path.forksPrefix).compactMap { path.forkChild(ofKey: $0.key) })
-    }
-
     /// What the descendants of a collection reference (any of their manifests, kept or not: a descendant's own
     /// collection prunes them, and this one follows), and which descendants are live (the others' markers are
     /// stale: the fork was never published, or was deleted).
-    private func descendantReferences(_ children: Set<String>, of path: CollectionPath) async throws
+    private func descendantReferences(_ children: Set<String>, of folder: CollectionFolder) async throws
         -> (keys: Set<String>, indexPrefixes: Set<String>, live: Set<String>)
     {
         var keys = Set<String>()
         var indexPrefixes = Set<String>()
         var live = Set<String>()
         for child in children.sorted() {
-            let childPath = path.sibling(child)
-            let manifestKeys = try await store.listAll(prefix: childPath.versionPrefix).map(\.key)
-                .filter { childPath.versionNumber(ofKey: $0) != nil }.sorted()
+            let manifestKeys = try await manifests.versions(
+                tenant: folder.tenant, database: folder.database, collectionID: child
+            ).map { manifests.key(tenant: folder.tenant, database: folder.database, collectionID: child, version: $0) }
             // A deleted descendant needs nothing (its own descendants have markers here too).
             guard let newest = manifestKeys.last, !(try await readManifest(key: newest)).deleted else { continue }
             live.insert(child)
             for key in manifestKeys {
                 let references = try VersionReferences(
-                    manifest: try await readManifest(key: key), manifestKey: key, path: childPath)
-                for blockfile in references.blockfiles {
-                    do {
-                        let root = try await blockfile.location.readRoot(blockfile.rootID, store: store)
-                        keys.formUnion(blockfile.location.objectKeys(of: root))
-                    } catch {
-                        throw CompactionError(
-                            .failed, "fork \(child) names root \(blockfile.rootID) that cannot be read: \(error)")
-                    }
-                }
+                    manifest: try await readManifest(key: key), manifestKey: key, path: folder.path(root).sibling(child)
+                )
+                try await addObjects(of: references, what: "fork \(child) version \(references.version)", into: &keys)
                 if let index = references.index { indexPrefixes.insert(index.prefix) }
             }
         }
         return (keys, indexPrefixes, live)
+    }
+
+    /// Adds the keys of every root and block `references` names to `keys` (`what` names the version in errors).
+    private func addObjects(of references: VersionReferences, what: String, into keys: inout Set<String>) async throws {
+        for blockfile in references.blockfiles {
+            let rootObject: BlockfileRoot
+            do {
+                rootObject = try await blockfile.location.readRoot(blockfile.rootID, store: store)
+            } catch {
+                throw CompactionError(
+                    .failed, "\(what) names root \(blockfile.rootID) that cannot be read: \(error)")
+            }
+            keys.formUnion(blockfile.location.objectKeys(of: rootObject))
+        }
     }
 
     /// What to delete in one collection folder, in deletion order.
@@ -246,7 +249,7 @@ public struct GarbageCollector: Sendable {
         let objects = try await listing(path)
         // Forks of this collection (and forks of them) name its files: what they reference is kept too.
         let children = Set(objects.compactMap { path.forkChild(ofKey: $0.key) })
-        let descendants = try await descendantReferences(children, of: path)
+        let descendants = try await descendantReferences(children, of: folder)
         let cutoff = now().addingTimeInterval(-policy.minAge)
         func isOld(_ date: Date?) -> Bool { policy.minAge == 0 || (date.map { $0 < cutoff } ?? false) }
         let versions = objects.compactMap { info in path.versionNumber(ofKey: info.key).map { (number: $0, info: info) }
@@ -368,17 +371,7 @@ public struct GarbageCollector: Sendable {
             logThrough = min(logThrough, manifest.compactedLogOffset)
             let references = try VersionReferences(manifest: manifest, manifestKey: version.info.key, path: path)
             referenced.insert(references.manifestKey)
-            for blockfile in references.blockfiles {
-                let rootObject: BlockfileRoot
-                do {
-                    rootObject = try await blockfile.location.readRoot(blockfile.rootID, store: store)
-                } catch {
-                    throw CompactionError(
-                        .failed,
-                        "version \(version.number) names root \(blockfile.rootID) that cannot be read: \(error)")
-                }
-                referenced.formUnion(blockfile.location.objectKeys(of: rootObject))
-            }
+            try await addObjects(of: references, what: "version \(version.number)", into: &referenced)
             if let index = references.index { indexPrefixes.insert(index.prefix) }
         }
         return (referenced, indexPrefixes, logThrough)

@@ -192,15 +192,15 @@ public final class WriteAheadLog: Sendable {
     /// as copied. Returns how many were copied.
     @discardableResult
     public func copyFragments(after offset: UInt64, to destination: CollectionPath) async throws -> Int {
-        let keys: [String]
+        let fragments: [(key: String, offset: UInt64)]
         do {
-            keys = try await store.listAll(prefix: path.logPrefix).map(\.key)
-                .filter { (path.logOffset(ofKey: $0) ?? 0) > offset }.sorted()
+            fragments = try await store.listAll(prefix: path.logPrefix)
+                .compactMap { object in path.logOffset(ofKey: object.key).map { (object.key, $0) } }
+                .filter { $0.offset > offset }.sorted { $0.offset < $1.offset }
         } catch {
             throw LogError(.storage, "listing the log: \(error)")
         }
-        for key in keys {
-            guard let fragmentOffset = path.logOffset(ofKey: key) else { continue }
+        for (key, fragmentOffset) in fragments {
             let target = destination.log(offset: fragmentOffset)
             do {
                 let data = try await store.get(key).data
@@ -217,7 +217,7 @@ public final class WriteAheadLog: Sendable {
                 throw LogError(.storage, "copying log fragment \(fragmentOffset): \(error)")
             }
         }
-        return keys.count
+        return fragments.count
     }
 
     /// Fragments after `offset`, in order, up to the first offset not present (or `limit` fragments).

@@ -52,6 +52,8 @@ extension BruteForce {
     /// Rows compared exactly in the second pass, per result asked for (and at least `minimumReranked`).
     public static let rerankedPerResult = 10
     public static let minimumReranked = 100
+    /// The shim's int8 dot product for this CPU, picked once.
+    private static let int8Dot = cairn_int8_dot_kernel()!
 
     /// The `k` nearest to `query` of the rows `forEachRow` hands over: the `max(k * rerankedPerResult,
     /// minimumReranked)` nearest by their codes, then those compared exactly (`vector` gives a row's floats).
@@ -66,7 +68,7 @@ extension BruteForce {
             throw VectorIndexError(.invalidArgument, "query has \(query.count) values, expected \(dimension)")
         }
         guard k > 0 else { return [] }
-        let kernel = cairn_int8_dot_kernel()!
+        let kernel = Self.int8Dot
         var firstPass = TopK(k: max(k * rerankedPerResult, minimumReranked))
         query.withUnsafeBufferPointer { q in
             let q = q.baseAddress!
