@@ -116,11 +116,6 @@ import Testing
             prepareMore: { client in _ = try await client.getCollection("crash").compact() })
     }
 
-    /// Every record as id → document, embedding and metadata (what a fork or a restore must reproduce exactly).
-    static func contents(_ collection: Collection) async throws -> [String: String] {
-        try await RecordContents.of(collection)
-    }
-
     /// A fork killed at any write either exists and holds its parent's records, or does not exist (its name is
     /// held by the crashed fork's claim until that expires, as for any creation cut short, so the fork is made again
     /// under another); the parent is untouched; what the crash left is collected and the store checks clean.
@@ -130,16 +125,16 @@ import Testing
             seed: 33, mode: mode,
             job: { client in _ = try await client.getCollection("crash").fork("forked") },
             verify: { client, label in
-                let parent = try await Self.contents(try await client.getCollection("crash"))
+                let parent = try await RecordContents.of(try await client.getCollection("crash"))
                 if let fork = try? await client.getCollection("forked") {
-                    #expect(try await Self.contents(fork) == parent, "\(label): the fork")
+                    #expect(try await RecordContents.of(fork) == parent, "\(label): the fork")
                     try await fork.add(ids: ["after-crash"], embeddings: [[Float](repeating: 0.5, count: 8)])
                     _ = try await fork.compact()
                 } else {
                     let again = try await client.getCollection("crash").fork("forked-again")
-                    #expect(try await Self.contents(again) == parent, "\(label): the fork made again")
+                    #expect(try await RecordContents.of(again) == parent, "\(label): the fork made again")
                 }
-                #expect(try await Self.contents(try await client.getCollection("crash")) == parent, "\(label)")
+                #expect(try await RecordContents.of(try await client.getCollection("crash")) == parent, "\(label)")
             })
     }
 
@@ -152,7 +147,7 @@ import Testing
             let (before, restored, version): ([String: String], [String: String], UInt64)
             do {
                 let collection = try await base.client(try LocalFileStore(root: base.folder)).getCollection("crash")
-                before = try await Self.contents(collection)
+                before = try await RecordContents.of(collection)
                 version = try #require(try await collection.versions().first { $0.recordCount > 0 }).version
                 restored = try await RecordContents.of(collection, asOf: .version(version))
             }
@@ -173,10 +168,10 @@ import Testing
                 let label = "\(mode) at write \(crashAt) of \(total)"
                 let client = try disk.client(try LocalFileStore(root: disk.folder))
                 let collection = try await client.getCollection("crash")
-                let now = try await Self.contents(collection)
+                let now = try await RecordContents.of(collection)
                 #expect(now == before || now == restored, "\(label): neither the old state nor the restored one")
                 _ = try await collection.compact()
-                #expect(try await Self.contents(collection) == now, "\(label): after a compaction")
+                #expect(try await RecordContents.of(collection) == now, "\(label): after a compaction")
                 _ = try await client.collectGarbage(GarbageCollectionPolicy(keepVersions: 1, minAge: 0))
                 let report = try await client.check(loadIndexes: true)
                 #expect(report.isClean, "\(label): \(report.problems)")
@@ -205,12 +200,12 @@ import Testing
                 _ = try await (try await parent.fork("doomed")).compact()
                 try await client.deleteCollection("doomed")
                 _ = try await parent.compact()
-                let contents = try await Self.contents(fork)
+                let contents = try await RecordContents.of(fork)
                 expected.withLock { $0 = contents }
             },
             verify: { client, label in
                 let fork = try await client.getCollection("fork")
-                #expect(try await Self.contents(fork) == expected.withLock { $0 }, "\(label): the fork")
+                #expect(try await RecordContents.of(fork) == expected.withLock { $0 }, "\(label): the fork")
             })
     }
 }

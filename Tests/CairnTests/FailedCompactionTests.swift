@@ -10,13 +10,6 @@ import Testing
 @testable import Cairn
 
 @Suite struct FailedCompactionTests {
-    static func options() -> Client.Options {
-        var options = Client.Options()
-        options.compactionThreshold = nil
-        options.garbageCollectionInterval = nil
-        return options
-    }
-
     /// Keys of everything under the collections' segment folders.
     static func segmentObjects(_ store: any ObjectStore) async throws -> Set<String> {
         Set(try await store.listAll(prefix: "").map(\.key).filter { $0.contains("/segment/") })
@@ -28,7 +21,7 @@ import Testing
             let faulty = FaultInjectingStore(local, seed: 5)
             let client = Client(
                 store: faulty, catalog: try CatalogDatabase(url: folder.appendingPathComponent("catalog.sqlite")),
-                options: Self.options())
+                options: .manualMaintenance)
             let collection = try await client.createCollection("full")
             var rng = SplitMix64(seed: 9)
             let vectors: [[Float]] = (0..<2000).map { _ in (0..<32).map { _ in Float.random(in: -1...1, using: &rng) } }
@@ -52,7 +45,7 @@ import Testing
             let probe = FaultInjectingStore(try LocalFileStore(root: probeFolder))
             let probeClient = Client(
                 store: probe, catalog: try CatalogDatabase(url: folder.appendingPathComponent("probe.sqlite")),
-                options: Self.options())
+                options: .manualMaintenance)
             try await probeClient.getCollection("full").compact()
             let writes = probe.writeCount
             #expect(writes > 4, "a compaction writes blocks, roots, an index and a manifest")

@@ -30,10 +30,6 @@ import Testing
         return (0..<8).map { _ in Float.random(in: -1...1, using: &random) }
     }
 
-    static func contents(_ collection: Collection, asOf: ReadPoint? = nil) async throws -> Records {
-        try await RecordContents.of(collection, asOf: asOf)
-    }
-
     static func entry(_ document: String, _ seed: Int) -> String { "\(document)|\(vector(seed))|{}" }
 
     static func current(_ collection: Collection) async throws -> UInt64 {
@@ -42,10 +38,7 @@ import Testing
 
     @Test func forksVersionsAndGarbageCollectionFollowTheModel() async throws {
         try await TemporaryDirectory.with { folder in
-            var options = Client.Options()
-            options.compactionThreshold = nil
-            options.garbageCollectionInterval = nil
-            let client = try await Client.open(folder.path, options: options)
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
             var random = SplitMix64(seed: 2020)
             var collections: [String: Tracked] = [:]
             let first = try await client.createCollection("col0")
@@ -55,13 +48,14 @@ import Testing
 
             func verify(_ step: Int) async throws {
                 for (name, tracked) in collections.sorted(by: { $0.key < $1.key }) {
-                    #expect(try await Self.contents(tracked.collection) == tracked.live, "step \(step): \(name) now")
+                    #expect(
+                        try await RecordContents.of(tracked.collection) == tracked.live, "step \(step): \(name) now")
                     for version in try await tracked.collection.versions() {
                         guard let expected = tracked.expected(at: version.version) else {
                             Issue.record("step \(step): \(name) keeps version \(version.version) the model lacks")
                             continue
                         }
-                        let read = try await Self.contents(tracked.collection, asOf: .version(version.version))
+                        let read = try await RecordContents.of(tracked.collection, asOf: .version(version.version))
                         #expect(read == expected, "step \(step): \(name) as of version \(version.version)")
                         #expect(version.recordCount == expected.count, "step \(step): \(name) v\(version.version)")
                     }

@@ -8,26 +8,9 @@ import Testing
 // Forks (issue 20, decision 0021): a fork holds what its parent held, costs no copy of the parent's files, and the
 // two diverge freely; garbage collection keeps a file while any descendant names it, whichever is deleted first.
 @Suite struct ForkTests {
-    static func options() -> Client.Options {
-        var options = Client.Options()
-        options.compactionThreshold = nil
-        options.garbageCollectionInterval = nil
-        return options
-    }
-
-    static let collectAll = GarbageCollectionPolicy(keepVersions: 1, minAge: 0)
-
     static func vector(_ seed: Int) -> [Float] {
         var random = SplitMix64(seed: UInt64(seed) &+ 7)
         return (0..<8).map { _ in Float.random(in: -1...1, using: &random) }
-    }
-
-    static func keys(_ folder: URL) async throws -> Set<String> {
-        Set(try await LocalFileStore(root: folder).listAll(prefix: "tenant/").map(\.key))
-    }
-
-    static func contents(_ collection: Collection) async throws -> [String: String] {
-        try await RecordContents.of(collection)
     }
 
     static func add(_ collection: Collection, _ range: Range<Int>, _ tag: String) async throws {
@@ -37,21 +20,21 @@ import Testing
 
     @Test func aForkHoldsItsParentAndTheyDivergeFreely() async throws {
         try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: Self.options())
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
             let parent = try await client.createCollection("parent")
             try await Self.add(parent, 0..<300, "first")
             try await parent.compact()
             try await Self.add(parent, 300..<350, "tail")  // in the log only: the fork takes it too
             try await parent.delete(ids: ["r5"])
 
-            let before = try await Self.keys(folder)
+            let before = try await MaintenanceTests.keys(folder)
             let child = try await parent.fork("child")
-            let written = try await Self.keys(folder).subtracting(before)
+            let written = try await MaintenanceTests.keys(folder).subtracting(before)
             #expect(
                 written.allSatisfy { key in
                     !key.contains("/block/") && !key.contains("/root/") && !key.contains("/hnsw/")
                 }, "a fork copies no block, root or index: \(written.sorted())")
-            #expect(try await Self.contents(child) == Self.contents(parent))
+            #expect(try await RecordContents.of(child) == RecordContents.of(parent))
             #expect(try await child.count() == 349)
             let near = try await child.query(queryEmbeddings: [Self.vector(42)], nResults: 1)
             #expect(near.ids[0] == ["r42"])
@@ -64,8 +47,8 @@ import Testing
             try await child.compact()
             try await parent.compact()
             try await parent.modify(name: "renamed")
-            let parentNow = try await Self.contents(parent)
-            let childNow = try await Self.contents(child)
+            let parentNow = try await RecordContents.of(parent)
+            let childNow = try await RecordContents.of(child)
             #expect(parentNow["r1000"] != nil && childNow["r1000"] == nil)
             #expect(childNow["r2000"] != nil && parentNow["r2000"] == nil)
             #expect(parentNow["r2"] != nil && childNow["r2"] == nil)
@@ -74,33 +57,33 @@ import Testing
 
             // A fork of a fork; fork counts cover the family.
             let grandchild = try await child.fork("grandchild")
-            #expect(try await Self.contents(grandchild) == childNow)
+            #expect(try await RecordContents.of(grandchild) == childNow)
             #expect(try await parent.forkCount() == 2)
             #expect(try await grandchild.forkCount() == 2)
             try await Self.add(grandchild, 3000..<3005, "grandchild only")
             try await grandchild.compact()
-            #expect(try await Self.contents(child) == childNow)
+            #expect(try await RecordContents.of(child) == childNow)
             #expect(try await client.check().isClean)
 
             // Reopened from the folder alone, everything reads the same.
-            let reopened = try await Client.open(folder.path, options: Self.options())
-            #expect(try await Self.contents(try await reopened.getCollection("child")) == childNow)
+            let reopened = try await Client.open(folder.path, options: .manualMaintenance)
+            #expect(try await RecordContents.of(try await reopened.getCollection("child")) == childNow)
         }
     }
 
     @Test func aForkOfAnOldVersionHoldsThatVersion() async throws {
         try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: Self.options())
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
             let parent = try await client.createCollection("parent")
             try await Self.add(parent, 0..<50, "v")
             try await parent.compact()
             let version = try #require(try await parent.versions().last).version
-            let then = try await Self.contents(parent)
+            let then = try await RecordContents.of(parent)
             try await parent.delete(ids: (0..<25).map { "r\($0)" })
             try await parent.compact()
             try await Self.add(parent, 50..<60, "later")  // log only, not in any version
             let restored = try await parent.fork("restored", asOf: .version(version))
-            #expect(try await Self.contents(restored) == then)
+            #expect(try await RecordContents.of(restored) == then)
             try await Self.add(restored, 100..<101, "new")
             #expect(try await restored.count() == 51)
             #expect(try await parent.count() == 35)
@@ -117,7 +100,7 @@ import Testing
     @Test(arguments: [true, false])
     func garbageCollectionFollowsReferencesAcrossCollections(parentFirst: Bool) async throws {
         try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: Self.options())
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
             let parent = try await client.createCollection("parent")
             try await Self.add(parent, 0..<200, "p")
             try await parent.compact()
@@ -126,26 +109,26 @@ import Testing
             try await child.compact()
             try await Self.add(parent, 600..<610, "p2")
             try await parent.compact()
-            let childContents = try await Self.contents(child)
-            let parentContents = try await Self.contents(parent)
+            let childContents = try await RecordContents.of(child)
+            let parentContents = try await RecordContents.of(parent)
 
             let (first, second) = parentFirst ? ("parent", "child") : ("child", "parent")
             try await client.deleteCollection(first)
-            _ = try await client.collectGarbage(Self.collectAll)
+            _ = try await client.collectGarbage(MaintenanceTests.collectAll)
             let check = try await client.check()
             #expect(check.isClean, "\(check.problems)")
             let survivor = try await client.getCollection(second)
-            #expect(try await Self.contents(survivor) == (parentFirst ? childContents : parentContents))
+            #expect(try await RecordContents.of(survivor) == (parentFirst ? childContents : parentContents))
             let found = try await survivor.query(queryEmbeddings: [Self.vector(17)], nResults: 1)
             #expect(found.ids[0] == ["r17"])
             try await survivor.compact()
-            _ = try await client.collectGarbage(Self.collectAll)
-            #expect(try await Self.contents(survivor) == (parentFirst ? childContents : parentContents))
+            _ = try await client.collectGarbage(MaintenanceTests.collectAll)
+            #expect(try await RecordContents.of(survivor) == (parentFirst ? childContents : parentContents))
 
             try await client.deleteCollection(second)
-            _ = try await client.collectGarbage(Self.collectAll)
-            _ = try await client.collectGarbage(Self.collectAll)  // a fork's markers go once its folder has
-            let left = try await Self.keys(folder).filter { $0.contains("/collection/") }
+            _ = try await client.collectGarbage(MaintenanceTests.collectAll)
+            _ = try await client.collectGarbage(MaintenanceTests.collectAll)  // a fork's markers go once its folder has
+            let left = try await MaintenanceTests.keys(folder).filter { $0.contains("/collection/") }
             #expect(left.isEmpty, "left behind: \(left.sorted())")
         }
     }

@@ -13,3 +13,13 @@ enum RecordContents {
         return contents
     }
 }
+
+extension Client.Options {
+    /// No background compaction or garbage collection: tests that compact and collect at chosen moments.
+    static var manualMaintenance: Client.Options {
+        var options = Client.Options()
+        options.compactionThreshold = nil
+        options.garbageCollectionInterval = nil
+        return options
+    }
+}

@@ -9,10 +9,7 @@ import Testing
 @Suite struct SearchTests {
     static func withCollection(_ body: (Collection) async throws -> Void) async throws {
         try await TemporaryDirectory.with { folder in
-            var options = Client.Options()
-            options.compactionThreshold = nil
-            options.garbageCollectionInterval = nil
-            let client = try await Client.open(folder.path, options: options)
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
             try await body(try await client.createCollection("search"))
         }
     }

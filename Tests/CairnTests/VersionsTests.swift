@@ -7,13 +7,6 @@ import Testing
 // A collection's kept versions (issue 20, decision 0021): listed with their counts, read exactly as they were, and
 // made current again by a restore that rewrites no history.
 @Suite struct VersionsTests {
-    static func options() -> Client.Options {
-        var options = Client.Options()
-        options.compactionThreshold = nil
-        options.garbageCollectionInterval = nil
-        return options
-    }
-
     struct Model: Equatable {
         var records: [String: (vector: [Float], document: String)] = [:]
         static func == (a: Model, b: Model) -> Bool {
@@ -30,7 +23,7 @@ import Testing
     /// published (get, count, query), and the list names each with its count.
     @Test func everyKeptVersionReadsAsItWas() async throws {
         try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: Self.options())
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
             let collection = try await client.createCollection("history")
             var model = Model()
             var atVersion: [UInt64: Model] = [:]
@@ -96,7 +89,7 @@ import Testing
 
     @Test func aVersionThatIsNotKeptIsRefusedByName() async throws {
         try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: Self.options())
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
             let collection = try await client.createCollection("history")
             try await collection.add(ids: ["a"], embeddings: [Self.vector(1)])
             try await collection.compact()
@@ -122,7 +115,7 @@ import Testing
         try await TemporaryDirectory.with { folder in
             var restoredVersion: UInt64 = 0
             do {
-                let client = try await Client.open(folder.path, options: Self.options())
+                let client = try await Client.open(folder.path, options: .manualMaintenance)
                 let collection = try await client.createCollection("history")
                 try await collection.add(ids: ["a", "b"], embeddings: [Self.vector(1), Self.vector(2)])
                 try await collection.compact()
@@ -145,7 +138,7 @@ import Testing
                 try await collection.compact()
                 #expect(try await collection.get().ids == ["a", "b", "e"])
             }
-            let reopened = try await Client.open(folder.path, options: Self.options())
+            let reopened = try await Client.open(folder.path, options: .manualMaintenance)
             let collection = try await reopened.getCollection("history")
             #expect(try await collection.get().ids == ["a", "b", "e"])
             #expect(try await collection.versions().contains { $0.version == restoredVersion && $0.recordCount == 2 })
@@ -159,7 +152,7 @@ extension VersionsTests {
     @Test func aRestoreRacingGarbageCollectionLeavesTheCollectionAsItWas() async throws {
         try await TemporaryDirectory.with { folder in
             let hooks = RuntimeHooks()
-            var options = Self.options()
+            var options = Client.Options.manualMaintenance
             options.runtimeHooks = hooks
             let client = try await Client.open(folder.path, options: options)
             let collection = try await client.createCollection("history")
@@ -189,7 +182,7 @@ extension VersionsTests {
     /// they go, and a read as of one is refused by name. The store checks clean either way.
     @Test func retentionKeepsReplacedVersionsForKeepFor() async throws {
         try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: Self.options())
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
             let collection = try await client.createCollection("history")
             for round in 0..<3 {
                 try await collection.add(ids: ["r\(round)"], embeddings: [Self.vector(round)])
