@@ -632,6 +632,35 @@ int cairn_hnsw_mark_deleted(cairn_hnsw_index *index, uint64_t label) {
     });
 }
 
+void cairn_hnsw_labels(const cairn_hnsw_index *index, uint64_t *out) {
+    if (!index || !out) return;
+    const HierarchicalNSW<float> *h = index->hnsw.get();
+    for (size_t i = 0; i < h->cur_element_count; ++i) out[i] = h->getExternalLabel(tableint(i));
+}
+
+int cairn_hnsw_relabel(cairn_hnsw_index *index, const uint64_t *labels, size_t count) {
+    last_error.clear();
+    if (!index || (count > 0 && !labels)) return fail(CAIRN_HNSW_INVALID_ARGUMENT, "relabel: missing argument");
+    HierarchicalNSW<float> *h = index->hnsw.get();
+    if (count != h->cur_element_count) {
+        return fail(CAIRN_HNSW_INVALID_ARGUMENT, "relabel: " + std::to_string(count) + " labels for " +
+                                                     std::to_string(h->cur_element_count) + " elements");
+    }
+    return guarded("relabel", [&]() -> int {
+        std::unordered_map<labeltype, tableint> lookup;
+        lookup.reserve(count);
+        for (size_t i = 0; i < count; ++i) {
+            if (!lookup.emplace(labels[i], tableint(i)).second) {
+                return fail(CAIRN_HNSW_INVALID_ARGUMENT, "relabel: label " + std::to_string(labels[i]) + " given twice");
+            }
+        }
+        for (size_t i = 0; i < count; ++i) h->setExternalLabel(tableint(i), labels[i]);
+        h->label_lookup_.swap(lookup);
+        index->rebuild_dense();
+        return CAIRN_HNSW_OK;
+    });
+}
+
 int cairn_hnsw_resize(cairn_hnsw_index *index, size_t capacity) {
     last_error.clear();
     if (!index) return fail(CAIRN_HNSW_INVALID_ARGUMENT, "resize: missing index");

@@ -39,6 +39,8 @@ actor CollectionRuntime {
     /// The tail's vector index and filter results, over `builder`'s slots (nil until the tail holds a record).
     private var tailIndex: TailIndex?
     private let tailIndexMaxVectors: Int
+    /// The last version a compaction published from the tail's graph, and where its records are in the slots.
+    private(set) var seededVersion: SeededVersion?
     /// The collection's dimension as last seen in the catalog (or set by this process's first write).
     private var dimension: Int?
     /// Fragments this process appended: a read must include them (read-your-writes).
@@ -214,6 +216,12 @@ actor CollectionRuntime {
 
     /// Sets the dimension brute-force search expects (known once the first embedding was written).
     func setDimension(_ dimension: Int?) { self.dimension = dimension }
+
+    /// The tail's vector index as it is (nil when the tail has none).
+    var currentTailIndex: TailIndex? { tailIndex }
+
+    /// Remembers which slots hold the records of a version published from the tail's graph.
+    func notePublished(_ seeded: SeededVersion) { seededVersion = seeded }
 
     /// How far the tail's vector index has come: slots indexed, of slots written (for tests and status).
     func tailIndexProgress() -> (indexed: Int, slots: Int) {

@@ -278,8 +278,10 @@ final class MaintenanceScheduler: Sendable {
         while true {
             let summary: CompactionSummary?
             do {
+                // The collection's tail index may already hold the graph this run would build (decision 0020).
                 summary = try await compactor.compact(
-                    collectionID: collectionID, progress: options.log, overdue: overdue)
+                    collectionID: collectionID, progress: options.log, overdue: overdue,
+                    seeding: registry.openRuntime(collectionID: collectionID))
             } catch {
                 countFailedCompaction(error)
                 throw CairnError.from(error)  // the one mapping table (ErrorBoundary), cause kept
@@ -297,6 +299,7 @@ final class MaintenanceScheduler: Sendable {
                 total.deleted += summary.deleted
                 total.recordCount = summary.recordCount
                 total.rebuiltIndex = total.rebuiltIndex || summary.rebuiltIndex
+                total.seededIndex = total.seededIndex || summary.seededIndex
                 total.seconds += summary.seconds
                 last = total
             } else {

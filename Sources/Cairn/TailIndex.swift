@@ -56,11 +56,16 @@ final class TailIndex: Sendable {
         bytesGauge.record(totalBytes.load(ordering: .relaxed))
     }
 
+    /// The collection's HNSW settings (the index itself adds on one thread): a compaction publishing a copy of
+    /// the graph goes on with these.
+    let collectionParameters: HNSWParameters
+
     init(
         slots: TailSlots, parameters: HNSWParameters, maxVectors: Int
     ) throws {
         self.slots = slots
         self.maxVectors = maxVectors
+        collectionParameters = parameters
         var parameters = parameters
         // One thread at the build thread's low priority: batches stay short (searches wait for the lock), and
         // queries and compaction keep the other cores.

@@ -29,6 +29,9 @@ public struct CompactionSummary: Sendable, Hashable {
     /// Whether the HNSW index was rebuilt from its live vectors (its deleted fraction passed the threshold) rather
     /// than forked and changed.
     public var rebuiltIndex: Bool = false
+    /// Whether the HNSW index started from a graph offered by `IndexSeeding` (the log tail's) instead of the
+    /// version's own.
+    public var seededIndex: Bool = false
     public var seconds: Double
 }
 
@@ -65,10 +68,11 @@ public final class Compactor: Sendable {
     /// Compacts up to `maxRecords` log records (whole fragments; at least one) of the collection. Returns nil when
     /// the log has nothing after the compacted offset. `progress` receives one line per step. `overdue`: the
     /// backlog has waited long (a CPU busy with queries starved the last compactions), so the index build runs at
-    /// the queries' priority instead of below them.
+    /// the queries' priority instead of below them. `seeding`: who may offer a graph already built over the
+    /// records being folded (the collection's log tail index, decision 0020).
     public func compact(
         collectionID: String, maxRecords: Int = 250_000, progress: (@Sendable (String) -> Void)? = nil,
-        overdue: Bool = false
+        overdue: Bool = false, seeding: (any IndexSeeding)? = nil
     ) async throws -> CompactionSummary? {
         let buildThread: BackgroundBuildThread = overdue ? .compactionOverdue : .compaction
         let started = ContinuousClock.now
@@ -120,7 +124,8 @@ public final class Compactor: Sendable {
         var hnswTarget: HNSWIndexLocation?
         let next: CollectionManifest
         let recordCount: Int
-        let rebuilt: Bool
+        var built = IndexBuild.forked
+        var seed: IndexSeed?
         do {
             // 3. Record and metadata segments (copy-on-write forks).
             let live: RoaringBitmap
@@ -133,16 +138,22 @@ public final class Compactor: Sendable {
 
             // 4. The HNSW index: a fork of the current one (or a new one), changed, written under a new id.
             let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
-            var indexRebuilt = false
             if let dimension, !plan.isEmpty {
                 let target = HNSWIndexLocation(
                     collection: path, segmentID: segments.vector.id, indexID: UUID().uuidString.lowercased())
                 hnswTarget = target
+                seed = await seeding?.seed(
+                    IndexSeedRequest(
+                        collectionID: collectionID, extending: manifest.version,
+                        writes: plan.writes.map {
+                            IndexSeedRequest.Write(
+                                offsetID: $0.offsetID, id: $0.record.id, embedding: $0.record.embedding)
+                        }, live: live))
                 do {
-                    indexRebuilt = try await writeIndex(
+                    built = try await writeIndex(
                         on: buildThread,
                         plan: plan, live: live, dimension: dimension, parameters: configuration.hnsw,
-                        source: segments.hnswLocation(collection: path), target: target,
+                        source: segments.hnswLocation(collection: path), target: target, seed: seed,
                         progress: { progress?("collection \(record.name): \($0)") })
                 } catch {
                     provider.evict(target.indexID)
@@ -150,8 +161,6 @@ public final class Compactor: Sendable {
                 }
                 segments.vector.files[VectorSegmentFiles.index] = target.indexID
             }
-
-            rebuilt = indexRebuilt
 
             // 5. Publish: manifest (create-only), then the catalog's compare-and-swap, then drop the folded log.
             var successor = manifest.successor(at: Date())
@@ -169,6 +178,7 @@ public final class Compactor: Sendable {
             }
             throw error
         }
+        await seed?.published(next.version)
 
         do {
             try await wal.removeFragments(before: throughOffset)
@@ -182,7 +192,8 @@ public final class Compactor: Sendable {
         return CompactionSummary(
             collectionID: collectionID, version: next.version, fromOffset: manifest.compactedLogOffset,
             throughOffset: throughOffset, logRecords: recordsRead, added: plan.added, updated: plan.updated,
-            deleted: plan.deleted, recordCount: recordCount, rebuiltIndex: rebuilt, seconds: seconds)
+            deleted: plan.deleted, recordCount: recordCount, rebuiltIndex: built == .rebuilt,
+            seededIndex: built == .seeded, seconds: seconds)
     }
 
     /// Publishes `next` over the version `record` names, in CatalogService's publish order (the one place that owns
@@ -197,27 +208,53 @@ public final class Compactor: Sendable {
         }
     }
 
+    /// How a compaction made its HNSW index.
+    enum IndexBuild {
+        /// A fork of the version's own index (or a new one), changed by the plan.
+        case forked
+        /// Built again from the live vectors (the fork's deleted share would pass `rebuildDeletedFraction`).
+        case rebuilt
+        /// From a graph `IndexSeeding` offered, completed with what it lacked.
+        case seeded
+    }
+
     /// Applies the plan to a fork of `source` (or a new index) and writes it to `target`. Rebuilds from the live
-    /// vectors instead when the fork's deleted share would pass `rebuildDeletedFraction`; returns whether it did.
+    /// vectors instead when the fork's deleted share would pass `rebuildDeletedFraction`, and starts from `seed`'s
+    /// graph instead when that costs fewer additions.
     private func writeIndex(
         on thread: BackgroundBuildThread, plan: CompactionPlan, live: RoaringBitmap, dimension: Int,
         parameters: HNSWParameters,
-        source: HNSWIndexLocation?, target: HNSWIndexLocation, progress: (String) -> Void
-    ) async throws -> Bool {
+        source: HNSWIndexLocation?, target: HNSWIndexLocation, seed: IndexSeed?, progress: (String) -> Void
+    ) async throws -> IndexBuild {
         let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
         for write in vectorWrites where write.record.embedding?.count != dimension {
             throw CompactionError(.failed, "record \(write.record.id) has no embedding of dimension \(dimension)")
         }
         let removed: [UInt32] = plan.removals.map { $0.offsetID }
+        var original: HNSWIndex?
+        if let source {
+            original = try await vectorCall { () async throws(VectorIndexError) in try await provider.get(source) }
+        }
+        // The fork's slots and deleted ones after the plan, when there is a version index to fork.
+        let fork = original.map { original in
+            (
+                slots: original.count + vectorWrites.count { $0.previous == nil },
+                deleted: original.deletedCount + removed.count
+            )
+        }
+        let mustRebuild =
+            fork.map { $0.slots > 0 && Double($0.deleted) / Double($0.slots) > rebuildDeletedFraction } ?? false
+        if let seed, worthSeeding(seed, live: live.count, forkAdds: mustRebuild ? live.count : vectorWrites.count) {
+            try await seedIndex(
+                seed, on: thread, plan: plan, live: live, original: original, dimension: dimension, target: target,
+                progress: progress)
+            return .seeded
+        }
         let index: HNSWIndex
         var rebuilt = false
-        if let source {
-            let original = try await vectorCall { () async throws(VectorIndexError) in try await provider.get(source) }
-            let added = vectorWrites.count { $0.previous == nil }
-            let slots = original.count + added
-            let deletedAfter = original.deletedCount + removed.count
-            if slots > 0, Double(deletedAfter) / Double(slots) > rebuildDeletedFraction {
-                progress("rebuilding the HNSW index: \(deletedAfter) of \(slots) slots would be deleted")
+        if let source, let original, let fork {
+            if mustRebuild {
+                progress("rebuilding the HNSW index: \(fork.deleted) of \(fork.slots) slots would be deleted")
                 index = try await rebuildIndex(
                     on: thread,
                     from: original, writes: vectorWrites, live: live, dimension: dimension, parameters: parameters,
@@ -245,7 +282,54 @@ public final class Compactor: Sendable {
                 progress: progress)
         }
         try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
-        return rebuilt
+        return rebuilt ? .rebuilt : .forked
+    }
+
+    /// A seed is worth taking when completing it adds fewer vectors than the fork would, and its stale elements
+    /// (marked deleted) stay below the rebuild threshold.
+    func worthSeeding(_ seed: IndexSeed, live: Int, forkAdds: Int) -> Bool {
+        let adds = live - seed.covered
+        let elements = seed.elements + adds
+        guard seed.covered > 0, adds < forkAdds, elements > 0 else { return false }
+        return Double(seed.elements - seed.covered) / Double(elements) <= rebuildDeletedFraction
+    }
+
+    /// The seed's graph, completed with the live vectors it lacks (the plan's, or the version's own), written to
+    /// `target`.
+    private func seedIndex(
+        _ seed: IndexSeed, on thread: BackgroundBuildThread, plan: CompactionPlan, live: RoaringBitmap,
+        original: HNSWIndex?, dimension: Int, target: HNSWIndexLocation, progress: (String) -> Void
+    ) async throws {
+        let (index, holds): (HNSWIndex, RoaringBitmap)
+        do {
+            (index, holds) = try await seed.graph()
+        } catch {
+            throw CompactionError(.failed, "copying the log tail's graph: \(error)")
+        }
+        guard index.dimension == dimension else {
+            throw CompactionError(
+                .failed, "the log tail's graph has dimension \(index.dimension), the collection \(dimension)")
+        }
+        var fresh: [UInt32: [Float]] = [:]
+        for write in plan.writes { fresh[write.offsetID] = write.record.embedding }
+        var missing: [(UInt32, [Float])] = []
+        for offsetID in live.subtracting(holds).array {
+            if let vector = fresh[offsetID] {
+                missing.append((offsetID, vector))
+            } else if let original {
+                missing.append(
+                    (
+                        offsetID,
+                        try await vectorCall { () throws(VectorIndexError) in try original.vector(for: offsetID) }
+                    ))
+            } else {
+                throw CompactionError(.failed, "offset id \(offsetID) is live but in no index")
+            }
+        }
+        progress("the HNSW index starts from the log tail's graph (\(holds.count) of \(live.count) vectors in it)")
+        try await vectorCall { () async throws(VectorIndexError) in try await provider.adopt(index, at: target) }
+        try await addVectors(on: thread, missing, to: index, dimension: dimension, progress: progress)
+        try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
     }
 
     /// Log fragments asked for per read while gathering what a run folds.

@@ -126,13 +126,33 @@ public final class HNSWIndex: @unchecked Sendable {
         }
     }
 
-    /// A deep copy (for a compaction to mutate while readers keep the original).
-    public func clone() throws(VectorIndexError) -> HNSWIndex {
+    /// A deep copy (for a compaction to mutate while readers keep the original); with `parameters`, the copy
+    /// adds and searches with those (the graph's own `M` and construction width stay the source's).
+    public func clone(parameters: HNSWParameters? = nil) throws(VectorIndexError) -> HNSWIndex {
         try lock.withReadLock { () throws(VectorIndexError) in
             var copy: OpaquePointer?
             try Self.check(cairn_hnsw_clone(native, &copy))
             guard let copy else { throw VectorIndexError(.internal, "clone returned no index") }
-            return HNSWIndex(native: copy, dimension: dimension, parameters: parameters)
+            return HNSWIndex(native: copy, dimension: dimension, parameters: parameters ?? self.parameters)
+        }
+    }
+
+    /// Every element's label in insertion order (deleted elements included).
+    public func labels() -> [UInt64] {
+        lock.withReadLock {
+            [UInt64](unsafeUninitializedCapacity: cairn_hnsw_count(native)) { buffer, initialized in
+                cairn_hnsw_labels(native, buffer.baseAddress)
+                initialized = buffer.count
+            }
+        }
+    }
+
+    /// Renames every element: the one `labels()` listed at position i gets `labels[i]` (as many as there are
+    /// elements, all distinct; otherwise nothing changes). A graph built under one naming — the log tail's slots —
+    /// is published under another, the version's offset ids (decision 0020).
+    public func relabel(_ labels: [UInt64]) throws(VectorIndexError) {
+        try lock.withWriteLock { () throws(VectorIndexError) in
+            try Self.check(cairn_hnsw_relabel(native, labels, labels.count))
         }
     }
 

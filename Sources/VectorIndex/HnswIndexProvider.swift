@@ -119,6 +119,18 @@ public final class HnswIndexProvider: Sendable {
         return index
     }
 
+    /// Caches `index` (built elsewhere, e.g. a copy of the log tail's graph) under `location.indexID` for a
+    /// compaction to finish and commit, like an index from `create`.
+    public func adopt(_ index: HNSWIndex, at location: HNSWIndexLocation) async throws(VectorIndexError) {
+        let lock = writeLocks.lock(for: location.indexID)
+        await lock.lock()
+        defer { lock.unlock() }
+        guard cached(location.indexID) == nil else {
+            throw VectorIndexError(.invalidArgument, "index \(location.indexID) already exists in the cache")
+        }
+        insert(location.indexID, index, countsAsLoad: false)
+    }
+
     /// A deep copy of the index at `source` for a compaction to mutate, cached under `target.indexID`;
     /// readers of `source` keep using the original. Commit the copy with `commit(_:to:)`.
     public func fork(_ source: HNSWIndexLocation, to target: HNSWIndexLocation) async throws(VectorIndexError)

@@ -300,12 +300,14 @@ import Testing
             try await collection.delete(ids: (0..<20).map { "r\($0)" })
             for i in 0..<20 { model.delete("r\(i)") }
             #expect(try await collection.compact()?.rebuiltIndex == false)
-            // Past a quarter of the slots deleted, the next compaction rebuilds from the live vectors.
+            // Past a quarter of the slots deleted, the next compaction builds a graph of the live vectors only:
+            // rebuilt from them, or (cheaper) the log tail's graph of the new records completed with the rest.
             try await collection.delete(ids: (20..<120).map { "r\($0)" })
             for i in 20..<120 { model.delete("r\(i)") }
             try await add(200..<230)
             let summary = try await collection.compact()
-            #expect(summary?.rebuiltIndex == true && summary?.recordCount == 110)
+            #expect(summary?.rebuiltIndex == true || summary?.seededIndex == true)
+            #expect(summary?.recordCount == 110)
             try await Self.verify(collection, model, seed: 18, 1)
             #expect(try await client.check(loadIndexes: true).isClean)
 

@@ -1,6 +1,7 @@
 import Blockfile
 import Foundation
 import StorageTesting
+import Synchronization
 import Testing
 
 // Fresh writes are queried through the log tail's own index (issue 19): an in-memory HNSW over the tail, built in
@@ -146,6 +147,87 @@ import Testing
         }
     }
 
+    /// Compaction publishes the tail index's graph instead of building the same one again (decision 0020): the
+    /// version's index is a copy relabelled to offset ids, replaced and deleted slots marked deleted, what the
+    /// tail had not indexed added. Answers stay those of an exact search, after a second seeded compaction (whose
+    /// untouched records are found through the first) and in a fresh client reading the index from the store.
+    @Test func compactionPublishesTheTailsGraph() async throws {
+        try await TemporaryDirectory.with { folder in
+            let vectors = Self.vectors(3000, seed: 11)
+            var current: [String: [Float]] = [:]
+            let hooks = RuntimeHooks()
+            let lines = LockedLines()
+            var options = Self.options()
+            options.runtimeHooks = hooks
+            options.log = { lines.append($0) }
+            // Reads look past the version they have only for their own writes: none loads the first version
+            // while it holds none of the tail (the tail would then start a fresh store).
+            options.refreshInterval = .seconds(3600)
+            let client = try await Client.open(folder.path, options: options)
+            let collection = try await client.createCollection("fresh")
+            try await collection.add(
+                ids: (0..<2000).map { "r\($0)" }, embeddings: Array(vectors[0..<2000]),
+                metadatas: (0..<2000).map { ["group": .int(Int64($0 % 10))] })
+            for i in 0..<2000 { current["r\(i)"] = vectors[i] }
+            try await Self.waitForTailIndex(collection)
+            // Changed after indexing: moved vectors (their old slots go stale), deletes, metadata only.
+            let moved = Self.vectors(100, seed: 12).map { $0.map { $0 + 5 } }
+            try await collection.update(ids: (0..<100).map { "r\($0)" }, embeddings: moved)
+            for i in 0..<100 { current["r\(i)"] = moved[i] }
+            try await collection.delete(ids: (100..<150).map { "r\($0)" })
+            for i in 100..<150 { current["r\(i)"] = nil }
+            try await collection.update(
+                ids: (150..<200).map { "r\($0)" }, metadatas: (150..<200).map { _ in ["group": .int(42)] })
+
+            // Writes that arrive while the first version publishes are folded by a second run of the same
+            // `compact()`: new records, two moved again, the rest found through the first run's slots. (Enough of
+            // them that the new tail keeps the shared slots: see `LogTailBuilder.mostSlotsStale`.)
+            hooks.hold(.compactionPublished)
+            let compaction = Task { try await collection.compact() }
+            await hooks.waitForArrivals(at: .compactionPublished, count: 1)
+            try await collection.add(ids: (2000..<3000).map { "r\($0)" }, embeddings: Array(vectors[2000..<3000]))
+            for i in 2000..<3000 { current["r\(i)"] = vectors[i] }
+            let flipped = [moved[50], moved[51]].map { $0.map { -$0 } }
+            try await collection.update(ids: ["r500", "r501"], embeddings: flipped)
+            (current["r500"], current["r501"]) = (flipped[0], flipped[1])
+            try await Self.waitForTailIndex(collection)
+            hooks.release(.compactionPublished)
+            let summary = try #require(try await compaction.value)
+            #expect(summary.seededIndex)
+            #expect(lines.lines.count { $0.contains("starts from the log tail's graph") } == 2, "\(lines.lines)")
+            try await checkAnswers(collection, current, probes: vectors, moved: moved)
+            let report = try await client.check(loadIndexes: true)
+            #expect(report.isClean, "\(report.problems)")
+
+            // A fresh client reads the published index from the store.
+            let reopened = try await Client.open(folder.path, options: Self.options())
+            try await checkAnswers(try await reopened.getCollection("fresh"), current, probes: vectors, moved: moved)
+        }
+    }
+
+    /// Each live record's own vector finds it first, deleted ones never come back, top-10 agrees with exact search.
+    func checkAnswers(_ collection: Collection, _ current: [String: [Float]], probes: [[Float]], moved: [[Float]])
+        async throws
+    {
+        #expect(try await collection.count() == current.count)
+        var agreed = 0
+        var asked = 0
+        for i in stride(from: 0, to: probes.count, by: 25) {
+            let result = try await collection.query(queryEmbeddings: [probes[i]], nResults: 10)
+            let id = "r\(i)"
+            if current[id] == probes[i] { #expect(result.ids[0].first == id) }
+            #expect(!result.ids[0].contains { current[$0] == nil })
+            agreed += Set(result.ids[0]).intersection(Self.exact(probes[i], current, k: 10)).count
+            asked += 10
+        }
+        #expect(Double(agreed) / Double(asked) >= 0.95)
+        for i in stride(from: 0, to: 100, by: 10) where current["r\(i)"] == moved[i] {
+            #expect(try await collection.query(queryEmbeddings: [moved[i]], nResults: 1).ids[0] == ["r\(i)"])
+        }
+        let group42 = try await collection.get(where: .field("group", .eq(.int(42))))
+        #expect(Set(group42.ids) == Set((150..<200).map { "r\($0)" }))
+    }
+
     /// A tail's slots live in chunks that start small and double (a collection with a few fresh records holds
     /// kilobytes, not a whole chunk of megabytes), and every slot is found where it was written.
     @Test func tailSlotsGrowInDoublingChunks() {
@@ -230,4 +312,11 @@ import Testing
         let nearest = try await collection.query(queryEmbeddings: [vectors[0]], nResults: 5, where: filter)
         #expect(!nearest.ids[0].contains("r0"))
     }
+}
+
+/// Lines a log callback received, in order.
+final class LockedLines: Sendable {
+    private let state = Mutex<[String]>([])
+    func append(_ line: String) { state.withLock { $0.append(line) } }
+    var lines: [String] { state.withLock { $0 } }
 }

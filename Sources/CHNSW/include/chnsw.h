@@ -53,6 +53,11 @@ void cairn_hnsw_free(cairn_hnsw_index *index);
 int cairn_hnsw_add(cairn_hnsw_index *index, const float *vectors, const uint64_t *labels, size_t count,
                    size_t threads);
 int cairn_hnsw_mark_deleted(cairn_hnsw_index *index, uint64_t label);
+/// Writes the label of every element, by internal id, into `out` (room for `cairn_hnsw_count` labels).
+void cairn_hnsw_labels(const cairn_hnsw_index *index, uint64_t *out);
+/// Gives element i the label `labels[i]` (`count` must be the element count; labels must be distinct): a graph
+/// built under one naming (the log tail's slots) published under another (offset ids). Nothing changes on failure.
+int cairn_hnsw_relabel(cairn_hnsw_index *index, const uint64_t *labels, size_t count);
 int cairn_hnsw_resize(cairn_hnsw_index *index, size_t capacity);
 
 /// Writes the index to `path` atomically: a temporary file, fsync, size check, rename.

@@ -1,0 +1,90 @@
+// The log tail's graph offered to compaction (decision 0020): the tail index already holds, under slot numbers, most
+// of the vectors a compaction folds, so the compaction publishes a copy of it — relabelled to the version's offset
+// ids, with every element that is not a live record of the new version marked deleted — instead of building the
+// same graph again at low priority while queries search two graphs.
+import Bitmaps
+import Compaction
+import VectorIndex
+
+/// Which slot holds each live record of a published version: kept by the runtime for the next compaction, whose
+/// untouched records are then found in the tail's graph without comparing vectors.
+struct SeededVersion: Sendable {
+    var version: UInt64
+    var slots: TailSlots
+    var slotOfOffset: [UInt32: UInt32]
+}
+
+extension CollectionRuntime: IndexSeeding {
+    func seed(_ request: IndexSeedRequest) async -> IndexSeed? {
+        guard let index = currentTailIndex else { return nil }
+        let known = seededVersion.flatMap { seeded in
+            seeded.version == request.extending && seeded.slots === index.slots ? seeded.slotOfOffset : nil
+        }
+        let slotOfOffset = await Self.slots(for: request, in: index.slots, known: known ?? [:])
+        let indexed = index.indexed
+        let covered = slotOfOffset.values.count { Int($0) < indexed }
+        guard covered > 0 else { return nil }
+        return IndexSeed(
+            covered: covered, elements: indexed,
+            graph: { try Self.graph(of: index, labelling: slotOfOffset) },
+            published: { [weak self] version in
+                await self?.notePublished(
+                    SeededVersion(version: version, slots: index.slots, slotOfOffset: slotOfOffset))
+            })
+    }
+
+    /// The slot of each live offset id of the new version that the tail's slots hold with the same vector: the
+    /// records the compaction writes are looked up by id (their latest slot, its vector compared), the untouched
+    /// ones come from what the last seeded version recorded.
+    nonisolated static func slots(for request: IndexSeedRequest, in slots: TailSlots, known: [UInt32: UInt32]) async
+        -> [UInt32: UInt32]
+    {
+        var latest: [String: UInt32] = [:]
+        let count = slots.count
+        latest.reserveCapacity(count)
+        for slot in 0..<UInt32(count) { latest[slots[slot].record.id] = slot }
+        var slotOfOffset: [UInt32: UInt32] = [:]
+        slotOfOffset.reserveCapacity(request.live.count)
+        var written = RoaringBitmap()
+        var taken = Set<UInt32>()
+        for write in request.writes {
+            written.insert(write.offsetID)
+            guard let slot = latest[write.id], let embedding = write.embedding,
+                slots[slot].record.embedding == embedding, taken.insert(slot).inserted
+            else { continue }
+            slotOfOffset[write.offsetID] = slot
+        }
+        for offsetID in request.live.subtracting(written).array {
+            guard let slot = known[offsetID], taken.insert(slot).inserted else { continue }
+            slotOfOffset[offsetID] = slot
+        }
+        return slotOfOffset
+    }
+
+    /// A private copy of the tail's graph under the version's naming: slots of live records become their offset
+    /// ids; every other element is marked deleted and labelled above every offset id (2^32 + slot).
+    nonisolated static func graph(of tail: TailIndex, labelling slotOfOffset: [UInt32: UInt32]) throws
+        -> (index: HNSWIndex, holds: RoaringBitmap)
+    {
+        let copy = try tail.searching { try $0.clone(parameters: tail.collectionParameters) }
+        var offsetOfSlot: [UInt32: UInt32] = [:]
+        offsetOfSlot.reserveCapacity(slotOfOffset.count)
+        for (offsetID, slot) in slotOfOffset { offsetOfSlot[slot] = offsetID }
+        var labels: [UInt64] = []
+        var stale: [UInt32] = []
+        var holds = RoaringBitmap()
+        for label in copy.labels() {
+            let slot = UInt32(truncatingIfNeeded: label)
+            if let offsetID = offsetOfSlot[slot] {
+                labels.append(UInt64(offsetID))
+                holds.insert(offsetID)
+            } else {
+                labels.append(1 << 32 | label)
+                stale.append(slot)
+            }
+        }
+        if !stale.isEmpty { try copy.markDeleted(stale) }
+        try copy.relabel(labels)
+        return (copy, holds)
+    }
+}
