@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Log", targets: ["Log"]),
         .library(name: "CairnJSON", targets: ["CairnJSON"]),
         .library(name: "CairnModel", targets: ["CairnModel"]),
+        .library(name: "TextAnalysis", targets: ["TextAnalysis"]),
         .library(name: "Segments", targets: ["Segments"]),
         .library(name: "Catalog", targets: ["Catalog"]),
         .library(name: "Compaction", targets: ["Compaction"]),
@@ -75,6 +76,8 @@ let package = Package(
 
         // MARK: Collections: segments over blockfiles and HNSW, the catalog, and the embedded API
         .target(name: "CairnJSON"),
+        // Chroma's BM25 sparse embedding computed server-side: its tokenizer, Porter2 stemmer and MurmurHash3.
+        .target(name: "TextAnalysis"),
         // What users write and read: metadata, filters, configuration and schema, and their validation.
         .target(name: "CairnModel", dependencies: ["CairnJSON", "VectorIndex"]),
         .target(
@@ -137,6 +140,7 @@ let package = Package(
             ]),
         .testTarget(name: "CairnJSONTests", dependencies: ["CairnJSON", "StorageTesting"]),
         .testTarget(name: "CairnModelTests", dependencies: ["CairnModel", "StorageTesting"]),
+        .testTarget(name: "TextAnalysisTests", dependencies: ["TextAnalysis", "StorageTesting"]),
         .testTarget(
             name: "CompactionTests",
             dependencies: ["Compaction", "Catalog", "Log", "Blockfile", "ObjectStore", "VectorIndex", "StorageTesting"]),

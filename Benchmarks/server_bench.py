@@ -43,7 +43,12 @@ def start(kind, folder, port):
         cmd += os.environ.get("CAIRN_SERVE_ARGS", "").split()
     else:
         cmd = [os.path.join(os.path.dirname(sys.executable), "chroma"), "run", "--path", folder, "--port", str(port)]
-    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # CAIRN_SERVE_LOG=FILE keeps Cairn's log (at info: each compaction's steps) to see what a run did.
+    log = os.environ.get("CAIRN_SERVE_LOG") if kind == "cairn" else None
+    if log:
+        cmd = [c if c != "warning" else "info" for c in cmd]
+    out = open(log, "a") if log else subprocess.DEVNULL
+    process = subprocess.Popen(cmd, stdout=out, stderr=out)
     wait_port(port)
     return process
 

@@ -26,7 +26,12 @@ extension CollectionRuntime: IndexSeeding {
         guard covered > 0 else { return nil }
         return IndexSeed(
             covered: covered, elements: indexed,
-            graph: { try Self.graph(of: index, labelling: slotOfOffset) },
+            graph: {
+                // The tail index is indexing these slots already, at the readers' priority when reads come: wait
+                // for it rather than add the same vectors a second time below them.
+                await index.waitUntilIndexed(through: slotOfOffset.values.max().map { Int($0) + 1 } ?? 0)
+                return try Self.graph(of: index, labelling: slotOfOffset)
+            },
             published: { [weak self] version in
                 await self?.notePublished(
                     SeededVersion(version: version, slots: index.slots, slotOfOffset: slotOfOffset))

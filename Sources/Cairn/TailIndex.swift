@@ -157,6 +157,20 @@ final class TailIndex: Sendable {
         }
     }
 
+    /// Returns once the slots below `count` (at most `maxVectors`) are indexed, or when indexing stalls: no batch
+    /// done for `stallLimit` (the index failed, was retired, or the build thread is starved).
+    func waitUntilIndexed(through count: Int, stallLimit: Duration = .seconds(2)) async {
+        let target = min(count, maxVectors)
+        var seen = indexed
+        var lastProgress = ContinuousClock.now
+        while seen < target, ContinuousClock.now - lastProgress < stallLimit {
+            extend(to: target)
+            try? await Task.sleep(for: .milliseconds(20))
+            let now = indexed
+            if now > seen { (seen, lastProgress) = (now, .now) }
+        }
+    }
+
     /// Runs a search of the index, letting the builder know a search is waiting.
     func searching<T>(_ body: (HNSWIndex) throws -> T) rethrows -> T {
         searches.add(1, ordering: .relaxed)
