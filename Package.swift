@@ -93,7 +93,7 @@ let package = Package(
             name: "Cairn",
             dependencies: [
                 "CairnModel", "Segments", "Catalog", "Compaction", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore",
-                "ObjectStoreS3", .product(name: "Metrics", package: "swift-metrics"),
+                "ObjectStoreS3", "TextAnalysis", .product(name: "Metrics", package: "swift-metrics"),
             ]),
 
         // MARK: The Chroma-compatible HTTP server (`cairn serve`)

@@ -46,14 +46,27 @@ extension Collection {
         var sources: [SearchKey: CollectionReader.Source] = [:]
         var idOf: [SearchKey: String] = [:]
         for term in rank.knnTerms {
-            guard case .dense(let query) = term.query else {
-                throw CairnError.invalid(
-                    "Cannot filter using metadata key '\(term.key)' with type 'SparseVector' because indexing is disabled"
-                )
-            }
-            _ = try WriteValidation.embeddings([query], dimension: reader.dimension)
             let wanted = term.limit + payload.excludedIDs.count
-            let hits = try await reader.query([query], k: wanted, ids: restrictedTo, filter: filter).first ?? []
+            let hits: [CollectionReader.Hit]
+            switch term.query {
+            case .dense(let query):
+                _ = try WriteValidation.embeddings([query], dimension: reader.dimension)
+                hits = try await reader.query([query], k: wanted, ids: restrictedTo, filter: filter).first ?? []
+            case .sparse(let indices, let values):
+                guard let index = configuration.sparseIndex, index.key == term.key else {
+                    throw CairnError.invalid(
+                        "Cannot filter using metadata key '\(term.key)' with type 'SparseVector' because indexing is disabled"
+                    )
+                }
+                let query: SparseVector
+                do {
+                    query = try SparseVector(indices: indices, values: values)
+                } catch {
+                    throw CairnError.invalid("Invalid sparse vector in KNN query: \(error.message)")
+                }
+                hits = try await reader.sparseQuery(
+                    query, key: term.key, bm25: index.bm25, k: wanted, ids: restrictedTo, filter: filter)
+            }
             var list: [(key: SearchKey, value: Float)] = []
             let records = payload.excludedIDs.isEmpty ? nil : try await reader.records(for: hits.map(\.source))
             for (index, hit) in hits.enumerated() {

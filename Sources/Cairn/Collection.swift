@@ -81,8 +81,10 @@ public final class Collection: Sendable {
             try WriteValidation.count("uris", uris?.count, ids: ids.count)
             if let embeddings { try await fixDimension(of: embeddings) }
             for case let update? in metadatas ?? [] { try WriteValidation.metadataUpdate(update) }
+            let sparse = SparseEmbedding(configuration)
             let records = ids.indices.map { i in
-                let update = Self.keeping(uri: uris?[i] ?? nil, in: metadatas?[i]) { .some($0) }
+                var update = Self.keeping(uri: uris?[i] ?? nil, in: metadatas?[i]) { .some($0) }
+                if let sparse { update = sparse.filling(update, document: documents?[i] ?? nil) }
                 return LogRecord(
                     .update, id: ids[i], embedding: embeddings?[i], metadataJSON: update?.updateJSONText,
                     document: documents?[i])
@@ -124,8 +126,10 @@ public final class Collection: Sendable {
         try WriteValidation.count("uris", uris?.count, ids: ids.count)
         try await fixDimension(of: embeddings)
         for case let metadata? in metadatas ?? [] { try WriteValidation.metadata(metadata) }
+        let sparse = SparseEmbedding(configuration)
         let records = ids.indices.map { i in
-            let metadata = Self.keeping(uri: uris?[i] ?? nil, in: metadatas?[i]) { $0 }
+            var metadata = Self.keeping(uri: uris?[i] ?? nil, in: metadatas?[i]) { $0 }
+            if let sparse { metadata = sparse.filling(metadata, document: documents?[i] ?? nil) }
             return LogRecord(
                 operation, id: ids[i], embedding: embeddings[i],
                 metadataJSON: metadata.flatMap { $0.isEmpty ? nil : $0.jsonText }, document: documents?[i])

@@ -14,6 +14,8 @@ final class VersionSnapshot: Sendable {
     let hnsw: HNSWIndexLocation?
     /// Recent filter results over this version (keyed by filter and tail position).
     let filters = FilterCache()
+    /// The sparse vectors under each key a sparse search asked for, as postings.
+    let sparsePostings = SparsePostingsCache()
 
     init(
         version: UInt64, segments: CollectionSegments, records: RecordSegmentReader, metadata: MetadataSegmentReader,

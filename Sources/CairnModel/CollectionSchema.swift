@@ -51,9 +51,11 @@ extension CollectionConfiguration {
 
     /// Checks a schema a client gives: Chroma's shape (`defaults` and `keys`, each value type a map of indexes
     /// with `enabled`), and only indexes Cairn can honour enabled: inverted indexes on metadata (Cairn indexes
-    /// every metadata key anyway), the vector index on `#embedding`, full text on `#document`. Sparse vectors and
-    /// full text on other keys are refused, naming the key.
+    /// every metadata key anyway), the vector index on `#embedding`, full text on `#document`, a sparse vector
+    /// index on one metadata key (as Chroma: one key at most, never in `defaults`). Full text on other keys is
+    /// refused, naming the key.
     public static func validate(schema: [String: JSONValue]) throws(ValidationError) {
+        var sparseKeys: [String] = []
         for (section, value) in schema {
             guard section == "defaults" || section == "keys" else {
                 throw malformed("schema.\(section)", unknownField(section, expected: ["defaults", "keys"]))
@@ -73,8 +75,38 @@ extension CollectionConfiguration {
                     for (indexName, index) in try object(indexes, at: "schema.\(section).\(key).\(valueType)") {
                         guard case .object(let fields) = index, fields["enabled"] == .bool(true) else { continue }
                         try checkHonoured(indexName, key: section == "defaults" ? nil : key)
+                        if indexName == "sparse_vector_index" {
+                            sparseKeys.append(key)
+                            try checkSparseConfig(fields["config"], key: key)
+                        }
                     }
                 }
+            }
+        }
+        if sparseKeys.count > 1 {
+            throw ValidationError(
+                .invalidMetadataValue,
+                "Only one sparse vector index is allowed per collection, got \(sparseKeys.sorted().joined(separator: ", "))"
+            )
+        }
+    }
+
+    /// A sparse vector index's config: Chroma's fields only (`deny_unknown_fields`), of their types.
+    private static func checkSparseConfig(_ config: JSONValue?, key: String) throws(ValidationError) {
+        guard let config, config != .null else { return }
+        guard case .object(let fields) = config else {
+            throw malformed("schema.keys.\(key).sparse_vector.sparse_vector_index.config", "expected an object")
+        }
+        let at = "schema.keys.\(key).sparse_vector.sparse_vector_index.config"
+        for (field, value) in fields where value != .null {
+            switch (field, value) {
+            case ("bm25", .bool), ("source_key", .string), ("embedding_function", .object), ("algorithm", .string):
+                continue
+            case ("bm25", _), ("source_key", _), ("embedding_function", _), ("algorithm", _):
+                throw malformed("\(at).\(field)", "invalid type \(value.pythonTypeName)")
+            default:
+                throw malformed(
+                    at, unknownField(field, expected: ["embedding_function", "source_key", "bm25", "algorithm"]))
             }
         }
     }
@@ -87,10 +119,14 @@ extension CollectionConfiguration {
             return
         case "fts_index" where key == "#document":
             return
+        case "sparse_vector_index" where key != nil && !(key?.hasPrefix("#") ?? true):
+            return
         case "sparse_vector_index":
             throw ValidationError(
                 .invalidMetadataValue,
-                "Sparse vector indexes are not supported by Cairn yet (schema key \(key ?? "defaults"))")
+                key == nil
+                    ? "Sparse vector index cannot be enabled in defaults; enable it on one metadata key"
+                    : "Sparse vector index cannot be enabled on the special key '\(key ?? "")'")
         case "fts_index":
             throw ValidationError(
                 .invalidMetadataValue,
@@ -137,5 +173,43 @@ extension CollectionConfiguration {
             merged["embedding_function"] = function
         }
         return merged
+    }
+}
+
+/// The collection's sparse vector index, from its schema: the metadata key it ranks, whether `$knn` on it applies
+/// BM25's IDF at query time, and where its vectors come from when a write does not give them.
+public struct SparseIndexConfiguration: Sendable, Equatable {
+    public var key: String
+    public var bm25: Bool
+    /// `#document` or a string metadata key the embedding function reads.
+    public var sourceKey: String?
+    /// The embedding function as the schema names it (`{"type", "name", "config"}`).
+    public var embeddingFunction: [String: JSONValue]?
+}
+
+extension CollectionConfiguration {
+    /// The enabled sparse vector index, if the schema has one (`bm25` falls back to the defaults' flag).
+    public var sparseIndex: SparseIndexConfiguration? {
+        guard let givenSchema, case .object(let keys)? = givenSchema["keys"] else { return nil }
+        for (key, types) in keys.sorted(by: { $0.key < $1.key }) {
+            guard case .object(let index)? = types["sparse_vector"]?["sparse_vector_index"],
+                index["enabled"] == .bool(true)
+            else { continue }
+            let config = index["config"]
+            var bm25 = false
+            if case .bool(let flag)? = config?["bm25"] {
+                bm25 = flag
+            } else if case .bool(let flag)? = givenSchema["defaults"]?["sparse_vector"]?["sparse_vector_index"]?[
+                "config"]?["bm25"]
+            {
+                bm25 = flag
+            }
+            var sourceKey: String?
+            if case .string(let source)? = config?["source_key"] { sourceKey = source }
+            var function: [String: JSONValue]?
+            if case .object(let members)? = config?["embedding_function"] { function = members }
+            return SparseIndexConfiguration(key: key, bm25: bm25, sourceKey: sourceKey, embeddingFunction: function)
+        }
+        return nil
     }
 }

@@ -1,5 +1,6 @@
-// One metadata value as Chroma 1.5 stores it: a string, 64-bit integer, 64-bit float or bool, or a non-empty list of
-// one of those types (lists are what `$contains` on metadata matches against).
+// One metadata value as Chroma 1.5 stores it: a string, 64-bit integer, 64-bit float or bool, a non-empty list of
+// one of those types (lists are what `$contains` on metadata matches against), or a sparse vector (any JSON object
+// in metadata is one, as in Chroma; it is never matched by filters, only ranked by sparse `$knn`).
 import CairnJSON
 
 public enum MetadataValue: Sendable, Hashable {
@@ -11,12 +12,13 @@ public enum MetadataValue: Sendable, Hashable {
     case intArray([Int64])
     case floatArray([Double])
     case boolArray([Bool])
+    case sparseVector(SparseVector)
 
     /// True for the four scalar cases.
     public var isScalar: Bool {
         switch self {
         case .string, .int, .float, .bool: return true
-        case .stringArray, .intArray, .floatArray, .boolArray: return false
+        case .stringArray, .intArray, .floatArray, .boolArray, .sparseVector: return false
         }
     }
 
@@ -28,6 +30,7 @@ public enum MetadataValue: Sendable, Hashable {
         case .intArray(let values): return values.map(MetadataValue.int)
         case .floatArray(let values): return values.map(MetadataValue.float)
         case .boolArray(let values): return values.map(MetadataValue.bool)
+        case .sparseVector: return []
         }
     }
 
@@ -42,6 +45,7 @@ public enum MetadataValue: Sendable, Hashable {
         case .intArray(let values): return .array(values.map(JSONValue.int))
         case .floatArray(let values): return .array(values.map(JSONValue.double))
         case .boolArray(let values): return .array(values.map(JSONValue.bool))
+        case .sparseVector(let vector): return vector.json
         }
     }
 
@@ -56,15 +60,24 @@ public enum MetadataValue: Sendable, Hashable {
             self = .float(value)
         case .bool(let value): self = .bool(value)
         case .array(let elements): self = try MetadataValue.list(elements, key: key, original: json)
-        case .null, .object: throw MetadataValue.invalidValue(json, key: key)
+        case .object(let members):
+            // A sparse vector; an object that is not one at all gets the message any other wrong value gets.
+            guard members["#type"] != nil || members["indices"] != nil || members["values"] != nil else {
+                throw MetadataValue.invalidValue(json, key: key)
+            }
+            do {
+                self = .sparseVector(try SparseVector(json: members))
+            } catch {
+                throw ValidationError(error.code, error.message, key: key)
+            }
+        case .null: throw MetadataValue.invalidValue(json, key: key)
         }
     }
 
     static func invalidValue(_ json: JSONValue, key: String) -> ValidationError {
-        // Chroma's message, less "SparseVector" (Cairn has no sparse vectors).
         ValidationError(
             .invalidMetadataValue,
-            "Expected metadata value to be a str, int, float, bool, list, or None, got \(json.pythonRepr) which is a \(json.pythonTypeName)",
+            "Expected metadata value to be a str, int, float, bool, SparseVector, list, or None, got \(json.pythonRepr) which is a \(json.pythonTypeName)",
             key: key)
     }
 

@@ -476,11 +476,5 @@ extension SearchGroupBy {
 
 extension JSONValue {
     /// A JSON number as a Float (ints included); nil for anything else.
-    fileprivate var floatValue: Float? {
-        switch self {
-        case .int(let number): return Float(number)
-        case .double(let number): return Float(number)
-        default: return nil
-        }
-    }
+    fileprivate var floatValue: Float? { numberValue.map { Float($0) } }
 }

@@ -43,6 +43,8 @@ enum MetadataIndexKey {
         case .boolArray(let values):
             let p = prefix(.boolElement, key)
             for b in Set(values) { out.append((p, encode(b))) }
+        case .sparseVector:
+            break  // ranked by sparse $knn, never matched by value
         }
     }
 

@@ -65,7 +65,7 @@ extension MetadataSegmentReader {
                 result.formUnion(try await lookup(.int, key, MetadataIndexKey.encode(Int64(d))))
             }
             return result
-        case .stringArray, .intArray, .floatArray, .boolArray:
+        case .stringArray, .intArray, .floatArray, .boolArray, .sparseVector:
             return RoaringBitmap()  // a list never equals; validation refuses such operands
         }
     }
@@ -83,7 +83,7 @@ extension MetadataSegmentReader {
         case .int(let i): return try await lookup(.intElement, key, MetadataIndexKey.encode(i))
         case .float(let d): return try await lookup(.floatElement, key, MetadataIndexKey.encode(d))
         case .bool(let b): return try await lookup(.boolElement, key, MetadataIndexKey.encode(b))
-        case .stringArray, .intArray, .floatArray, .boolArray: return RoaringBitmap()
+        case .stringArray, .intArray, .floatArray, .boolArray, .sparseVector: return RoaringBitmap()
         }
     }
 

@@ -39,7 +39,7 @@ import Testing
     @Test(arguments: [
         (
             #"{"a":{"b":1}}"#,
-            "Expected metadata value to be a str, int, float, bool, list, or None, got {'b': 1} which is a dict"
+            "Expected metadata value to be a str, int, float, bool, SparseVector, list, or None, got {'b': 1} which is a dict"
         ),
         (#"{"a":[]}"#, "Expected metadata list value for key 'a' to be non-empty"),
         (
