@@ -20,7 +20,9 @@ import tempfile  # noqa: E402
 import chromadb  # noqa: E402
 import numpy as np  # noqa: E402
 from chromadb.config import Settings  # noqa: E402
+from chromadb import Schema, SparseVectorIndexConfig  # noqa: E402
 from chromadb.execution.expression import GroupBy, K, Knn, MaxK, MinK, Rrf, Search, Val  # noqa: E402
+from chromadb.utils.embedding_functions import ChromaBm25EmbeddingFunction  # noqa: E402
 
 N, D = 400, 8
 failures = []
@@ -55,6 +57,95 @@ def knn(query, limit, mask=None):
 def same_scores(got, want, what):
     check(len(got) == len(want) and all(abs(g - w) <= 1e-4 * max(1.0, abs(w)) for g, w in zip(got, want)),
           f"{what}: scores {got} vs {want}")
+
+
+WORDS = ("river stone bridge forest lantern harbor meadow copper violet thunder garden silver morning winter "
+         "candle orchard falcon marble canyon ember").split()
+
+
+def bm25_expected(query_text, vectors_by_id, order, bm25, mask=None):
+    """Sparse Knn as Chroma Cloud scores it, computed here: q scaled by idf(t) = ln(1 + (N - n_t + .5) / (n_t + .5))
+    (float32), measure 1 - q.d over the records sharing an index with q, ties by insertion order."""
+    q = bm25.embed_query([query_text])[0]
+    total = np.float32(len(vectors_by_id))
+    scaled = {}
+    for index, value in zip(q.indices, q.values):
+        n = np.float32(sum(1 for v in vectors_by_id.values() if index in v))
+        scaled[index] = np.float32(value) * np.float32(np.log1p((total - n + np.float32(0.5)) / (n + np.float32(0.5))))
+    scored = []
+    for position, rid in enumerate(order):
+        if rid not in vectors_by_id or (mask is not None and not mask(rid)):
+            continue
+        d = vectors_by_id[rid]
+        shared = [i for i in sorted(scaled) if i in d]
+        if shared:
+            dot = np.float32(0)
+            for i in shared:
+                dot = np.float32(dot + scaled[i] * d[i])
+            scored.append((np.float32(1) - dot, position, rid))
+    scored.sort()
+    return [(rid, score) for score, _, rid in scored]
+
+
+def hybrid(client, port):
+    """10. Hybrid search: a sparse index on `sparse` fed by ChromaBm25EmbeddingFunction from the documents, BM25 IDF
+    at query time, Rrf of dense and sparse; and Cairn computing the vectors itself for a raw HTTP write."""
+    import json
+    import urllib.request
+
+    bm25 = ChromaBm25EmbeddingFunction()
+    schema = Schema().create_index(
+        config=SparseVectorIndexConfig(source_key=K.DOCUMENT, embedding_function=bm25, bm25=True), key="sparse")
+    col = client.create_collection("hybrid", schema=schema, embedding_function=None)
+    texts = [" ".join(rng.choice(WORDS, size=int(rng.integers(3, 15)))) for _ in range(300)]
+    hids = [f"h{i:03d}" for i in range(300)]
+    dense = rng.normal(size=(300, D)).astype(np.float32)
+    col.add(ids=hids, embeddings=dense.tolist(), documents=texts, metadatas=[{"k": i % 3} for i in range(300)])
+    vectors_by_id = {}
+    for rid, vector in zip(hids, bm25(texts)):
+        vectors_by_id[rid] = {i: np.float32(v) for i, v in zip(vector.indices, vector.values)}
+    stored = col.get(ids=[hids[0]], include=["metadatas"])["metadatas"][0]["sparse"]
+    check(list(stored.indices) == list(bm25([texts[0]])[0].indices), "the stored sparse vector is the client's")
+
+    for text in ["river stone", "falcon falcon ember canyon", "thunder", "nothing matches"]:
+        want = bm25_expected(text, vectors_by_id, hids, bm25)[:10]
+        r = col.search(Search().rank(Knn(query=text, key="sparse", limit=10)).select(K.SCORE))
+        check(r["ids"][0] == [rid for rid, _ in want], f"bm25 '{text}': {r['ids'][0]} vs {[x for x, _ in want]}")
+        same_scores(r["scores"][0], [float(score) for _, score in want], f"bm25 '{text}'")
+    # A metadata filter restricts the sparse candidates.
+    want = bm25_expected("river stone", vectors_by_id, hids, bm25, mask=lambda rid: int(rid[1:]) % 3 == 1)[:5]
+    r = col.search(Search().where(K("k") == 1).rank(Knn(query="river stone", key="sparse", limit=5)))
+    check(r["ids"][0] == [rid for rid, _ in want], f"filtered bm25 {r['ids'][0]}")
+
+    # Rrf of the dense and the sparse ranking (k=60, equal weights), both lists of 30.
+    q = rng.normal(size=D).astype(np.float32)
+    d = ((dense - q) ** 2).sum(axis=1, dtype=np.float32)
+    dense_rank = {hids[i]: n for n, i in enumerate(sorted(range(300), key=lambda i: (d[i], i))[:30])}
+    sparse_rank = {rid: n for n, (rid, _) in enumerate(bm25_expected("copper violet", vectors_by_id, hids, bm25)[:30])}
+    fused = sorted((-(np.float32(1) / (60 + dense_rank[rid]) + np.float32(1) / (60 + sparse_rank[rid])), hids.index(rid), rid)
+                   for rid in dense_rank if rid in sparse_rank)
+    r = col.search(Search().rank(Rrf([Knn(query=q.tolist(), limit=30, return_rank=True),
+                                      Knn(query="copper violet", key="sparse", limit=30, return_rank=True)]))
+                   .select(K.SCORE))
+    check(r["ids"][0] == [rid for _, _, rid in fused][:len(r["ids"][0])] and len(r["ids"][0]) == min(10, len(fused)),
+          f"rrf dense+sparse {r['ids'][0]} vs {[x for _, _, x in fused][:10]}")
+
+    # A raw HTTP add with documents only: Cairn computes the vector the client's function would have.
+    body = json.dumps({"ids": ["raw"], "embeddings": [[0.0] * D], "documents": ["Lanterns in the harbor, morning!"]})
+    url = f"http://127.0.0.1:{port}/api/v2/tenants/default_tenant/databases/default_database/collections/{col.id}/add"
+    urllib.request.urlopen(urllib.request.Request(url, body.encode(), {"Content-Type": "application/json"}))
+    stored = col.get(ids=["raw"], include=["metadatas"])["metadatas"][0]["sparse"]
+    want = bm25(["Lanterns in the harbor, morning!"])[0]
+    check(list(stored.indices) == list(want.indices)
+          and all(abs(a - b) < 1e-6 for a, b in zip(stored.values, want.values)),
+          f"server-side BM25 {stored} vs {want}")
+    # A sparse query with unsorted indices is refused with Chroma's message.
+    try:
+        col.search(Search().rank(Knn(query={"#type": "sparse_vector", "indices": [5, 1], "values": [1.0, 1.0]},
+                                     key="sparse")))
+        check(False, "unsorted sparse indices were accepted")
+    except Exception as error:  # noqa: BLE001
+        check("strictly ascending" in str(error), f"unsorted sparse query: {error}")
 
 
 def main():
@@ -154,6 +245,8 @@ def main():
         except Exception as error:  # noqa: BLE001
             check("dimension" in str(error), f"wrong dimension: {error}")
         check(col.count() == N, "bad searches changed nothing")
+
+        hybrid(client, port)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
@@ -161,8 +254,8 @@ def main():
     if failures:
         print(f"check_search: {len(failures)} failure(s)")
         sys.exit(1)
-    print("check_search: dense Knn, filters, #id, arithmetic, Rrf, group-by, select, pagination, read levels and "
-          "fresh writes through the official client equal exact scoring: ok")
+    print("check_search: dense Knn, filters, #id, arithmetic, Rrf, group-by, select, pagination, read levels, fresh "
+          "writes, BM25 sparse Knn and dense+sparse Rrf through the official client equal exact scoring: ok")
 
 
 if __name__ == "__main__":
