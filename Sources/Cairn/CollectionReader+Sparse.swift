@@ -1,40 +1,85 @@
 // Sparse `$knn` (issue 21): records ranked by `1 − q·d` over the sparse vectors under one metadata key, with BM25's
 // IDF applied to the query at query time when the key's index says so (docs/search-reference.md §2.2, §6). Exact:
 // every live record holding a vector under the key that shares an index with the query is scored. The compacted
-// records' vectors are gathered once per version into in-memory postings (`SparsePostings`); the tail's are read
-// from its slots.
+// records' postings come from the metadata segment's sparse index (only the query's dimensions are read); the
+// tail's vectors from its slots.
 import Bitmaps
 import Blockfile
 import CairnModel
 import Foundation
+import Segments
 import Synchronization
 
-/// The sparse vectors under one key of a version's records, as postings: for each index, the records holding it
-/// (offset id order) with their values. Built on a version's first sparse query of the key, then shared.
-final class SparsePostings: Sendable {
-    let postings: [UInt32: [(offset: UInt32, value: Float)]]
-
-    init(postings: [UInt32: [(offset: UInt32, value: Float)]]) {
-        self.postings = postings
-    }
-
-    /// Records read per batch while building.
+/// A version's postings for the dimensions sparse queries asked for: read from the metadata segment's sparse
+/// index (decision 0022), or — for a version written before the collection had one — gathered once from every
+/// record's metadata. Kept while the version is read, up to `maxPostings` (then dropped and read again).
+final class SparsePostingsCache: Sendable {
+    static let maxPostings = 4_000_000
+    /// Records read per batch while gathering from the records.
     static let batch = 4096
 
-    /// Reads every live record of `snapshot` and keeps the sparse vectors under `key`.
-    static func build(_ snapshot: VersionSnapshot, key: String) async throws -> SparsePostings {
-        var postings: [UInt32: [(offset: UInt32, value: Float)]] = [:]
+    private struct State {
+        var lists: [UInt32: SparsePostingList] = [:]
+        var postings = 0
+        /// Every dimension of the version, gathered from the records (no sparse index), by metadata key.
+        var gathered: [String: [UInt32: SparsePostingList]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// The posting lists of `dimensions` (dimensions no record holds are absent).
+    func lists(_ snapshot: VersionSnapshot, key: String, dimensions: [UInt32]) async throws
+        -> [UInt32: SparsePostingList]
+    {
+        guard let index = snapshot.metadata.sparse else {
+            let all = try await gathered(snapshot, key: key)
+            return all.filter { dimensions.contains($0.key) }
+        }
+        var found: [UInt32: SparsePostingList] = [:]
+        var missing: [UInt32] = []
+        state.withLock { state in
+            for dimension in dimensions {
+                if let list = state.lists[dimension] { found[dimension] = list } else { missing.append(dimension) }
+            }
+        }
+        for dimension in missing {
+            let list = try await index.postingList(dimension)
+            found[dimension] = list
+            state.withLock { state in
+                if state.postings + list.offsets.count > Self.maxPostings { (state.lists, state.postings) = ([:], 0) }
+                state.lists[dimension] = list
+                state.postings += list.offsets.count
+            }
+        }
+        return found.filter { !$0.value.offsets.isEmpty }
+    }
+
+    /// How many records of the version hold each of `dimensions` (for IDF).
+    func counts(_ snapshot: VersionSnapshot, key: String, dimensions: [UInt32]) async throws -> [UInt32: Int] {
+        guard let index = snapshot.metadata.sparse else {
+            let all = try await gathered(snapshot, key: key)
+            return Dictionary(uniqueKeysWithValues: dimensions.map { ($0, all[$0]?.offsets.count ?? 0) })
+        }
+        let terms = try await index.terms(dimensions)
+        return Dictionary(uniqueKeysWithValues: zip(dimensions, terms.map { $0?.count ?? 0 }))
+    }
+
+    private func gathered(_ snapshot: VersionSnapshot, key: String) async throws -> [UInt32: SparsePostingList] {
+        if let built = state.withLock({ $0.gathered[key] }) { return built }
+        var lists: [UInt32: SparsePostingList] = [:]
         let offsets = snapshot.live.array
-        for start in stride(from: 0, to: offsets.count, by: batch) {
-            let chunk = Array(offsets[start..<min(offsets.count, start + batch)])
+        for start in stride(from: 0, to: offsets.count, by: Self.batch) {
+            let chunk = Array(offsets[start..<min(offsets.count, start + Self.batch)])
             for (offset, record) in zip(chunk, try await snapshot.records.records(chunk)) {
-                guard let vector = try record.map({ try sparseVector(of: $0, key: key) }) ?? nil else { continue }
+                guard let vector = try record.map({ try Self.sparseVector(of: $0, key: key) }) ?? nil else { continue }
                 for (index, value) in zip(vector.indices, vector.values) {
-                    postings[index, default: []].append((offset, value))
+                    lists[index, default: SparsePostingList()].offsets.append(offset)
+                    lists[index, default: SparsePostingList()].values.append(value)
                 }
             }
         }
-        return SparsePostings(postings: postings)
+        state.withLock { $0.gathered[key] = lists }
+        return lists
     }
 
     /// The sparse vector a record holds under `key` (nil when it holds none or another kind of value).
@@ -51,18 +96,6 @@ final class SparsePostings: Sendable {
     }
 }
 
-/// Each version's sparse postings by key (a version never changes, so they stay valid as long as it is read).
-final class SparsePostingsCache: Sendable {
-    private let state = Mutex<[String: SparsePostings]>([:])
-
-    func postings(_ snapshot: VersionSnapshot, key: String) async throws -> SparsePostings {
-        if let built = state.withLock({ $0[key] }) { return built }
-        let built = try await SparsePostings.build(snapshot, key: key)
-        state.withLock { $0[key] = $0[key] ?? built }
-        return built
-    }
-}
-
 extension CollectionReader {
     /// The `k` best records for the sparse query `query` under `key` among those matching `filter` (and `ids`),
     /// best first: measure `1 − q·d` (IDF-scaled `q` with `bm25`), ties in insertion order. Only records sharing an
@@ -71,9 +104,14 @@ extension CollectionReader {
         _ query: SparseVector, key: String, bm25: Bool, k: Int, ids: [String]?, filter: RecordFilter
     ) async throws -> [Hit] {
         guard k > 0, !query.isEmpty else { return [] }
-        let postings = try await snapshot.sparsePostings.postings(snapshot, key: key)
+        let cache = snapshot.sparsePostings
+        let lists = try await cache.lists(snapshot, key: key, dimensions: query.indices)
         let tailVectors = try tailSparseVectors(key: key, within: tail.live)
-        let scaled = bm25 ? idfScaled(query, postings: postings, tailVectors: tailVectors) : query
+        var scaled = query
+        if bm25 {
+            let counts = try await cache.counts(snapshot, key: key, dimensions: query.indices)
+            scaled = try await idfScaled(query, compactedCounts: counts, lists: lists, tailVectors: tailVectors)
+        }
 
         // Candidates: the compacted records still current, and the tail's live slots, that match.
         var universe = compactedUniverse
@@ -89,8 +127,9 @@ extension CollectionReader {
         var hits: [Hit] = []
         var dots: [UInt32: Float] = [:]
         for (index, value) in zip(scaled.indices, scaled.values) {
-            for posting in postings.postings[index] ?? [] where matches.contains(posting.offset) {
-                dots[posting.offset, default: 0] += value * posting.value
+            guard let list = lists[index] else { continue }
+            for (offset, weight) in zip(list.offsets, list.values) where matches.contains(offset) {
+                dots[offset, default: 0] += value * weight
             }
         }
         for (offset, dot) in dots { hits.append(Hit(source: .compacted(offset), distance: 1 - dot)) }
@@ -114,14 +153,15 @@ extension CollectionReader {
     /// BM25's IDF applied to the query: `idf(t) = ln(1 + (N − n_t + 0.5) / (n_t + 0.5))` in f32, N the records in
     /// the collection, n_t those whose vector under the key holds t (Chroma's `idf.rs`).
     private func idfScaled(
-        _ query: SparseVector, postings: SparsePostings, tailVectors: [(UInt32, SparseVector)]
-    ) -> SparseVector {
+        _ query: SparseVector, compactedCounts: [UInt32: Int], lists: [UInt32: SparsePostingList],
+        tailVectors: [(UInt32, SparseVector)]
+    ) async throws -> SparseVector {
         let total = Float(count)
         var documents: [UInt32: Int] = [:]
         for index in query.indices {
-            let compacted = postings.postings[index] ?? []
-            documents[index] =
-                tail.masked.isEmpty ? compacted.count : compacted.count { !tail.masked.contains($0.offset) }
+            // Compacted records the tail replaced or deleted no longer count.
+            let stale = tail.masked.isEmpty ? 0 : (lists[index]?.offsets.count { tail.masked.contains($0) } ?? 0)
+            documents[index] = (compactedCounts[index] ?? 0) - stale
         }
         for (_, vector) in tailVectors {
             for index in query.indices where vector.indices.binarySearchContains(index) {

@@ -130,7 +130,7 @@ public final class Compactor: Sendable {
             // 3. Record and metadata segments (copy-on-write forks).
             let live: RoaringBitmap
             (segments.record.files, segments.metadata.files, live) = try await writeRecordsAndMetadata(
-                plan, forking: recordReader, metadataReader)
+                plan, forking: recordReader, metadataReader, sparseKey: configuration.sparseIndex?.key)
             recordCount = live.count
             progress?(
                 "collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)"
@@ -358,10 +358,11 @@ public final class Compactor: Sendable {
     /// Applies the plan to copy-on-write forks of the record and metadata segments and writes them: their new
     /// files and the live offset ids.
     private func writeRecordsAndMetadata(
-        _ plan: CompactionPlan, forking recordReader: RecordSegmentReader, _ metadataReader: MetadataSegmentReader
+        _ plan: CompactionPlan, forking recordReader: RecordSegmentReader, _ metadataReader: MetadataSegmentReader,
+        sparseKey: String?
     ) async throws -> (record: [String: String], metadata: [String: String], live: RoaringBitmap) {
         let recordWriter = RecordSegmentWriter(forking: recordReader)
-        let metadataWriter = MetadataSegmentWriter(forking: metadataReader)
+        let metadataWriter = MetadataSegmentWriter(forking: metadataReader, sparseKey: sparseKey)
         for removal in plan.removals {
             try recordWriter.delete(offsetID: removal.offsetID, userID: removal.record.id)
             try metadataWriter.remove(

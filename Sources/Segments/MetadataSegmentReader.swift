@@ -15,6 +15,9 @@ public struct MetadataSegmentReader: Sendable {
 
     let metadata: BlockfileReader<RoaringBitmap>
     let fullText: BlockfileReader<RoaringBitmap>
+    /// The sparse vector index (nil when the version has none: no sparse index in the schema, or written before
+    /// Cairn had one).
+    public let sparse: SparseIndexReader?
     /// Where a writer forked from this version writes (BlockfileReader keeps its own private).
     let store: any ObjectStore
     let location: BlockfileLocation
@@ -41,12 +44,14 @@ public struct MetadataSegmentReader: Sendable {
                 "the manifest names no \(metadataFile) or \(fullTextFile) blockfile (has: \(files.keys.sorted()))")
         }
         let location = BlockfileLocation(segment: segment)
+        async let sparse = SparseIndexReader.open(store: store, location: location, files: files, cache: cache)
         async let metadata = BlockfileReader<RoaringBitmap>.open(
             store: store, location: location, rootID: metadataRoot, cache: cache)
         async let fullText = BlockfileReader<RoaringBitmap>.open(
             store: store, location: location, rootID: fullTextRoot, cache: cache)
         let reader = MetadataSegmentReader(
-            metadata: try await metadata, fullText: try await fullText, store: store, location: location, cache: cache)
+            metadata: try await metadata, fullText: try await fullText, sparse: try await sparse, store: store,
+            location: location, cache: cache)
         guard reader.metadata.root.keyType == .string, reader.fullText.root.keyType == .uint32 else {
             throw MetadataSegmentError(.corrupt, "metadata segment blockfiles have unexpected key types")
         }
@@ -64,7 +69,7 @@ public struct MetadataSegmentReader: Sendable {
                 store: store, location: location, keyType: .string, maxBlockSize: maxBlockSize, cache: cache),
             fullText: .empty(
                 store: store, location: location, keyType: .uint32, maxBlockSize: maxBlockSize, cache: cache),
-            store: store, location: location, cache: cache)
+            sparse: nil, store: store, location: location, cache: cache)
     }
 
     /// The offset ids in `universe` (the live records of this version) that match both filters (nil: no filter).

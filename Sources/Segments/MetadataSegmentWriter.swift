@@ -39,6 +39,9 @@ public final class MetadataSegmentWriter {
     }
 
     private var metadataPostings: [MetadataEntry: Posting] = [:]
+    /// The metadata key whose sparse vectors go into the sparse index (nil: the collection has none).
+    let sparseKey: String?
+    private var sparseChanges = SparseIndexChanges()
     private var trigramPostings: [UInt32: Posting] = [:]
     private var scratchEntries: [(String, String)] = []
     private var scratchTrigrams: [UInt32] = []
@@ -48,15 +51,17 @@ public final class MetadataSegmentWriter {
     let summaryEvery: Int
 
     /// A writer whose new version starts as `parent`.
-    public convenience init(forking parent: MetadataSegmentReader) {
-        self.init(forking: parent, summaryEvery: RangeSummaries.defaultEvery)
+    /// `sparseKey`: the metadata key of the collection's sparse vector index, if it has one.
+    public convenience init(forking parent: MetadataSegmentReader, sparseKey: String? = nil) {
+        self.init(forking: parent, summaryEvery: RangeSummaries.defaultEvery, sparseKey: sparseKey)
     }
 
     /// Tests use small summaries so that a few thousand records exercise them.
-    init(forking parent: MetadataSegmentReader, summaryEvery: Int) {
+    init(forking parent: MetadataSegmentReader, summaryEvery: Int, sparseKey: String? = nil) {
         precondition(summaryEvery > 1, "a summary covers at least two values")
         self.parent = parent
         self.summaryEvery = summaryEvery
+        self.sparseKey = sparseKey
     }
 
     /// Indexes a record's metadata and document under `offsetID`.
@@ -75,6 +80,9 @@ public final class MetadataSegmentWriter {
         if let metadata {
             scratchEntries.removeAll(keepingCapacity: true)
             for (key, value) in metadata { MetadataIndexKey.entries(key: key, value: value, into: &scratchEntries) }
+            if let sparseKey, case .sparseVector(let vector)? = metadata[sparseKey] {
+                if adding { sparseChanges.add(offsetID, vector) } else { sparseChanges.remove(offsetID, vector) }
+            }
             for (prefix, value) in scratchEntries {
                 let entry = MetadataEntry(prefix: prefix, value: value)
                 if adding {
@@ -112,10 +120,22 @@ public final class MetadataSegmentWriter {
             metadataKeys, into: metadataParent, store, location, cache, summaryEvery: every)
         async let fullTextRoot = Self.write(
             trigramKeys, into: fullTextParent, store, location, cache, summaryEvery: nil)
-        return [
+        var files = [
             MetadataSegmentReader.metadataFile: try await metadataRoot,
             MetadataSegmentReader.fullTextFile: try await fullTextRoot,
         ]
+        // The sparse index is written once the collection has one, and kept from then on (changed or not).
+        if sparseKey != nil || parent.sparse != nil {
+            let sparseParent =
+                parent.sparse
+                ?? .empty(
+                    store: store, location: location, cache: cache, maxBlockSize: parent.metadata.root.maxBlockSize)
+            let sparseFiles = try await sparseChanges.commit(
+                over: sparseParent, store: store, location: location, cache: cache)
+            files.merge(sparseFiles) { $1 }
+        }
+        sparseChanges = SparseIndexChanges()
+        return files
     }
 
     /// Applies the changes to one blockfile and returns the new root id. With `summaryEvery`, numeric prefixes

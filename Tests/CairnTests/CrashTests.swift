@@ -3,6 +3,7 @@
 // acknowledged write must be there exactly once, no deleted record may come back, queries must match the
 // brute-force model, the next compaction and GC must succeed, and `check` must find nothing wrong.
 import Cairn
+import CairnJSON
 import Catalog
 import Foundation
 import ObjectStore
@@ -36,13 +37,68 @@ import Testing
         var rng = SplitMix64(seed: seed)
         do {
             let client = try disk.client(try LocalFileStore(root: folder))
-            let collection = try await client.createCollection("crash")
+            // With a sparse vector index, so that compaction's sparse postings are crashed into too.
+            let collection = try await client.createCollection("crash", schema: sparseSchema)
             for round in 0..<3 {
                 for _ in 0..<6 { try await Model.randomWrite(collection, &model, &rng) }
+                try await addSparse(collection, &model, &rng, round: round)
                 if round < 2 { _ = try await collection.compact() }
             }
         }
         return (disk, model)
+    }
+
+    static let sparseSchema: [String: JSONValue] = [
+        "keys": .object([
+            "sparse": .object([
+                "sparse_vector": .object([
+                    "sparse_vector_index": .object(["enabled": true, "config": .object(["bm25": true])])
+                ])
+            ])
+        ])
+    ]
+
+    /// A few records with sparse vectors under `sparse`.
+    static func addSparse(_ collection: Collection, _ model: inout CollectionModel, _ rng: inout SplitMix64, round: Int)
+        async throws
+    {
+        for i in 0..<5 {
+            let indices = Set((0..<3).map { _ in UInt32.random(in: 0..<12, using: &rng) }).sorted()
+            let vector = try SparseVector(
+                indices: indices, values: indices.map { _ in Float.random(in: 0.1...2, using: &rng) })
+            let id = "sparse-\(round)-\(i)"
+            let embedding = Model.randomEmbedding(&rng)
+            try await collection.add(ids: [id], embeddings: [embedding], metadatas: [["sparse": .sparseVector(vector)]])
+            model.add(id, embedding, ["sparse": .sparseVector(vector)], nil)
+        }
+    }
+
+    /// Sparse `$knn` answers as exact scoring over the model's records (IDF included).
+    static func checkSparse(_ collection: Collection, _ model: CollectionModel, label: String) async throws {
+        let query = try SparseVector(indices: [1, 4, 7], values: [1, 0.5, 2])
+        let total = Float(model.records.count)
+        var vectors: [(SparseVector, Int, String)] = []
+        for record in model.records.values {
+            if case .sparseVector(let vector)? = record.metadata?["sparse"] {
+                vectors.append((vector, record.order, record.id))
+            }
+        }
+        let scaled = query.scaled { index in
+            let n = Float(vectors.count { $0.0.indices.contains(index) })
+            return log1pf((total - n + 0.5) / (n + 0.5))
+        }
+        let want = vectors.filter { $0.0.indices.contains { scaled.indices.contains($0) } }
+            .map { (1 - scaled.dot($0.0), $0.1, $0.2) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.prefix(10)
+        let got = try await collection.search([
+            SearchPayload(
+                rank: .knn(
+                    KnnTerm(query: .sparse(indices: query.indices, values: query.values), key: "sparse", limit: 10)),
+                select: ["#score"])
+        ])[0]
+        #expect(got.ids == want.map(\.2), "\(label): sparse ranking")
+        for (score, expected) in zip(got.scores ?? [], want.map(\.0)) {
+            #expect(abs(score - expected) < 1e-4, "\(label)")
+        }
     }
 
     /// After a crash: a fresh process over what is on disk answers like the model, compacts and collects cleanly.
@@ -51,8 +107,10 @@ import Testing
         let collection = try await client.getCollection("crash")
         var rng = SplitMix64(seed: 99)
         try await Model.check(collection, model, &rng, step: 1)
+        try await checkSparse(collection, model, label: label)
         _ = try await collection.compact()
         try await Model.check(collection, model, &rng, step: 2)
+        try await checkSparse(collection, model, label: label)
         _ = try await client.collectGarbage(GarbageCollectionPolicy(keepVersions: 1, minAge: 0))
         let report = try await client.check(loadIndexes: true)
         #expect(report.isClean, "\(label): \(report.problems)")

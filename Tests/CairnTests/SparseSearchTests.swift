@@ -198,4 +198,112 @@ import TextAnalysis
             #expect(stored.metadatas?[0]?["sparse"] == .sparseVector(given))
         }
     }
+
+    /// The sparse index segment against a brute-force model: random vectors (explicit, with negative values too),
+    /// adds, upserts, updates, deletes, compactions at random points, a fork, and a reopened client; every query's
+    /// ranking and scores equal exact scoring over the records as they are, with and without IDF.
+    @Test(arguments: [false, true])
+    func theSparseIndexAnswersAsBruteForce(bm25: Bool) async throws {
+        var schema = Self.schema
+        schema["keys"] = .object([
+            "sparse": .object([
+                "sparse_vector": .object([
+                    "sparse_vector_index": .object(["enabled": true, "config": .object(["bm25": .bool(bm25)])])
+                ])
+            ])
+        ])
+        try await TemporaryDirectory.with { folder in
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
+            var collection = try await client.createCollection("model", schema: schema)
+            var random = SplitMix64(seed: bm25 ? 31 : 32)
+            func vector() throws -> SparseVector {
+                let indices = Set(
+                    (0..<Int.random(in: 1...6, using: &random)).map { _ in UInt32.random(in: 0..<40, using: &random) }
+                )
+                .sorted()
+                return try SparseVector(
+                    indices: indices, values: indices.map { _ in Float.random(in: -0.5...2, using: &random) })
+            }
+            var model: [String: SparseVector] = [:]
+            var order: [String] = []
+            func expected(_ query: SparseVector) -> [(String, Float)] {
+                let total = Float(model.count)
+                let scaled =
+                    bm25
+                    ? query.scaled { index in
+                        let n = Float(model.values.count { $0.indices.contains(index) })
+                        return log1pf((total - n + 0.5) / (n + 0.5))
+                    } : query
+                return order.enumerated().compactMap { position, id -> (String, Float, Int)? in
+                    guard let vector = model[id], vector.sharesIndex(with: scaled) else { return nil }
+                    return (id, 1 - scaled.dot(vector), position)
+                }
+                .sorted { ($0.1, $0.2) < ($1.1, $1.2) }.map { ($0.0, $0.1) }
+            }
+            func verify(_ collection: Collection, _ step: String) async throws {
+                for _ in 0..<5 {
+                    let query = try vector()
+                    let got = try await collection.search([
+                        SearchPayload(
+                            rank: .knn(
+                                KnnTerm(
+                                    query: .sparse(indices: query.indices, values: query.values), key: "sparse",
+                                    limit: 15)),
+                            select: ["#score"])
+                    ])[0]
+                    let want = Array(expected(query).prefix(15))
+                    #expect(got.ids.count == want.count, "\(step)")
+                    // Scores agree; ids agree except where two scores tie within rounding.
+                    for (index, (id, score)) in want.enumerated() where index < got.ids.count {
+                        #expect(abs((got.scores?[index] ?? .nan) - score) <= 1e-4, "\(step): \(index)")
+                        if got.ids[index] != id {
+                            let other = want.first { $0.0 == got.ids[index] }?.1 ?? .infinity
+                            #expect(abs(other - score) <= 1e-4, "\(step): \(got.ids[index]) vs \(id)")
+                        }
+                    }
+                }
+            }
+            var next = 0
+            for round in 0..<12 {
+                switch Int.random(in: 0..<4, using: &random) {
+                case 0, 1:
+                    let ids = (0..<Int.random(in: 5...30, using: &random)).map { _ in
+                        "s\(next + Int.random(in: 0...3, using: &random))"
+                    }
+                    next += 4
+                    let unique = Array(Set(ids)).sorted()
+                    let vectors = try unique.map { _ in try vector() }
+                    try await collection.upsert(
+                        ids: unique, embeddings: unique.map { _ in [1, 0] },
+                        metadatas: vectors.map { ["sparse": .sparseVector($0)] })
+                    for (id, v) in zip(unique, vectors) {
+                        if model[id] == nil { order.append(id) }
+                        model[id] = v
+                    }
+                case 2 where !model.isEmpty:
+                    let id = model.keys.sorted()[Int.random(in: 0..<model.count, using: &random)]
+                    let v = try vector()
+                    try await collection.update(ids: [id], metadatas: [["sparse": .some(.sparseVector(v))]])
+                    model[id] = v
+                default:
+                    let victims = Array(model.keys.sorted().prefix(2))
+                    if !victims.isEmpty { try await collection.delete(ids: victims) }
+                    for id in victims { model[id] = nil }
+                    order.removeAll { victims.contains($0) }
+                }
+                if Bool.random(using: &random) { try await collection.compact() }
+                try await verify(collection, "round \(round)")
+                if round == 6 {
+                    collection = try await collection.fork("model-fork")
+                    try await verify(collection, "fork")
+                }
+            }
+            try await collection.compact()
+            try await verify(collection, "compacted")
+            #expect(try await collection.reader().snapshot.metadata.sparse != nil, "compaction wrote the sparse index")
+            let reopened = try await Client.open(folder.path, options: .manualMaintenance)
+            try await verify(try await reopened.getCollection("model-fork"), "reopened")
+            #expect(try await reopened.check(loadIndexes: true).isClean)
+        }
+    }
 }
