@@ -19,23 +19,23 @@ final class SparsePostingsCache: Sendable {
     static let batch = 4096
 
     private struct State {
-        var lists: [UInt32: SparsePostingList] = [:]
+        var lists: [UInt32: SparseTopK.Prepared] = [:]
         var postings = 0
         /// Every dimension of the version, gathered from the records (no sparse index), by metadata key.
-        var gathered: [String: [UInt32: SparsePostingList]] = [:]
+        var gathered: [String: [UInt32: SparseTopK.Prepared]] = [:]
     }
 
     private let state = Mutex(State())
 
     /// The posting lists of `dimensions` (dimensions no record holds are absent).
     func lists(_ snapshot: VersionSnapshot, key: String, dimensions: [UInt32]) async throws
-        -> [UInt32: SparsePostingList]
+        -> [UInt32: SparseTopK.Prepared]
     {
         guard let index = snapshot.metadata.sparse else {
             let all = try await gathered(snapshot, key: key)
             return all.filter { dimensions.contains($0.key) }
         }
-        var found: [UInt32: SparsePostingList] = [:]
+        var found: [UInt32: SparseTopK.Prepared] = [:]
         var missing: [UInt32] = []
         state.withLock { state in
             for dimension in dimensions {
@@ -43,28 +43,29 @@ final class SparsePostingsCache: Sendable {
             }
         }
         for dimension in missing {
-            let list = try await index.postingList(dimension)
+            let list = SparseTopK.Prepared(try await index.postingList(dimension))
             found[dimension] = list
             state.withLock { state in
-                if state.postings + list.offsets.count > Self.maxPostings { (state.lists, state.postings) = ([:], 0) }
+                let size = list.list.offsets.count
+                if state.postings + size > Self.maxPostings { (state.lists, state.postings) = ([:], 0) }
                 state.lists[dimension] = list
-                state.postings += list.offsets.count
+                state.postings += size
             }
         }
-        return found.filter { !$0.value.offsets.isEmpty }
+        return found.filter { !$0.value.list.offsets.isEmpty }
     }
 
     /// How many records of the version hold each of `dimensions` (for IDF).
     func counts(_ snapshot: VersionSnapshot, key: String, dimensions: [UInt32]) async throws -> [UInt32: Int] {
         guard let index = snapshot.metadata.sparse else {
             let all = try await gathered(snapshot, key: key)
-            return Dictionary(uniqueKeysWithValues: dimensions.map { ($0, all[$0]?.offsets.count ?? 0) })
+            return Dictionary(uniqueKeysWithValues: dimensions.map { ($0, all[$0]?.list.offsets.count ?? 0) })
         }
         let terms = try await index.terms(dimensions)
         return Dictionary(uniqueKeysWithValues: zip(dimensions, terms.map { $0?.count ?? 0 }))
     }
 
-    private func gathered(_ snapshot: VersionSnapshot, key: String) async throws -> [UInt32: SparsePostingList] {
+    private func gathered(_ snapshot: VersionSnapshot, key: String) async throws -> [UInt32: SparseTopK.Prepared] {
         if let built = state.withLock({ $0.gathered[key] }) { return built }
         var lists: [UInt32: SparsePostingList] = [:]
         let offsets = snapshot.live.array
@@ -78,8 +79,9 @@ final class SparsePostingsCache: Sendable {
                 }
             }
         }
-        state.withLock { $0.gathered[key] = lists }
-        return lists
+        let prepared = lists.mapValues(SparseTopK.Prepared.init)
+        state.withLock { $0.gathered[key] = prepared }
+        return prepared
     }
 
     /// The sparse vector a record holds under `key` (nil when it holds none or another kind of value).
@@ -124,15 +126,22 @@ extension CollectionReader {
         }
         let matches = try await compactedMatches(filter, within: universe)
 
-        var hits: [Hit] = []
-        var dots: [UInt32: Float] = [:]
-        for (index, value) in zip(scaled.indices, scaled.values) {
-            guard let list = lists[index] else { continue }
-            for (offset, weight) in zip(list.offsets, list.values) where matches.contains(offset) {
-                dots[offset, default: 0] += value * weight
-            }
+        // The compacted records' best k (MaxScore with block bounds: most postings are skipped), their dots then
+        // summed again in dimension order, as an exhaustive scan sums them.
+        let terms = zip(scaled.indices, scaled.values).compactMap { index, weight in
+            lists[index].map { SparseTopK.Term(weight: weight, postings: $0) }
         }
-        for (offset, dot) in dots { hits.append(Hit(source: .compacted(offset), distance: 1 - dot)) }
+        var hits: [Hit] = SparseTopK.top(terms, k: k) { matches.contains($0) }.map { found in
+            var dot: Float = 0
+            for (index, weight) in zip(scaled.indices, scaled.values) {
+                guard let list = lists[index]?.list else { continue }
+                let position = SparseTopK.seek(list.offsets, found.offset, from: 0)
+                if position < list.offsets.count, list.offsets[position] == found.offset {
+                    dot += weight * list.values[position]
+                }
+            }
+            return Hit(source: .compacted(found.offset), distance: 1 - dot)
+        }
         for (slot, vector) in tailVectors where tailCandidates.contains(slot) && vector.sharesIndex(with: scaled) {
             hits.append(Hit(source: .tail(slot), distance: 1 - scaled.dot(vector)))
         }
@@ -153,14 +162,14 @@ extension CollectionReader {
     /// BM25's IDF applied to the query: `idf(t) = ln(1 + (N − n_t + 0.5) / (n_t + 0.5))` in f32, N the records in
     /// the collection, n_t those whose vector under the key holds t (Chroma's `idf.rs`).
     private func idfScaled(
-        _ query: SparseVector, compactedCounts: [UInt32: Int], lists: [UInt32: SparsePostingList],
+        _ query: SparseVector, compactedCounts: [UInt32: Int], lists: [UInt32: SparseTopK.Prepared],
         tailVectors: [(UInt32, SparseVector)]
     ) async throws -> SparseVector {
         let total = Float(count)
         var documents: [UInt32: Int] = [:]
         for index in query.indices {
             // Compacted records the tail replaced or deleted no longer count.
-            let stale = tail.masked.isEmpty ? 0 : (lists[index]?.offsets.count { tail.masked.contains($0) } ?? 0)
+            let stale = tail.masked.isEmpty ? 0 : (lists[index]?.list.offsets.count { tail.masked.contains($0) } ?? 0)
             documents[index] = (compactedCounts[index] ?? 0) - stale
         }
         for (_, vector) in tailVectors {
