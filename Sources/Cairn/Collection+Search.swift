@@ -31,7 +31,7 @@ extension Collection {
         guard !payload.matchesNothing, reader.dimension != nil else {
             return SearchResult(select: payload.sortedSelect)
         }
-        let filter = try RecordFilter(where: payload.filter, whereDocument: nil)
+        let filter = try RecordFilter(where: payload.filter, whereDocument: nil, configuration: configuration)
         let restrictedTo = payload.ids.map { Array($0).sorted() }
         guard let rank = payload.rank else {
             // No rank: the matching records in insertion order, scored by their place in the page.

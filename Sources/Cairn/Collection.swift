@@ -186,7 +186,7 @@ public final class Collection: Sendable {
             }
             let reader = try await reader(at: asOf)
             let records = try await reader.get(
-                ids: ids, filter: try RecordFilter(where: `where`, whereDocument: whereDocument), limit: limit,
+                ids: ids, filter: try RecordFilter(where: `where`, whereDocument: whereDocument, configuration: configuration), limit: limit,
                 offset: offset ?? 0)
             var result = GetResult(include: include)
             for record in records { try result.append(record, include: include) }
@@ -219,7 +219,7 @@ public final class Collection: Sendable {
             }
             let hits = try await reader.query(
                 queryEmbeddings, k: nResults, ids: ids,
-                filter: try RecordFilter(where: `where`, whereDocument: whereDocument))
+                filter: try RecordFilter(where: `where`, whereDocument: whereDocument, configuration: configuration))
             for row in hits {
                 let records = try await reader.records(for: row.map(\.source))
                 try result.append(records, distances: row.map(\.distance), include: include)

@@ -319,10 +319,13 @@ struct RecordFilter: Sendable {
     let `where`: Where?
     let whereDocument: WhereDocument?
 
-    init(where filter: Where?, whereDocument: WhereDocument?) throws {
+    /// A filter as a call gives it, checked against the collection's schema (conditions on an index the schema
+    /// turned off are refused, as Chroma refuses them).
+    init(where filter: Where?, whereDocument: WhereDocument?, configuration: CollectionConfiguration) throws {
         do {
             try filter?.validate()
             try whereDocument?.validate()
+            try configuration.checkFilterable(where: filter, whereDocument: whereDocument)
         } catch {
             throw CairnError.invalid(error.message)
         }

@@ -213,3 +213,69 @@ extension CollectionConfiguration {
         return nil
     }
 }
+
+extension CollectionConfiguration {
+    /// Whether the schema leaves on the inverted index of `valueType` (`string`, `int`, `float`, `bool`) for `key`:
+    /// the key's own setting, else the defaults', else on.
+    public func invertedIndexEnabled(key: String, valueType: String) -> Bool {
+        let index = "\(valueType)_inverted_index"
+        let schema = JSONValue.object(givenSchema ?? [:])
+        if case .bool(let enabled)? = schema["keys"]?[key]?[valueType]?[index]?["enabled"] { return enabled }
+        if case .bool(let enabled)? = schema["defaults"]?[valueType]?[index]?["enabled"] { return enabled }
+        return true
+    }
+
+    /// Whether full-text search on `#document` is on (Chroma's `fts_index`; on unless the schema turns it off).
+    public var fullTextEnabled: Bool {
+        let schema = JSONValue.object(givenSchema ?? [:])
+        if case .bool(let enabled)? = schema["keys"]?["#document"]?["string"]?["fts_index"]?["enabled"] {
+            return enabled
+        }
+        return true
+    }
+
+    /// Refuses filters on an index the schema turned off, with Chroma's messages: a metadata condition on a key
+    /// whose inverted index for the operand's type is disabled, a document condition when full text is.
+    public func checkFilterable(where filter: Where?, whereDocument: WhereDocument?) throws(ValidationError) {
+        if whereDocument != nil, !fullTextEnabled { throw Self.fullTextDisabled }
+        guard let filter, givenSchema != nil else { return }
+        try checkFilterable(filter)
+    }
+
+    private static let fullTextDisabled = ValidationError(
+        .invalidWhere, "Cannot filter using full-text search because FTS indexing is disabled")
+
+    private func checkFilterable(_ filter: Where) throws(ValidationError) {
+        switch filter {
+        case .and(let children), .or(let children):
+            for child in children { try checkFilterable(child) }
+        case .document:
+            if !fullTextEnabled { throw Self.fullTextDisabled }
+        case .field(let key, let condition):
+            let operands: [MetadataValue]
+            switch condition {
+            case .eq(let value), .ne(let value), .gt(let value), .gte(let value), .lt(let value), .lte(let value),
+                .contains(let value), .notContains(let value):
+                operands = [value]
+            case .in(let values), .nin(let values):
+                operands = values
+            }
+            for operand in operands {
+                let (valueType, name): (String, String)
+                switch operand {
+                case .string: (valueType, name) = ("string", "Str")
+                case .int: (valueType, name) = ("int", "Int")
+                case .float: (valueType, name) = ("float", "Float")
+                case .bool: (valueType, name) = ("bool", "Bool")
+                default: continue
+                }
+                guard invertedIndexEnabled(key: key, valueType: valueType) else {
+                    throw ValidationError(
+                        .invalidWhere,
+                        "Cannot filter using metadata key '\(key)' with type '\(name)' because indexing is disabled",
+                        key: key)
+                }
+            }
+        }
+    }
+}

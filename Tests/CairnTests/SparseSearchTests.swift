@@ -304,6 +304,56 @@ import TextAnalysis
             let reopened = try await Client.open(folder.path, options: .manualMaintenance)
             try await verify(try await reopened.getCollection("model-fork"), "reopened")
             #expect(try await reopened.check(loadIndexes: true).isClean)
+            // A node with no catalog (a new one, or a lost cache) rebuilds it from the store: the schema's sparse
+            // index comes back from the manifest, and the index answers the same.
+            let bare = folder.appendingPathComponent("bare")
+            try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            where name != "bare" && !name.hasPrefix("catalog") {
+                try FileManager.default.copyItem(
+                    at: folder.appendingPathComponent(name), to: bare.appendingPathComponent(name))
+            }
+            let rebuilt = try await Client.open(bare.path, options: .manualMaintenance)
+            let again = try await rebuilt.getCollection("model-fork")
+            #expect(again.configuration.sparseIndex?.key == "sparse")
+            try await verify(again, "catalog rebuilt")
+        }
+    }
+
+    /// Inverted indexes the schema turns off (on a key, or for a type in `defaults`) and full text turned off on
+    /// `#document` refuse filters that would need them, with Chroma's messages; the others still work.
+    @Test func filtersOnDisabledIndexesAreRefusedAsChromaRefusesThem() async throws {
+        let schema: [String: JSONValue] = [
+            "defaults": .object(["bool": .object(["bool_inverted_index": .object(["enabled": false])])]),
+            "keys": .object([
+                "n": .object(["int": .object(["int_inverted_index": .object(["enabled": false])])]),
+                "#document": .object(["string": .object(["fts_index": .object(["enabled": false])])]),
+            ]),
+        ]
+        try await TemporaryDirectory.with { folder in
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
+            let collection = try await client.createCollection("indexes", schema: schema)
+            try await collection.add(
+                ids: ["a", "b"], embeddings: [[1, 0], [0, 1]],
+                metadatas: [["n": .int(1), "s": .string("x"), "flag": .bool(true)], ["n": .int(2), "s": .string("y")]],
+                documents: ["apple", "banana"])
+            func refused(_ filter: Where?, _ document: WhereDocument? = nil, _ message: String) async {
+                do {
+                    _ = try await collection.get(where: filter, whereDocument: document)
+                    Issue.record("\(message): answered")
+                } catch {
+                    #expect("\(error)".contains(message), "\(error)")
+                }
+            }
+            await refused(
+                .field("n", .gt(.int(1))), nil, "Cannot filter using metadata key 'n' with type 'Int' because indexing is disabled")
+            await refused(
+                .field("flag", .eq(.bool(true))), nil,
+                "Cannot filter using metadata key 'flag' with type 'Bool' because indexing is disabled")
+            await refused(nil, .contains("app"), "Cannot filter using full-text search because FTS indexing is disabled")
+            #expect(try await collection.get(where: .field("s", .eq(.string("y")))).ids == ["b"])
+            #expect(try await collection.get(where: .field("n", .eq(.float(2)))).ids == ["b"], "the float index is on")
+            #expect(try await collection.count() == 2, "nothing changed")
         }
     }
 }
