@@ -19,3 +19,15 @@ def start(arguments, who, cwd=None, env=None):
         process.kill()
         raise SystemExit(f"{who}: cairn serve did not start: {process.stderr.read()[-2000:]}")
     return process, int(line.strip().rsplit(":", 1)[1])
+
+
+def s3_test_url(name):
+    """A fresh prefix `name-<random>` on the local S3 server `make test` starts ($CAIRN_S3_TEST_URL), as a store URL
+    for `cairn serve --store`; None when that server is not there."""
+    import uuid
+
+    base = os.environ.get("CAIRN_S3_TEST_URL")
+    if not base:
+        return None
+    location, _, query = base.partition("?")
+    return f"{location.rstrip('/')}/{name}-{uuid.uuid4().hex[:12]}?{query}"

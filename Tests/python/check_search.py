@@ -152,17 +152,14 @@ def hybrid(client, port):
 
 
 def hybrid_on_s3():
-    """The hybrid checks again on the local S3 server `make test` starts, compacted (`--compaction-max-age 1s`), and
+    """The hybrid checks again on the local S3 server `make test` starts, compacted (`--compaction-max-age 1`), and
     a second node over the same bucket answering the same."""
     import time
-    import uuid
 
-    base = os.environ.get("CAIRN_S3_TEST_URL")
-    if not base:
+    url = cairn_serve.s3_test_url("search")
+    if not url:
         print("check_search: S3 part skipped (no local S3 server: CAIRN_S3_TEST_URL unset)")
         return
-    location, _, query = base.partition("?")
-    url = f"{location.rstrip('/')}/search-{uuid.uuid4().hex[:12]}?{query}"
     scratch = tempfile.mkdtemp(prefix="cairn-search-s3-")
     nodes = []
     try:

@@ -6,7 +6,6 @@ exactly as a warm one; and `cairn check` passes on the bucket. Needs the local S
 """
 import os
 import sys
-import uuid
 
 import cairn_serve
 import chroma_venv
@@ -74,12 +73,10 @@ def add(collection, ids):
 
 
 def main():
-    base = os.environ.get("CAIRN_S3_TEST_URL")
-    if not base or not os.path.exists(BINARY):
+    url = cairn_serve.s3_test_url("two-nodes")
+    if not url or not os.path.exists(BINARY):
         print("check_two_nodes: skipped (no local S3 server: CAIRN_S3_TEST_URL unset, or no cairn binary)")
         return
-    location, _, query = base.partition("?")
-    url = f"{location.rstrip('/')}/two-nodes-{uuid.uuid4().hex[:12]}?{query}"
     scratch = tempfile.mkdtemp(prefix="cairn-two-nodes-")
     nodes = []
     try:
