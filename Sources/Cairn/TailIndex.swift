@@ -17,6 +17,8 @@ final class TailIndex: Sendable {
     /// Vectors added per batch (under the index's write lock, about a millisecond): a search waits for at most
     /// one batch, and the builder lets waiting searches in between batches.
     static let batchSize = 16
+    /// Slots between two measurements of the index's memory for `/metrics`.
+    static let measureEvery = 1024
     /// Searches of this index under way or waiting for it.
     private let searches = Atomic<Int>(0)
 
@@ -152,7 +154,11 @@ final class TailIndex: Sendable {
             indexedSlots.store(to, ordering: .releasing)
             // Searches waiting for the lock go first (the lock prefers writers): the builder steps aside briefly.
             if searches.load(ordering: .relaxed) > 0 { usleep(100) }
-            count(vectors: index.count, bytes: index.memoryBytes)
+            // The native size walks every element: measured every 1,024 slots and when the index caught up, not
+            // per batch (per batch it made building the index quadratic).
+            if to % Self.measureEvery < Self.batchSize || to >= work.withLock({ $0.target }) {
+                count(vectors: index.count, bytes: index.memoryBytes)
+            }
             thread(urgent: urgent).submit { self.run(urgent: urgent) }
         }
     }
