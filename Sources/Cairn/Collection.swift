@@ -186,7 +186,9 @@ public final class Collection: Sendable {
             }
             let reader = try await reader(at: asOf)
             let records = try await reader.get(
-                ids: ids, filter: try RecordFilter(where: `where`, whereDocument: whereDocument, configuration: configuration), limit: limit,
+                ids: ids,
+                filter: try RecordFilter(where: `where`, whereDocument: whereDocument, configuration: configuration),
+                limit: limit,
                 offset: offset ?? 0)
             var result = GetResult(include: include)
             for record in records { try result.append(record, include: include) }

@@ -335,7 +335,9 @@ import TextAnalysis
             let collection = try await client.createCollection("indexes", schema: schema)
             try await collection.add(
                 ids: ["a", "b"], embeddings: [[1, 0], [0, 1]],
-                metadatas: [["n": .int(1), "s": .string("x"), "flag": .bool(true)], ["n": .int(2), "s": .string("y")]],
+                metadatas: [
+                    ["n": .int(1), "s": .string("x"), "flag": .bool(true)], ["n": .int(2), "s": .string("y")],
+                ],
                 documents: ["apple", "banana"])
             func refused(_ filter: Where?, _ document: WhereDocument? = nil, _ message: String) async {
                 do {
@@ -346,11 +348,13 @@ import TextAnalysis
                 }
             }
             await refused(
-                .field("n", .gt(.int(1))), nil, "Cannot filter using metadata key 'n' with type 'Int' because indexing is disabled")
+                .field("n", .gt(.int(1))), nil,
+                "Cannot filter using metadata key 'n' with type 'Int' because indexing is disabled")
             await refused(
                 .field("flag", .eq(.bool(true))), nil,
                 "Cannot filter using metadata key 'flag' with type 'Bool' because indexing is disabled")
-            await refused(nil, .contains("app"), "Cannot filter using full-text search because FTS indexing is disabled")
+            await refused(
+                nil, .contains("app"), "Cannot filter using full-text search because FTS indexing is disabled")
             #expect(try await collection.get(where: .field("s", .eq(.string("y")))).ids == ["b"])
             #expect(try await collection.get(where: .field("n", .eq(.float(2)))).ids == ["b"], "the float index is on")
             #expect(try await collection.count() == 2, "nothing changed")
