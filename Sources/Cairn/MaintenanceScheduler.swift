@@ -142,8 +142,11 @@ final class MaintenanceScheduler: Sendable {
                 var log = PendingLog(since: .now, last: .now, foundAtOpen: true)
                 var offset = record.compactedLogOffset + 1
                 while let fragment = try await wal.fragment(at: offset) {  // one in memory at a time
-                    log.records += fragment.records.count
-                    log.bytes += fragment.records.reduce(0) { $0 + $1.encodedSize }
+                    // The log's high-water mark is nothing to fold: a log holding only it is no backlog (every
+                    // collection compacted since has one; counting it would compact them all at every start).
+                    let records = fragment.records.filter { !$0.isHighWaterMark }
+                    log.records += records.count
+                    log.bytes += records.reduce(0) { $0 + $1.encodedSize }
                     offset += 1
                 }
                 return log.records > 0 ? log : nil

@@ -100,6 +100,8 @@ public final class Compactor: Sendable {
         let (fragments, recordsRead) = try await readLog(
             wal, after: manifest.compactedLogOffset, maxRecords: maxRecords)
         guard let throughOffset = fragments.last?.offset else { return nil }
+        // Nothing but high-water marks: nothing to fold (folding them would only publish the same records again).
+        guard fragments.contains(where: { $0.records.contains { !$0.isHighWaterMark } }) else { return nil }
         progress?(
             "collection \(record.name): \(recordsRead) log records in \(fragments.count) fragments (offsets \(manifest.compactedLogOffset + 1)…\(throughOffset))"
         )
@@ -181,7 +183,11 @@ public final class Compactor: Sendable {
         await seed?.published(next.version)
 
         do {
-            try await wal.removeFragments(before: throughOffset)
+            // The folded fragments go, the last one too once a fragment above it marks the log's high water (a
+            // tiny one when no write came since): a collection's log keeps bytes only for what is not folded.
+            var removeBefore = throughOffset
+            if let above = try? await wal.markHighWater(above: throughOffset) { removeBefore = above }
+            try await wal.removeFragments(before: removeBefore)
         } catch {
             // Published already: leftover fragments are below the compacted offset and never read; GC removes them.
             progress?("collection \(record.name): could not remove folded log fragments (\(error)); GC will")

@@ -27,6 +27,13 @@ public struct LogRecord: Sendable, Hashable {
         self.document = document
     }
 
+    /// The record that marks the log's high water (decision 0023): a delete of the empty id, which no record can
+    /// have (ids are non-empty), so every reader — an older Cairn's too — applies it as the no-op it is.
+    public static let highWaterMark = LogRecord(.delete, id: "")
+
+    /// Whether this is the high-water mark (nothing a compaction needs to fold).
+    public var isHighWaterMark: Bool { operation == .delete && id.isEmpty }
+
     /// Bytes this record adds to a fragment (for bounding fragment size).
     public var encodedSize: Int {
         id.utf8.count + (embedding?.count ?? 0) * 4 + (metadataJSON?.utf8.count ?? 0) + (document?.utf8.count ?? 0) + 24

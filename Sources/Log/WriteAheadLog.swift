@@ -282,9 +282,23 @@ public final class WriteAheadLog: Sendable {
         }
     }
 
-    /// Removes the fragments below `offset` (a compaction folded them in through `offset`). The fragment at
-    /// `offset` itself stays: it is the log's high-water mark, so a writer that starts later — with no idea of the
-    /// compacted offset — still appends above it and never at an offset readers will skip.
+    /// After a compaction folded the log through `offset`: makes sure a fragment above `offset` exists — an append
+    /// already there, or a tiny one holding only `LogRecord.highWaterMark` — so that every fragment through
+    /// `offset` can go and a writer that starts later, with no idea of the compacted offset, still appends above it
+    /// (decision 0023). Returns the offset every fragment below may be removed before.
+    public func markHighWater(above offset: UInt64) async throws -> UInt64 {
+        let newest: UInt64?
+        do {
+            newest = try await store.listAll(prefix: path.logPrefix).compactMap { path.logOffset(ofKey: $0.key) }.max()
+        } catch {
+            throw LogError(.storage, "listing the log: \(error)")
+        }
+        if let newest, newest > offset { return offset + 1 }
+        return min(try await append([.highWaterMark]), offset + 1)
+    }
+
+    /// Removes the fragments below `offset`. A compaction that folded the log through T passes T (the fragment at
+    /// T stays as the high-water mark) or, once `markHighWater(above: T)` made a fragment above T, T + 1.
     public func removeFragments(before offset: UInt64) async throws {
         if offset > 0 { forgetRecent(through: offset - 1) }
         do {

@@ -3,6 +3,7 @@
 import Cairn
 import Catalog
 import Foundation
+import Log
 import ObjectStore
 import StorageTesting
 import Synchronization
@@ -33,6 +34,44 @@ import Testing
     }
 
     static let collectAll = GarbageCollectionPolicy(keepVersions: 1, minAge: 0)
+
+    /// After a compaction the log keeps no folded fragment, only a tiny high-water mark above them (decision 0023),
+    /// and a writer that knows nothing of the compaction (its idea of the compacted offset is 0) still appends where
+    /// readers look: its write is read.
+    @Test func compactionLeavesATinyHighWaterMarkThatStaleWritersAppendAbove() async throws {
+        try await TemporaryDirectory.with { folder in
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
+            let collection = try await client.createCollection("mark")
+            var rng = SplitMix64(seed: 23)
+            let vectors = (0..<500).map { _ in Model.randomEmbedding(&rng) }
+            try await collection.add(ids: (0..<500).map { "r\($0)" }, embeddings: vectors)
+            let summary = try #require(try await collection.compact())
+            let store = try LocalFileStore(root: folder)
+            let path = ObjectPath().collection(
+                tenant: Client.defaultTenant, database: Client.defaultDatabase, collectionID: collection.id)
+            let fragments = try await store.listAll(prefix: path.logPrefix)
+            #expect(fragments.count == 1, "one fragment left: \(fragments.map(\.key))")
+            #expect((fragments.first?.size ?? .max) < 2048, "and it is tiny")
+            #expect((fragments.first.flatMap { path.logOffset(ofKey: $0.key) } ?? 0) > summary.throughOffset)
+            // A compaction with nothing but the mark to fold publishes nothing, and a process opening the store
+            // finds no backlog in it (the mark is not a write to compact).
+            #expect(try await collection.compact() == nil)
+            let lines = LockedLines()
+            var options = Client.Options()
+            options.log = { lines.append($0) }
+            let other = try await Client.open(folder.path, options: options)
+            await other.waitForBackgroundCompaction()
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(!lines.lines.contains { $0.contains("found uncompacted log records") }, "\(lines.lines)")
+
+            let stale = WriteAheadLog(store: store, path: path, compactedOffset: { 0 })
+            let offset = try await stale.append([LogRecord(.add, id: "late", embedding: vectors[0])])
+            #expect(offset > summary.throughOffset)
+            let reopened = try await Client.open(folder.path, options: .manualMaintenance)
+            #expect(try await reopened.getCollection("mark").count() == 501)
+            #expect(try await client.check().isClean)
+        }
+    }
 
     @Test func gcDeletesOnlyWhatNoKeptVersionReferences() async throws {
         try await TemporaryDirectory.with { folder in
@@ -203,10 +242,16 @@ import Testing
             let catalog = try CatalogDatabase(url: CatalogDatabase.fileURL(inFolder: folder))
             for round in 0..<3 {
                 for _ in 0..<4 { try await Model.randomWrite(collection, &model, &rng) }
+                // The newest fragment holding a write (not the high-water mark a compaction leaves: nothing folds it
+                // until a write comes).
+                let log = WriteAheadLog(
+                    store: try LocalFileStore(root: folder),
+                    path: ObjectPath().collection(
+                        tenant: Client.defaultTenant, database: Client.defaultDatabase, collectionID: collection.id))
                 let offset =
-                    try await Self.keys(folder).compactMap { key in
-                        key.contains("/log/") ? UInt64(key.split(separator: "/").last!) : nil
-                    }.max() ?? 0
+                    try await log.read(after: 0, limit: 10_000).filter {
+                        $0.records.contains { !$0.isHighWaterMark }
+                    }.map(\.offset).max() ?? 0
                 #expect(
                     try await Self.eventually {
                         try catalog.collection(id: collection.id).compactedLogOffset >= offset
