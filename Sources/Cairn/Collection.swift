@@ -235,7 +235,8 @@ public final class Collection: Sendable {
     public func indexingStatus() async throws -> IndexingStatus {
         try await boundary {
             let reader = try await reader()
-            return IndexingStatus(indexed: reader.snapshot.live.count, unindexed: reader.tail.logRecords)
+            return IndexingStatus(
+                indexed: reader.snapshot.live.count, unindexed: reader.tail.logRecords - reader.tail.highWaterMarks)
         }
     }
 

@@ -13,6 +13,8 @@ struct TailView: Sendable {
     var through: UInt64
     /// Log records (writes) the tail holds: what compaction has yet to fold in.
     var logRecords: Int
+    /// Of those, the log's high-water marks (decision 0023): no writes, nothing indexing waits for.
+    var highWaterMarks = 0
     /// The tail's record versions (nil before the tail made any record current).
     var slots: TailSlots?
     /// The slots whose record version is current: one per record that comes from the tail.
@@ -66,6 +68,7 @@ struct LogTailBuilder: Sendable {
     private(set) var through: UInt64
     /// Log records applied so far.
     private(set) var logRecords = 0
+    private var highWaterMarks = 0
     private var materializer: LogMaterializer
     private(set) var slots: TailSlots?
     private var live = RoaringBitmap()
@@ -134,6 +137,7 @@ struct LogTailBuilder: Sendable {
             try update(id, from: old, to: new, createdAt: createdAt, dimension: dimension)
         }
         logRecords += records.count
+        highWaterMarks += records.count { $0.isHighWaterMark }
         if let last = fragments.last { through = last.offset }
         donated = [:]  // offered for the first run only: later writes are new record versions
     }
@@ -141,7 +145,8 @@ struct LogTailBuilder: Sendable {
     /// The readers' view of what has been applied.
     func view(index: TailIndex?) -> TailView {
         TailView(
-            through: through, logRecords: logRecords, slots: slots, live: live, slotOfID: slotOfID, deleted: deleted,
+            through: through, logRecords: logRecords, highWaterMarks: highWaterMarks, slots: slots, live: live,
+            slotOfID: slotOfID, deleted: deleted,
             masked: masked, compactedRemoved: compactedRemoved, created: created, index: index)
     }
 
