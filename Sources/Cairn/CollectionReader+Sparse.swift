@@ -119,10 +119,9 @@ extension CollectionReader {
         var universe = compactedUniverse
         var tailCandidates = try tailMatches(filter)
         if let ids {
-            let fromSegments = ids.filter { tail.slotOfID[$0] == nil && !tail.deleted.contains($0) }
-            let offsets = try await snapshot.records.offsetIDs(for: fromSegments).compactMap { $0 }
-            universe = universe.intersection(RoaringBitmap(offsets))
-            tailCandidates = tailCandidates.intersection(RoaringBitmap(ids.compactMap { tail.slotOfID[$0] }))
+            let named = try await candidates(named: ids)
+            universe = named.compacted
+            tailCandidates = tailCandidates.intersection(named.tail)
         }
         let matches = try await compactedMatches(filter, within: universe)
 
@@ -135,8 +134,7 @@ extension CollectionReader {
             var dot: Float = 0
             for (index, weight) in zip(scaled.indices, scaled.values) {
                 guard let list = lists[index]?.list else { continue }
-                let position = SparseTopK.seek(list.offsets, found.offset, from: 0)
-                if position < list.offsets.count, list.offsets[position] == found.offset {
+                if let position = SparseTopK.position(of: found.offset, in: list.offsets) {
                     dot += weight * list.values[position]
                 }
             }
@@ -173,7 +171,7 @@ extension CollectionReader {
             documents[index] = (compactedCounts[index] ?? 0) - stale
         }
         for (_, vector) in tailVectors {
-            for index in query.indices where vector.indices.binarySearchContains(index) {
+            for index in query.indices where SparseTopK.position(of: index, in: vector.indices) != nil {
                 documents[index, default: 0] += 1
             }
         }
@@ -193,17 +191,5 @@ extension SparseVector {
             if indices[i] < other.indices[j] { i += 1 } else { j += 1 }
         }
         return false
-    }
-}
-
-extension Array where Element == UInt32 {
-    /// Whether the ascending array holds `value`.
-    func binarySearchContains(_ value: UInt32) -> Bool {
-        var (low, high) = (0, count)
-        while low < high {
-            let middle = (low + high) / 2
-            if self[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low < count && self[low] == value
     }
 }

@@ -55,14 +55,8 @@ struct CollectionReader: Sendable {
 
     /// The records `get` returns, in Chroma's order (insertion order), after `offset`/`limit`.
     func get(ids: [String]?, filter: RecordFilter, limit: Int?, offset: Int) async throws -> [DataRecord] {
-        var universe = compactedUniverse
-        var tailCandidates = tail.live
-        if let ids {
-            let fromSegments = ids.filter { tail.slotOfID[$0] == nil && !tail.deleted.contains($0) }
-            let offsets = try await snapshot.records.offsetIDs(for: fromSegments).compactMap { $0 }
-            universe = universe.intersection(RoaringBitmap(offsets))
-            tailCandidates = RoaringBitmap(ids.compactMap { tail.slotOfID[$0] })
-        }
+        var (universe, tailCandidates) = (compactedUniverse, tail.live)
+        if let ids { (universe, tailCandidates) = try await candidates(named: ids) }
         let compacted = try await compactedMatches(filter, within: universe).array
         let fromTail = tail.orderedSlots(within: try tailMatches(filter).intersection(tailCandidates))
 
@@ -94,6 +88,15 @@ struct CollectionReader: Sendable {
         let start = min(max(offset, 0), order.count)
         let end = limit.map { start + min(max($0, 0), order.count - start) } ?? order.count
         return try await records(for: order[start..<end])
+    }
+
+    /// The current compacted records (offset ids) and live tail slots of the records `ids` names.
+    func candidates(named ids: [String]) async throws -> (compacted: RoaringBitmap, tail: RoaringBitmap) {
+        let fromSegments = ids.filter { tail.slotOfID[$0] == nil && !tail.deleted.contains($0) }
+        let offsets = try await snapshot.records.offsetIDs(for: fromSegments).compactMap { $0 }
+        return (
+            compactedUniverse.intersection(RoaringBitmap(offsets)), RoaringBitmap(ids.compactMap { tail.slotOfID[$0] })
+        )
     }
 
     /// The records for `sources`, fetching compacted ones in one batch.

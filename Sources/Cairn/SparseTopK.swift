@@ -127,6 +127,12 @@ struct SparseTopK {
         return heap.sorted()
     }
 
+    /// Where the ascending `offsets` hold `target`, if they do.
+    static func position(of target: UInt32, in offsets: [UInt32]) -> Int? {
+        let position = seek(offsets, target, from: 0)
+        return position < offsets.count && offsets[position] == target ? position : nil
+    }
+
     /// The first position at or after `from` whose offset is at least `target` (galloping, then binary search).
     static func seek(_ offsets: [UInt32], _ target: UInt32, from: Int) -> Int {
         var low = from
