@@ -79,7 +79,8 @@ actor CollectionRuntime {
         // The floor an append must land above: what this process installed, or what the catalog says if another
         // process compacted since (or this one has not read the collection yet).
         wal = WriteAheadLog(
-            store: store, path: path, compactedOffset: { max(compacted.value, try catalogCompactedOffset()) })
+            store: store, path: path, compactedOffset: { max(compacted.value, try catalogCompactedOffset()) },
+            publishedCompactedOffset: { max(compacted.value, try await currentVersion().segments.compactedOffset) })
     }
 
     deinit { tailIndex?.retire() }

@@ -23,6 +23,9 @@ public final class WriteAheadLog: Sendable {
     /// The highest offset already compacted: fragments at or below it are never read again, so an append that
     /// lands there (after a compaction deleted the fragment it raced with) must be made again above it.
     let compactedOffset: @Sendable () async throws -> UInt64
+    /// The compacted offset as the newest published version has it (may read the store): asked only when a
+    /// fragment's predecessor is missing.
+    let publishedCompactedOffset: @Sendable () async throws -> UInt64
 
     private struct Waiter {
         var records: [LogRecord]
@@ -47,12 +50,14 @@ public final class WriteAheadLog: Sendable {
 
     public init(
         store: any ObjectStore, path: CollectionPath, writerID: String = UUID().uuidString.lowercased(),
-        compactedOffset: @escaping @Sendable () async throws -> UInt64 = { 0 }
+        compactedOffset: @escaping @Sendable () async throws -> UInt64 = { 0 },
+        publishedCompactedOffset: (@Sendable () async throws -> UInt64)? = nil
     ) {
         self.store = store
         self.path = path
         self.writerID = writerID
         self.compactedOffset = compactedOffset
+        self.publishedCompactedOffset = publishedCompactedOffset ?? compactedOffset
     }
 
     // MARK: Appending
@@ -145,11 +150,13 @@ public final class WriteAheadLog: Sendable {
     }
 
     /// Whether a fragment just created at `offset` would never be read: at or below the compacted offset. This
-    /// writer's `floor` may be behind another process's compaction, so the store is asked too: fragments above the
-    /// compacted offset are contiguous (readers stop at the first gap) and compaction keeps the fragment at the
-    /// compacted offset (the high-water mark), so a missing predecessor means a compaction passed this offset —
-    /// unless the fragment sits right above the known floor and nothing lies beyond it (a log emptied before the
-    /// high-water mark existed).
+    /// writer's `floor` may be behind a compaction (another process's, or one that published since it was read),
+    /// so the store is asked too. Fragments above the compacted offset are contiguous (readers stop at the first
+    /// gap), and a compaction deletes what it folded only after publishing, so a predecessor that is present means
+    /// this fragment is in the readable run; a missing one means a compaction folded through at least it, and the
+    /// compacted offset as published then tells: this fragment is readable if it lies above it. (The fragment at
+    /// the compacted offset is deleted too once a high-water mark lies above it — decision 0023 — so a missing
+    /// predecessor alone does not mean a compaction passed this offset.)
     private func isMisplaced(_ offset: UInt64, floor: UInt64) async throws -> Bool {
         if offset <= floor { return true }
         guard offset > 1 else { return false }
@@ -157,8 +164,7 @@ public final class WriteAheadLog: Sendable {
             _ = try await store.head(path.log(offset: offset - 1))
             return false
         } catch let error as ObjectStoreError where error.code == .notFound {
-            guard offset == floor + 1 else { return true }
-            return try await latestOffset() > offset
+            return offset <= (try await publishedCompactedOffset())
         } catch {
             throw LogError(.storage, "checking fragment \(offset - 1): \(error)", offset: offset)
         }

@@ -125,18 +125,49 @@ import Testing
     }
 
     @Test func aWriterWithAStaleFloorNeverAppendsBelowAnotherProcesssCompaction() async throws {
-        // Two nodes: `stale` compacted through its own write 1 and then saw nothing; `other` wrote 2...5 and
-        // compacted through 5, deleting 1...4 and keeping 5. `stale` still believes the next offset is 2.
+        // Two nodes: `stale` compacted through its own write 1 and then saw nothing; `other` wrote 2...5,
+        // compacted through 5 (published: the store's newest version says so) and deleted 1...4, keeping 5.
+        // `stale` still believes the next offset is 2 and its catalog says 1.
         let store = InMemoryStore()
         let staleFloor = CompactedOffset()
-        let stale = WriteAheadLog(store: store, path: path, compactedOffset: { staleFloor.value })
+        let published = CompactedOffset()
+        let stale = WriteAheadLog(
+            store: store, path: path, compactedOffset: { staleFloor.value },
+            publishedCompactedOffset: { published.value })
         #expect(try await stale.append([record(1)]) == 1)
         staleFloor.set(1)
+        published.set(1)
         let other = WriteAheadLog(store: store, path: path, compactedOffset: { 1 })
         for i in 2...5 { #expect(try await other.append([record(i)]) == UInt64(i)) }
+        published.set(5)
         try await other.removeFragments(before: 5)
         #expect(try await stale.append([record(6)]) == 6, "offset 2 is below the other node's compaction")
         #expect(store.keys == [path.log(offset: 5), path.log(offset: 6)])
+    }
+
+    @Test func anAppendRightAboveACompactionStaysWhenItsHighWaterMarkLandsAboveIt() async throws {
+        // Found by the model test: a compaction through 2 looks for a fragment above 2, finds none, and appends
+        // its high-water mark; a write takes 3 first, so the mark lands at 4, and the compaction deletes 1...2.
+        // The write then finds its predecessor 2 missing and a fragment above it: it must still stay at 3 (moving
+        // it would leave a gap at 3 that hides every later write).
+        let base = InMemoryStore()
+        let store = AfterPutStore(base)
+        let published = CompactedOffset()
+        let writer = WriteAheadLog(
+            store: store, path: path, compactedOffset: { published.value },
+            publishedCompactedOffset: { published.value })
+        for i in 1...2 { _ = try await writer.append([record(i)]) }
+        let compaction = WriteAheadLog(store: base, path: path)
+        store.afterPut(path.log(offset: 3)) {
+            // What `markHighWater(above: 2)` leaves when it listed the log before this put: its mark conflicted
+            // at 3 and went to 4. The version through 2 was published before that.
+            published.set(2)
+            #expect(try await compaction.append([.highWaterMark]) == 4)
+            try await compaction.removeFragments(before: 3)
+        }
+        #expect(try await writer.append([record(3)]) == 3)
+        #expect(base.keys == [path.log(offset: 3), path.log(offset: 4)], "the write and the mark above it")
+        #expect(try await allRecords(writer, after: 2).map(\.id) == ["id-3", ""])
     }
 
     @Test func aLogEmptiedBeforeTheHighWaterMarkStillTakesAppends() async throws {
@@ -198,4 +229,23 @@ final class CompactedOffset: Sendable {
     private let offset = Mutex<UInt64>(0)
     var value: UInt64 { offset.withLock { $0 } }
     func set(_ value: UInt64) { offset.withLock { $0 = value } }
+}
+
+/// A store that runs a hook once right after a put to a given key succeeds (before the writer's next step).
+final class AfterPutStore: WrappingStore {
+    let base: InMemoryStore
+    var wrapped: any ObjectStore { base }
+    private let hooks = Mutex<[String: @Sendable () async throws -> Void]>([:])
+
+    init(_ base: InMemoryStore) { self.base = base }
+
+    func afterPut(_ key: String, _ hook: @escaping @Sendable () async throws -> Void) {
+        hooks.withLock { $0[key] = hook }
+    }
+
+    func put(_ key: String, data: Data, condition: PutCondition) async throws -> ObjectInfo {
+        let info = try await base.put(key, data: data, condition: condition)
+        if let hook = hooks.withLock({ $0.removeValue(forKey: key) }) { try await hook() }
+        return info
+    }
 }
