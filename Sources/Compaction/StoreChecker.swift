@@ -91,23 +91,30 @@ public struct StoreChecker: Sendable {
         }
         let versionKeys = objects.compactMap { info in path.versionNumber(ofKey: info.key).map { ($0, info.key) } }
             .sorted { $0.0 < $1.0 }
-        var newest: CollectionManifest?
+        var read: [(key: String, manifest: CollectionManifest)] = []
         for (number, key) in versionKeys {
             report.versions += 1
-            let manifest: CollectionManifest
             do {
-                manifest = try await manifests.read(key: key)
+                let manifest = try await manifests.read(key: key)
+                guard manifest.version == number, manifest.collectionID == folder.collectionID else {
+                    problem(
+                        "manifest \(key) holds version \(manifest.version) of \(manifest.collectionID)",
+                        version: number)
+                    continue
+                }
+                read.append((key, manifest))
             } catch {
                 problem("manifest \(key): \(error.message)", version: number)
-                continue
             }
-            newest = manifest
-            guard manifest.version == number, manifest.collectionID == folder.collectionID else {
-                problem(
-                    "manifest \(key) holds version \(manifest.version) of \(manifest.collectionID)", version: number)
-                continue
+        }
+        let newest = read.last?.manifest
+        // A deleted collection's versions are all garbage: garbage collection of its parent may already have taken
+        // the files they name (all but what live forks still name) before its own folder goes.
+        if newest?.deleted != true {
+            for (key, manifest) in read {
+                await checkVersion(
+                    manifest, key: key, path: path, cache: cache, loadIndexes: loadIndexes, into: &report)
             }
-            await checkVersion(manifest, key: key, path: path, cache: cache, loadIndexes: loadIndexes, into: &report)
         }
         // The log past the newest version's compacted offset must be readable: it holds acknowledged writes.
         if let newest, !newest.deleted {

@@ -132,4 +132,35 @@ import Testing
             #expect(left.isEmpty, "left behind: \(left.sorted())")
         }
     }
+
+    /// A deleted fork's folder may outlive the parent's files it named (garbage collection of the parent ran, and
+    /// the process died before the fork's folder went): `check` does not hold a deleted collection's versions to
+    /// files that are garbage (found by the S3 kill -9 crash test).
+    @Test func checkAcceptsADeletedForkWhoseParentFilesWentFirst() async throws {
+        try await TemporaryDirectory.with { folder in
+            let client = try await Client.open(folder.path, options: .manualMaintenance)
+            let parent = try await client.createCollection("parent")
+            try await Self.add(parent, 0..<200, "p")
+            try await parent.compact()
+            let child = try await parent.fork("child")
+            try await client.deleteCollection("child")
+            try await Self.add(parent, 0..<50, "p2")  // new files for the parent; the old ones only the fork names
+            try await parent.compact()
+            let versions = folder.appendingPathComponent(
+                "tenant/default_tenant/database/default_database/collection/\(child.id)/version")
+            let kept = try FileManager.default.contentsOfDirectory(atPath: versions.path).map { name in
+                (name, try Data(contentsOf: versions.appendingPathComponent(name)))
+            }
+            #expect(kept.count == 2, "the fork's version and its tombstone")
+            _ = try await client.collectGarbage(MaintenanceTests.collectAll)
+            // The fork's folder as a process killed right after the parent's collection leaves it.
+            try FileManager.default.createDirectory(at: versions, withIntermediateDirectories: true)
+            for (name, data) in kept { try data.write(to: versions.appendingPathComponent(name)) }
+            let check = try await client.check()
+            #expect(check.isClean, "\(check.problems)")
+            _ = try await client.collectGarbage(MaintenanceTests.collectAll)
+            #expect(try await client.check().isClean)
+            #expect(!FileManager.default.fileExists(atPath: versions.path), "the next collection takes the folder")
+        }
+    }
 }

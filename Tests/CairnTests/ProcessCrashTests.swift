@@ -67,7 +67,7 @@ import Testing
             ["crashtest", "verify", url, "--seed", "\(seed)", "--through", "\(through)"] + extra)
         #expect(verify.status == 0, "\(verify.output)\(verify.stderr)")
         let check = try CairnBinary.run(["check", url] + extra)
-        #expect(check.status == 0, "\(check.output)")
+        #expect(check.status == 0, "\(url) \(check.output)")
         print(
             "process crash test \(url.hasPrefix("s3://") ? "s3" : "folder"): \(kills) kills (\(busy.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))), "
                 + "\(through) batches; \(verify.output.split(separator: "\n").first ?? "")")
