@@ -31,7 +31,7 @@ public struct GarbageCollectionPolicy: Sendable, Hashable {
     /// List what would be deleted, delete nothing, change nothing.
     public var dryRun: Bool
 
-    public static let defaultKeepVersions = 2
+    public static let defaultKeepVersions = 1
     public static let defaultMinAge: TimeInterval = 3600
 
     public init(
