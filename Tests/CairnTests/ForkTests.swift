@@ -18,12 +18,21 @@ import Testing
             ids: range.map { "r\($0)" }, embeddings: range.map(vector), documents: range.map { "\(tag) \($0)" })
     }
 
-    @Test func aForkHoldsItsParentAndTheyDivergeFreely() async throws {
+    /// A client on a fresh folder with a collection "parent" holding records `range` (tagged `tag`), compacted.
+    static func withCompactedParent(
+        _ range: Range<Int>, _ tag: String, _ body: (URL, Client, Collection) async throws -> Void
+    ) async throws {
         try await TemporaryDirectory.with { folder in
             let client = try await Client.open(folder.path, options: .manualMaintenance)
             let parent = try await client.createCollection("parent")
-            try await Self.add(parent, 0..<300, "first")
+            try await add(parent, range, tag)
             try await parent.compact()
+            try await body(folder, client, parent)
+        }
+    }
+
+    @Test func aForkHoldsItsParentAndTheyDivergeFreely() async throws {
+        try await Self.withCompactedParent(0..<300, "first") { folder, client, parent in
             try await Self.add(parent, 300..<350, "tail")  // in the log only: the fork takes it too
             try await parent.delete(ids: ["r5"])
 
@@ -72,11 +81,7 @@ import Testing
     }
 
     @Test func aForkOfAnOldVersionHoldsThatVersion() async throws {
-        try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: .manualMaintenance)
-            let parent = try await client.createCollection("parent")
-            try await Self.add(parent, 0..<50, "v")
-            try await parent.compact()
+        try await Self.withCompactedParent(0..<50, "v") { folder, client, parent in
             let version = try #require(try await parent.versions().last).version
             let then = try await RecordContents.of(parent)
             try await parent.delete(ids: (0..<25).map { "r\($0)" })
@@ -99,11 +104,7 @@ import Testing
     /// Garbage collection keeps what a fork names after its parent is deleted, and takes everything once both are.
     @Test(arguments: [true, false])
     func garbageCollectionFollowsReferencesAcrossCollections(parentFirst: Bool) async throws {
-        try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: .manualMaintenance)
-            let parent = try await client.createCollection("parent")
-            try await Self.add(parent, 0..<200, "p")
-            try await parent.compact()
+        try await Self.withCompactedParent(0..<200, "p") { folder, client, parent in
             let child = try await parent.fork("child")
             try await Self.add(child, 500..<510, "c")
             try await child.compact()
@@ -137,11 +138,7 @@ import Testing
     /// the process died before the fork's folder went): `check` does not hold a deleted collection's versions to
     /// files that are garbage (found by the S3 kill -9 crash test).
     @Test func checkAcceptsADeletedForkWhoseParentFilesWentFirst() async throws {
-        try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: .manualMaintenance)
-            let parent = try await client.createCollection("parent")
-            try await Self.add(parent, 0..<200, "p")
-            try await parent.compact()
+        try await Self.withCompactedParent(0..<200, "p") { folder, client, parent in
             let child = try await parent.fork("child")
             try await client.deleteCollection("child")
             try await Self.add(parent, 0..<50, "p2")  // new files for the parent; the old ones only the fork names
