@@ -191,18 +191,19 @@ actor CollectionRuntime {
     private func apply(recent fragments: [LogFragment], over snapshot: VersionSnapshot) async {
         defer { inflight = nil }
         guard snapshot === self.snapshot, fragments.first?.offset == builder.through + 1 else { return }
-        try? await extendTail(with: fragments, over: snapshot, announcing: false)
+        try? await extendTail(with: fragments, over: snapshot, announcing: false, ownWrites: true)
     }
 
     /// Applies `fragments` (the log's next ones) to the tail over `snapshot`; with `announcing`, the test hook sees
-    /// the install. A failure in the middle drops the snapshot: the next refresh starts the tail over from it.
-    private func extendTail(with fragments: [LogFragment], over snapshot: VersionSnapshot, announcing: Bool)
-        async throws
-    {
+    /// the install; `ownWrites` when they come from this process's writer (`WriteAheadLog.recentFragments`). A
+    /// failure in the middle drops the snapshot: the next refresh starts the tail over from it.
+    private func extendTail(
+        with fragments: [LogFragment], over snapshot: VersionSnapshot, announcing: Bool, ownWrites: Bool = false
+    ) async throws {
         let seeds = try await builder.seeds(for: fragments, snapshot: snapshot)
         if announcing { await hooks?.reached(.installing) }
         do {
-            try builder.apply(fragments, seeds: seeds, dimension: dimension)
+            try builder.apply(fragments, seeds: seeds, dimension: dimension, ownWrites: ownWrites)
         } catch {
             self.snapshot = nil  // half applied
             throw error

@@ -113,8 +113,11 @@ struct LogTailBuilder: Sendable {
 
     /// Applies `fragments` (consecutive, starting at `through + 1`) with the seeds `seeds(for:)` read for them.
     /// `dimension` is the collection's (the first record's when the catalog has none yet). After a throw (corrupt
-    /// metadata in the log) the builder is half-applied and must be replaced.
-    mutating func apply(_ fragments: [LogFragment], seeds: [LogMaterializer.Seed], dimension: Int?) throws {
+    /// metadata in the log) the builder is half-applied and must be replaced. `ownWrites`: the fragments are ones
+    /// this process's writer just made (their metadata is in stored form already).
+    mutating func apply(
+        _ fragments: [LogFragment], seeds: [LogMaterializer.Seed], dimension: Int?, ownWrites: Bool = false
+    ) throws {
         let records = fragments.flatMap(\.records)
         // The log position of each record of this run, by its sequence number in the materializer.
         let firstSequence = logRecords + 1
@@ -125,7 +128,7 @@ struct LogTailBuilder: Sendable {
         var seen = Set<String>()
         let touched = records.map(\.id).filter { seen.insert($0).inserted }
         let before = touched.map { materializer.entries[$0] }
-        try materializer.apply(records)
+        try materializer.apply(records, metadataInStoredForm: ownWrites)
         for (id, old) in zip(touched, before) {
             guard let new = materializer.entries[id] else { continue }
             var createdAt: UInt64?

@@ -62,8 +62,11 @@ public struct LogMaterializer: Sendable {
             createdSequence: nil)
     }
 
-    /// Applies `records` in order. Every id they touch must have been seeded.
-    public mutating func apply(_ records: [LogRecord]) throws {
+    /// Applies `records` in order. Every id they touch must have been seeded. `metadataInStoredForm`: the records'
+    /// add/upsert metadata is already what `normalize` would make of it (records this process just wrote from
+    /// `Metadata.jsonText`), so it is taken as it is — parsing and printing it again cost a bulk load ~8 % of the
+    /// server's CPU.
+    public mutating func apply(_ records: [LogRecord], metadataInStoredForm: Bool = false) throws {
         for record in records {
             sequence += 1
             var entry =
@@ -73,9 +76,10 @@ public struct LogMaterializer: Sendable {
             let before = entry.current
             switch record.operation {
             case .add:
-                if entry.current == nil { entry.current = try fresh(record) }
+                if entry.current == nil { entry.current = try fresh(record, metadataInStoredForm) }
             case .upsert:
-                entry.current = try entry.current.map { try updated($0, with: record) } ?? fresh(record)
+                entry.current =
+                    try entry.current.map { try updated($0, with: record) } ?? fresh(record, metadataInStoredForm)
             case .update:
                 if let current = entry.current { entry.current = try updated(current, with: record) }
             case .delete:
@@ -88,9 +92,10 @@ public struct LogMaterializer: Sendable {
         }
     }
 
-    private func fresh(_ record: LogRecord) throws -> DataRecord {
+    private func fresh(_ record: LogRecord, _ metadataInStoredForm: Bool) throws -> DataRecord {
         DataRecord(
-            id: record.id, embedding: record.embedding, metadataJSON: try record.metadataJSON.flatMap(normalize),
+            id: record.id, embedding: record.embedding,
+            metadataJSON: metadataInStoredForm ? record.metadataJSON : try record.metadataJSON.flatMap(normalize),
             document: record.document)
     }
 

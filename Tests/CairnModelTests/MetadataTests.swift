@@ -17,6 +17,48 @@ import Testing
         #expect(try Metadata(jsonText: #"{"a":1,"b":1.0}"#) == ["a": .int(1), "b": .float(1)])
     }
 
+    /// What a write stores (`Metadata.jsonText` of non-empty metadata) is what normalizing it gives back, byte for
+    /// byte: the log tail takes this process's own writes without normalizing them again (`LogMaterializer.apply(_:
+    /// metadataInStoredForm:)`), and compaction normalizes the same records, so both must agree.
+    @Test func storedFormIsAFixedPointOfNormalizing() throws {
+        var random = SystemRandomNumberGenerator()
+        let strings = ["", "a", "Rock & \"Roll\"", "tab\tnew\nline", "\u{1}\u{1F}", "é😀", "\\/", "日本語"]
+        func double() -> Double {
+            while true {
+                let value = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &random))
+                if value.isFinite { return value }
+            }
+        }
+        func value() throws -> MetadataValue {
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0: return .string(strings.randomElement(using: &random)!)
+            case 1: return .int(Int64.random(in: Int64.min...Int64.max, using: &random))
+            case 2: return .float(double())
+            case 3:
+                return .float([0, -0.0, 1, 0.1, 1e300, 5e-324, 123_456_789_012_345_678].randomElement(using: &random)!)
+            case 4: return .bool(Bool.random(using: &random))
+            case 5: return .stringArray((0..<3).map { _ in strings.randomElement(using: &random)! })
+            case 6: return .intArray((0..<3).map { _ in Int64.random(in: -1000...1000, using: &random) })
+            case 7: return .floatArray((0..<3).map { _ in double() })
+            case 8: return .boolArray([true, false])
+            default:
+                let indices = Array(Set((0..<5).map { _ in UInt32.random(in: 0...UInt32.max, using: &random) }))
+                    .sorted()
+                let values = indices.map { _ in Float(bitPattern: UInt32.random(in: 0...0x7F7F_FFFF, using: &random)) }
+                return .sparseVector(try SparseVector(indices: indices, values: values))
+            }
+        }
+        for _ in 0..<2000 {
+            var metadata: Metadata = [:]
+            for _ in 0..<Int.random(in: 1...6, using: &random) {
+                metadata[strings.randomElement(using: &random)! + String(Int.random(in: 0..<9, using: &random))] =
+                    try value()
+            }
+            let stored = metadata.jsonText
+            #expect(try MetadataMerging.normalize(stored) == stored, "\(metadata)")
+        }
+    }
+
     @Test func equalMetadataEncodesEqually() {
         var a: Metadata = [:]
         var b: Metadata = [:]
