@@ -293,13 +293,7 @@ public final class WriteAheadLog: Sendable {
     /// `offset` can go and a writer that starts later, with no idea of the compacted offset, still appends above it
     /// (decision 0023). Returns the offset every fragment below may be removed before.
     public func markHighWater(above offset: UInt64) async throws -> UInt64 {
-        let newest: UInt64?
-        do {
-            newest = try await store.listAll(prefix: path.logPrefix).compactMap { path.logOffset(ofKey: $0.key) }.max()
-        } catch {
-            throw LogError(.storage, "listing the log: \(error)")
-        }
-        if let newest, newest > offset { return offset + 1 }
+        if try await latestOffset() > offset { return offset + 1 }
         return min(try await append([.highWaterMark]), offset + 1)
     }
 
