@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "TextAnalysisTests", dependencies: ["TextAnalysis", "StorageTesting"]),
         .testTarget(
             name: "CompactionTests",
-            dependencies: ["Compaction", "Catalog", "Log", "Blockfile", "ObjectStore", "VectorIndex", "StorageTesting"]),
+            dependencies: ["Compaction", "Catalog", "Segments", "Log", "Blockfile", "ObjectStore", "VectorIndex", "StorageTesting"]),
         .testTarget(name: "SegmentsTests", dependencies: ["Segments", "Blockfile", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "CatalogTests",

@@ -48,6 +48,10 @@ public final class Client: Sendable {
         /// (decision 0020); records beyond it are compared exactly. About `dimension × 4 + 200` bytes per record;
         /// 0 turns the tail index off.
         public var tailIndexMaxVectors: Int = 200_000
+        /// A collection with at most this many records (and no HNSW index yet) keeps its vectors once, in its record
+        /// segment, and is searched exactly; compaction builds its index once it grows past (decision 0025). 0: every
+        /// collection gets an HNSW index.
+        public var vectorsInRecordsLimit: Int = Compactor.defaultVectorsInRecordsLimit
         /// Progress and warnings (background compaction).
         public var log: (@Sendable (String) -> Void)?
         /// Test hooks (deterministic interleavings of reads, writes and compaction publishes); nil in production.

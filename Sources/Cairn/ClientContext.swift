@@ -34,7 +34,9 @@ final class ClientContext: Sendable {
             tailIndexMaxVectors: options.tailIndexMaxVectors, hooks: options.runtimeHooks)
         maintenance = MaintenanceScheduler(
             store: store, root: root, options: options,
-            compactor: Compactor(store: store, root: root, service: catalog.service, provider: provider, cache: cache),
+            compactor: Compactor(
+                store: store, root: root, service: catalog.service, provider: provider, cache: cache,
+                vectorsInRecordsLimit: options.vectorsInRecordsLimit),
             catalog: catalog, registry: registry)
     }
 

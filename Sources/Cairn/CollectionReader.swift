@@ -143,12 +143,15 @@ struct CollectionReader: Sendable {
         let fromTail = filtered ? try tailMatches(filter) : tail.live
 
         var index: HNSWIndex?
+        var flat: FlatVectors?
         if let location = snapshot.hnsw, !compacted.matches.isEmpty {
             do {
                 index = try await provider.get(location)
             } catch {
                 throw CairnError(.storage, "loading the HNSW index \(location.indexID): \(error.message)")
             }
+        } else if snapshot.segments.vectorsInRecords, !compacted.matches.isEmpty, let dimension {
+            flat = try await snapshot.flatVectors(provider: provider, dimension: dimension, space: space)
         }
         var results: [[Hit]] = []
         results.reserveCapacity(queries.count)
@@ -156,6 +159,9 @@ struct CollectionReader: Sendable {
             var hits: [Hit] = []
             if let index {
                 hits = try search(index, query, k: k, allowed: compacted.allowed, excluding: compacted.stale)
+                    .map { Hit(source: .compacted($0.id), distance: $0.distance) }
+            } else if let flat {
+                hits = try search(flat, query, k: k, among: compacted.matches)
                     .map { Hit(source: .compacted($0.id), distance: $0.distance) }
             }
             if !fromTail.isEmpty {
@@ -215,6 +221,18 @@ struct CollectionReader: Sendable {
             return Array((extra == 0 ? found : found.filter { !excluding.contains($0.id) }).prefix(k))
         } catch {
             throw CairnError(.internal, "searching the HNSW index: \(error.message)")
+        }
+    }
+
+    /// The `k` nearest among `matches` in a version whose vectors are its records' (every one compared).
+    private func search(_ flat: FlatVectors, _ query: [Float], k: Int, among matches: RoaringBitmap) throws
+        -> [Neighbor]
+    {
+        do {
+            return matches.count == flat.count
+                ? try flat.search(query, k: k) : try flat.search(query, k: k) { matches.contains($0) }
+        } catch {
+            throw CairnError(.internal, "searching the collection's vectors: \(error.message)")
         }
     }
 

@@ -42,4 +42,26 @@ final class VersionSnapshot: Sendable {
 
     /// Offset ids of every record the segments hold.
     var live: RoaringBitmap { records.live }
+
+    /// The version's vectors when its record segment holds them (a small collection, decision 0025): read once
+    /// from the record blocks and cached in `provider` with the HNSW indexes, under the records' root id (a fork
+    /// shares its parent's).
+    func flatVectors(provider: HnswIndexProvider, dimension: Int, space: DistanceSpace) async throws -> FlatVectors {
+        let root = segments.record.files[RecordSegmentFiles.records] ?? "empty:\(segments.record.id)"
+        return try await provider.flat("records:\(space.rawValue):\(root)") {
+            let offsetIDs = live.array
+            let stored = try await records.records(offsetIDs)
+            let rows = try zip(offsetIDs, stored).map { offsetID, record in
+                guard let embedding = record?.embedding else {
+                    throw CairnError(.storage, "record \(offsetID) of version \(version) holds no vector")
+                }
+                return (offsetID, embedding)
+            }
+            do throws(VectorIndexError) {
+                return try FlatVectors(dimension: dimension, space: space, rows: rows)
+            } catch {
+                throw CairnError(.storage, "the vectors of version \(version): \(error.message)")
+            }
+        }
+    }
 }

@@ -52,11 +52,21 @@ public final class Compactor: Sendable {
     /// deleted nodes in the graph, costing memory and search time).
     public static let defaultRebuildDeletedFraction = 0.25
 
+    /// A collection with at most this many live records, and no HNSW index yet, keeps its vectors in the record
+    /// segment alone and is searched exactly (decision 0025); past it, the next compaction builds its index.
+    public let vectorsInRecordsLimit: Int
+
+    /// Below ~1,000 vectors a scan is as fast as a graph search and exact; Chroma keeps such collections' vectors
+    /// once, too (in SQLite, before `hnsw:sync_threshold`).
+    public static let defaultVectorsInRecordsLimit = 1000
+
     public init(
         store: any ObjectStore, root: ObjectPath, service: CatalogService,
         provider: HnswIndexProvider, cache: BlockCache,
-        rebuildDeletedFraction: Double = Compactor.defaultRebuildDeletedFraction
+        rebuildDeletedFraction: Double = Compactor.defaultRebuildDeletedFraction,
+        vectorsInRecordsLimit: Int = Compactor.defaultVectorsInRecordsLimit
     ) {
+        self.vectorsInRecordsLimit = vectorsInRecordsLimit
         self.store = store
         self.root = root
         self.service = service
@@ -138,9 +148,14 @@ public final class Compactor: Sendable {
                 "collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)"
             )
 
-            // 4. The HNSW index: a fork of the current one (or a new one), changed, written under a new id.
+            // 4. The vectors: a small collection keeps them in the record segment alone (decision 0025); otherwise
+            // the HNSW index: a fork of the current one (or a new one), changed, written under a new id.
             let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
-            if let dimension, !plan.isEmpty {
+            let source = segments.hnswLocation(collection: path)
+            if let dimension, !plan.isEmpty, source == nil, live.count <= vectorsInRecordsLimit {
+                try Self.checkDimension(plan, dimension)
+                segments.vector.files = [VectorSegmentFiles.vectorsInRecords: RecordSegmentFiles.records]
+            } else if let dimension, !plan.isEmpty {
                 let target = HNSWIndexLocation(
                     collection: path, segmentID: segments.vector.id, indexID: UUID().uuidString.lowercased())
                 hnswTarget = target
@@ -155,13 +170,13 @@ public final class Compactor: Sendable {
                     built = try await writeIndex(
                         on: buildThread,
                         plan: plan, live: live, dimension: dimension, parameters: configuration.hnsw,
-                        source: segments.hnswLocation(collection: path), target: target, seed: seed,
-                        progress: { progress?("collection \(record.name): \($0)") })
+                        source: source, storedIn: segments.vectorsInRecords ? recordReader : nil, target: target,
+                        seed: seed, progress: { progress?("collection \(record.name): \($0)") })
                 } catch {
                     provider.evict(target.indexID)
                     throw error
                 }
-                segments.vector.files[VectorSegmentFiles.index] = target.indexID
+                segments.vector.files = [VectorSegmentFiles.index: target.indexID]
             }
 
             // 5. Publish: manifest (create-only), then the catalog's compare-and-swap, then drop the folded log.
@@ -224,18 +239,25 @@ public final class Compactor: Sendable {
         case seeded
     }
 
-    /// Applies the plan to a fork of `source` (or a new index) and writes it to `target`. Rebuilds from the live
-    /// vectors instead when the fork's deleted share would pass `rebuildDeletedFraction`, and starts from `seed`'s
-    /// graph instead when that costs fewer additions.
-    private func writeIndex(
-        on thread: BackgroundBuildThread, plan: CompactionPlan, live: RoaringBitmap, dimension: Int,
-        parameters: HNSWParameters,
-        source: HNSWIndexLocation?, target: HNSWIndexLocation, seed: IndexSeed?, progress: (String) -> Void
-    ) async throws -> IndexBuild {
-        let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
-        for write in vectorWrites where write.record.embedding?.count != dimension {
+    /// Every record the plan writes has an embedding of `dimension`.
+    static func checkDimension(_ plan: CompactionPlan, _ dimension: Int) throws {
+        for write in plan.writes where write.record.embedding?.count != dimension {
             throw CompactionError(.failed, "record \(write.record.id) has no embedding of dimension \(dimension)")
         }
+    }
+
+    /// Applies the plan to a fork of `source` (or a new index) and writes it to `target`. Rebuilds from the live
+    /// vectors instead when the fork's deleted share would pass `rebuildDeletedFraction`, and starts from `seed`'s
+    /// graph instead when that costs fewer additions. `storedIn`: the record segment holding the current version's
+    /// vectors when it has no index (a small collection growing past `vectorsInRecordsLimit`): the new index gets
+    /// its live records' vectors too.
+    private func writeIndex(
+        on thread: BackgroundBuildThread, plan: CompactionPlan, live: RoaringBitmap, dimension: Int,
+        parameters: HNSWParameters, source: HNSWIndexLocation?, storedIn records: RecordSegmentReader?,
+        target: HNSWIndexLocation, seed: IndexSeed?, progress: (String) -> Void
+    ) async throws -> IndexBuild {
+        try Self.checkDimension(plan, dimension)
+        let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
         let removed: [UInt32] = plan.removals.map { $0.offsetID }
         var original: HNSWIndex?
         if let source {
@@ -250,10 +272,13 @@ public final class Compactor: Sendable {
         }
         let mustRebuild =
             fork.map { $0.slots > 0 && Double($0.deleted) / Double($0.slots) > rebuildDeletedFraction } ?? false
-        if let seed, worthSeeding(seed, live: live.count, forkAdds: mustRebuild ? live.count : vectorWrites.count) {
+        // Without a graph to fork (a first index, or one replacing vectors kept in the records) every live vector is
+        // added either way.
+        let forkAdds = original == nil || mustRebuild ? live.count : vectorWrites.count
+        if let seed, worthSeeding(seed, live: live.count, forkAdds: forkAdds) {
             try await seedIndex(
-                seed, on: thread, plan: plan, live: live, original: original, dimension: dimension, target: target,
-                progress: progress)
+                seed, on: thread, plan: plan, live: live, original: original, storedIn: records, dimension: dimension,
+                target: target, progress: progress)
             return .seeded
         }
         let index: HNSWIndex
@@ -270,22 +295,27 @@ public final class Compactor: Sendable {
                 index = try await vectorCall { () async throws(VectorIndexError) in
                     try await provider.fork(source, to: target)
                 }
+                if !removed.isEmpty {
+                    try await vectorCall { () async throws(VectorIndexError) in try index.markDeleted(removed) }
+                }
+                try await addVectors(
+                    on: thread,
+                    vectorWrites.map { ($0.offsetID, $0.record.embedding ?? []) }, to: index, dimension: dimension,
+                    progress: progress)
             }
         } else {
+            // A new index: the plan's vectors, and the live ones the version kept in its record segment.
+            var written = RoaringBitmap()
+            for write in plan.writes { written.insert(write.offsetID) }
+            let vectors =
+                try await storedVectors(records == nil ? [] : live.subtracting(written).array, in: records)
+                + plan.writes.map { ($0.offsetID, $0.record.embedding ?? []) }
             index = try await vectorCall { () async throws(VectorIndexError) in
                 try await provider.create(
                     at: target, dimension: dimension, parameters: parameters,
-                    capacity: max(Self.minimumIndexCapacity, plan.writes.count))
+                    capacity: max(Self.minimumIndexCapacity, vectors.count))
             }
-        }
-        if !rebuilt {
-            if !removed.isEmpty {
-                try await vectorCall { () async throws(VectorIndexError) in try index.markDeleted(removed) }
-            }
-            try await addVectors(
-                on: thread,
-                vectorWrites.map { ($0.offsetID, $0.record.embedding ?? []) }, to: index, dimension: dimension,
-                progress: progress)
+            try await addVectors(on: thread, vectors, to: index, dimension: dimension, progress: progress)
         }
         try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
         return rebuilt ? .rebuilt : .forked
@@ -304,7 +334,8 @@ public final class Compactor: Sendable {
     /// `target`.
     private func seedIndex(
         _ seed: IndexSeed, on thread: BackgroundBuildThread, plan: CompactionPlan, live: RoaringBitmap,
-        original: HNSWIndex?, dimension: Int, target: HNSWIndexLocation, progress: (String) -> Void
+        original: HNSWIndex?, storedIn records: RecordSegmentReader?, dimension: Int, target: HNSWIndexLocation,
+        progress: (String) -> Void
     ) async throws {
         let (index, holds): (HNSWIndex, RoaringBitmap)
         do {
@@ -319,6 +350,7 @@ public final class Compactor: Sendable {
         var fresh: [UInt32: [Float]] = [:]
         for write in plan.writes { fresh[write.offsetID] = write.record.embedding }
         var missing: [(UInt32, [Float])] = []
+        var unwritten: [UInt32] = []
         for offsetID in live.subtracting(holds).array {
             if let vector = fresh[offsetID] {
                 missing.append((offsetID, vector))
@@ -328,10 +360,13 @@ public final class Compactor: Sendable {
                         offsetID,
                         try await vectorCall { () throws(VectorIndexError) in try original.vector(for: offsetID) }
                     ))
+            } else if records != nil {
+                unwritten.append(offsetID)
             } else {
                 throw CompactionError(.failed, "offset id \(offsetID) is live but in no index")
             }
         }
+        missing += try await storedVectors(unwritten, in: records)
         progress("the HNSW index starts from the log tail's graph (\(holds.count) of \(live.count) vectors in it)")
         try await vectorCall { () async throws(VectorIndexError) in try await provider.adopt(index, at: target) }
         try await addVectors(on: thread, missing, to: index, dimension: dimension, progress: progress)
@@ -419,6 +454,20 @@ public final class Compactor: Sendable {
         }
         try await addVectors(on: thread, vectors, to: index, dimension: dimension, progress: progress)
         return index
+    }
+
+    /// The vectors of `offsetIDs` as the record segment stores them (a version that keeps its vectors there).
+    private func storedVectors(_ offsetIDs: [UInt32], in records: RecordSegmentReader?) async throws
+        -> [(UInt32, [Float])]
+    {
+        guard let records, !offsetIDs.isEmpty else { return [] }
+        let stored = try await records.records(offsetIDs)
+        return try zip(offsetIDs, stored).map { offsetID, record in
+            guard let embedding = record?.embedding else {
+                throw CompactionError(.failed, "offset id \(offsetID) is live but its record holds no vector")
+            }
+            return (offsetID, embedding)
+        }
     }
 
     /// Adds `(offset id, vector)` pairs in chunks, reporting progress on large batches.

@@ -197,7 +197,7 @@ public struct StoreChecker: Sendable {
             } catch {
                 problem("HNSW index \(index.indexID): \(error)")
             }
-        } else if manifest.recordCount > 0, !manifest.deleted {
+        } else if manifest.recordCount > 0, !manifest.deleted, !references.vectorsInRecords {
             problem("\(manifest.recordCount) records but no HNSW index")
         }
     }

@@ -23,6 +23,8 @@ struct VersionReferences: Sendable {
     var manifestKey: String
     var blockfiles: [BlockfileReference]
     var index: HNSWIndexLocation?
+    /// The version keeps its vectors in its record segment (no index: decision 0025).
+    var vectorsInRecords = false
 
     /// The references of `manifest`, stored at `manifestKey` in the collection at `path`. A tombstone still names
     /// its segments (they are garbage once it is the newest version, but a check can still walk them).
@@ -40,6 +42,7 @@ struct VersionReferences: Sendable {
             }
         }
         index = segments.hnswLocation(collection: path)
+        vectorsInRecords = segments.vectorsInRecords
     }
 }
 

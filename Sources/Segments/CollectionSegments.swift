@@ -9,6 +9,11 @@ import VectorIndex
 public enum VectorSegmentFiles {
     /// The HNSW index id (its files are under the segment's `hnsw/{id}/` prefix).
     public static let index = "hnsw"
+    /// Present (instead of `index`) when the version's vectors are its record segment's, searched exactly: a small
+    /// collection keeps them once (decision 0025). Its value names nothing to read. A manifest naming it needs
+    /// format 3 (`CollectionManifest.vectorsInRecordsFile` is the same name), so a reader that would look for an
+    /// HNSW file refuses it instead of answering from the log tail alone.
+    public static let vectorsInRecords = "vectors_in_records"
 }
 
 /// One segment: its id (its objects live under `segment/{id}/`) and its files.
@@ -51,6 +56,9 @@ public struct CollectionSegments: Sendable, Hashable {
     }
 
     public var all: [SegmentFiles] { [record, metadata, vector] }
+
+    /// Whether the vectors of this version are its record segment's (no HNSW file: decision 0025).
+    public var vectorsInRecords: Bool { vector.files[VectorSegmentFiles.vectorsInRecords] != nil }
 
     /// Where the vector segment's HNSW index lives, if one has been written.
     public func hnswLocation(collection: CollectionPath) -> HNSWIndexLocation? {

@@ -1,7 +1,8 @@
 // The cache of hydrated HNSW indexes (docs/decisions/0012-hnsw-index-provider.md): keyed by index id, weighted LRU by
 // native bytes, single-flight hydration through partitioned async locks, fork for compaction, commit to the
 // object store. Eviction only drops the cache's reference: an index a reader still holds stays valid, and
-// its native memory is freed when the last reference goes (HNSWIndex.deinit).
+// its native memory is freed when the last reference goes (HNSWIndex.deinit). Small collections' vectors, searched
+// exactly without a graph (decision 0025), are cached here too, weighed in the same budget.
 import CoreMetrics
 import Foundation
 import ObjectStore
@@ -24,8 +25,31 @@ public final class HnswIndexProvider: Sendable {
         public var entries = 0
     }
 
+    /// What the cache holds under a key: a graph, or a small collection's vectors searched exactly (decision 0025).
+    private enum Entry: Sendable {
+        case graph(HNSWIndex)
+        case flat(FlatVectors)
+
+        var graph: HNSWIndex? {
+            if case .graph(let index) = self { return index }
+            return nil
+        }
+
+        var flat: FlatVectors? {
+            if case .flat(let vectors) = self { return vectors }
+            return nil
+        }
+
+        var memoryBytes: Int {
+            switch self {
+            case .graph(let index): index.memoryBytes
+            case .flat(let vectors): vectors.memoryBytes
+            }
+        }
+    }
+
     private struct State: Sendable {
-        var cache: WeightedLRU<String, HNSWIndex>
+        var cache: WeightedLRU<String, Entry>
         var metrics = Metrics()
     }
 
@@ -85,23 +109,41 @@ public final class HnswIndexProvider: Sendable {
 
     /// The cached index, without loading (and without touching recency or metrics).
     public func cached(_ indexID: String) -> HNSWIndex? {
-        state.withLock { $0.cache.peek(indexID) }
+        state.withLock { $0.cache.peek(indexID)?.graph }
     }
 
     /// The index at `location`: from the cache, or hydrated from the store once however many tasks ask at
     /// the same time.
     public func get(_ location: HNSWIndexLocation) async throws(VectorIndexError) -> HNSWIndex {
-        if let index = hit(location.indexID) { return index }
+        if let index = hit(location.indexID)?.graph { return index }
         let lock = writeLocks.lock(for: location.indexID)
         await lock.lock()
         defer { lock.unlock() }
         // Another task may have hydrated it while this one waited for the lock.
-        if let index = hit(location.indexID) { return index }
+        if let index = hit(location.indexID)?.graph { return index }
+        countMiss()
+        let index = try await HNSWIndex.read(from: location, store: store, temporaryRoot: temporaryRoot)
+        insert(location.indexID, .graph(index), countsAsLoad: true)
+        return index
+    }
+
+    /// The vectors cached under `key` (a small collection's, decision 0025), or those `load` reads, once however
+    /// many tasks ask at the same time; weighed and evicted with the graphs.
+    public func flat(_ key: String, load: () async throws -> FlatVectors) async throws -> FlatVectors {
+        if let vectors = hit(key)?.flat { return vectors }
+        let lock = writeLocks.lock(for: key)
+        await lock.lock()
+        defer { lock.unlock() }
+        if let vectors = hit(key)?.flat { return vectors }
+        countMiss()
+        let vectors = try await load()
+        insert(key, .flat(vectors), countsAsLoad: true)
+        return vectors
+    }
+
+    private func countMiss() {
         state.withLock { $0.metrics.misses += 1 }
         reporter.misses.increment()
-        let index = try await HNSWIndex.read(from: location, store: store, temporaryRoot: temporaryRoot)
-        insert(location.indexID, index, countsAsLoad: true)
-        return index
     }
 
     /// A new empty index, cached under `location.indexID` (written by `commit`).
@@ -115,7 +157,7 @@ public final class HnswIndexProvider: Sendable {
             throw VectorIndexError(.invalidArgument, "index \(location.indexID) already exists in the cache")
         }
         let index = try HNSWIndex.create(dimension: dimension, parameters: parameters, capacity: capacity)
-        insert(location.indexID, index, countsAsLoad: false)
+        insert(location.indexID, .graph(index), countsAsLoad: false)
         return index
     }
 
@@ -128,7 +170,7 @@ public final class HnswIndexProvider: Sendable {
         guard cached(location.indexID) == nil else {
             throw VectorIndexError(.invalidArgument, "index \(location.indexID) already exists in the cache")
         }
-        insert(location.indexID, index, countsAsLoad: false)
+        insert(location.indexID, .graph(index), countsAsLoad: false)
     }
 
     /// A deep copy of the index at `source` for a compaction to mutate, cached under `target.indexID`;
@@ -147,7 +189,7 @@ public final class HnswIndexProvider: Sendable {
             throw VectorIndexError(.invalidArgument, "index \(target.indexID) already exists in the cache")
         }
         let copy = try original.clone()
-        insert(target.indexID, copy, countsAsLoad: false)
+        insert(target.indexID, .graph(copy), countsAsLoad: false)
         return copy
     }
 
@@ -157,7 +199,7 @@ public final class HnswIndexProvider: Sendable {
         await lock.lock()
         defer { lock.unlock() }
         try await index.write(to: location, store: store)
-        insert(location.indexID, index, countsAsLoad: false)
+        insert(location.indexID, .graph(index), countsAsLoad: false)
     }
 
     /// Drops the cache's reference to an index (holders keep theirs). Returns whether it was cached.
@@ -176,8 +218,8 @@ public final class HnswIndexProvider: Sendable {
         return evicted
     }
 
-    private func hit(_ indexID: String) -> HNSWIndex? {
-        let index = state.withLock { state -> HNSWIndex? in
+    private func hit(_ indexID: String) -> Entry? {
+        let index = state.withLock { state -> Entry? in
             guard let index = state.cache.get(indexID) else { return nil }
             state.metrics.hits += 1
             return index
@@ -186,7 +228,7 @@ public final class HnswIndexProvider: Sendable {
         return index
     }
 
-    private func insert(_ indexID: String, _ index: HNSWIndex, countsAsLoad: Bool) {
+    private func insert(_ indexID: String, _ index: Entry, countsAsLoad: Bool) {
         let weight = index.memoryBytes
         // Evicted indexes are released after the lock: their deinit (native free) must not run under it.
         let (evicted, bytes, entries) = state.withLock { state in

@@ -10,18 +10,24 @@ import Testing
     static let ids = (0..<60).map { "id\($0)" }
     static let tags = ["red", "green", "blue"]
 
-    static func options() -> Client.Options {
+    /// - Parameter vectorsInRecordsLimit: collections up to this size keep their vectors in the record segment
+    ///   (decision 0025); 0: every compaction writes an HNSW index.
+    static func options(vectorsInRecordsLimit: Int = Client.Options().vectorsInRecordsLimit) -> Client.Options {
         var options = Client.Options()
         options.compactionThreshold = nil
         options.refreshInterval = .seconds(3600)
+        options.vectorsInRecordsLimit = vectorsInRecordsLimit
         return options
     }
 
+    /// Seed 1 searches HNSW indexes, seed 2 moves from vectors in the records to an index once the collection
+    /// grows past 20, seed 3 keeps the vectors in the records.
     @Test(arguments: [1, 2, 3] as [UInt64])
     func randomOperationsMatchTheModel(seed: UInt64) async throws {
+        let limit = [0, 20, 1000][Int(seed - 1) % 3]
         try await TemporaryDirectory.with { folder in
             var rng = SplitMix64(seed: seed)
-            var client = try await Client.open(folder.path, options: Self.options())
+            var client = try await Client.open(folder.path, options: Self.options(vectorsInRecordsLimit: limit))
             var collection = try await client.createCollection("model")
             var model = CollectionModel()
             for step in 0..<60 {
@@ -29,7 +35,7 @@ import Testing
                 switch Int.random(in: 0..<10, using: &rng) {
                 case 0...1: try await collection.compact()
                 case 2:
-                    client = try await Client.open(folder.path, options: Self.options())
+                    client = try await Client.open(folder.path, options: Self.options(vectorsInRecordsLimit: limit))
                     collection = try await client.getCollection("model")
                 default: break
                 }
@@ -47,7 +53,7 @@ import Testing
     func randomOperationsMatchTheModelWhileCompactionPublishes(seed: UInt64) async throws {
         try await TemporaryDirectory.with { folder in
             var rng = SplitMix64(seed: seed)
-            var options = Self.options()
+            var options = Self.options(vectorsInRecordsLimit: seed == 4 ? 20 : 0)
             options.compactionThreshold = 8
             options.maxConcurrentCompactions = 2
             let client = try await Client.open(folder.path, options: options)

@@ -163,7 +163,7 @@ import Testing
 
     @Test func checkNamesDanglingAndCorruptObjects() async throws {
         try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: Model.options())
+            let client = try await Client.open(folder.path, options: Model.options(vectorsInRecordsLimit: 0))
             let collection = try await client.createCollection("checked")
             _ = try await Self.populate(collection, rounds: 2, seed: 15)
             _ = try await client.collectGarbage(Self.collectAll)
@@ -329,7 +329,7 @@ import Testing
 
     @Test func churnRebuildsTheIndexInsteadOfGrowingIt() async throws {
         try await TemporaryDirectory.with { folder in
-            let client = try await Client.open(folder.path, options: Model.options())
+            let client = try await Client.open(folder.path, options: Model.options(vectorsInRecordsLimit: 0))
             let collection = try await client.createCollection("churn")
             var model = CollectionModel()
             var rng = SplitMix64(seed: 18)

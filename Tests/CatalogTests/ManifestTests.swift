@@ -56,15 +56,29 @@ import Testing
 
     @Test func refusesUnknownFormatVersions() throws {
         var manifest = Self.sample()
-        manifest.formatVersion = 3
+        manifest.formatVersion = CollectionManifest.currentFormatVersion + 1
         let data = try manifest.encoded()
         do {
             _ = try CollectionManifest(decoding: data)
             Issue.record("a newer manifest was read")
         } catch {
             #expect(error.code == .unsupportedVersion)
-            #expect(error.message.contains("format_version 3"))
+            #expect(error.message.contains("format_version \(CollectionManifest.currentFormatVersion + 1)"))
         }
+    }
+
+    /// A version whose vectors are its record segment's needs format 3: a reader of format 2 would find no HNSW
+    /// file and answer from the log tail alone, so it must refuse the manifest instead (decision 0025).
+    @Test func vectorsInRecordsNeedFormatThreeAndReadBack() throws {
+        var manifest = Self.sample()
+        #expect(manifest.requiredFormatVersion == 1)
+        for index in manifest.segments.indices where manifest.segments[index].kind == .vector {
+            manifest.segments[index].files = [CollectionManifest.vectorsInRecordsFile: "records"]
+        }
+        #expect(manifest.requiredFormatVersion == 3)
+        let text = String(decoding: try manifest.encoded(), as: UTF8.self)
+        #expect(text.contains("\"format_version\":3"))
+        #expect(try CollectionManifest(decoding: try manifest.encoded()) == manifest)
     }
 
     @Test(arguments: [

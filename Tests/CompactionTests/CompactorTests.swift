@@ -6,6 +6,7 @@ import Compaction
 import Foundation
 import Log
 import ObjectStore
+import Segments
 import StorageTesting
 import Testing
 import VectorIndex
@@ -42,6 +43,12 @@ import VectorIndex
         func segmentObjects() async throws -> Set<String> {
             Set(try await store.listAll(prefix: "").map(\.key).filter { $0.contains("/segment/") })
         }
+    }
+
+    /// The catalog decides a manifest's format by the vector segment's file the segment layer writes (decision 0025):
+    /// both must name it alike, or a format-2 reader would be handed a version it would answer wrongly.
+    @Test func theCatalogAndTheSegmentsNameVectorsInRecordsAlike() {
+        #expect(VectorSegmentFiles.vectorsInRecords == CollectionManifest.vectorsInRecordsFile)
     }
 
     @Test func foldsTheLogIntoAPublishedVersion() async throws {
