@@ -52,54 +52,37 @@ struct ConsoleRoutes: Sendable {
 
     /// Every tenant, its databases and their collections with counts and dimensions.
     func overview() async throws -> Response {
-        var w = JSONWriter()
-        w.raw(#"{"tenants":["#)
-        for (t, tenant) in try client.tenants().enumerated() {
-            if t > 0 { w.raw(",") }
-            w.raw("{")
-            w.key("name")
-            w.string(tenant)
-            w.key("databases")
-            w.raw("[")
-            for (d, database) in try client.databases(tenant: tenant).enumerated() {
-                if d > 0 { w.raw(",") }
-                w.raw("{")
-                w.key("name")
-                w.string(database.name)
-                w.key("id")
-                w.string(database.id)
-                w.key("collection_count")
-                w.raw(String(try await client.countCollections(tenant: tenant, database: database.name)))
-                w.key("collections")
-                w.raw("[")
-                let collections = try await client.listCollections(
+        var tenants: [JSONValue] = []
+        for tenant in try client.tenants() {
+            var databases: [JSONValue] = []
+            for database in try client.databases(tenant: tenant) {
+                var collections: [JSONValue] = []
+                for collection in try await client.listCollections(
                     limit: Self.overviewCollections, tenant: tenant, database: database.name)
-                for (c, collection) in collections.enumerated() {
-                    if c > 0 { w.raw(",") }
-                    w.raw("{")
-                    w.key("id")
-                    w.string(collection.id)
-                    w.key("name")
-                    w.string(collection.name)
-                    w.key("count")
-                    w.raw(String(try await collection.count()))
-                    w.key("dimension")
-                    w.raw(try collection.currentDimension().map(String.init) ?? "null")
-                    w.raw("}")
+                {
+                    collections.append(
+                        .object([
+                            "id": .string(collection.id), "name": .string(collection.name),
+                            "count": .int(Int64(try await collection.count())),
+                            "dimension": try collection.currentDimension().map { .int(Int64($0)) } ?? .null,
+                        ]))
                 }
-                w.raw("]}")
+                let total = try await client.countCollections(tenant: tenant, database: database.name)
+                databases.append(
+                    .object([
+                        "name": .string(database.name), "id": .string(database.id),
+                        "collection_count": .int(Int64(total)), "collections": .array(collections),
+                    ]))
             }
-            w.raw("]}")
+            tenants.append(.object(["name": .string(tenant), "databases": .array(databases)]))
         }
-        w.raw("]}")
-        return Self.json(w.out)
+        return Self.json(JSONValue.object(["tenants": .array(tenants)]).jsonText)
     }
 
     /// One collection: Chroma's model (configuration, schema, metadata), count, indexing status, kept versions and
     /// the current version's segments with their sizes.
     func details(_ collection: Collection) async throws -> Response {
         let status = try await collection.indexingStatus()
-        let storage = try await collection.storage()
         var w = JSONWriter()
         w.raw("{")
         w.key("collection")
@@ -111,31 +94,8 @@ struct ConsoleRoutes: Sendable {
         w.key("versions")
         w.value(.array(try await collection.versions().map(\.json)))
         w.key("storage")
-        w.raw("{")
-        w.key("version")
-        w.raw(String(storage.version))
-        w.key("segments")
-        w.list(storage.segments) { w, segment in
-            w.raw("{")
-            w.key("id")
-            w.string(segment.id)
-            w.key("kind")
-            w.string(segment.kind)
-            w.key("scope")
-            w.string(segment.scope)
-            w.key("files")
-            w.value(.object(segment.files.mapValues { .string($0) }))
-            w.key("objects")
-            w.raw(String(segment.objects))
-            w.key("bytes")
-            w.raw(String(segment.bytes))
-            w.raw("}")
-        }
-        for (name, usage) in [("log", storage.log), ("manifests", storage.manifests), ("total", storage.total)] {
-            w.key(name)
-            w.raw(#"{"objects":\#(usage.objects),"bytes":\#(usage.bytes)}"#)
-        }
-        w.raw("}}")
+        w.value(try await collection.storage().json)
+        w.raw("}")
         return Self.json(w.out)
     }
 
@@ -192,4 +152,24 @@ struct ConsoleRoutes: Sendable {
 
 extension RequestJSON {
     init(members: [String: JSONValue]) { self.members = members }
+}
+
+extension CollectionStorage {
+    /// What the console's collection page shows under "Segments".
+    var json: JSONValue {
+        func usage(_ usage: Usage) -> JSONValue {
+            .object(["objects": .int(Int64(usage.objects)), "bytes": .int(Int64(usage.bytes))])
+        }
+        let segments: [JSONValue] = segments.map { segment in
+            .object([
+                "id": .string(segment.id), "kind": .string(segment.kind), "scope": .string(segment.scope),
+                "files": .object(segment.files.mapValues { .string($0) }),
+                "objects": .int(Int64(segment.objects)), "bytes": .int(Int64(segment.bytes)),
+            ])
+        }
+        return .object([
+            "version": .int(Int64(clamping: version)), "segments": .array(segments), "log": usage(log),
+            "manifests": usage(manifests), "total": usage(total),
+        ])
+    }
 }

@@ -11,8 +11,6 @@ browser is a failure (`make test` installs it).
 """
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -329,12 +327,7 @@ def main():
             if failures:
                 screenshot(driver, "failure.png")
             driver.quit()
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
+        cairn_serve.stop(process, folder)
     print(f"check_console: screenshots in {ARTIFACTS}")
     if failures:
         print(f"check_console: {len(failures)} failure(s)")

@@ -7,9 +7,6 @@ source variable that every panel uses, unique panel ids. Needs $CAIRN_BIN (or .b
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -177,12 +174,7 @@ def main():
         traffic(port)
         samples, types = exported(request(port, "GET", "/metrics"))
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
+        cairn_serve.stop(process, folder)
     for name, where in sorted(named.items()):
         if not is_exported(name, samples, types):
             fail(f"{where} names {name}, which /metrics does not export")
