@@ -116,8 +116,8 @@ struct ConsoleRoutes: Sendable {
         guard let id = request.uri.queryParameters.get("id") else {
             throw ChromaError.invalid("Expected id, the record whose neighbours to find")
         }
-        let n = request.uri.queryParameters.get("n").flatMap(Int.init) ?? 10
-        guard (1...Self.maxPage).contains(n) else {
+        let text = request.uri.queryParameters.get("n") ?? "10"
+        guard let n = Int(text), (1...Self.maxPage).contains(n) else {
             throw ChromaError.invalid("Expected n to be between 1 and \(Self.maxPage)")
         }
         let record = try await collection.get(ids: [id], include: Include(.embeddings))

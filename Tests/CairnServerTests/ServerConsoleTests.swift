@@ -105,13 +105,25 @@ import Testing
             #expect(versions.last?["current"] == .bool(true) && versions.last?["record_count"] == .int(40))
             #expect(
                 Set(segments.compactMap { $0["kind"] }) == [.string("record"), .string("metadata"), .string("vector")])
+            var segmentBytes: Int64 = 0
             for segment in segments {
                 guard case .int(let bytes)? = segment["bytes"] else {
                     Issue.record("segment without bytes: \(segment)")
                     continue
                 }
                 #expect(bytes > 0, "a compacted segment's files take room: \(segment)")
+                segmentBytes += bytes
             }
+            // The folder holds the segments, the log and the manifests (one per version).
+            let storage = details.json["storage"]
+            if case .int(let total)? = storage?["total"]?["bytes"], case .int(let log)? = storage?["log"]?["bytes"],
+                case .int(let manifests)? = storage?["manifests"]?["bytes"]
+            {
+                #expect(log > 0 && manifests > 0 && total >= segmentBytes + log + manifests, "\(details.text)")
+            } else {
+                Issue.record("storage totals: \(details.text)")
+            }
+            #expect(storage?["manifests"]?["objects"] == .int(Int64(versions.count)))
             #expect(details.json["storage"]?["version"] == versions.last?["version"])
 
             // Pages in insertion order, and a where filter.
@@ -138,6 +150,8 @@ import Testing
             #expect(Self.ids(Self.at(neighbours.json["ids"], 0)).first == "r10")
             let missing = try await api.get("/console/api/collections/\(id)/neighbours?id=nope")
             #expect(missing.status == .notFound, "\(missing.text)")
+            let wrongN = try await api.get("/console/api/collections/\(id)/neighbours?id=r1&n=many")
+            #expect(wrongN.status == .badRequest, "\(wrongN.text)")
 
             let metrics = try await api.get("/console/api/metrics")
             #expect(metrics.status == .ok && metrics.text.contains("cairn_http_requests_total"))
