@@ -50,7 +50,8 @@ enum ConsoleAsset {
         <header>
           <h1><a href="/console" id="home">Cairn console</a></h1>
           <span id="status" class="muted">loading…</span>
-          <form method="post" action="/console/logout" id="sign-out"><button type="submit">Sign out</button></form>
+          <form method="post" action="/console/logout" id="sign-out" hidden>
+            <button type="submit">Sign out</button></form>
         </header>
         <div class="layout">
           <nav id="tree" aria-label="Tenants, databases and collections"><p class="muted">loading…</p></nav>
@@ -115,7 +116,7 @@ enum ConsoleAsset {
 
     static let styleText = """
         :root{--fg:#1d2330;--muted:#5f6b7a;--line:#d8dce3;--bg:#f4f5f7;--card:#fff;--accent:#2f5fb3;--bad:#b3261e}
-        *{box-sizing:border-box}
+        *{box-sizing:border-box}[hidden]{display:none!important}
         body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
         header{display:flex;align-items:center;gap:16px;padding:10px 20px;background:#1d2330;color:#fff}
         header h1{font-size:17px;margin:0}header a{color:#fff;text-decoration:none}

@@ -76,7 +76,8 @@ struct ConsoleRoutes: Sendable {
             }
             tenants.append(.object(["name": .string(tenant), "databases": .array(databases)]))
         }
-        return Self.json(JSONValue.object(["tenants": .array(tenants)]).jsonText)
+        // `signed_in`: whether the server has a token (the page offers to sign out only then).
+        return Self.json(JSONValue.object(["tenants": .array(tenants), "signed_in": .bool(signIn != nil)]).jsonText)
     }
 
     /// One collection: Chroma's model (configuration, schema, metadata), count, indexing status, kept versions and

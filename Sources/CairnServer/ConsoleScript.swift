@@ -84,6 +84,7 @@ extension ConsoleAsset {
             list.append(el("li", {}, el("div", { className: "tenant", text: tenant.name }), databases));
           }
           tree.append(list);
+          byId("sign-out").hidden = !overview.signed_in;
           byId("status").textContent = overview.tenants.length + " tenant(s) · " + collections +
             " collection(s) · " + new Date().toLocaleTimeString();
         }

@@ -83,7 +83,7 @@ import Testing
                 Issue.record("overview shape: \(overview.text)")
                 return
             }
-            #expect(tenant["name"] == .string(Client.defaultTenant))
+            #expect(tenant["name"] == .string(Client.defaultTenant) && overview.json["signed_in"] == .bool(false))
             #expect(database["name"] == .string(Client.defaultDatabase) && database["collection_count"] == .int(2))
             let shaped = collections.first { $0["id"] == .string(id) }
             #expect(shaped?["count"] == .int(40) && shaped?["dimension"] == .int(2), "\(overview.text)")

@@ -138,9 +138,21 @@ def sign_in(driver, base):
         fail(f"browser console error while signing in: {message}")
 
 
+def sign_out(driver, base):
+    """Signing out drops the cookie: the console asks for the token again."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.CSS_SELECTOR, "#sign-out button").click()
+    wait_for("the sign-in form after signing out", lambda: driver.find_elements(By.ID, "sign-in"))
+    driver.get(base + "/console/api/overview")
+    check("AuthError" in driver.page_source and "poems" not in driver.page_source,
+          "signed out, the console's JSON is refused")
+
+
 def check_tree(driver, data):
     from selenium.webdriver.common.by import By
 
+    check(driver.find_element(By.ID, "sign-out").is_displayed(), "signed in, the page offers to sign out")
     tree = driver.find_element(By.ID, "tree").text
     for name in ["default_tenant", "default_database", "acme", "research"]:
         check(name in tree, f"the tree lists {name}: {tree!r}")
@@ -322,6 +334,7 @@ def main():
         screenshot(driver, "overview.png")
         for message in browser_errors(driver):
             fail(f"browser console error: {message}")
+        sign_out(driver, base)
     finally:
         if driver is not None:
             if failures:
