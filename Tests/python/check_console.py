@@ -230,6 +230,9 @@ def check_pages(driver, api, data):
         check(cells(driver, "records", 1)[i] == data["hostile_document"],
               f"the hostile document renders as its text: {cells(driver, 'records', 1)[i]!r}")
         check("<b>not bold</b>" in cells(driver, "records", 2)[i], "hostile metadata renders as text")
+        row = driver.find_elements(By.CSS_SELECTOR, "#records tbody tr")[i]
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
+        screenshot(driver, "hostile.png")
     made = driver.execute_script(
         "return [window.__cairnPwned, document.querySelectorAll('#records script, #records img, #records b').length]")
     check(made == [None, 0], f"no script ran and no element came from data: {made}")
