@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 
-APT_PACKAGES := libcurl4-openssl-dev libzstd-dev libsqlite3-dev libhnswlib-dev libroaring-dev curl flatbuffers-compiler
+# chromium and chromium-driver: check_console.py drives the web console in headless Chromium.
+APT_PACKAGES := libcurl4-openssl-dev libzstd-dev libsqlite3-dev libhnswlib-dev libroaring-dev curl flatbuffers-compiler \
+	chromium chromium-driver
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 # The C++ shim (hnswlib) is compiled with optimisation even in debug builds: -O0 hnswlib is ~8x slower.

@@ -1,6 +1,6 @@
-// The Chroma-compatible HTTP server: the router with Chroma's /api/v2 routes and `/metrics`, its middleware, and the
-// Hummingbird application that `cairn serve` runs (SIGINT/SIGTERM stop it gracefully: the listener closes, requests
-// in flight finish, and only then does `run` return).
+// The Chroma-compatible HTTP server: the router with Chroma's /api/v2 routes, `/metrics` and the web console, its
+// middleware, and the Hummingbird application that `cairn serve` runs (SIGINT/SIGTERM stop it gracefully: the
+// listener closes, requests in flight finish, and only then does `run` return).
 import Cairn
 import Foundation
 import Hummingbird
@@ -14,8 +14,10 @@ public enum CairnServer {
     > {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ChromaErrorAndMetricsMiddleware(metrics: metrics))
-        if let token = options.authToken, !token.isEmpty {
-            router.add(middleware: TokenAuthMiddleware(token: Array(token.utf8)))
+        // The console's sign-in exists only with a token; its session value is new with every router.
+        let signIn = options.authToken.flatMap { $0.isEmpty ? nil : ConsoleSignIn(token: Array($0.utf8)) }
+        if let signIn {
+            router.add(middleware: TokenAuthMiddleware(token: signIn.token, console: options.console ? signIn : nil))
         }
         router.add(
             middleware: ConcurrencyLimitMiddleware(
@@ -27,6 +29,7 @@ public enum CairnServer {
             return response
         }
         ChromaRoutes(client: client, options: options).register(on: router)
+        if options.console { ConsoleRoutes(client: client, metrics: metrics, signIn: signIn).register(on: router) }
         return router
     }
 

@@ -34,9 +34,13 @@ struct ChromaErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
 }
 
 /// Optional token auth, as Chroma's token provider checks it: `Authorization: Bearer <token>` or
-/// `X-Chroma-Token: <token>`. A request without the token gets 401 before any handler runs.
+/// `X-Chroma-Token: <token>`. A request without the token gets 401 before any handler runs. The web console's reads
+/// (GET under `/console`) also pass with the console's sign-in cookie (`ConsoleSignIn`), which a browser sends on
+/// its own; a page load without either gets the sign-in form (401).
 struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: [UInt8]
+    /// The console's sign-in, when the console is served.
+    var console: ConsoleSignIn?
     /// Routes Chroma answers without authentication.
     static var openPaths: Set<String> {
         ["/api/v2", "/api/v2/heartbeat", "/api/v2/version", "/api/v2/healthcheck", "/api/v2/pre-flight-checks"]
@@ -48,6 +52,12 @@ struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         var path = request.uri.path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         if Self.openPaths.contains(path) { return try await next(request, context) }
+        // The sign-in form posts here (the handler checks the token it carries); signing out only drops the cookie.
+        if console != nil, path == ConsoleSignIn.signInPath || path == ConsoleSignIn.signOutPath,
+            request.method == .post
+        {
+            return try await next(request, context)
+        }
         var presented: String?
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
@@ -56,10 +66,15 @@ struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         if presented == nil, let name = HTTPField.Name("x-chroma-token") {
             presented = request.headers[name]
         }
-        guard let presented, Self.constantTimeEqual(Array(presented.utf8), token) else {
-            throw ChromaError(.unauthorized, "AuthError", "Unauthorized: a valid token is required")
+        if let presented, Self.constantTimeEqual(Array(presented.utf8), token) {
+            return try await next(request, context)
         }
-        return try await next(request, context)
+        if let console, ConsoleSignIn.isConsolePath(path) {
+            // Only reads: the cookie can never authorize a write, whatever route a later change adds.
+            if request.method == .get, console.accepts(request) { return try await next(request, context) }
+            if request.method == .get, path == ConsoleSignIn.pagePath { return ConsoleSignIn.signInPage(failed: false) }
+        }
+        throw ChromaError(.unauthorized, "AuthError", "Unauthorized: a valid token is required")
     }
 
     /// Compares without an early exit, so timing does not reveal how much of a guess was right.

@@ -23,6 +23,8 @@ public struct ServerOptions: Sendable {
     public var eventLoopThreads: Int?
     /// Serve `POST /api/v2/reset` (Chroma's `ALLOW_RESET`): it deletes every tenant, database and collection.
     public var allowReset = false
+    /// Serve the read-only web console at `/console` (behind the token, like the API).
+    public var console = true
 
     public init() {}
 }

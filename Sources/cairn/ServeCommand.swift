@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve POST /api/v2/reset (client.reset()), which deletes every tenant, database and collection.")
     var allowReset = false
 
+    @Flag(help: "Do not serve the read-only web console at /console.")
+    var noConsole = false
+
     @Option(help: "Bytes of request bodies handled at once; more get 429 (a request alone is always admitted).")
     var maxInflightBodyBytes: Int = 256 * 1024 * 1024
 
@@ -153,6 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.maxConcurrentRequests = maxConcurrentRequests
         options.maxInflightBodyBytes = maxInflightBodyBytes
         options.allowReset = allowReset
+        options.console = !noConsole
         options.eventLoopThreads = eventLoopThreads
         var clientOptions = Client.Options()
         clientOptions.compactionThreshold = compactionThreshold == 0 ? nil : compactionThreshold

@@ -21,6 +21,20 @@ def start(arguments, who, cwd=None, env=None):
     return process, int(line.strip().rsplit(":", 1)[1])
 
 
+def stop(process, folder=None):
+    """SIGTERM (a minute to finish, then SIGKILL), and the data folder removed when given."""
+    import shutil
+    import signal
+
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def s3_test_url(name):
     """A fresh prefix `name-<random>` on the local S3 server `make test` starts ($CAIRN_S3_TEST_URL), as a store URL
     for `cairn serve --store`; None when that server is not there."""
