@@ -1,4 +1,4 @@
-// The web console's sign-in when the server has a token (decision: docs/decisions/00XX-console.md). A browser cannot
+// The web console's sign-in when the server has a token (decision: docs/decisions/0026-console.md). A browser cannot
 // add the API's header to a page load, so `/console` answers a request without the token with 401 and a sign-in
 // form; the form posts the token to `/console/login`, which (after a constant-time compare) sets an HttpOnly,
 // SameSite=Strict cookie scoped to `/console`. The cookie holds a random value made when the server starts, never
