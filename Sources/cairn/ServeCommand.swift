@@ -91,6 +91,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var tailIndexMaxVectors: Int = Client.Options().tailIndexMaxVectors
 
+    @Option(
+        help:
+            "Collections of at most this many records keep their vectors once, in their records, searched exactly; larger ones get an HNSW index (0: always an index)."
+    )
+    var vectorsInRecordsLimit: Int = Client.Options().vectorsInRecordsLimit
+
     @Option(help: "Run garbage collection every this many seconds (0: never; `cairn gc` still works).")
     var gcInterval: Double = 600
 
@@ -113,7 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
         if compactionThreshold < 0 || compactionMaxAge < 0 || compactionQuietPeriod < 0 || gcInterval < 0
-            || gcMinAge < 0 || tailIndexMaxVectors < 0
+            || gcMinAge < 0 || tailIndexMaxVectors < 0 || vectorsInRecordsLimit < 0
         {
             throw ValidationError("compaction, GC and tail index limits must not be negative")
         }
@@ -165,6 +171,7 @@ struct ServeCommand: AsyncParsableCommand {
             compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
         clientOptions.tailIndexMaxVectors = tailIndexMaxVectors
+        clientOptions.vectorsInRecordsLimit = vectorsInRecordsLimit
         clientOptions.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
         clientOptions.cacheDirectory = cacheDir.map { URL(fileURLWithPath: $0, isDirectory: true) }
         clientOptions.cacheDirectoryBytes = cacheBytes
