@@ -1,8 +1,8 @@
 """Progress output of the long commands (issue 23), through the built binary ($CAIRN_BIN, else .build/debug/cairn):
 with stderr on a pseudo-terminal they redraw one status line (`\\r` and a clear-line, with percentages); with stderr
 to a pipe they print plain lines (every CAIRN_PROGRESS_INTERVAL seconds; 0 here, so every step shows) and no `\\r`;
-`--quiet` prints no progress; stdout is the same in every mode. Covers demo, check, compact, gc, catalog rebuild
-and store put/get of an object larger than one part. Standard library only.
+`--quiet` prints no progress; stdout is the same in every mode. Covers demo, check, compact, gc, catalog rebuild,
+store put/get of an object larger than one part, and warm when the local S3 server runs. Standard library only.
 """
 import os
 import pty
@@ -76,11 +76,36 @@ def redraws(terminal, phase):
     return [part for part in terminal.split(STATUS) if part.startswith(phase)]
 
 
+def check_warm(store, folder):
+    """warm (s3:// only): the store copied to the local S3 server, warmed into a disk cache on the terminal."""
+    bucket = os.environ.get("S3_BUCKET")
+    if not bucket or not os.environ.get("AWS_ACCESS_KEY_ID"):
+        print("check_progress: warm skipped (no local S3 server; `make test` starts one)")
+        return False
+    prefix = f"s3://{bucket}/progress-{os.getpid()}"
+    for directory, _, files in os.walk(store):
+        for name in files:
+            path = os.path.join(directory, name)
+            key = os.path.relpath(path, store)
+            if key.startswith(".cairn") or key.startswith("catalog.sqlite3"):
+                continue
+            status, _, stderr = on_pipe("store", "put", path, f"{prefix}/{key}", "--quiet")
+            check(status == 0, f"copying {key} to the bucket: {stderr}")
+    status, stdout, terminal = on_terminal(
+        "warm", prefix, "--collection", "articles", "--cache-dir", os.path.join(folder, "cache"),
+        "--catalog", os.path.join(folder, "warm.sqlite3"))
+    check(status == 0 and stdout.startswith("warmed articles: "), f"warm: {status} {stdout} {terminal[-500:]!r}")
+    check(any(" objects, " in line for line in redraws(terminal, "warming: ")),
+          f"warm redraws the objects and bytes fetched so far: {terminal[-500:]!r}")
+    return True
+
+
 def main():
     if not os.access(BINARY, os.X_OK):
         print(f"check_progress: no cairn binary at {BINARY}")
         sys.exit(1)
     folder = tempfile.mkdtemp(prefix="cairn-progress-")
+    warmed = False
     store = os.path.join(folder, "store")
     try:
         # demo: adding the articles and compacting them, on the terminal.
@@ -150,13 +175,15 @@ def main():
             check(a.read() == b.read(), "the object came back whole")
         status, stdout, terminal = on_terminal("store", "get", url, copy, "--quiet")
         check(status == 0 and terminal == "", f"store get --quiet: {terminal!r}")
+
+        warmed = check_warm(store, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if failures:
         print(f"check_progress: {len(failures)} failure(s)")
         sys.exit(1)
     print("check_progress: status lines on a terminal, plain lines to a pipe, nothing with --quiet, stdout "
-          "unchanged (demo, check, compact, gc, catalog rebuild, store put/get): ok")
+          f"unchanged (demo, check, compact, gc, catalog rebuild, store put/get{', warm' if warmed else ''}): ok")
 
 
 if __name__ == "__main__":
