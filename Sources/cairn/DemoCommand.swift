@@ -73,14 +73,15 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         try await search(
-            collection, "telescope images of a distant galaxy", title: "5. The same query on the HNSW index")
+            collection, "telescope images of a distant galaxy", title: "5. The same query on the HNSW index",
+            printer: printer)
         try await search(
             collection, "a garlic pasta sauce recipe", title: "6. Filtered: cooking articles from 2020 on",
-            where: .and([.eq("topic", "cooking"), .field("year", .gte(.int(2020)))]))
+            where: .and([.eq("topic", "cooking"), .field("year", .gte(.int(2020)))]), printer: printer)
         try await search(
             collection, "interest rates and the bond market",
             title: "7. Filtered on the text: documents containing 'dividend'",
-            whereDocument: .contains("dividend"))
+            whereDocument: .contains("dividend"), printer: printer)
 
         let featured = try await collection.get(
             where: .and([.eq("featured", .bool(true)), .field("rating", .gt(.float(4.5)))]), limit: 3)
@@ -105,7 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
     /// Prints a query's results (through `printer` while its status line may be shown).
     private func search(
         _ collection: Collection, _ text: String, title: String, where filter: Where? = nil,
-        whereDocument: WhereDocument? = nil, printer: ProgressPrinter = ProgressPrinter(mode: .off)
+        whereDocument: WhereDocument? = nil, printer: ProgressPrinter
     ) async throws {
         let started = ContinuousClock.now
         let result = try await collection.query(
