@@ -18,16 +18,17 @@ import Testing
         try await TemporaryDirectory.with { folder in
             let client = try await Self.client(folder)
             let collection = try await client.createCollection("ppp")
-            let ids = (0..<40).map { "r\($0)" }
+            // Past the size kept without an index (decision 0025), so the compaction builds one.
+            let ids = (0..<1100).map { "r\($0)" }
             try await collection.add(ids: ids, embeddings: ids.indices.map { [Float($0), 1, Float($0 % 7)] })
             try await collection.delete(ids: ["r0"])
             let progress = ProgressRecorder()
-            #expect(try await collection.compact(reporter: progress.reporter)?.recordCount == 39)
+            #expect(try await collection.compact(reporter: progress.reporter)?.recordCount == 1099)
             #expect(progress.isMonotonic)
-            #expect(progress.phase("reading the log of ppp").last?.done == 41, "40 adds and a delete")
+            #expect(progress.phase("reading the log of ppp").last?.done == 1101, "1,100 adds and a delete")
             #expect(progress.phase("writing the segments of ppp").last.map { $0.done == $0.total } == true)
             let indexed = progress.phase("indexing ppp").map { [$0.done, $0.total] }
-            #expect(indexed.first == [0, 39] && indexed.last == [39, 39], "\(indexed)")
+            #expect(indexed.first == [0, 1099] && indexed.last == [1099, 1099], "\(indexed)")
         }
     }
 
