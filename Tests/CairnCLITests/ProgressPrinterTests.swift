@@ -113,32 +113,31 @@ final class PrinterHarness: Sendable {
         #expect(
             harness.take()
                 == "indexing articles: 1,000/1,000 vectors (100%), 100 vectors/s\n"
-                + "indexing articles: 1,000/1,000 vectors (100%) in 10 s\n")
-        #expect(!harness.take().contains("\r"))
+                + "indexing articles: 1,000/1,000 vectors (100%) in 10 s\n",
+            "plain lines: no \\r, no escape sequences")
     }
 
-    @Test func aShortPhaseLeavesNoLineButTheJobsSummary() {
+    /// A short phase leaves no line at the default interval (the job's summary alone); with lines every step, a
+    /// phase that showed one ends with its summary.
+    @Test(arguments: [
+        (5.0, "checking: 3/3 collections (100%) in 1.0 s\n"),
+        (
+            0.0,
+            "reading the log of a: 1 record\nreading the log of a: 1 record in 0.5 s\n"
+                + "checking: 0/3 collections (0%)\nchecking: 3/3 collections (100%), 3.0 collections/s\n"
+                + "checking: 3/3 collections (100%) in 1.0 s\n"
+        ),
+    ])
+    func aPhaseEndsWithASummaryWhenItShowedALine(interval: Double, expected: String) {
         let harness = PrinterHarness()
-        let printer = harness.printer(.lines(interval: 5))
+        let printer = harness.printer(.lines(interval: interval))
         printer.update(JobProgress("reading the log of a", unit: "records", done: 1))
         harness.advance(0.5)
         printer.update(JobProgress("checking", unit: "collections", done: 0, total: 3))
         harness.advance(1)
         printer.update(JobProgress("checking", unit: "collections", done: 3, total: 3))
         printer.finish()
-        #expect(harness.take() == "checking: 3/3 collections (100%) in 1.0 s\n")
-    }
-
-    @Test func aPhaseSeenInProgressEndsWithASummaryLine() {
-        let harness = PrinterHarness()
-        let printer = harness.printer(.lines(interval: 0))
-        printer.update(JobProgress("reading the log of a", unit: "records", done: 1))
-        harness.advance(0.5)
-        printer.update(JobProgress("checking", unit: "collections", done: 0, total: 1))
-        #expect(
-            harness.take()
-                == "reading the log of a: 1 record\nreading the log of a: 1 record in 0.5 s\n"
-                + "checking: 0/1 collection (0%)\n")
+        #expect(harness.take() == expected)
     }
 
     @Test func quietPrintsNothingAndGivesJobsNoReporter() {
