@@ -153,6 +153,8 @@ let package = Package(
             ]),
         .testTarget(
             name: "CairnTests", dependencies: ["Cairn", "Compaction", "Blockfile", "ObjectStore", "StorageTesting"]),
+        // The command-line tool's own logic (the progress printer), tested through its module.
+        .testTarget(name: "CairnCLITests", dependencies: ["cairn", "Cairn"]),
         .testTarget(
             name: "CairnServerTests",
             dependencies: [

@@ -6,6 +6,10 @@
 @_exported import CairnModel
 import Compaction
 
+// How far a long job (`compact(reporter:)`, `collectGarbage(reporter:)`, `check(reporter:)`, a warm-up) is.
+@_exported import struct ObjectStore.JobProgress
+@_exported import typealias ObjectStore.ProgressReporter
+
 /// What `Collection.compact()` did.
 public typealias CompactionSummary = Compaction.CompactionSummary
 /// What `Client.collectGarbage` keeps.

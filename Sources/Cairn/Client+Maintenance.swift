@@ -9,25 +9,27 @@ extension Client {
     /// Safe beside running compactions, readers and writers: it never deletes what a kept version references,
     /// nor anything younger than the policy's `minAge`.
     public func collectGarbage(
-        _ policy: GarbageCollectionPolicy = GarbageCollectionPolicy(), progress: (@Sendable (String) -> Void)? = nil
+        _ policy: GarbageCollectionPolicy = GarbageCollectionPolicy(), progress: (@Sendable (String) -> Void)? = nil,
+        reporter: ProgressReporter? = nil
     ) async throws -> GarbageCollectionReport {
         try await boundary {
             try await maintenanceCall {
                 try await GarbageCollector(store: context.store, root: context.root, service: context.catalog.service)
-                    .collect(policy, progress: progress, isCompacting: context.maintenance.isCompacting)
+                    .collect(
+                        policy, progress: progress, reporter: reporter, isCompacting: context.maintenance.isCompacting)
             }
         }
     }
 
     /// Walks every version, root, block and HNSW file in the store and reports dangling or corrupt references.
     /// Read-only. `loadIndexes` also loads every HNSW index.
-    public func check(loadIndexes: Bool = false, progress: (@Sendable (String) -> Void)? = nil) async throws
-        -> CheckReport
-    {
+    public func check(
+        loadIndexes: Bool = false, progress: (@Sendable (String) -> Void)? = nil, reporter: ProgressReporter? = nil
+    ) async throws -> CheckReport {
         try await boundary {
             try await maintenanceCall {
                 try await StoreChecker(store: context.store, root: context.root, service: context.catalog.service)
-                    .check(loadIndexes: loadIndexes, progress: progress)
+                    .check(loadIndexes: loadIndexes, progress: progress, reporter: reporter)
             }
         }
     }
@@ -44,8 +46,17 @@ extension Client {
 extension Client {
     /// Runs `body` (a query, a get…) and says what it read from the object store: requests and bytes; no request
     /// means caches served it all. Tasks `body` starts are counted too.
-    public static func measuringFetches<T>(_ body: () async throws -> T) async rethrows -> (T, FetchSummary) {
-        let stats = FetchStats()
+    /// `reporter` hears the objects and bytes read so far after each read ("warming"; no total).
+    public static func measuringFetches<T>(reporter: ProgressReporter? = nil, _ body: () async throws -> T)
+        async rethrows -> (T, FetchSummary)
+    {
+        var observer: (@Sendable (Int, Int) -> Void)?
+        if let reporter {
+            observer = { objects, bytes in
+                reporter(JobProgress("warming", unit: "objects", done: objects, bytes: bytes))
+            }
+        }
+        let stats = FetchStats(observer: observer)
         let value = try await FetchTracking.$current.withValue(stats) { try await body() }
         return (value, FetchSummary(objects: stats.objects, bytes: stats.bytes))
     }

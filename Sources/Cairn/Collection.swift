@@ -274,11 +274,12 @@ public final class Collection: Sendable {
         }
     }
 
-    /// Folds the log into the segments now (the client also does it in the background past a threshold).
+    /// Folds the log into the segments now (the client also does it in the background past a threshold);
+    /// `reporter` hears the log records read, the records written and the vectors indexed.
     @discardableResult
-    public func compact() async throws -> CompactionSummary? {
+    public func compact(reporter: ProgressReporter? = nil) async throws -> CompactionSummary? {
         try await boundary {
-            try await context.maintenance.compact(collectionID: id)
+            try await context.maintenance.compact(collectionID: id, reporter: reporter)
         }
     }
 

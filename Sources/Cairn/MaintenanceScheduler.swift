@@ -269,8 +269,11 @@ final class MaintenanceScheduler: Sendable {
         }
     }
 
-    /// Compacts the collection's whole log tail (in bounded runs) and makes the new version current in-process.
-    func compact(collectionID: String, overdue: Bool = false) async throws -> CompactionSummary? {
+    /// Compacts the collection's whole log tail (in bounded runs) and makes the new version current in-process;
+    /// `reporter` hears each run's progress.
+    func compact(collectionID: String, overdue: Bool = false, reporter: ProgressReporter? = nil) async throws
+        -> CompactionSummary?
+    {
         state.withLock { _ = $0.compacting.insert(collectionID) }
         reportBacklog()
         defer {
@@ -283,7 +286,7 @@ final class MaintenanceScheduler: Sendable {
             do {
                 // The collection's tail index may already hold the graph this run would build (decision 0020).
                 summary = try await compactor.compact(
-                    collectionID: collectionID, progress: options.log, overdue: overdue,
+                    collectionID: collectionID, progress: options.log, reporter: reporter, overdue: overdue,
                     seeding: registry.openRuntime(collectionID: collectionID))
             } catch {
                 countFailedCompaction(error)

@@ -52,11 +52,24 @@ public struct CatalogRebuilder: Sendable {
         manifests = ManifestStore(store: store, path: prefix)
     }
 
-    /// Rebuilds `catalog` from the store under `prefix`.
-    public static func rebuild(from store: any ObjectStore, prefix: ObjectPath, into catalog: CatalogDatabase)
-        async throws(CatalogError) -> RebuildReport
-    {
-        try await CatalogRebuilder(store: store, prefix: prefix).rebuild(into: catalog)
+    /// Rebuilds `catalog` from the store under `prefix`; `reporter` hears the collection folders read of those
+    /// listed so far (the total grows as each database is listed).
+    public static func rebuild(
+        from store: any ObjectStore, prefix: ObjectPath, into catalog: CatalogDatabase,
+        reporter: ProgressReporter? = nil
+    ) async throws(CatalogError) -> RebuildReport {
+        try await CatalogRebuilder(store: store, prefix: prefix).rebuild(into: catalog, reporter: reporter)
+    }
+
+    /// Collection folders read of those listed so far, for a `ProgressReporter`.
+    private struct FolderCount {
+        var read = 0
+        var listed = 0
+        let reporter: ProgressReporter?
+
+        func report() {
+            reporter?(JobProgress("rebuilding the catalog", unit: "collections", done: read, total: listed))
+        }
     }
 
     /// Walks tenants → databases (with markers) → collections, restoring each into `catalog`. A full rebuild reads
@@ -64,10 +77,12 @@ public struct CatalogRebuilder: Sendable {
     /// only the manifests newer than the catalog's version of each collection, and of a collection new to the
     /// catalog only its latest: with nothing new it lists, but reads no manifest. Collections in `deleted` (ids
     /// an earlier rebuild reported tombstoned) are skipped without a request.
-    public func rebuild(into catalog: CatalogDatabase, incremental: Bool = false, deleted: Set<String> = [])
-        async throws(CatalogError) -> RebuildReport
-    {
+    public func rebuild(
+        into catalog: CatalogDatabase, incremental: Bool = false, deleted: Set<String> = [],
+        reporter: ProgressReporter? = nil
+    ) async throws(CatalogError) -> RebuildReport {
         var report = RebuildReport()
+        var folders = FolderCount(reporter: reporter)
         var tenants: [(tenant: TenantRecord, databases: [DatabaseRecord])] = []
         for tenant in try await manifests.tenantNames() {
             var databases: [DatabaseRecord] = []
@@ -101,7 +116,8 @@ public struct CatalogRebuilder: Sendable {
                 report.databases += 1
                 if try await catalog.perform({ try $0.restore(database) }) { report.databasesCreated += 1 }
                 try await restoreCollections(
-                    of: database, into: catalog, incremental: incremental, deleted: deleted, report: &report)
+                    of: database, into: catalog, incremental: incremental, deleted: deleted, report: &report,
+                    folders: &folders)
             }
         }
         return report
@@ -130,10 +146,12 @@ public struct CatalogRebuilder: Sendable {
 
     private func restoreCollections(
         of database: DatabaseRecord, into catalog: CatalogDatabase, incremental: Bool, deleted: Set<String>,
-        report: inout RebuildReport
+        report: inout RebuildReport, folders: inout FolderCount
     ) async throws(CatalogError) {
         let ids = try await manifests.collectionIDs(tenant: database.tenant, database: database.name)
             .filter { !deleted.contains($0) }
+        folders.listed += ids.count
+        folders.report()
         // The catalog's version of each collection, read up front (SQLite, no request).
         let known: [UInt64?] = ids.map { id in incremental ? (try? catalog.collection(id: id).version) : nil }
         var contents = [FolderContents?](repeating: nil, count: ids.count)
@@ -141,7 +159,10 @@ public struct CatalogRebuilder: Sendable {
             try await read(ids[index], of: database, known: known[index], incremental: incremental)
         }
         try await withBoundedParallelism(count: ids.count, limit: Self.folderConcurrency, readFolder) {
-            (index, folder) throws(CatalogError) in contents[index] = folder
+            (index, folder) throws(CatalogError) in
+            contents[index] = folder
+            folders.read += 1
+            folders.report()
         }
         var found: [(latest: CollectionManifest, key: String, history: [CollectionVersionRecord])] = []
         for (id, folder) in zip(ids, contents) {

@@ -79,10 +79,11 @@ public final class Compactor: Sendable {
     /// the log has nothing after the compacted offset. `progress` receives one line per step. `overdue`: the
     /// backlog has waited long (a CPU busy with queries starved the last compactions), so the index build runs at
     /// the queries' priority instead of below them. `seeding`: who may offer a graph already built over the
-    /// records being folded (the collection's log tail index, decision 0020).
+    /// records being folded (the collection's log tail index, decision 0020). `reporter` hears the log records
+    /// read, the records written and the vectors indexed, each a phase named after the collection.
     public func compact(
         collectionID: String, maxRecords: Int = 250_000, progress: (@Sendable (String) -> Void)? = nil,
-        overdue: Bool = false, seeding: (any IndexSeeding)? = nil
+        reporter: ProgressReporter? = nil, overdue: Bool = false, seeding: (any IndexSeeding)? = nil
     ) async throws -> CompactionSummary? {
         let buildThread: BackgroundBuildThread = overdue ? .compactionOverdue : .compaction
         let started = ContinuousClock.now
@@ -107,11 +108,14 @@ public final class Compactor: Sendable {
 
         // 1. The log after the compacted offset.
         let wal = WriteAheadLog(store: store, path: path)
+        let reading = "reading the log of \(record.name)"
         let (fragments, recordsRead) = try await readLog(
-            wal, after: manifest.compactedLogOffset, maxRecords: maxRecords)
+            wal, after: manifest.compactedLogOffset, maxRecords: maxRecords
+        ) { records in reporter?(JobProgress(reading, unit: "records", done: records)) }
         guard let throughOffset = fragments.last?.offset else { return nil }
         // Nothing but high-water marks: nothing to fold (folding them would only publish the same records again).
         guard fragments.contains(where: { $0.records.contains { !$0.isHighWaterMark } }) else { return nil }
+        reporter?(JobProgress(reading, unit: "records", done: recordsRead))
         progress?(
             "collection \(record.name): \(recordsRead) log records in \(fragments.count) fragments (offsets \(manifest.compactedLogOffset + 1)…\(throughOffset))"
         )
@@ -140,10 +144,14 @@ public final class Compactor: Sendable {
         var seed: IndexSeed?
         do {
             // 3. Record and metadata segments (copy-on-write forks).
+            let changes = plan.writes.count + plan.removals.count
+            let writing = "writing the segments of \(record.name)"
+            reporter?(JobProgress(writing, unit: "records", done: 0, total: changes))
             let live: RoaringBitmap
             (segments.record.files, segments.metadata.files, live) = try await writeRecordsAndMetadata(
                 plan, forking: recordReader, metadataReader, sparseKey: configuration.sparseIndex?.key)
             recordCount = live.count
+            reporter?(JobProgress(writing, unit: "records", done: changes, total: changes))
             progress?(
                 "collection \(record.name): record and metadata segments written (\(plan.added) added, \(plan.updated) updated, \(plan.deleted) deleted)"
             )
@@ -171,7 +179,11 @@ public final class Compactor: Sendable {
                         on: buildThread,
                         plan: plan, live: live, dimension: dimension, parameters: configuration.hnsw,
                         source: source, storedIn: segments.vectorsInRecords ? recordReader : nil, target: target,
-                        seed: seed, progress: { progress?("collection \(record.name): \($0)") })
+                        seed: seed, progress: { progress?("collection \(record.name): \($0)") },
+                        indexed: { done, total in
+                            reporter?(
+                                JobProgress("indexing \(record.name)", unit: "vectors", done: done, total: total))
+                        })
                 } catch {
                     provider.evict(target.indexID)
                     throw error
@@ -254,7 +266,8 @@ public final class Compactor: Sendable {
     private func writeIndex(
         on thread: BackgroundBuildThread, plan: CompactionPlan, live: RoaringBitmap, dimension: Int,
         parameters: HNSWParameters, source: HNSWIndexLocation?, storedIn records: RecordSegmentReader?,
-        target: HNSWIndexLocation, seed: IndexSeed?, progress: (String) -> Void
+        target: HNSWIndexLocation, seed: IndexSeed?, progress: (String) -> Void,
+        indexed: (_ done: Int, _ total: Int) -> Void
     ) async throws -> IndexBuild {
         try Self.checkDimension(plan, dimension)
         let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
@@ -278,7 +291,7 @@ public final class Compactor: Sendable {
         if let seed, worthSeeding(seed, live: live.count, forkAdds: forkAdds) {
             try await seedIndex(
                 seed, on: thread, plan: plan, live: live, original: original, storedIn: records, dimension: dimension,
-                target: target, progress: progress)
+                target: target, progress: progress, indexed: indexed)
             return .seeded
         }
         let index: HNSWIndex
@@ -289,7 +302,7 @@ public final class Compactor: Sendable {
                 index = try await rebuildIndex(
                     on: thread,
                     from: original, writes: vectorWrites, live: live, dimension: dimension, parameters: parameters,
-                    target: target, progress: progress)
+                    target: target, progress: progress, indexed: indexed)
                 rebuilt = true
             } else {
                 index = try await vectorCall { () async throws(VectorIndexError) in
@@ -301,7 +314,7 @@ public final class Compactor: Sendable {
                 try await addVectors(
                     on: thread,
                     vectorWrites.map { ($0.offsetID, $0.record.embedding ?? []) }, to: index, dimension: dimension,
-                    progress: progress)
+                    progress: progress, indexed: indexed)
             }
         } else {
             // A new index: the plan's vectors, and the live ones the version kept in its record segment.
@@ -315,7 +328,8 @@ public final class Compactor: Sendable {
                     at: target, dimension: dimension, parameters: parameters,
                     capacity: max(Self.minimumIndexCapacity, vectors.count))
             }
-            try await addVectors(on: thread, vectors, to: index, dimension: dimension, progress: progress)
+            try await addVectors(
+                on: thread, vectors, to: index, dimension: dimension, progress: progress, indexed: indexed)
         }
         try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
         return rebuilt ? .rebuilt : .forked
@@ -335,7 +349,7 @@ public final class Compactor: Sendable {
     private func seedIndex(
         _ seed: IndexSeed, on thread: BackgroundBuildThread, plan: CompactionPlan, live: RoaringBitmap,
         original: HNSWIndex?, storedIn records: RecordSegmentReader?, dimension: Int, target: HNSWIndexLocation,
-        progress: (String) -> Void
+        progress: (String) -> Void, indexed: (_ done: Int, _ total: Int) -> Void
     ) async throws {
         let (index, holds): (HNSWIndex, RoaringBitmap)
         do {
@@ -369,17 +383,20 @@ public final class Compactor: Sendable {
         missing += try await storedVectors(unwritten, in: records)
         progress("the HNSW index starts from the log tail's graph (\(holds.count) of \(live.count) vectors in it)")
         try await vectorCall { () async throws(VectorIndexError) in try await provider.adopt(index, at: target) }
-        try await addVectors(on: thread, missing, to: index, dimension: dimension, progress: progress)
+        try await addVectors(
+            on: thread, missing, to: index, dimension: dimension, progress: progress, indexed: indexed)
         try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
     }
 
     /// Log fragments asked for per read while gathering what a run folds.
     static let fragmentsPerRead = 64
 
-    /// Whole fragments after `offset`, up to `maxRecords` records (at least one fragment when there is one).
-    private func readLog(_ wal: WriteAheadLog, after offset: UInt64, maxRecords: Int) async throws
-        -> (fragments: [LogFragment], records: Int)
-    {
+    /// Whole fragments after `offset`, up to `maxRecords` records (at least one fragment when there is one);
+    /// `read` hears the records read so far after each full batch (a long read; the caller reports the end, once it
+    /// knows the run has something to fold).
+    private func readLog(
+        _ wal: WriteAheadLog, after offset: UInt64, maxRecords: Int, read: (_ records: Int) -> Void
+    ) async throws -> (fragments: [LogFragment], records: Int) {
         var fragments: [LogFragment] = []
         var recordsRead = 0
         var after = offset
@@ -391,6 +408,7 @@ public final class Compactor: Sendable {
             }
             guard let last = batch.last, batch.count == Self.fragmentsPerRead, fragments.last?.offset == last.offset
             else { break }
+            read(recordsRead)
             after = last.offset
         }
         return (fragments, recordsRead)
@@ -431,7 +449,8 @@ public final class Compactor: Sendable {
     private func rebuildIndex(
         on thread: BackgroundBuildThread, from original: HNSWIndex, writes: [CompactionPlan.Write], live: RoaringBitmap,
         dimension: Int,
-        parameters: HNSWParameters, target: HNSWIndexLocation, progress: (String) -> Void
+        parameters: HNSWParameters, target: HNSWIndexLocation, progress: (String) -> Void,
+        indexed: (_ done: Int, _ total: Int) -> Void
     ) async throws -> HNSWIndex {
         var fresh: [UInt32: [Float]] = [:]
         for write in writes { fresh[write.offsetID] = write.record.embedding }
@@ -452,7 +471,8 @@ public final class Compactor: Sendable {
                 at: target, dimension: dimension, parameters: parameters,
                 capacity: max(Self.minimumIndexCapacity, vectors.count))
         }
-        try await addVectors(on: thread, vectors, to: index, dimension: dimension, progress: progress)
+        try await addVectors(
+            on: thread, vectors, to: index, dimension: dimension, progress: progress, indexed: indexed)
         return index
     }
 
@@ -470,12 +490,14 @@ public final class Compactor: Sendable {
         }
     }
 
-    /// Adds `(offset id, vector)` pairs in chunks, reporting progress on large batches.
+    /// Adds `(offset id, vector)` pairs in chunks, reporting progress on large batches (lines) and after every
+    /// chunk (`indexed`: vectors added of all).
     private func addVectors(
         on thread: BackgroundBuildThread, _ vectors: [(UInt32, [Float])], to index: HNSWIndex, dimension: Int,
-        progress: (String) -> Void
+        progress: (String) -> Void, indexed: (_ done: Int, _ total: Int) -> Void
     ) async throws {
         let chunk = Self.vectorsPerAdd
+        if !vectors.isEmpty { indexed(0, vectors.count) }
         for first in stride(from: 0, to: vectors.count, by: chunk) {
             let last = min(vectors.count, first + chunk)
             var flat: [Float] = []
@@ -490,6 +512,7 @@ public final class Compactor: Sendable {
                 }
             }
             if vectors.count > chunk { progress("indexed \(last)/\(vectors.count) vectors") }
+            indexed(last, vectors.count)
         }
     }
 

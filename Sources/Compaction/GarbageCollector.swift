@@ -98,13 +98,14 @@ public struct GarbageCollector: Sendable {
     }
 
     /// Collects every collection folder in the store; `progress` gets one line per collection that has garbage
-    /// or is skipped. Throws only when the store cannot be listed at all.
+    /// or is skipped, `reporter` the collections done of all and the bytes deleted so far (after each collection
+    /// and each deletion). Throws only when the store cannot be listed at all.
     /// `isCompacting` names the collections a compaction of this process is working on: they are left alone (the
     /// files it has written so far are unreferenced until it publishes, and under a CPU starved long enough it may
     /// outlast `minAge`, the only guard against compactions of other processes).
     public func collect(
         _ policy: GarbageCollectionPolicy = GarbageCollectionPolicy(), progress: (@Sendable (String) -> Void)? = nil,
-        isCompacting: (String) -> Bool = { _ in false }
+        reporter: ProgressReporter? = nil, isCompacting: (String) -> Bool = { _ in false }
     ) async throws -> GarbageCollectionReport {
         var report = GarbageCollectionReport(dryRun: policy.dryRun)
         let folders: [CollectionFolder]
@@ -113,7 +114,14 @@ public struct GarbageCollector: Sendable {
         } catch {
             throw CompactionError(.failed, "listing collections: \(error.message)")
         }
-        for folder in folders {
+        let phase = policy.dryRun ? "planning garbage collection" : "collecting garbage"
+        var bytesDone = 0
+        func reportProgress(_ done: Int) {
+            reporter?(JobProgress(phase, unit: "collections", done: done, total: folders.count, bytes: bytesDone))
+        }
+        reportProgress(0)
+        for (position, folder) in folders.enumerated() {
+            defer { reportProgress(position + 1) }
             report.collections += 1
             if isCompacting(folder.collectionID) {
                 report.skipped.append("\(folder.collectionID): a compaction of it is running in this process")
@@ -131,6 +139,7 @@ public struct GarbageCollector: Sendable {
                         + (plan.removesCollection ? ", the whole folder of a deleted collection" : ""))
                 if policy.dryRun {
                     report.deletions += plan.deletions
+                    bytesDone += bytes
                     continue
                 }
                 let path = folder.path(root)
@@ -160,6 +169,8 @@ public struct GarbageCollector: Sendable {
                         }
                         try await store.delete(deletion.key)
                         report.deletions.append(deletion)
+                        bytesDone += deletion.bytes
+                        reportProgress(position)
                         if deletion.kind == .manifest, let version = path.versionNumber(ofKey: deletion.key) {
                             deletedVersions.append(version)
                         }

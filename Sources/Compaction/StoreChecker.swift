@@ -49,10 +49,11 @@ public struct StoreChecker: Sendable {
     }
 
     /// Checks the whole store. With `loadIndexes` every HNSW index is also loaded (slower, needs its memory).
+    /// `progress` gets a line per collection, `reporter` the collections checked of all (and after each version).
     /// Throws only when the store cannot be listed; everything else is a problem in the report.
-    public func check(loadIndexes: Bool = false, progress: (@Sendable (String) -> Void)? = nil) async throws
-        -> CheckReport
-    {
+    public func check(
+        loadIndexes: Bool = false, progress: (@Sendable (String) -> Void)? = nil, reporter: ProgressReporter? = nil
+    ) async throws -> CheckReport {
         var report = CheckReport()
         let folders: [CollectionFolder]
         do {
@@ -62,10 +63,15 @@ public struct StoreChecker: Sendable {
         }
         // Shared blocks of successive versions are fetched once while they fit.
         let cache = BlockCache(blockCapacity: 256 << 20)
-        for folder in folders {
+        let total = folders.count
+        reporter?(JobProgress("checking", unit: "collections", done: 0, total: total))
+        for (position, folder) in folders.enumerated() {
             report.collections += 1
             let before = report.problems.count
-            await check(folder, into: &report, cache: cache, loadIndexes: loadIndexes)
+            await check(folder, into: &report, cache: cache, loadIndexes: loadIndexes) {
+                reporter?(JobProgress("checking", unit: "collections", done: position, total: total))
+            }
+            reporter?(JobProgress("checking", unit: "collections", done: position + 1, total: total))
             progress?(
                 "collection \(folder.collectionID): "
                     + (report.problems.count == before ? "ok" : "\(report.problems.count - before) problem(s)"))
@@ -74,8 +80,10 @@ public struct StoreChecker: Sendable {
         return report
     }
 
+    /// Checks one collection folder; `versionChecked` runs after each version (progress within a large folder).
     private func check(
-        _ folder: CollectionFolder, into report: inout CheckReport, cache: BlockCache, loadIndexes: Bool
+        _ folder: CollectionFolder, into report: inout CheckReport, cache: BlockCache, loadIndexes: Bool,
+        versionChecked: () -> Void
     ) async {
         let path = folder.path(root)
         func problem(_ message: String, version: UInt64? = nil) {
@@ -114,6 +122,7 @@ public struct StoreChecker: Sendable {
             for (key, manifest) in read {
                 await checkVersion(
                     manifest, key: key, path: path, cache: cache, loadIndexes: loadIndexes, into: &report)
+                versionChecked()
             }
         }
         // The log past the newest version's compacted offset must be readable: it holds acknowledged writes.

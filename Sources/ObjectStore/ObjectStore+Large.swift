@@ -21,21 +21,33 @@ public struct TransferOptions: Sendable {
 extension ObjectStore {
     /// Uploads `data` as a multipart upload, parts in parallel, then publishes it under `condition`.
     /// On any failure the upload is aborted (best effort) and the error rethrown; nothing is published.
+    /// `reporter` hears the parts and bytes uploaded after each part.
     @discardableResult
     public func putMultipart(
-        _ key: String, data: Data, condition: PutCondition = .none, options: TransferOptions = .default
+        _ key: String, data: Data, condition: PutCondition = .none, options: TransferOptions = .default,
+        reporter: ProgressReporter? = nil
     ) async throws -> ObjectInfo {
         let uploadID = try await createMultipartUpload(key)
         do {
             let partCount = max(1, (data.count + options.partSize - 1) / options.partSize)
             var parts: [UploadedPart] = []
             parts.reserveCapacity(partCount)
+            var bytes = 0
+            func report() {
+                reporter?(
+                    JobProgress(
+                        "uploading \(key)", unit: "parts", done: parts.count, total: partCount, bytes: bytes,
+                        bytesTotal: data.count))
+            }
+            report()
             try await withBoundedParallelism(count: partCount, limit: options.concurrency) { index in
                 let lower = index * options.partSize
                 let slice = data.subdata(in: lower..<min(data.count, lower + options.partSize))
                 return try await uploadPart(key, uploadID: uploadID, partNumber: index + 1, data: slice)
             } consume: {
                 parts.append($1)
+                bytes += $1.size
+                report()
             }
             parts.sort { $0.partNumber < $1.partNumber }
             return try await completeMultipartUpload(key, uploadID: uploadID, parts: parts, condition: condition)
@@ -46,12 +58,23 @@ extension ObjectStore {
     }
 
     /// Reads a whole object of known `info` as parallel ranged gets, checking that every range arrived whole
-    /// and that the object did not change (same ETag) while it was read.
-    public func getParallel(_ info: ObjectInfo, options: TransferOptions = .default) async throws -> ObjectData {
+    /// and that the object did not change (same ETag) while it was read. `reporter` hears the ranges and bytes
+    /// read after each range.
+    public func getParallel(
+        _ info: ObjectInfo, options: TransferOptions = .default, reporter: ProgressReporter? = nil
+    ) async throws -> ObjectData {
         let size = info.size
         guard size > options.partSize else { return try await get(info.key, range: nil) }
         let chunkCount = (size + options.partSize - 1) / options.partSize
         var buffer = Data(count: size)
+        var (chunks, bytes) = (0, 0)
+        func report() {
+            reporter?(
+                JobProgress(
+                    "downloading \(info.key)", unit: "parts", done: chunks, total: chunkCount, bytes: bytes,
+                    bytesTotal: size))
+        }
+        report()
         try await withBoundedParallelism(count: chunkCount, limit: options.concurrency) { index in
             let lower = index * options.partSize
             let part = try await get(
@@ -64,6 +87,9 @@ extension ObjectStore {
             return (offset: lower, data: part.data)
         } consume: { _, chunk in
             buffer.replaceSubrange(chunk.offset..<(chunk.offset + chunk.data.count), with: chunk.data)
+            chunks += 1
+            bytes += chunk.data.count
+            report()
         }
         return ObjectData(data: buffer, info: info, range: 0..<size)
     }

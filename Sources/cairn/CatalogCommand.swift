@@ -19,7 +19,7 @@ struct CatalogRebuild: AsyncParsableCommand {
             Reads every tenant and database marker and every collection's manifests under URL and writes what \
             they describe into the catalog (created if missing; rows already there are brought up to date, \
             never rolled back). Collections whose latest manifest is a tombstone, and databases whose marker \
-            was deleted, are left out. Safe to run again.
+            was deleted, are left out. Safe to run again. Shows its progress on stderr (--quiet: none).
             """)
 
     @Argument(help: "The store: a folder, file:///dir or s3://bucket[/prefix].") var store: String
@@ -33,8 +33,11 @@ struct CatalogRebuild: AsyncParsableCommand {
     var catalog: String?
 
     @OptionGroup var connection: StoreConnectionOptions
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
+        let printer = progress.printer()
+        defer { printer.stop() }
         do {
             let catalogURL: URL
             if let catalog {
@@ -51,13 +54,16 @@ struct CatalogRebuild: AsyncParsableCommand {
             }
             let store = try StoreFactory.open(url: url, overrides: connection.overrides)
             let database = try CatalogDatabase(url: catalogURL)
-            let report = try await CatalogRebuilder.rebuild(from: store, prefix: ObjectPath(), into: database)
+            let report = try await CatalogRebuilder.rebuild(
+                from: store, prefix: ObjectPath(), into: database, reporter: printer.reporter)
+            printer.finish()
             print("catalog: \(catalogURL.path)")
             print(report.description)
         } catch let error as ValidationError {
             throw error
         } catch {
             let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            printer.stop()
             FileHandle.standardError.write(Data("cairn catalog rebuild: \(text)\n".utf8))
             throw ExitCode.failure
         }

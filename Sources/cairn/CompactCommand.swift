@@ -1,5 +1,5 @@
 // `cairn compact URL [--collection NAME]`: folds collections' write-ahead logs into new indexed segment versions,
-// one-shot, with progress and a summary of what it did.
+// one-shot, with progress (stderr) and a summary of what it did (stdout).
 import ArgumentParser
 import Cairn
 import Foundation
@@ -11,7 +11,7 @@ struct CompactCommand: AsyncParsableCommand {
             Runs the compaction job on every collection of the database (or only --collection): reads the log \
             after the compacted offset, writes new record, metadata and HNSW files copy-on-write, publishes a new \
             version and removes the folded log fragments. Safe to interrupt: an unfinished run leaves the \
-            previous version current.
+            previous version current. Shows its progress on stderr (--quiet: none).
             """)
 
     @Argument(help: "The store: a folder, file:///dir or s3://bucket[/prefix].") var url: String
@@ -19,12 +19,15 @@ struct CompactCommand: AsyncParsableCommand {
     @Option(help: "Tenant.") var tenant: String = Client.defaultTenant
     @Option(help: "Database.") var database: String = Client.defaultDatabase
     @Option(help: "Catalog file (s3:// stores; rebuilt from the bucket when missing).") var catalog: String?
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
+        let printer = progress.printer()
+        defer { printer.stop() }
         var options = Client.Options()
         options.compactionThreshold = nil
         options.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
-        options.log = { print("  \($0)") }
+        options.log = { printer.log("  \($0)") }
         let client = try await Client.open(url, options: options)
         let collections: [Collection]
         if let collection {
@@ -34,17 +37,18 @@ struct CompactCommand: AsyncParsableCommand {
         }
         var compacted = 0
         for collection in collections {
-            print("compacting \(collection.name) (\(collection.id))")
-            guard let summary = try await collection.compact() else {
-                print("  nothing to compact: the log is empty past the current version")
+            printer.log("compacting \(collection.name) (\(collection.id))")
+            guard let summary = try await collection.compact(reporter: printer.reporter) else {
+                printer.log("  nothing to compact: the log is empty past the current version")
                 continue
             }
             compacted += 1
-            print(
+            printer.log(
                 "  version \(summary.version): log \(summary.fromOffset + 1)…\(summary.throughOffset), "
                     + "\(summary.added) added, \(summary.updated) updated, \(summary.deleted) deleted, "
                     + "\(summary.recordCount) records")
         }
+        printer.finish()
         print("compacted \(compacted) of \(collections.count) collection(s)")
     }
 }

@@ -9,7 +9,8 @@ import ObjectStore
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run the demo on a local folder (started fresh each run).")
+        commandName: "demo", abstract: "Run the demo on a local folder (started fresh each run).",
+        discussion: "Shows the progress of adding the articles and of compacting them on stderr (--quiet: none).")
 
     @Option(help: "Folder for the demo's data; it is emptied first.")
     var path: String = "demo-data"
@@ -20,7 +21,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Python with pyarrow, to open a block (skipped when missing).")
     var python: String = ".venv/bin/python"
 
+    @OptionGroup var progress: ProgressOptions
+
     func run() async throws {
+        let printer = progress.printer()
+        defer { printer.stop() }
         let root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         try? FileManager.default.removeItem(at: root)
         var options = Client.Options()
@@ -34,6 +39,8 @@ struct DemoCommand: AsyncParsableCommand {
 
         let articles = DemoCorpus.articles(count)
         let started = ContinuousClock.now
+        let reporter = printer.reporter
+        reporter?(JobProgress("adding articles", unit: "articles", done: 0, total: articles.count))
         for start in stride(from: 0, to: articles.count, by: 500) {
             let batch = articles[start..<min(articles.count, start + 500)]
             try await collection.add(
@@ -45,16 +52,20 @@ struct DemoCommand: AsyncParsableCommand {
                     ]
                 },
                 documents: batch.map(\.text))
-            print("   added \(start + batch.count)/\(articles.count) articles (durable in the write-ahead log)")
+            reporter?(
+                JobProgress("adding articles", unit: "articles", done: start + batch.count, total: articles.count))
+            printer.log("   added \(start + batch.count)/\(articles.count) articles (durable in the write-ahead log)")
         }
-        print("2. Ingested \(articles.count) articles in \(Self.format(ContinuousClock.now - started))")
+        printer.log("2. Ingested \(articles.count) articles in \(Self.format(ContinuousClock.now - started))")
 
         try await search(
             collection, "telescope images of a distant galaxy",
-            title: "3. Query before compaction (the log tail is searched exactly)")
+            title: "3. Query before compaction (the log tail is searched exactly)", printer: printer)
 
         let compactStart = ContinuousClock.now
-        if let summary = try await collection.compact() {
+        let summary = try await collection.compact(reporter: reporter)
+        printer.finish()
+        if let summary {
             print(
                 "4. Compacted log offsets \(summary.fromOffset + 1)…\(summary.throughOffset) into version \(summary.version): "
                     + "\(summary.recordCount) records, HNSW index built, in \(Self.format(ContinuousClock.now - compactStart))"
@@ -62,14 +73,15 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         try await search(
-            collection, "telescope images of a distant galaxy", title: "5. The same query on the HNSW index")
+            collection, "telescope images of a distant galaxy", title: "5. The same query on the HNSW index",
+            printer: printer)
         try await search(
             collection, "a garlic pasta sauce recipe", title: "6. Filtered: cooking articles from 2020 on",
-            where: .and([.eq("topic", "cooking"), .field("year", .gte(.int(2020)))]))
+            where: .and([.eq("topic", "cooking"), .field("year", .gte(.int(2020)))]), printer: printer)
         try await search(
             collection, "interest rates and the bond market",
             title: "7. Filtered on the text: documents containing 'dividend'",
-            whereDocument: .contains("dividend"))
+            whereDocument: .contains("dividend"), printer: printer)
 
         let featured = try await collection.get(
             where: .and([.eq("featured", .bool(true)), .field("rating", .gt(.float(4.5)))]), limit: 3)
@@ -91,17 +103,18 @@ struct DemoCommand: AsyncParsableCommand {
         print("Demo finished. Everything is under \(root.path)/ — the catalog, the log, and immutable Arrow blocks.")
     }
 
+    /// Prints a query's results (through `printer` while its status line may be shown).
     private func search(
         _ collection: Collection, _ text: String, title: String, where filter: Where? = nil,
-        whereDocument: WhereDocument? = nil
+        whereDocument: WhereDocument? = nil, printer: ProgressPrinter
     ) async throws {
         let started = ContinuousClock.now
         let result = try await collection.query(
             queryEmbeddings: [DemoCorpus.embed(text)], nResults: 3, where: filter, whereDocument: whereDocument)
-        print("\(title)\n   \"\(text)\" → \(Self.format(ContinuousClock.now - started))")
+        printer.log("\(title)\n   \"\(text)\" → \(Self.format(ContinuousClock.now - started))")
         for i in result.ids[0].indices {
             let metadata = result.metadatas?[0][i].map(Self.describe) ?? ""
-            print(
+            printer.log(
                 "   \(String(format: "%.3f", result.distances?[0][i] ?? 0))  \(result.ids[0][i])  \(result.documents?[0][i] ?? "")  \(metadata)"
             )
         }

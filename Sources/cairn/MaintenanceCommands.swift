@@ -28,7 +28,7 @@ struct GCCommand: AsyncParsableCommand {
             manifests, blocks, roots and HNSW files only older versions used, orphans of failed compactions, log \
             fragments already compacted, and the folders of deleted collections. Nothing younger than --min-age is \
             deleted (a compaction in progress writes its files before publishing them). Safe to run beside \
-            `cairn serve` and `cairn compact`; safe to interrupt.
+            `cairn serve` and `cairn compact`; safe to interrupt. Shows its progress on stderr (--quiet: none).
             """)
 
     @OptionGroup var store: StoreOptions
@@ -42,12 +42,17 @@ struct GCCommand: AsyncParsableCommand {
     var keepFor: Double = 0
     @Flag(help: "List what would be deleted, and the bytes; delete nothing.") var dryRun = false
     @Flag(help: "Print every object deleted (or that would be).") var verbose = false
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
+        let printer = progress.printer()
+        defer { printer.stop() }
         let client = try await store.open()
         let policy = GarbageCollectionPolicy(
             keepVersions: keepVersions, minAge: minAge, keepFor: keepFor, dryRun: dryRun)
-        let report = try await client.collectGarbage(policy) { print("  \($0)") }
+        let report = try await client.collectGarbage(
+            policy, progress: { printer.log("  \($0)") }, reporter: printer.reporter)
+        printer.finish()
         if verbose {
             for deletion in report.deletions { print("  \(dryRun ? "would delete" : "deleted") \(deletion.key)") }
         }
@@ -72,16 +77,22 @@ struct CheckCommand: AsyncParsableCommand {
             Reads every collection version's manifest, every blockfile root and block (decoding every entry), \
             every HNSW header and data file, and the log past the compacted offset, and checks that the catalog's \
             current versions exist and that the counts agree. Prints each dangling or corrupt reference and exits \
-            with status 1 if there is any. Read-only.
+            with status 1 if there is any. Read-only. Shows its progress on stderr (--quiet: none).
             """)
 
     @OptionGroup var store: StoreOptions
     @Flag(help: "Also load every HNSW index (slower; needs the index's memory).") var loadIndexes = false
     @Flag(help: "Print a line per collection.") var verbose = false
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
+        let printer = progress.printer()
+        defer { printer.stop() }
         let client = try await store.open()
-        let report = try await client.check(loadIndexes: loadIndexes) { line in if verbose { print("  \(line)") } }
+        let report = try await client.check(
+            loadIndexes: loadIndexes, progress: { line in if verbose { printer.log("  \(line)") } },
+            reporter: printer.reporter)
+        printer.finish()
         print(
             "checked \(report.collections) collection(s): \(report.versions) version(s), \(report.roots) root(s), "
                 + "\(report.blocks) block(s), \(report.entries) entries, \(report.indexes) HNSW index(es), "
@@ -131,7 +142,7 @@ struct WarmCommand: AsyncParsableCommand {
         discussion: """
             For an s3:// store: downloads the collection's HNSW index, blockfile roots and blocks into --cache-dir, \
             the folder `cairn serve --cache-dir` reads them from, so the node's first queries do not wait for the \
-            bucket. Prints what it fetched.
+            bucket. Prints what it fetched; shows the objects and bytes fetched so far on stderr (--quiet: none).
             """)
 
     @OptionGroup var store: StoreOptions
@@ -140,6 +151,7 @@ struct WarmCommand: AsyncParsableCommand {
     @Option(help: "Database.") var database: String = Client.defaultDatabase
     @Option(help: "The node's disk cache folder.") var cacheDir: String
     @Option(help: "Bytes the disk cache may hold.") var cacheBytes: Int = 20 << 30
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
         guard store.url.hasPrefix("s3://") else {
@@ -151,13 +163,16 @@ struct WarmCommand: AsyncParsableCommand {
             options.cacheDirectoryBytes = cacheBytes
         }
         let target = try await client.getCollection(collection, tenant: tenant, database: database)
-        let (count, fetched) = try await Client.measuringFetches { () async throws -> Int in
+        let printer = progress.printer()
+        defer { printer.stop() }
+        let (count, fetched) = try await Client.measuringFetches(reporter: printer.reporter) { () async throws -> Int in
             if let dimension = try target.currentDimension() {
                 // Loads the HNSW index and the roots; the full read below takes every record block.
                 _ = try await target.query(queryEmbeddings: [[Float](repeating: 0, count: dimension)], nResults: 1)
             }
             return try await target.get(include: Include(.embeddings, .metadatas, .documents)).ids.count
         }
+        printer.finish()
         print(
             "warmed \(collection): \(count) records; fetched \(fetched.objects) objects, "
                 + "\(Bytes.format(fetched.bytes)) into \(cacheDir)")

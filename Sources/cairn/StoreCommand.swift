@@ -117,14 +117,21 @@ func runStoreCommand(_ name: String, _ body: () async throws -> Void) async thro
 
 struct StorePut: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "put", abstract: "Upload FILE (- for stdin) to URL (a key, or a prefix ending in /).")
+        commandName: "put", abstract: "Upload FILE (- for stdin) to URL (a key, or a prefix ending in /).",
+        discussion: """
+            Files larger than one part (8 MiB) go up as a multipart upload, parts in parallel, with progress on \
+            stderr (--quiet: none).
+            """)
 
     @Argument(help: "The file to upload, or - for stdin.") var file: String
     @Argument(help: "file:///dir/key or s3://bucket/key") var url: String
     @OptionGroup var connection: StoreConnectionOptions
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
         try await runStoreCommand("put") {
+            let printer = progress.printer()
+            defer { printer.stop() }
             var (store, key) = try connection.open(url, createFolder: true)
             if key.isEmpty || key.hasSuffix("/") {
                 guard file != "-" else {
@@ -142,7 +149,12 @@ struct StorePut: AsyncParsableCommand {
                     throw ObjectStoreError(.io, message: "cannot read '\(file)': \(error.localizedDescription)")
                 }
             }
-            let info = try await store.put(key, data: data)
+            // Like `aws s3 cp`: a multipart upload past one part (S3 takes at most 5 GiB in one PUT).
+            let info =
+                data.count > TransferOptions.default.partSize
+                ? try await store.putMultipart(key, data: data, reporter: printer.reporter)
+                : try await store.put(key, data: data)
+            printer.finish()
             print("upload: \(file) to \(url) (\(info.size) bytes, ETag \(info.etag))")
         }
     }
@@ -150,20 +162,32 @@ struct StorePut: AsyncParsableCommand {
 
 struct StoreGet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "Download URL to FILE (- for stdout).")
+        commandName: "get", abstract: "Download URL to FILE (- for stdout).",
+        discussion: """
+            Objects larger than one part (8 MiB) come down as parallel ranged reads, with progress on stderr \
+            (--quiet: none).
+            """)
 
     @Argument(help: "file:///dir/key or s3://bucket/key") var url: String
     @Argument(help: "The file to write, or - for stdout.") var file: String
     @OptionGroup var connection: StoreConnectionOptions
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
         try await runStoreCommand("get") {
+            let printer = progress.printer()
+            defer { printer.stop() }
             let (store, key) = try connection.open(url)
             guard !key.isEmpty else {
                 throw ObjectStoreError(.invalidArgument, message: "URL '\(url)' names no key")
             }
-            let object = try await store.get(key)
+            // The size first: a large object is read in parallel ranges, with progress.
+            let info = try await store.head(key)
+            let object =
+                info.size > TransferOptions.default.partSize
+                ? try await store.getParallel(info, reporter: printer.reporter) : try await store.get(key)
             try object.checkComplete()
+            printer.finish()
             if file == "-" {
                 FileHandle.standardOutput.write(object.data)
             } else {

@@ -74,8 +74,13 @@ import Testing
             #expect(expected.versions.values.contains { $0.map(\.version) == [1, 2, 3] })
 
             let rebuilt = try CatalogDatabase.inMemory(now: clock.now)
-            let report = try await CatalogRebuilder.rebuild(from: store, prefix: prefix, into: rebuilt)
+            let progress = ProgressRecorder()
+            let report = try await CatalogRebuilder.rebuild(
+                from: store, prefix: prefix, into: rebuilt, reporter: progress.reporter)
             #expect(try CatalogSnapshot(rebuilt) == expected)
+            // Every collection folder listed was read, the live ones and the tombstoned one.
+            #expect(progress.isMonotonic)
+            #expect(progress.all.last?.done == 6 && progress.all.last?.total == 6, "\(progress.all)")
             #expect(report.collections == 5)
             #expect(report.collectionsCreated == 5)
             #expect(report.tombstoned == 1)  // temp (notes lies in the deleted database, which is skipped whole)
