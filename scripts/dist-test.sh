@@ -117,9 +117,10 @@ in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/us
   DEBIAN_FRONTEND=noninteractive ANONYMIZED_TELEMETRY=False "${pip_env[@]}" "$@"; }
 
 # pip's configuration, as the host has it: config files, PIP_* variables, local find-links folders (bind-mounted
-# read-only at the same path) and the certificate file it names.
+# read-only at the same path) and the certificate file it names (below).
+# The host's proxy variables, if any, go along (apt and pip inside use the same network).
 pip_env=()
-while IFS= read -r line; do pip_env+=("$line"); done < <(env | grep '^PIP_' || true)
+while IFS= read -r line; do pip_env+=("$line"); done < <(env | grep -E '^(PIP_|(http|https|no)_proxy=|(HTTP|HTTPS|NO)_PROXY=)' || true)
 mkdir -p "$ROOT/etc" "$ROOT/root/.config/pip"
 [ -f /etc/pip.conf ] && cp /etc/pip.conf "$ROOT/etc/pip.conf"
 [ -f "$HOME/.config/pip/pip.conf" ] && cp "$HOME/.config/pip/pip.conf" "$ROOT/root/.config/pip/pip.conf"
