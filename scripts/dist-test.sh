@@ -3,8 +3,9 @@
 #
 # Builds a minimal Debian 12 root with debootstrap into .dist-root/ (or reuses the one built before), installs into
 # it only the packages the tarball's RUNTIME-DEPENDENCIES names (plus python3-venv), and inside it (chroot):
-#   tarball: `cairn --version`, `cairn serve` on a folder, the quick start through the official client from a venv;
-#   wheel:   pip install of the wheel into a fresh venv, `cairn --version`, that the bundled binary needs no library
+#   tarball: the README's install command, `cairn --version`, `cairn serve` on a folder, the quick start through the
+#            official client from a venv;
+#   wheel:   the README's pip install into a fresh venv, `cairn --version`, that the bundled binary needs no library
 #            beyond glibc and libstdc++ from the system, the quick start through `cairn_db.serve(...)`.
 # Ends with 'N passed, N failed'; exits 1 if anything failed.
 #
@@ -167,6 +168,10 @@ wheel="$(ls dist/cairn_db-"$VERSION"-py3-none-manylinux_*_x86_64.whl 2>/dev/null
 work="$ROOT/tmp/cairn-dist-test"
 rm -rf "$work" && mkdir -p "$work"
 cp "$TARBALL" "$wheel" Tests/dist/quickstart.py Tests/dist/in-root.sh "$work/"
+# The README's two install commands, run as written (the root is root already: no sudo), so that they cannot rot.
+grep -m 1 '^sudo apt-get install .* && sudo tar ' README.md | sed 's/sudo //g' > "$work/readme-tarball.sh"
+grep -m 1 '^pip install "\./cairn_db-' README.md > "$work/readme-wheel.sh"
+[ -s "$work/readme-tarball.sh" ] && [ -s "$work/readme-wheel.sh" ] || die "README.md has no tarball or wheel install command"
 
 log="$(mktemp)"
 in_root bash /tmp/cairn-dist-test/in-root.sh "$VERSION" "$CHROMA_VERSION" "$(basename "$TARBALL")" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs inside the bare Debian root scripts/dist-test.sh builds (chroot): the release tarball's `cairn serve` with
-# the official client, then the wheel in a fresh venv. Prints one `PASS name` or `FAIL name` line per check.
+# the official client, then the wheel in a fresh venv, each installed by the README's command (readme-*.sh beside
+# this script). Prints one `PASS name` or `FAIL name` line per check.
 #   in-root.sh VERSION CHROMA_VERSION TARBALL WHEEL   (files in this script's folder)
 set -uo pipefail
 VERSION="$1" CHROMA_VERSION="$2" TARBALL="$3" WHEEL="$4"
@@ -80,9 +81,17 @@ echo "== on $(. /etc/os-release && echo "$PRETTY_NAME"), python $(python3 -c 'im
 check "no Swift toolchain or runtime in the root" no_swift
 
 echo "== the release tarball"
-rm -rf /opt/cairn-dist && mkdir -p /opt/cairn-dist
-check "tarball unpacks" tar -xzf "$TARBALL" -C /opt/cairn-dist
-BIN="/opt/cairn-dist/cairn-$VERSION-linux-x86_64/bin/cairn"
+holds_release_files() {
+  local listing name
+  listing="$(tar -tzf "$TARBALL")" || return 1
+  for name in bin/cairn README.md RUNTIME-DEPENDENCIES docs/operations.md systemd/cairn.service systemd/cairn.env; do
+    grep -qx "cairn-$VERSION-linux-x86_64/$name" <<<"$listing" || { echo "missing: $name"; return 1; }
+  done
+}
+check "tarball: holds the binary, docs, systemd unit and env file, RUNTIME-DEPENDENCIES" holds_release_files
+rm -f /usr/local/bin/cairn
+check "tarball: README's install command ($(cut -c1-60 readme-tarball.sh)…)" bash readme-tarball.sh
+BIN=/usr/local/bin/cairn
 check "tarball: every library resolves" bash -c "! ldd '$BIN' | grep 'not found'"
 check "tarball: cairn --version" version_line "$BIN"
 check "tarball: official client installs (chromadb-client $CHROMA_VERSION)" client_venv
@@ -104,8 +113,9 @@ fi
 echo "== the wheel"
 VENV="$HERE/venv-wheel"
 rm -rf "$VENV"
-check "wheel: pip install into a fresh venv" bash -c \
-  "python3 -m venv '$VENV' && '$VENV/bin/pip' install -q --disable-pip-version-check './$WHEEL[client]'"
+check "wheel: the README's command names this wheel ($WHEEL)" grep -qF "./$WHEEL[" readme-wheel.sh
+check "wheel: README's pip install into a fresh venv ($(cat readme-wheel.sh))" bash -c \
+  "python3 -m venv '$VENV' && PATH='$VENV/bin':\$PATH bash readme-wheel.sh"
 PACKAGE="$("$VENV/bin/python" -c 'import cairn_db, os; print(os.path.dirname(cairn_db.__file__))' 2>/dev/null)"
 check "wheel: cairn command --version" version_line "$VENV/bin/cairn"
 check "wheel: bundled binary needs only glibc and libstdc++ from the system" wheel_self_contained "$PACKAGE"
