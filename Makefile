@@ -13,7 +13,7 @@ SWIFT_BUILD := swift build $(SWIFT_FLAGS)
 CAIRN := .build/debug/cairn
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deps deps-system deps-python build release demo test test-swift test-python tsan crashtest bench lint format clean
+.PHONY: deps deps-system deps-python build release dist dist-test demo test test-swift test-python tsan crashtest bench lint format clean
 
 deps: deps-system deps-python
 
@@ -40,6 +40,18 @@ build: deps-system
 
 release: deps-system
 	swift build -c release --product cairn
+
+# The release artifacts in dist/ (scripts/dist.sh): cairn-VERSION-linux-x86_64.tar.gz (the Swift runtime linked
+# statically), the cairn_db wheel carrying the same binary, SHA256SUMS. `cairn --version` names the commit.
+dist: APT_PACKAGES += patchelf binutils
+dist: deps-system
+	@bash scripts/dist.sh
+
+# Both artifacts on a minimal Debian root without Swift, built with debootstrap into .dist-root/ the first time and
+# reused after (scripts/dist-test.sh).
+dist-test: APT_PACKAGES += debootstrap
+dist-test: dist
+	@bash scripts/dist-test.sh
 
 demo: deps build
 	$(CAIRN) demo --path demo-data
@@ -69,4 +81,4 @@ format:
 	swift format --in-place --recursive Sources Tests Benchmarks/Sources
 
 clean:
-	rm -rf .build demo-data .s3-test-server
+	rm -rf .build demo-data .s3-test-server dist

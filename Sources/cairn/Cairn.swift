@@ -6,6 +6,7 @@ struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn: an object-storage-backed vector database.",
+        version: CairnVersion.description,
         subcommands: [
             StoreCommand.self, DemoCommand.self, CompactCommand.self, InspectCommand.self, BenchCommand.self,
             CatalogCommand.self, ServeCommand.self, GCCommand.self, CheckCommand.self, WarmCommand.self,
