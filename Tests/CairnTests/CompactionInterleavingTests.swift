@@ -147,27 +147,35 @@ import Testing
             let client = try await Client.open(folder.path, options: options)
             let collection = try await client.createCollection("load")
             let startVersion = try client.context.catalog.call { try $0.collection(id: collection.id).version }
-            let deadline = ContinuousClock.now + .seconds(6)
-            let failures = try await withThrowingTaskGroup(of: [String].self) { group in
-                for worker in 0..<8 {
-                    group.addTask { try await Self.work(collection, worker: worker, until: deadline) }
+            func version() throws -> UInt64 {
+                try client.context.catalog.call { try $0.collection(id: collection.id).version }
+            }
+            // Passes of 6 s until compaction has published at least three versions under the load (one pass on an
+            // idle machine; a loaded one may need more).
+            var failures: [String] = []
+            for pass in 0..<5 where try version() < startVersion + 3 {
+                let deadline = ContinuousClock.now + .seconds(6)
+                failures += try await withThrowingTaskGroup(of: [String].self) { group in
+                    for worker in 0..<8 {
+                        group.addTask { try await Self.work(collection, worker: worker, pass: pass, until: deadline) }
+                    }
+                    var all: [String] = []
+                    for try await found in group { all += found }
+                    return all
                 }
-                var all: [String] = []
-                for try await found in group { all += found }
-                return all
             }
             #expect(failures.isEmpty, "\(failures.count) stale reads: \(failures.prefix(10))")
             await client.waitForBackgroundCompaction()
-            let endVersion = try client.context.catalog.call { try $0.collection(id: collection.id).version }
+            let endVersion = try version()
             #expect(endVersion >= startVersion + 3, "compaction published \(endVersion - startVersion) versions")
         }
     }
 
-    static func work(_ collection: Collection, worker: Int, until deadline: ContinuousClock.Instant) async throws
-        -> [String]
+    static func work(_ collection: Collection, worker: Int, pass: Int, until deadline: ContinuousClock.Instant)
+        async throws -> [String]
     {
         var failures: [String] = []
-        var round = 0
+        var round = pass * 1_000_000  // ids and the "r" filter stay unique across passes
         while ContinuousClock.now < deadline {
             round += 1
             let ids = (0..<20).map { "w\(worker)-\(round)-\($0)" }
