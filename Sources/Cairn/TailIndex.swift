@@ -17,13 +17,6 @@ final class TailIndex: Sendable {
     /// Vectors added per batch (under the index's write lock, about a millisecond): a search waits for at most
     /// one batch, and the builder lets waiting searches in between batches.
     static let batchSize = 16
-    /// While reads wait and the index is more than a few batches behind (right after a bulk load), batches are this
-    /// many threads × `batchSize` vectors, added in parallel: about as long under the lock as one thread's batch, and
-    /// the catch-up ends sooner (measured on 2 cores: the 15 s after a 100k load went from 1.40–1.51× to 1.17–1.19×
-    /// of the indexed p50, docs/benchmarks.md). At most 4, so large machines keep cores for queries.
-    static let catchUpThreads = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
-    /// How far behind (in batches) the index must be for a catch-up batch.
-    static let catchUpBacklog = 4
     /// Slots between two measurements of the index's memory for `/metrics`.
     static let measureEvery = 1024
     /// Searches of this index under way or waiting for it.
@@ -136,10 +129,8 @@ final class TailIndex: Sendable {
                 return
             }
             let from = indexed
-            let behind = work.withLock { $0.target } - from
-            let threads = urgent && behind > Self.catchUpBacklog * Self.batchSize ? Self.catchUpThreads : 1
             let to = work.withLock { work -> Int? in
-                let to = min(work.target, from + Self.batchSize * threads)
+                let to = min(work.target, from + Self.batchSize)
                 if to <= from || work.failed {
                     work.running = false
                     return nil
@@ -151,7 +142,7 @@ final class TailIndex: Sendable {
             let dimension = slots.dimension
             let ids = range.filter { slots[$0].record.embedding?.count == dimension && dimension > 0 }
             do {
-                if !ids.isEmpty { try index.add(flat: slots.vectors(ids), ids: ids, threads: threads) }
+                if !ids.isEmpty { try index.add(flat: slots.vectors(ids), ids: ids) }
             } catch {
                 // Nothing is lost: slots the index does not hold are compared exactly.
                 work.withLock {

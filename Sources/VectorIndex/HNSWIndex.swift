@@ -70,9 +70,9 @@ public final class HNSWIndex: @unchecked Sendable {
         try add(flat: flat, ids: ids)
     }
 
-    /// Adds `ids.count` vectors stored row-major in `flat`, on `threads` threads (`parameters.numThreads` when nil).
-    /// Grows the capacity by `hnsw:resize_factor` (or to what the batch needs) first.
-    public func add(flat: [Float], ids: [OffsetID], threads: Int? = nil) throws(VectorIndexError) {
+    /// Adds `ids.count` vectors stored row-major in `flat`, on `parameters.numThreads` threads. Grows the
+    /// capacity by `hnsw:resize_factor` (or to what the batch needs) first.
+    public func add(flat: [Float], ids: [OffsetID]) throws(VectorIndexError) {
         guard flat.count == ids.count * dimension else {
             throw VectorIndexError(
                 .invalidArgument, "\(flat.count) values do not make \(ids.count) vectors of \(dimension)")
@@ -89,7 +89,7 @@ public final class HNSWIndex: @unchecked Sendable {
                 let grown = Int((Double(capacity) * parameters.resizeFactor).rounded(.up))
                 try Self.check(cairn_hnsw_resize(native, max(needed, grown)))
             }
-            try Self.check(cairn_hnsw_add(native, flat, labels, ids.count, max(1, threads ?? parameters.numThreads)))
+            try Self.check(cairn_hnsw_add(native, flat, labels, ids.count, max(1, parameters.numThreads)))
         }
     }
 
