@@ -46,17 +46,8 @@ extension Client {
 extension Client {
     /// Runs `body` (a query, a get…) and says what it read from the object store: requests and bytes; no request
     /// means caches served it all. Tasks `body` starts are counted too.
-    /// `reporter` hears the objects and bytes read so far after each read ("warming"; no total).
-    public static func measuringFetches<T>(reporter: ProgressReporter? = nil, _ body: () async throws -> T)
-        async rethrows -> (T, FetchSummary)
-    {
-        var observer: (@Sendable (Int, Int) -> Void)?
-        if let reporter {
-            observer = { objects, bytes in
-                reporter(JobProgress("warming", unit: "objects", done: objects, bytes: bytes))
-            }
-        }
-        let stats = FetchStats(observer: observer)
+    public static func measuringFetches<T>(_ body: () async throws -> T) async rethrows -> (T, FetchSummary) {
+        let stats = FetchStats()
         let value = try await FetchTracking.$current.withValue(stats) { try await body() }
         return (value, FetchSummary(objects: stats.objects, bytes: stats.bytes))
     }

@@ -88,11 +88,13 @@ public final class Client: Sendable {
                 if case .file(let folderPath) = location {
                     let folder = URL(fileURLWithPath: folderPath, isDirectory: true)
                     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                    store = TrackingStore(try LocalFileStore(root: folder))
+                    store = TrackingStore(InstrumentedStore(try LocalFileStore(root: folder), store: "local"))
                     catalogURL = options.catalogFile ?? CatalogDatabase.fileURL(inFolder: folder)
                 } else {
                     // Reads count toward the calling operation's FetchStats below the disk cache: hits are not fetches.
-                    let remote = TrackingStore(RetryingStore(try StoreFactory.open(url: url)))
+                    // Every attempt is timed and counted (`cairn_object_store_*` in `/metrics`), retries included.
+                    let remote = TrackingStore(
+                        RetryingStore(InstrumentedStore(try StoreFactory.open(url: url), store: "s3")))
                     if let directory = options.cacheDirectory {
                         store = try await DiskCacheStore(
                             remote, directory: directory, capacityBytes: options.cacheDirectoryBytes,

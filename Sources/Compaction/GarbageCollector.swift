@@ -233,16 +233,7 @@ public struct GarbageCollector: Sendable {
 
     /// Adds the keys of every root and block `references` names to `keys` (`what` names the version in errors).
     private func addObjects(of references: VersionReferences, what: String, into keys: inout Set<String>) async throws {
-        for blockfile in references.blockfiles {
-            let rootObject: BlockfileRoot
-            do {
-                rootObject = try await blockfile.location.readRoot(blockfile.rootID, store: store)
-            } catch {
-                throw CompactionError(
-                    .failed, "\(what) names root \(blockfile.rootID) that cannot be read: \(error)")
-            }
-            keys.formUnion(blockfile.location.objectKeys(of: rootObject))
-        }
+        keys.formUnion(try await references.blockfileKeys(store: store, what: what))
     }
 
     /// What to delete in one collection folder, in deletion order.

@@ -46,6 +46,42 @@ struct VersionReferences: Sendable {
     }
 }
 
+extension VersionReferences {
+    /// The keys of every root and block the version's blockfiles name, reading each root (`what` names the version
+    /// in errors).
+    func blockfileKeys(store: any ObjectStore, what: String) async throws(CompactionError) -> [String] {
+        var keys: [String] = []
+        for blockfile in blockfiles {
+            let rootObject: BlockfileRoot
+            do {
+                rootObject = try await blockfile.location.readRoot(blockfile.rootID, store: store)
+            } catch {
+                throw CompactionError(
+                    .failed, "\(what) names root \(blockfile.rootID) that cannot be read: \(error)")
+            }
+            keys += blockfile.location.objectKeys(of: rootObject)
+        }
+        return keys
+    }
+}
+
+/// What one collection version reads, object by object: what `cairn warm` fetches into a node's disk cache.
+public enum VersionContents {
+    /// The keys of the version's manifest (stored at `manifestKey`), every blockfile root and block its segments
+    /// name and its HNSW index files, in that order, each once. Reads the roots (a few small objects) to list the
+    /// blocks.
+    public static func objectKeys(
+        of manifest: CollectionManifest, manifestKey: String, path: CollectionPath, store: any ObjectStore
+    ) async throws(CompactionError) -> [String] {
+        let references = try VersionReferences(manifest: manifest, manifestKey: manifestKey, path: path)
+        var keys = [manifestKey]
+        keys += try await references.blockfileKeys(store: store, what: "version \(manifest.version)")
+        if let index = references.index { keys += [index.headerKey, index.dataKey] }
+        var seen = Set<String>()
+        return keys.filter { seen.insert($0).inserted }
+    }
+}
+
 /// A collection's folder in the bucket, whatever the catalog says about it.
 struct CollectionFolder: Sendable, Hashable {
     var tenant: String

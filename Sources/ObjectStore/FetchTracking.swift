@@ -8,21 +8,15 @@ import Synchronization
 
 public final class FetchStats: Sendable {
     private let state = Mutex<(objects: Int, bytes: Int)>((0, 0))
-    /// Hears the totals after each request (progress of `cairn warm`), outside the lock.
-    private let observer: (@Sendable (_ objects: Int, _ bytes: Int) -> Void)?
 
-    public init(observer: (@Sendable (_ objects: Int, _ bytes: Int) -> Void)? = nil) {
-        self.observer = observer
-    }
+    public init() {}
 
     /// One request to the store that returned `bytes` bytes.
     public func record(bytes: Int) {
-        let totals = state.withLock {
+        state.withLock {
             $0.objects += 1
             $0.bytes += bytes
-            return $0
         }
-        observer?(totals.objects, totals.bytes)
     }
 
     /// Reads made: 0 means the operation was served from caches alone.

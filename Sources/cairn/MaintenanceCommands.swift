@@ -140,9 +140,11 @@ struct WarmCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warm", abstract: "Fill a node's disk cache with a collection's current version.",
         discussion: """
-            For an s3:// store: downloads the collection's HNSW index, blockfile roots and blocks into --cache-dir, \
-            the folder `cairn serve --cache-dir` reads them from, so the node's first queries do not wait for the \
-            bucket. Prints what it fetched; shows the objects and bytes fetched so far on stderr (--quiet: none).
+            For an s3:// store: downloads the current version of the collection (its manifest, blockfile roots and \
+            blocks, HNSW index) into --cache-dir, the folder `cairn serve --cache-dir` reads them from, so the \
+            node's first queries do not wait for the bucket. Lists the objects first, then shows objects and bytes \
+            done of their totals, the rate and the time left on stderr (--quiet: none). Objects already in the \
+            cache are not fetched again.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -165,16 +167,13 @@ struct WarmCommand: AsyncParsableCommand {
         let target = try await client.getCollection(collection, tenant: tenant, database: database)
         let printer = progress.printer()
         defer { printer.stop() }
-        let (count, fetched) = try await Client.measuringFetches(reporter: printer.reporter) { () async throws -> Int in
-            if let dimension = try target.currentDimension() {
-                // Loads the HNSW index and the roots; the full read below takes every record block.
-                _ = try await target.query(queryEmbeddings: [[Float](repeating: 0, count: dimension)], nResults: 1)
-            }
-            return try await target.get(include: Include(.embeddings, .metadatas, .documents)).ids.count
+        let (warmed, fetched) = try await Client.measuringFetches {
+            try await target.warm(reporter: printer.reporter)
         }
         printer.finish()
         print(
-            "warmed \(collection): \(count) records; fetched \(fetched.objects) objects, "
+            "warmed \(collection) version \(warmed.version): \(warmed.objects) objects, "
+                + "\(Bytes.format(warmed.bytes)); fetched \(fetched.objects) objects, "
                 + "\(Bytes.format(fetched.bytes)) into \(cacheDir)")
     }
 }

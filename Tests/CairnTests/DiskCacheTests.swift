@@ -28,7 +28,27 @@ import Testing
             folder.appendingPathComponent("warm.sqlite3").path,
         ])
         #expect(warm.status == 0, "\(warm.stderr)")
-        #expect(warm.output.contains("warmed cached: 500 records"), "\(warm.output)")
+        #expect(warm.output.hasPrefix("warmed cached version "), "\(warm.output)")
+
+        // The library call under it: the version's objects listed first, so every report has the total; read
+        // again through a client on the same cache, nothing comes from the bucket.
+        var again = Client.Options()
+        again.compactionThreshold = nil
+        again.catalogFile = folder.appendingPathComponent("warm.sqlite3")
+        again.cacheDirectory = URL(fileURLWithPath: cacheDir, isDirectory: true)
+        let recorder = ProgressRecorder()
+        let (summary, refetched) = try await Client.measuringFetches {
+            try await Client.open(url, options: again).getCollection("cached").warm(reporter: recorder.reporter)
+        }
+        let warming = recorder.phase("warming")
+        #expect(recorder.isMonotonic)
+        #expect(warming.first?.done == 0 && warming.last?.done == summary.objects)
+        #expect(warming.allSatisfy { $0.total == summary.objects && $0.bytesTotal == summary.bytes })
+        #expect(warming.last?.bytes == summary.bytes && summary.bytes > 0)
+        #expect(
+            warm.output.contains("\(summary.objects) objects"),
+            "the command and the library count the same objects: \(warm.output)")
+        #expect(refetched.bytes == 0, "only listings reach the bucket: \(refetched) of \(summary)")
 
         // A fresh node with that cache: its first query reads only what is not cached (manifests, listings).
         var fresh = Client.Options()

@@ -91,12 +91,19 @@ def check_warm(store, folder):
                 continue
             status, _, stderr = on_pipe("store", "put", path, f"{prefix}/{key}", "--quiet")
             check(status == 0, f"copying {key} to the bucket: {stderr}")
-    status, stdout, terminal = on_terminal(
-        "warm", prefix, "--collection", "articles", "--cache-dir", os.path.join(folder, "cache"),
-        "--catalog", os.path.join(folder, "warm.sqlite3"))
-    check(status == 0 and stdout.startswith("warmed articles: "), f"warm: {status} {stdout} {terminal[-500:]!r}")
-    check(any(" objects, " in line for line in redraws(terminal, "warming: ")),
-          f"warm redraws the objects and bytes fetched so far: {terminal[-500:]!r}")
+    arguments = ("warm", prefix, "--collection", "articles", "--cache-dir", os.path.join(folder, "cache"),
+                 "--catalog", os.path.join(folder, "warm.sqlite3"))
+    status, stdout, terminal = on_terminal(*arguments)
+    check(status == 0 and stdout.startswith("warmed articles version "), f"warm: {status} {stdout} {terminal[-500:]!r}")
+    warming = redraws(terminal, "warming: ")
+    check(any("(0%)" in line for line in warming) and any("(100%)" in line for line in warming),
+          f"warm redraws objects done of their total with percentages: {terminal[-500:]!r}")
+    check(" fetched 0 objects" not in stdout, f"the first warm fetches from the bucket: {stdout}")
+    # A second warm finds every object in the cache: it reads no object's bytes (only listings), and still counts
+    # the whole version.
+    status, again, _ = on_pipe(*arguments, "--quiet")
+    check(status == 0 and "objects, 0 B into" in again, f"a second warm fetches no object: {again}")
+    check(again.split(";")[0] == stdout.split(";")[0], f"both warms read the same objects: {stdout} / {again}")
     return True
 
 
