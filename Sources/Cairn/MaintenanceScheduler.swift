@@ -10,6 +10,7 @@ import Log
 import ObjectStore
 import Segments
 import Synchronization
+import VectorIndex
 
 final class MaintenanceScheduler: Sendable {
     private let store: any ObjectStore
@@ -216,7 +217,12 @@ final class MaintenanceScheduler: Sendable {
                 // Created under the lock, so the task's own removal (under the lock too) always comes after.
                 state.background[collectionID] = Task.detached(priority: .utility) { [self] in
                     do {
-                        _ = try await self.compact(collectionID: collectionID, overdue: overdue)
+                        // Its CPU work (log decoding, block encoding) on a thread below the queries' priority, as
+                        // its index build; an overdue backlog at theirs (decision 0020).
+                        let executor: BackgroundBuildThread? = overdue ? nil : .compactionWork
+                        _ = try await withTaskExecutorPreference(executor) {
+                            try await self.compact(collectionID: collectionID, overdue: overdue)
+                        }
                     } catch {
                         // The log keeps every write; the next write or tick past a threshold tries again.
                         self.options.log?("background compaction of \(collectionID) failed: \(error)")

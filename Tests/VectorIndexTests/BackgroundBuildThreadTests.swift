@@ -32,4 +32,30 @@ import VectorIndex
             }
         }
     }
+
+    @Test func compactionWorkRunsOnItsThreadBelowEveryQuery() async throws {
+        #if canImport(Glibc)
+            // Compaction's threads run under SCHED_IDLE (5): below any nice value of a query's thread.
+            for thread in [BackgroundBuildThread.compaction, .compactionWork] {
+                let policy = try await thread.run { () throws(VectorIndexError) in sched_getscheduler(0) }
+                #expect(thread.idlePolicy && policy == 5)
+            }
+            #expect(sched_getscheduler(0) == 0, "the caller keeps the normal policy")
+            #expect(!BackgroundBuildThread.tail.idlePolicy && !BackgroundBuildThread.compactionOverdue.idlePolicy)
+            // A task preferring the thread as its executor runs its synchronous parts there, across suspensions.
+            let worker = try await BackgroundBuildThread.compactionWork.run { () throws(VectorIndexError) in
+                pthread_self()
+            }
+            let seen = await withTaskExecutorPreference(BackgroundBuildThread.compactionWork) {
+                () async -> [pthread_t] in
+                var threads = [pthread_self()]
+                try? await Task.sleep(for: .milliseconds(1))
+                threads.append(pthread_self())
+                async let child = pthread_self()
+                threads.append(await child)
+                return threads
+            }
+            #expect(seen.allSatisfy { pthread_equal($0, worker) != 0 }, "every part ran on the compaction thread")
+        #endif
+    }
 }
