@@ -734,6 +734,8 @@ size_t cairn_hnsw_memory_bytes(const cairn_hnsw_index *index) {
     bytes += h->max_elements_ * (sizeof(void *) + sizeof(int));         // upper-layer pointers and levels
     bytes += h->max_elements_ * sizeof(std::mutex);                     // per-element link locks
     bytes += h->max_elements_ * sizeof(hnswlib::vl_type);               // one visited list
+    // Fixed per index, whatever its size: hnswlib's 65,536 update locks (2.5 MiB), constructed and so resident.
+    bytes += HierarchicalNSW<float>::max_update_element_locks * sizeof(std::mutex);
     for (size_t i = 0; i < h->cur_element_count; ++i) {
         if (h->element_levels_[i] > 0) bytes += h->size_links_per_element_ * h->element_levels_[i] + 1;
     }

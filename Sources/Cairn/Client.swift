@@ -48,6 +48,10 @@ public final class Client: Sendable {
         /// (decision 0020); records beyond it are compared exactly. About `dimension × 4 + 200` bytes per record;
         /// 0 turns the tail index off.
         public var tailIndexMaxVectors: Int = 200_000
+        /// A collection's tail gets its vector index once it holds this many records; a smaller tail is compared
+        /// exactly, which costs little, and saves the index's fixed memory (about 2.6 MB per hnswlib index, most of
+        /// it 65,536 update locks): what a node with many small tenants would otherwise hold per written collection.
+        public var tailIndexMinVectors: Int = 2_048
         /// A collection with at most this many records (and no HNSW index yet) keeps its vectors once, in its record
         /// segment, and is searched exactly; compaction builds its index once it grows past (decision 0025). 0: every
         /// collection gets an HNSW index.

@@ -31,7 +31,9 @@ final class ClientContext: Sendable {
         TailIndex.publishTotals()
         registry = CollectionRegistry(
             store: store, root: root, cache: cache, catalog: catalog, refreshInterval: options.refreshInterval,
-            tailIndexMaxVectors: options.tailIndexMaxVectors, hooks: options.runtimeHooks)
+            tailIndexVectors: min(
+                options.tailIndexMinVectors, options.tailIndexMaxVectors)...options.tailIndexMaxVectors,
+            hooks: options.runtimeHooks)
         maintenance = MaintenanceScheduler(
             store: store, root: root, options: options,
             compactor: Compactor(

@@ -12,12 +12,13 @@ final class CollectionRegistry: Sendable {
     private let catalog: CatalogAccess
     private let refreshInterval: Duration
     private let hooks: RuntimeHooks?
-    private let tailIndexMaxVectors: Int
+    /// How many records a tail holds before it gets a vector index, and at most in it.
+    private let tailIndexVectors: ClosedRange<Int>
     private let runtimes = Mutex<[String: CollectionRuntime]>([:])
 
     init(
         store: any ObjectStore, root: ObjectPath, cache: BlockCache, catalog: CatalogAccess, refreshInterval: Duration,
-        tailIndexMaxVectors: Int, hooks: RuntimeHooks?
+        tailIndexVectors: ClosedRange<Int>, hooks: RuntimeHooks?
     ) {
         self.store = store
         self.root = root
@@ -25,7 +26,7 @@ final class CollectionRegistry: Sendable {
         self.catalog = catalog
         self.refreshInterval = refreshInterval
         self.hooks = hooks
-        self.tailIndexMaxVectors = tailIndexMaxVectors
+        self.tailIndexVectors = tailIndexVectors
     }
 
     /// The collection's runtime, made on first use.
@@ -42,7 +43,7 @@ final class CollectionRegistry: Sendable {
                 },
                 catalogCompactedOffset: { [weak catalog] in try Self.open(catalog).compactedLogOffset(collectionID: id)
                 },
-                tailIndexMaxVectors: tailIndexMaxVectors, hooks: hooks)
+                tailIndexVectors: tailIndexVectors, hooks: hooks)
             runtimes[id] = runtime
             return runtime
         }

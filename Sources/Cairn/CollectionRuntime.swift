@@ -38,7 +38,8 @@ actor CollectionRuntime {
     private var builder = LogTailBuilder(compactedOffset: 0)
     /// The tail's vector index and filter results, over `builder`'s slots (nil until the tail holds a record).
     private var tailIndex: TailIndex?
-    private let tailIndexMaxVectors: Int
+    /// The tail gets a vector index once it holds `lowerBound` records; it indexes at most `upperBound`.
+    private let tailIndexVectors: ClosedRange<Int>
     /// The last version a compaction published from the tail's graph, and where its records are in the slots.
     private(set) var seededVersion: SeededVersion?
     /// The collection's dimension as last seen in the catalog (or set by this process's first write).
@@ -63,10 +64,10 @@ actor CollectionRuntime {
     init(
         collectionID: String, path: CollectionPath, store: any ObjectStore, cache: BlockCache,
         refreshInterval: Duration, currentVersion: @escaping @Sendable () async throws -> VersionInfo,
-        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64, tailIndexMaxVectors: Int,
+        catalogCompactedOffset: @escaping @Sendable () throws -> UInt64, tailIndexVectors: ClosedRange<Int>,
         hooks: RuntimeHooks? = nil
     ) {
-        self.tailIndexMaxVectors = tailIndexMaxVectors
+        self.tailIndexVectors = tailIndexVectors
         self.collectionID = collectionID
         self.path = path
         self.store = store
@@ -232,14 +233,21 @@ actor CollectionRuntime {
 
     /// The tail's vector index over the builder's slots, asked to catch up with them (in the background).
     private func indexTail(_ parameters: HNSWParameters) -> TailIndex? {
-        guard tailIndexMaxVectors > 0, let slots = builder.slots, slots.dimension > 0 else {
+        // What a compaction published from an older tail's graph names that tail's slots: useless once they are
+        // not the tail's any more, and it would keep them (every vector of a bulk load) in memory.
+        if let seeded = seededVersion, seeded.slots !== builder.slots { seededVersion = nil }
+        guard tailIndexVectors.upperBound > 0, let slots = builder.slots, slots.dimension > 0 else {
             tailIndex?.retire()  // a version took in the whole tail
             tailIndex = nil
             return nil
         }
         if tailIndex?.slots !== slots {
             tailIndex?.retire()  // its tail was folded into the version now current
-            tailIndex = try? TailIndex(slots: slots, parameters: parameters, maxVectors: tailIndexMaxVectors)
+            tailIndex = nil
+        }
+        // A small tail is compared exactly: an index would cost more memory than its slots (hnswlib's fixed part).
+        if tailIndex == nil, slots.count >= max(tailIndexVectors.lowerBound, 1) {
+            tailIndex = try? TailIndex(slots: slots, parameters: parameters, maxVectors: tailIndexVectors.upperBound)
         }
         tailIndex?.extend(to: slots.count)
         return tailIndex

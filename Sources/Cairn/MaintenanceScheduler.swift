@@ -12,6 +12,10 @@ import Segments
 import Synchronization
 import VectorIndex
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 final class MaintenanceScheduler: Sendable {
     private let store: any ObjectStore
     private let root: ObjectPath
@@ -27,6 +31,9 @@ final class MaintenanceScheduler: Sendable {
         var compacting: Set<String> = []
         var background: [String: Task<Void, Never>] = [:]
         var lastGarbageCollection = ContinuousClock.now
+        var lastTrim = ContinuousClock.now
+        /// A compaction finished since the allocator last returned free pages.
+        var trimPending = false
         var collectingGarbage = false
     }
 
@@ -112,6 +119,7 @@ final class MaintenanceScheduler: Sendable {
                 try? await Task.sleep(for: tick)
                 guard let self else { return }
                 self.startDueCompactions()
+                self.returnFreedMemoryIfDue(compacted: false)
                 await self.collectGarbageIfDue()
             }
         }
@@ -228,11 +236,42 @@ final class MaintenanceScheduler: Sendable {
                         self.options.log?("background compaction of \(collectionID) failed: \(error)")
                     }
                     self.state.withLock { _ = $0.background.removeValue(forKey: collectionID) }
+                    self.returnFreedMemoryIfDue(compacted: true)
                     self.startDueCompactions()
                 }
             }
         }
     }
+
+    /// After compactions folded their tails (whose vectors, records and fragments were freed), at most every
+    /// `trimInterval` and once no other compaction runs (the periodic tick catches the last of a burst): asks the
+    /// allocator to give free pages back. glibc keeps
+    /// freed memory in its heaps otherwise (its mmap threshold grows as large blocks are freed, so later ones come
+    /// from the heap): filling 400 small collections left 465 MiB resident after every tail was folded, 188 MiB with
+    /// the pages returned. A fixed mmap threshold would do it too, but slowed ingest by 15 % in A/B runs.
+    private func returnFreedMemoryIfDue(compacted: Bool) {
+        let due = state.withLock { state -> Bool in
+            state.trimPending = state.trimPending || compacted
+            guard state.trimPending, state.background.isEmpty, ContinuousClock.now - state.lastTrim >= Self.trimInterval
+            else { return false }
+            state.lastTrim = .now
+            state.trimPending = false
+            return true
+        }
+        if due { Self.mallocTrim?(0) }
+    }
+
+    /// glibc's `malloc_trim`, looked up at run time (the Glibc module does not export <malloc.h>); nil elsewhere.
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        #if canImport(Glibc)
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+            return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        #else
+            return nil
+        #endif
+    }()
+
+    static let trimInterval: Duration = .seconds(5)
 
     /// A backlog older than this when its compaction starts was held up (compactions starved by a CPU busy with
     /// queries, at their low priority): its index build runs at the queries' priority.

@@ -93,6 +93,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help:
+            "Uncompacted records a collection's log tail holds before it gets an in-memory vector index (fewer are compared exactly)."
+    )
+    var tailIndexMinVectors: Int = Client.Options().tailIndexMinVectors
+
+    @Option(
+        help:
             "Collections of at most this many records keep their vectors once, in their records, searched exactly; larger ones get an HNSW index (0: always an index)."
     )
     var vectorsInRecordsLimit: Int = Client.Options().vectorsInRecordsLimit
@@ -119,7 +125,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
         if compactionThreshold < 0 || compactionMaxAge < 0 || compactionQuietPeriod < 0 || gcInterval < 0
-            || gcMinAge < 0 || tailIndexMaxVectors < 0 || vectorsInRecordsLimit < 0
+            || gcMinAge < 0 || tailIndexMaxVectors < 0 || tailIndexMinVectors < 0 || vectorsInRecordsLimit < 0
         {
             throw ValidationError("compaction, GC and tail index limits must not be negative")
         }
@@ -171,6 +177,7 @@ struct ServeCommand: AsyncParsableCommand {
             compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
         clientOptions.tailIndexMaxVectors = tailIndexMaxVectors
+        clientOptions.tailIndexMinVectors = tailIndexMinVectors
         clientOptions.vectorsInRecordsLimit = vectorsInRecordsLimit
         clientOptions.catalogFile = catalog.map { URL(fileURLWithPath: $0) }
         clientOptions.cacheDirectory = cacheDir.map { URL(fileURLWithPath: $0, isDirectory: true) }

@@ -17,6 +17,7 @@ import Testing
         options.compactionThreshold = nil  // everything stays in the tail
         options.garbageCollectionInterval = nil
         options.tailIndexMaxVectors = maxVectors
+        options.tailIndexMinVectors = 0  // these tests hold small tails: indexed from the first record
         return options
     }
 
@@ -289,6 +290,29 @@ import Testing
 
     /// Filter matches are kept per filter and extended to new records only: a write after a filtered query is
     /// matched by the next one, and a record updated out of the filter leaves it.
+    @Test func aSmallTailIsComparedExactlyWithoutAnIndex() async throws {
+        // A node with many small tenants must not hold an hnswlib index (2.5 MiB fixed) per written collection.
+        var options = Self.options()
+        options.tailIndexMinVectors = 300
+        try await TemporaryDirectory.with { folder in
+            let collection = try await Client.open(folder.path, options: options).createCollection("small")
+            let vectors = Self.vectors(400, seed: 9)
+            try await collection.add(ids: (0..<299).map { "r\($0)" }, embeddings: Array(vectors[0..<299]))
+            var current: [String: [Float]] = [:]
+            for i in 0..<299 { current["r\(i)"] = vectors[i] }
+            let small = try await collection.query(queryEmbeddings: [vectors[350]], nResults: 10)
+            #expect(small.ids[0] == Self.exact(vectors[350], current, k: 10), "exact without an index")
+            #expect(await collection.runtime.currentTailIndex == nil)
+            // The record that reaches the minimum starts the index, which then takes every slot.
+            try await collection.add(ids: ["r299"], embeddings: [vectors[299]])
+            current["r299"] = vectors[299]
+            try await Self.waitForTailIndex(collection)
+            #expect(await collection.runtime.tailIndexProgress() == (indexed: 300, slots: 300))
+            let indexed = try await collection.query(queryEmbeddings: [vectors[350]], nResults: 10)
+            #expect(Set(indexed.ids[0]).intersection(Self.exact(vectors[350], current, k: 10)).count >= 9)
+        }
+    }
+
     @Test func keptFilterMatchesFollowNewWrites() async throws {
         try await withCollection { collection in try await checkKeptFilters(collection) }
     }

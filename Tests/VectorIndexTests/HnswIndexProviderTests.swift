@@ -59,7 +59,8 @@ struct HnswIndexProviderTests {
         let size = try await Self.seed(store, id: "a")
         try await Self.seed(store, id: "b")
         try await Self.seed(store, id: "c")
-        let big = try await Self.seed(store, id: "big", count: 900)
+        // Big enough that its vectors and links outweigh two small indexes whole (each has hnswlib's fixed 2.5 MiB).
+        let big = try await Self.seed(store, id: "big", count: 15_000)
         #expect(big > 2 * size)
         let provider = HnswIndexProvider(store: store, capacityBytes: 2 * size + size / 2)
         _ = try await provider.get(Self.location("a"))
