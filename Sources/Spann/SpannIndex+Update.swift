@@ -117,10 +117,7 @@ final class UpdateSession {
         }
         versions[id] = version
         changedIDs.insert(id)
-        var targets = try vector.withUnsafeBufferPointer {
-            try SpannIndex.replicaHeads(
-                $0, graph: graph, heads: heads, parameters: parameters, dimension: dimension)
-        }
+        var targets = try replicaHeads(vector)
         if targets.isEmpty { targets = [try addHead(vector)] }
         for head in targets {
             var posting = try await self.posting(head)
@@ -128,6 +125,12 @@ final class UpdateSession {
             postings[head] = posting
             changed.insert(head)
             pending.insert(head)
+        }
+    }
+
+    func replicaHeads(_ vector: [Float]) throws -> [UInt32] {
+        try vector.withUnsafeBufferPointer {
+            try SpannIndex.replicaHeads($0, graph: graph, heads: heads, parameters: parameters, dimension: dimension)
         }
     }
 
@@ -151,9 +154,13 @@ final class UpdateSession {
         removed.insert(head)
     }
 
-    /// Moves `id` (live at `vector`) to the postings it belongs in now: a new version, written afresh.
-    func reassign(_ id: OffsetID, _ vector: [Float]) async throws {
-        guard reassignedIDs.insert(id).inserted else { return }
+    /// Moves `id` (live at `vector`) to the postings it belongs in now: a new version, written afresh. Nothing
+    /// changes when the write rule would still pick `stays`, the head whose posting holds it (the vector is where
+    /// it belongs; its other replicas stay valid too).
+    func reassign(_ id: OffsetID, _ vector: [Float], stays: UInt32? = nil) async throws {
+        guard !reassignedIDs.contains(id) else { return }
+        if let stays, try replicaHeads(vector).contains(stays) { return }
+        reassignedIDs.insert(id)
         statistics.reassigned += 1
         try await write(id, vector)
     }
@@ -228,7 +235,7 @@ final class UpdateSession {
                 let vector = Array(part.vectors[(i * dimension)..<((i + 1) * dimension)])
                 let toNew = vector.withUnsafeBufferPointer { distance($0.baseAddress!, centroid) }
                 let toOld = vector.withUnsafeBufferPointer { distance($0.baseAddress!, oldCentroid) }
-                if toNew > toOld { try await reassign(part.ids[i], vector) }
+                if toNew > toOld { try await reassign(part.ids[i], vector, stays: newHead) }
             }
         }
         // Neighbouring postings' vectors now nearer a new head than their own.
@@ -251,7 +258,7 @@ final class UpdateSession {
                     )
                 }
                 let nearer = toNew < toOwn && toNew < toOld
-                if nearer { try await reassign(other.ids[i], vector) }
+                if nearer { try await reassign(other.ids[i], vector, stays: neighbour) }
             }
         }
     }
