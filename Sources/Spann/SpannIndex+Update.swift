@@ -67,6 +67,9 @@ final class UpdateSession {
     /// Heads a split made in this update: never merged in the same update (a split's smaller half would otherwise
     /// merge back into its sibling and split again).
     var splitBorn: Set<UInt32> = []
+    /// Heads written to in this update: growing, never merged in it (a merge's vectors land in such postings, which
+    /// would otherwise merge in turn, and so on through the index).
+    var appended: Set<UInt32> = []
     var nextHead: UInt32
     var statistics = SpannUpdateStatistics()
     var generator: SeededGenerator
@@ -125,6 +128,7 @@ final class UpdateSession {
             postings[head] = posting
             changed.insert(head)
             pending.insert(head)
+            appended.insert(head)
         }
     }
 
@@ -184,12 +188,15 @@ final class UpdateSession {
                         UnsafeBufferPointer(rebasing: vb[(i * dimension)..<((i + 1) * dimension)]))
                 }
             }
+            let shrank = live.count < posting.count
             posting = live
             postings[head] = posting
             changed.insert(head)
             if posting.count > parameters.splitThreshold {
                 try await split(head, posting)
-            } else if posting.count < parameters.mergeThreshold && heads.count > 1 && !splitBorn.contains(head) {
+            } else if posting.count < parameters.mergeThreshold && shrank && heads.count > 1
+                && !splitBorn.contains(head) && !appended.contains(head)
+            {
                 try await merge(head, posting)
             } else if posting.count == 0 && heads.count > 1 {
                 try removeHead(head)

@@ -157,8 +157,8 @@ public final class SpannIndex: Sendable {
     // MARK: Build
 
     /// Builds an index of `rows` (offset id, vector) by hierarchical balanced 2-means (clusters of at most
-    /// `split_threshold / 2`, so the first writes to a posting do not split it at once), each vector written to
-    /// its nearest heads by the replication rule, and writes it to `location`.
+    /// (`merge_threshold` + `split_threshold`) / 2), each vector written to its nearest heads by the replication
+    /// rule, and writes it to `location`.
     public static func build(
         rows: [(OffsetID, [Float])], dimension: Int, parameters: SpannParameters, store: any ObjectStore,
         location: BlockfileLocation, cache: BlockCache
@@ -179,7 +179,9 @@ public final class SpannIndex: Sendable {
             }
             flat += parameters.space == .cosine ? DistanceKernels.normalized(vector) : vector
         }
-        let target = max(2, parameters.splitThreshold / 2)
+        // Clusters of at most (merge + split) / 2 vectors hold about half to all of it: with replicas, postings start
+        // between the thresholds, so neither the first writes nor the first deletes split or merge them at once.
+        let target = max(2, (parameters.mergeThreshold + parameters.splitThreshold) / 2)
         let clusters = flat.withUnsafeBufferPointer {
             Clustering.bisect(
                 $0, count: rows.count, dimension: dimension, target: target, samples: parameters.numSamplesKmeans,

@@ -303,6 +303,39 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
         }
     }
 
+    @Test func aForkWritesItsVersionElsewhereAndNamesItsParentsBlocks() async throws {
+        let store = InMemoryStore()
+        let data = Dataset.clustered(count: 3_000, dimension: 16, clusters: 30, seed: 18)
+        let parent = try await build(data, SpannParameters(postingBlockSize: 8 << 10), store: store)
+        let child = BlockfileLocation(
+            collection: ObjectPath().collection(tenant: "t", database: "d", collectionID: "fork"), segmentID: "v")
+        let extra = (0..<5).map { (OffsetID(10_000 + $0), data.rows[$0].1.map { $0 + 0.001 }) }
+        let forked = try await parent.update(upserts: extra, deletes: [5, 6], into: child)
+        #expect(forked.updateStatistics.merges == 0)  // five writes touch a handful of postings, no more
+        // Untouched blocks stay in the parent's folder, named by qualified id; the parent still answers as before.
+        #expect(forked.postingVectors.root.blocks.contains { $0.blockID.contains("/") })
+        #expect(parent.contains(5) && !forked.contains(5))
+        let reopened = try await SpannIndex.open(
+            roots: forked.roots, parameters: forked.parameters, store: store, location: child,
+            cache: BlockCache(blockCapacity: 1 << 20))
+        _ = try await reopened.verify()
+        for (id, vector) in extra {
+            #expect(try await reopened.search(vector, k: 1).first?.id == id)
+        }
+    }
+
+    @Test func anEmptyIndexGrowsFromItsFirstWrites() async throws {
+        let empty = try await build(Dataset(dimension: 4, ids: [], flat: []))
+        #expect(empty.headCount == 0)
+        #expect(try await empty.search([0, 0, 0, 0], k: 3).isEmpty)
+        let rows = (0..<200).map { i in (OffsetID(i), [Float(i), Float(i % 7), 1, -1]) }
+        let grown = try await empty.update(upserts: rows)
+        #expect(grown.headCount > 1)  // it split on the way
+        #expect(grown.liveCount == 200)
+        _ = try await grown.verify()
+        #expect(try await grown.search([42, 0, 1, -1], k: 1).first?.id == 42)
+    }
+
     @Test func aQueryReadsOnlyThePostingsItProbes() async throws {
         let counting = CountingStore(InMemoryStore())
         let data = Dataset.clustered(count: 10_000, dimension: 16, clusters: 100, seed: 13)
