@@ -324,6 +324,49 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
         }
     }
 
+    @Test func aCrashDuringAnUpdateLeavesThePreviousVersionIntact() async throws {
+        let base = InMemoryStore()
+        let data = Dataset.clustered(count: 3_000, dimension: 16, clusters: 30, seed: 19)
+        let built = try await build(data, SpannParameters(postingBlockSize: 8 << 10), store: base)
+        let upserts = (0..<300).map { (OffsetID(20_000 + $0), data.rows[$0 * 7].1.map { $0 * 0.99 }) }
+        // Crash at several points of the update's writes (blocks of four blockfiles, then their roots).
+        for point in [1, 3, 8, 20] {
+            let faulty = FaultInjectingStore(base)
+            let opened = try await SpannIndex.open(
+                roots: built.roots, parameters: built.parameters, store: faulty, location: location,
+                cache: BlockCache(blockCapacity: 1 << 20))
+            faulty.crash(afterOperations: point)
+            await #expect(throws: (any Error).self) {
+                _ = try await opened.update(upserts: upserts, deletes: [1, 2])
+            }
+            faulty.restart()
+            let again = try await SpannIndex.open(
+                roots: built.roots, parameters: built.parameters, store: base, location: location,
+                cache: BlockCache(blockCapacity: 1 << 20))
+            #expect(again.liveCount == 3_000)
+            #expect(try await again.verify() == built.verify())
+        }
+    }
+
+    @Test func concurrentSearchesAnswerAsSequentialOnes() async throws {
+        let data = Dataset.clustered(count: 3_000, dimension: 16, clusters: 30, seed: 20)
+        let store = InMemoryStore()
+        let index = try await build(data, SpannParameters(postingBlockSize: 8 << 10), store: store)
+        let queries = data.queries(32, seed: 21)
+        var sequential: [[Neighbor]] = []
+        for q in queries { sequential.append(try await index.search(q, k: 10)) }
+        let reopened = try await SpannIndex.open(
+            roots: index.roots, parameters: index.parameters, store: store, location: location,
+            cache: BlockCache(blockCapacity: 1 << 20))
+        let concurrent = try await withThrowingTaskGroup(of: (Int, [Neighbor]).self) { group in
+            for (i, q) in queries.enumerated() { group.addTask { (i, try await reopened.search(q, k: 10)) } }
+            var results = [[Neighbor]](repeating: [], count: queries.count)
+            for try await (i, result) in group { results[i] = result }
+            return results
+        }
+        #expect(concurrent == sequential)
+    }
+
     @Test func anEmptyIndexGrowsFromItsFirstWrites() async throws {
         let empty = try await build(Dataset(dimension: 4, ids: [], flat: []))
         #expect(empty.headCount == 0)
