@@ -124,6 +124,7 @@ public final class SpannIndex: Sendable {
         self.graph = graph
         self.versions = versions
         self.updateStatistics = updateStatistics
+        liveCount = versions.values.reduce(0) { $0 + ($1 & Self.deletedBit == 0 ? 1 : 0) }
         roots = SpannRoots(
             postingIDs: postingIDs.root.rootID, postingVectors: postingVectors.root.rootID,
             centroids: centroidFile.root.rootID, versions: versionFile.root.rootID, dimension: dimension)
@@ -132,7 +133,7 @@ public final class SpannIndex: Sendable {
     /// Heads (posting lists) in this version.
     public var headCount: Int { heads.count }
     /// Offset ids present (not deleted).
-    public var liveCount: Int { versions.values.reduce(0) { $0 + ($1 & Self.deletedBit == 0 ? 1 : 0) } }
+    public let liveCount: Int
     /// Deleted ids still in the versions file (their entries may still sit in postings until a sweep).
     public var deletedCount: Int { versions.count - liveCount }
     /// Whether `id` is present (not deleted).
@@ -366,6 +367,32 @@ public final class SpannIndex: Sendable {
         return try Posting(head: head, ids: ids, vectors: vectors, dimension: dimension)
     }
 
+    /// The postings of `heads`, as stored. Batch gets answer cached blocks inline and fetch the others in
+    /// parallel; when one fails, the heads are read one by one so that the error names the posting.
+    func postings(_ heads: [UInt32]) async throws -> [Posting] {
+        let keys = heads.map { BlockfileKey(Self.prefix, $0) }
+        let ids: [[UInt32]?]
+        let vectors: [[Float]?]
+        do {
+            async let i = postingIDs.get(keys)
+            async let v = postingVectors.get(keys)
+            (ids, vectors) = (try await i, try await v)
+        } catch is BlockfileError {
+            var all: [Posting] = []
+            for head in heads { all.append(try await posting(head)) }
+            return all
+        }
+        var all: [Posting] = []
+        all.reserveCapacity(heads.count)
+        for (n, head) in heads.enumerated() {
+            guard let headIDs = ids[n], let headVectors = vectors[n] else {
+                throw SpannError(.notFound, "the posting files hold no entry for this head", head: head)
+            }
+            all.append(try Posting(head: head, ids: headIDs, vectors: headVectors, dimension: dimension))
+        }
+        return all
+    }
+
     // MARK: Search
 
     /// The `k` nearest live vectors to `query` among those `isCandidate` accepts (all when nil), nearest first,
@@ -385,12 +412,7 @@ public final class SpannIndex: Sendable {
         let nearestHeads = try graph.search(
             q, k: min(probes, heads.count), ef: max(parameters.efSearch, probes)
         ).map(\.id)
-        let postings = try await withThrowingTaskGroup(of: Posting.self) { group in
-            for head in nearestHeads { group.addTask { try await self.posting(head) } }
-            var all: [Posting] = []
-            for try await posting in group { all.append(posting) }
-            return all
-        }
+        let postings = try await postings(nearestHeads)
         var seen = Set<OffsetID>()
         var candidates: [Neighbor] = []
         q.withUnsafeBufferPointer { qb in
