@@ -18,13 +18,19 @@ public struct SpannRoots: Sendable, Hashable, Codable {
     /// Offset id → its current version (the high bit set: deleted).
     public var versions: String
     public var dimension: Int
+    /// The space the vectors were stored for (cosine ones at unit length): opening with another is an error.
+    public var space: DistanceSpace
 
-    public init(postingIDs: String, postingVectors: String, centroids: String, versions: String, dimension: Int) {
+    public init(
+        postingIDs: String, postingVectors: String, centroids: String, versions: String, dimension: Int,
+        space: DistanceSpace
+    ) {
         self.postingIDs = postingIDs
         self.postingVectors = postingVectors
         self.centroids = centroids
         self.versions = versions
         self.dimension = dimension
+        self.space = space
     }
 }
 
@@ -127,7 +133,8 @@ public final class SpannIndex: Sendable {
         liveCount = versions.values.reduce(0) { $0 + ($1 & Self.deletedBit == 0 ? 1 : 0) }
         roots = SpannRoots(
             postingIDs: postingIDs.root.rootID, postingVectors: postingVectors.root.rootID,
-            centroids: centroidFile.root.rootID, versions: versionFile.root.rootID, dimension: dimension)
+            centroids: centroidFile.root.rootID, versions: versionFile.root.rootID, dimension: dimension,
+            space: parameters.space)
     }
 
     /// Heads (posting lists) in this version.
@@ -303,6 +310,14 @@ public final class SpannIndex: Sendable {
         cache: BlockCache
     ) async throws -> SpannIndex {
         try parameters.validate()
+        guard roots.space == parameters.space else {
+            throw SpannError(
+                .invalidArgument,
+                "the index was built for the \(roots.space.rawValue) space, not \(parameters.space.rawValue)")
+        }
+        guard roots.dimension > 0, roots.dimension <= 65536 else {
+            throw SpannError(.invalidArgument, "dimension must be 1...65536; got \(roots.dimension)")
+        }
         func openFile<V: BlockfileValue>(_ rootID: String, _: V.Type, _ name: String) async throws
             -> BlockfileReader<V>
         {

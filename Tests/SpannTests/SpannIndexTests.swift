@@ -495,6 +495,11 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
                 location: location, cache: BlockCache(blockCapacity: 1 << 20))
         }
         let index = try await build(data)
+        try await expectError("built for the l2 space, not cosine") {
+            _ = try await SpannIndex.open(
+                roots: index.roots, parameters: SpannParameters(space: .cosine), store: InMemoryStore(),
+                location: location, cache: BlockCache(blockCapacity: 1 << 20))
+        }
         try await expectError("expected 8") { _ = try await index.search([1, 2], k: 1) }
         try await expectError("k must") { _ = try await index.search(data.rows[0].1, k: 0) }
         try await expectError("expected 8") { _ = try await index.update(upserts: [(1, [1])]) }
