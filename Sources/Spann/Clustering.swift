@@ -1,4 +1,4 @@
-// Balanced clustering for SPANN: 2-means on a sample (a posting's split), and hierarchical bisection with it (a
+// Size-bounded clustering for SPANN: 2-means on a sample (a posting's split), and hierarchical bisection with it (a
 // build), which keeps every cluster at most a target size and lists clusters so that siblings are adjacent (nearby
 // heads get nearby ids, so their postings share blocks).
 import VectorIndex

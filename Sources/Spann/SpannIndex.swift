@@ -164,7 +164,7 @@ public final class SpannIndex: Sendable {
 
     // MARK: Build
 
-    /// Builds an index of `rows` (offset id, vector) by hierarchical balanced 2-means (clusters of at most
+    /// Builds an index of `rows` (offset id, vector) by hierarchical 2-means bisection (clusters of at most
     /// (`merge_threshold` + `split_threshold`) / 2), each vector written to its nearest heads by the replication
     /// rule, and writes it to `location`.
     public static func build(
