@@ -412,7 +412,8 @@ public final class SpannIndex: Sendable {
 
     /// The `k` nearest live vectors to `query` among those `isCandidate` accepts (all when nil), nearest first,
     /// with exact distances (those an HNSW index of the space reports), from the postings of the `nprobe`
-    /// (default `search_nprobe`) nearest heads. A vector replicated in several postings is returned once.
+    /// (default `search_nprobe`) nearest heads, four times as many again while fewer than `k` are found. A vector
+    /// replicated in several postings is returned once.
     public func search(
         _ query: [Float], k: Int, nprobe: Int? = nil, isCandidate: (@Sendable (OffsetID) -> Bool)? = nil
     ) async throws -> [Neighbor] {
@@ -424,25 +425,32 @@ public final class SpannIndex: Sendable {
         guard probes > 0 else { throw SpannError(.invalidArgument, "nprobe must be positive; got \(probes)") }
         guard !heads.isEmpty else { return [] }
         let q = stored(query)
-        let nearestHeads = try graph.search(
-            q, k: min(probes, heads.count), ef: max(parameters.efSearch, probes)
-        ).map(\.id)
-        let postings = try await postings(nearestHeads)
         var seen = Set<OffsetID>()
         var candidates: [Neighbor] = []
-        q.withUnsafeBufferPointer { qb in
-            for posting in postings {
-                posting.vectors.withUnsafeBufferPointer { vb in
-                    for i in 0..<posting.count {
-                        let id = posting.ids[i]
-                        guard versions[id] == posting.versions[i], isCandidate?(id) ?? true,
-                            seen.insert(id).inserted
-                        else { continue }
-                        candidates.append(
-                            Neighbor(id: id, distance: distance(qb.baseAddress!, vb.baseAddress! + i * dimension)))
+        var scanned = Set<UInt32>()
+        var width = min(probes, heads.count)
+        while true {
+            let nearestHeads = try graph.search(q, k: width, ef: max(parameters.efSearch, width)).map(\.id)
+            let postings = try await postings(nearestHeads.filter { scanned.insert($0).inserted })
+            q.withUnsafeBufferPointer { qb in
+                for posting in postings {
+                    posting.vectors.withUnsafeBufferPointer { vb in
+                        for i in 0..<posting.count {
+                            let id = posting.ids[i]
+                            guard versions[id] == posting.versions[i], isCandidate?(id) ?? true,
+                                seen.insert(id).inserted
+                            else { continue }
+                            candidates.append(
+                                Neighbor(
+                                    id: id, distance: distance(qb.baseAddress!, vb.baseAddress! + i * dimension)))
+                        }
                     }
                 }
             }
+            // Fewer than k found (a selective filter, or postings full of stale entries): probe four times as
+            // many heads, until k are found or every posting has been read.
+            guard candidates.count < k, width < heads.count else { break }
+            width = min(heads.count, width * 4)
         }
         candidates.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
         return Array(candidates.prefix(k))

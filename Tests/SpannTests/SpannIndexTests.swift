@@ -207,6 +207,12 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
             truth.append(try data.truth(q, k: 10, space: .l2) { $0 % 3 == 0 })
         }
         #expect(recall(found, truth) >= 0.9)
+        // A filter only five vectors pass: the probe widens until it has found them all.
+        let few = AllowedSet([7, 1_234, 2_500, 3_333, 4_999])
+        for q in data.queries(5, seed: 60) {
+            let result = try await index.search(q, k: 5, nprobe: 2, allowed: few)
+            #expect(result.map(\.id) == (try data.truth(q, k: 5, space: .l2) { few.contains($0) }))
+        }
     }
 
     @Test func deletedIDsAreNeverReturned() async throws {
