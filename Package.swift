@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "CairnModel", targets: ["CairnModel"]),
         .library(name: "TextAnalysis", targets: ["TextAnalysis"]),
         .library(name: "Segments", targets: ["Segments"]),
+        .library(name: "Spann", targets: ["Spann"]),
         .library(name: "Catalog", targets: ["Catalog"]),
         .library(name: "Compaction", targets: ["Compaction"]),
         .library(name: "Cairn", targets: ["Cairn"]),
@@ -73,6 +74,9 @@ let package = Package(
             dependencies: [
                 "ArrowIPC", "Bitmaps", "ObjectStore", .product(name: "Metrics", package: "swift-metrics"),
             ]),
+
+        // The SPANN vector index (decision 0029): centroids in memory, posting lists in blockfiles on the store.
+        .target(name: "Spann", dependencies: ["Blockfile", "VectorIndex", "ObjectStore"]),
 
         // MARK: Collections: segments over blockfiles and HNSW, the catalog, and the embedded API
         .target(name: "CairnJSON"),
@@ -144,6 +148,7 @@ let package = Package(
         .testTarget(
             name: "CompactionTests",
             dependencies: ["Compaction", "Catalog", "Segments", "Log", "Blockfile", "ObjectStore", "VectorIndex", "StorageTesting"]),
+        .testTarget(name: "SpannTests", dependencies: ["Spann", "Blockfile", "VectorIndex", "ObjectStore", "StorageTesting"]),
         .testTarget(name: "SegmentsTests", dependencies: ["Segments", "Blockfile", "ObjectStore", "StorageTesting"]),
         .testTarget(
             name: "CatalogTests",
