@@ -22,6 +22,8 @@ public struct CairnError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let corrupt = Code(rawValue: "corrupt")
         /// A request of the wrong shape (an unknown field, a wrong type): Chroma answers these with 422.
         public static let malformedRequest = Code(rawValue: "malformed_request")
+        /// The node cannot take this now (its compaction backlog is full); retrying later may succeed.
+        public static let overloaded = Code(rawValue: "overloaded")
         /// A bug or a failure inside a native library.
         public static let `internal` = Code(rawValue: "internal")
     }

@@ -31,6 +31,14 @@ public final class Client: Sendable {
         public var compactionQuietPeriod: Duration?
         /// Background compactions running at once (each collection compacts one run at a time anyway).
         public var maxConcurrentCompactions: Int = 1
+        /// Log bytes written through this client and not compacted yet, across collections, past which a write
+        /// waits for background compaction to catch up (up to `backlogWait`, then it fails with `overloaded`,
+        /// which a client may retry). Each uncompacted write is also held in memory, in its collection's log tail
+        /// (about five times its log bytes), so this bounds that memory on a node whose writers outpace its
+        /// compactions. nil: no bound. Only with background compaction on.
+        public var maxBacklogBytes: Int? = Options.memoryShare(1.0 / 64, min: 64 << 20, max: Int.max)
+        /// How long a write waits for the backlog to drop below `maxBacklogBytes`.
+        public var backlogWait: Duration = .seconds(30)
         /// How often garbage collection runs in the background; nil turns it off (`collectGarbage` still works).
         public var garbageCollectionInterval: Duration? = .seconds(600)
         /// What background garbage collection keeps.

@@ -162,6 +162,7 @@ public final class Collection: Sendable {
 
     private func append(_ records: [LogRecord]) async throws {
         try WriteValidation.batch(records)
+        try await context.maintenance.admitWrite()
         // A log failure is mapped by the error boundary around every caller (a corrupt fragment is corruption).
         let offset = try await runtime.wal.append(records)
         await runtime.appended(offset, parameters: configuration.hnsw)

@@ -29,6 +29,9 @@ final class MaintenanceScheduler: Sendable {
         /// What each collection's log gained through this client since its last compaction started.
         var pending: [String: PendingLog] = [:]
         var compacting: Set<String> = []
+        /// The log bytes each running compaction took from `pending` when it started (still in memory until it
+        /// publishes).
+        var compactingBytes: [String: Int] = [:]
         var background: [String: Task<Void, Never>] = [:]
         var lastGarbageCollection = ContinuousClock.now
         var lastTrim = ContinuousClock.now
@@ -54,6 +57,8 @@ final class MaintenanceScheduler: Sendable {
     /// What `/metrics` shows of background work (swift-metrics; a no-op unless the process bootstrapped a factory).
     private let pendingGauge = Gauge(label: "cairn_compaction_pending_records")
     private let runningGauge = Gauge(label: "cairn_compactions_running")
+    private let backlogBytesGauge = Gauge(label: "cairn_compaction_backlog_bytes")
+    private let throttledWrites = Counter(label: "cairn_writes_throttled_total")
     private let compactionsOK = Counter(label: "cairn_compactions_total", dimensions: [("outcome", "ok")])
 
     /// Counts a compaction that did not publish: `outcome` conflict or failed, with the `reason` (the error's kind).
@@ -84,6 +89,7 @@ final class MaintenanceScheduler: Sendable {
         }
         pendingGauge.record(pending)
         runningGauge.record(running)
+        backlogBytesGauge.record(backlogBytes)
     }
 
     init(
@@ -190,6 +196,33 @@ final class MaintenanceScheduler: Sendable {
         task?.cancel()
     }
 
+    /// Log bytes written through this client and not yet compacted: waiting, and taken by running compactions.
+    var backlogBytes: Int {
+        state.withLock { state in
+            state.pending.values.reduce(0) { $0 + $1.bytes } + state.compactingBytes.values.reduce(0, +)
+        }
+    }
+
+    /// Lets a write through once the backlog is below `maxBacklogBytes`, waiting for background compactions up
+    /// to `backlogWait`; then refuses it (`overloaded`), having changed nothing.
+    func admitWrite() async throws {
+        guard options.compactionThreshold != nil, let limit = options.maxBacklogBytes, backlogBytes > limit else {
+            return
+        }
+        throttledWrites.increment()
+        let deadline = ContinuousClock.now + options.backlogWait
+        while backlogBytes > limit {
+            guard ContinuousClock.now < deadline else {
+                throw CairnError(
+                    .overloaded,
+                    "The node's compaction backlog is full (\(backlogBytes) bytes of writes not compacted yet, limit "
+                        + "\(limit)); retry the write in a moment")
+            }
+            startDueCompactions()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Counts a write and starts background compactions that are due.
     func afterWrite(collectionID: String, records: Int, bytes: Int) {
         guard options.compactionThreshold != nil else { return }
@@ -221,6 +254,7 @@ final class MaintenanceScheduler: Sendable {
             for collectionID in due {
                 let overdue = state.pending[collectionID].map { now - $0.since >= Self.overdueAfter } ?? false
                 state.compacting.insert(collectionID)
+                state.compactingBytes[collectionID] = state.pending[collectionID]?.bytes ?? 0
                 state.pending[collectionID] = nil
                 // Created under the lock, so the task's own removal (under the lock too) always comes after.
                 state.background[collectionID] = Task.detached(priority: .utility) { [self] in
@@ -235,7 +269,10 @@ final class MaintenanceScheduler: Sendable {
                         // The log keeps every write; the next write or tick past a threshold tries again.
                         self.options.log?("background compaction of \(collectionID) failed: \(error)")
                     }
-                    self.state.withLock { _ = $0.background.removeValue(forKey: collectionID) }
+                    self.state.withLock { state in
+                        _ = state.background.removeValue(forKey: collectionID)
+                        state.compactingBytes[collectionID] = nil
+                    }
                     self.returnFreedMemoryIfDue(compacted: true)
                     self.startDueCompactions()
                 }

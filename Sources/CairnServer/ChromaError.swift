@@ -38,6 +38,8 @@ public struct ChromaError: Error, Sendable, Equatable, CustomStringConvertible {
             case .storage: self = ChromaError(.serviceUnavailable, "InternalError", error.message)
             case .malformedRequest: self = ChromaError(.unprocessableContent, "ChromaError", error.message)
             case .corrupt: self = ChromaError(.internalServerError, "InternalError", error.message)
+            // The official client raises RateLimitError for it; retrying after a moment succeeds.
+            case .overloaded: self = ChromaError(.tooManyRequests, "RateLimitError", error.message)
             default: self = ChromaError(.internalServerError, "InternalError", error.message)
             }
         case let error as ValidationError:

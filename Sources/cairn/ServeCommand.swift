@@ -87,6 +87,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help:
+            "Bytes of writes not compacted yet (held in memory too) past which writes wait for compaction, then fail with 429 after 30 s (0: no bound; default: 1/64 of the machine's memory)."
+    )
+    var maxBacklogBytes: Int = Client.Options().maxBacklogBytes ?? 0
+
+    @Option(
+        help:
             "Most uncompacted records per collection held in the log tail's in-memory vector index (0: none; the rest are compared exactly)."
     )
     var tailIndexMaxVectors: Int = Client.Options().tailIndexMaxVectors
@@ -125,7 +131,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
         if compactionThreshold < 0 || compactionMaxAge < 0 || compactionQuietPeriod < 0 || gcInterval < 0
-            || gcMinAge < 0 || tailIndexMaxVectors < 0 || tailIndexMinVectors < 0 || vectorsInRecordsLimit < 0
+            || gcMinAge < 0 || maxBacklogBytes < 0 || tailIndexMaxVectors < 0 || tailIndexMinVectors < 0
+            || vectorsInRecordsLimit < 0
         {
             throw ValidationError("compaction, GC and tail index limits must not be negative")
         }
@@ -176,6 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
         clientOptions.compactionQuietPeriod =
             compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
+        clientOptions.maxBacklogBytes = maxBacklogBytes == 0 ? nil : maxBacklogBytes
         clientOptions.tailIndexMaxVectors = tailIndexMaxVectors
         clientOptions.tailIndexMinVectors = tailIndexMinVectors
         clientOptions.vectorsInRecordsLimit = vectorsInRecordsLimit
