@@ -37,6 +37,10 @@ public final class Client: Sendable {
         /// (about five times its log bytes), so this bounds that memory on a node whose writers outpace its
         /// compactions. nil: no bound. Only with background compaction on.
         public var maxBacklogBytes: Int? = Options.memoryShare(1.0 / 64, min: 64 << 20, max: Int.max)
+        /// Collections whose in-memory view (version roots, live bitmaps, kept filter results, log tail) stays
+        /// while no handle holds it; the least recently used past this are dropped and opened again from the store
+        /// on their next use. Handles held by the caller keep theirs regardless.
+        public var maxOpenCollections: Int = 1_024
         /// How long a write waits for the backlog to drop below `maxBacklogBytes`.
         public var backlogWait: Duration = .seconds(30)
         /// How often garbage collection runs in the background; nil turns it off (`collectGarbage` still works).

@@ -33,7 +33,7 @@ final class ClientContext: Sendable {
             store: store, root: root, cache: cache, catalog: catalog, refreshInterval: options.refreshInterval,
             tailIndexVectors: min(
                 options.tailIndexMinVectors, options.tailIndexMaxVectors)...options.tailIndexMaxVectors,
-            hooks: options.runtimeHooks)
+            maxOpenCollections: options.maxOpenCollections, hooks: options.runtimeHooks)
         maintenance = MaintenanceScheduler(
             store: store, root: root, options: options,
             compactor: Compactor(

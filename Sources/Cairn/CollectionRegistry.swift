@@ -1,5 +1,8 @@
 // One runtime per open collection of a client: every `Collection` handle of the same collection shares it, so writes
-// through any handle are visible to reads through all of them.
+// through any handle are visible to reads through all of them. Runtimes nobody holds stay for reuse up to
+// `maxOpenCollections`, least recently used out past it (a node serving 10,000 tenants must not keep a view of each
+// in memory for ever; a dropped one is opened again from the store on its next use). A runtime a handle or a request
+// still holds is found through a weak reference, so there is never a second one for the same collection.
 import Blockfile
 import Catalog
 import ObjectStore
@@ -14,12 +17,40 @@ final class CollectionRegistry: Sendable {
     private let hooks: RuntimeHooks?
     /// How many records a tail holds before it gets a vector index, and at most in it.
     private let tailIndexVectors: ClosedRange<Int>
-    private let runtimes = Mutex<[String: CollectionRuntime]>([:])
+    private let runtimes = Mutex<Runtimes>(Runtimes())
+    private let maxOpenCollections: Int
+
+    private struct Weak {
+        weak var runtime: CollectionRuntime?
+    }
+
+    private struct Runtimes {
+        /// Every runtime alive, whoever holds it.
+        var alive: [String: Weak] = [:]
+        /// The ones this registry keeps alive, least recently used first.
+        var kept: [String: CollectionRuntime] = [:]
+        var order: [String] = []
+
+        mutating func use(_ id: String, _ runtime: CollectionRuntime, limit: Int) {
+            if kept.updateValue(runtime, forKey: id) != nil, let at = order.lastIndex(of: id) { order.remove(at: at) }
+            order.append(id)
+            while order.count > max(limit, 1) {
+                kept[order.removeFirst()] = nil
+            }
+            if alive.count > 2 * max(limit, 64) { alive = alive.filter { $0.value.runtime != nil } }
+        }
+
+        mutating func remove(_ id: String) {
+            alive[id] = nil
+            if kept.removeValue(forKey: id) != nil, let at = order.lastIndex(of: id) { order.remove(at: at) }
+        }
+    }
 
     init(
         store: any ObjectStore, root: ObjectPath, cache: BlockCache, catalog: CatalogAccess, refreshInterval: Duration,
-        tailIndexVectors: ClosedRange<Int>, hooks: RuntimeHooks?
+        tailIndexVectors: ClosedRange<Int>, maxOpenCollections: Int, hooks: RuntimeHooks?
     ) {
+        self.maxOpenCollections = maxOpenCollections
         self.store = store
         self.root = root
         self.cache = cache
@@ -32,7 +63,10 @@ final class CollectionRegistry: Sendable {
     /// The collection's runtime, made on first use.
     func runtime(for record: CollectionRecord) -> CollectionRuntime {
         runtimes.withLock { runtimes in
-            if let runtime = runtimes[record.id] { return runtime }
+            if let runtime = runtimes.alive[record.id]?.runtime {
+                runtimes.use(record.id, runtime, limit: maxOpenCollections)
+                return runtime
+            }
             let path = root.collection(tenant: record.tenant, database: record.database, collectionID: record.id)
             let id = record.id
             let runtime = CollectionRuntime(
@@ -44,7 +78,8 @@ final class CollectionRegistry: Sendable {
                 catalogCompactedOffset: { [weak catalog] in try Self.open(catalog).compactedLogOffset(collectionID: id)
                 },
                 tailIndexVectors: tailIndexVectors, hooks: hooks)
-            runtimes[id] = runtime
+            runtimes.alive[id] = Weak(runtime: runtime)
+            runtimes.use(id, runtime, limit: maxOpenCollections)
             return runtime
         }
     }
@@ -57,10 +92,10 @@ final class CollectionRegistry: Sendable {
 
     /// The runtime of a collection that is open, if it is.
     func openRuntime(collectionID: String) -> CollectionRuntime? {
-        runtimes.withLock { $0[collectionID] }
+        runtimes.withLock { $0.alive[collectionID]?.runtime }
     }
 
     func forget(collectionID: String) {
-        runtimes.withLock { _ = $0.removeValue(forKey: collectionID) }
+        runtimes.withLock { $0.remove(collectionID) }
     }
 }

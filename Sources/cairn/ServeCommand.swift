@@ -93,6 +93,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help:
+            "Collections whose in-memory view stays between requests; the least recently used past it are opened again from the store when next used."
+    )
+    var maxOpenCollections: Int = Client.Options().maxOpenCollections
+
+    @Option(
+        help:
             "Most uncompacted records per collection held in the log tail's in-memory vector index (0: none; the rest are compared exactly)."
     )
     var tailIndexMaxVectors: Int = Client.Options().tailIndexMaxVectors
@@ -143,6 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--refresh-interval and --cache-bytes must not be negative")
         }
         if maxConcurrentCompactions < 1 { throw ValidationError("--max-concurrent-compactions must be at least 1") }
+        if maxOpenCollections < 1 { throw ValidationError("--max-open-collections must be at least 1") }
         if gcKeepVersions < 1 { throw ValidationError("--gc-keep-versions must be at least 1") }
         if authToken?.isEmpty == true {
             throw ValidationError("--auth-token is empty: give a token, or leave the option out to run without auth")
@@ -184,6 +191,7 @@ struct ServeCommand: AsyncParsableCommand {
             compactionQuietPeriod == 0 ? nil : .milliseconds(Int64(compactionQuietPeriod * 1000))
         clientOptions.maxConcurrentCompactions = maxConcurrentCompactions
         clientOptions.maxBacklogBytes = maxBacklogBytes == 0 ? nil : maxBacklogBytes
+        clientOptions.maxOpenCollections = maxOpenCollections
         clientOptions.tailIndexMaxVectors = tailIndexMaxVectors
         clientOptions.tailIndexMinVectors = tailIndexMinVectors
         clientOptions.vectorsInRecordsLimit = vectorsInRecordsLimit
