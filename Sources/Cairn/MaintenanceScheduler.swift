@@ -295,7 +295,7 @@ final class MaintenanceScheduler: Sendable {
             state.trimPending = false
             return true
         }
-        if due { Self.mallocTrim?(0) }
+        if due { _ = Self.mallocTrim?(0) }
     }
 
     /// glibc's `malloc_trim`, looked up at run time (the Glibc module does not export <malloc.h>); nil elsewhere.

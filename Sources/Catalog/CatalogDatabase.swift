@@ -101,6 +101,7 @@ public final class CatalogDatabase: Sendable {
 
     /// Runs `body` (catalog calls that write) on the catalog's own threads and resumes the caller when it is done.
     /// (`body` throws only what the catalog's own methods throw, `CatalogError`.)
+    @discardableResult
     public func perform<T: Sendable>(_ body: @escaping @Sendable (CatalogDatabase) throws -> T)
         async throws(CatalogError) -> T
     {
