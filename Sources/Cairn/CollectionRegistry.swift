@@ -28,21 +28,23 @@ final class CollectionRegistry: Sendable {
         /// Every runtime alive, whoever holds it.
         var alive: [String: Weak] = [:]
         /// The ones this registry keeps alive, least recently used first.
-        var kept: [String: CollectionRuntime] = [:]
-        var order: [String] = []
+        var kept: [CollectionRuntime] = []
+        /// `alive` is swept of released runtimes once it grows past this (twice what the last sweep left).
+        var sweepAt = 0
 
-        mutating func use(_ id: String, _ runtime: CollectionRuntime, limit: Int) {
-            if kept.updateValue(runtime, forKey: id) != nil, let at = order.lastIndex(of: id) { order.remove(at: at) }
-            order.append(id)
-            while order.count > max(limit, 1) {
-                kept[order.removeFirst()] = nil
+        mutating func use(_ runtime: CollectionRuntime, limit: Int) {
+            if let at = kept.lastIndex(where: { $0 === runtime }) { kept.remove(at: at) }
+            kept.append(runtime)
+            if kept.count > max(limit, 1) { kept.removeFirst(kept.count - max(limit, 1)) }
+            if alive.count > max(sweepAt, 2 * max(limit, 64)) {
+                alive = alive.filter { $0.value.runtime != nil }
+                sweepAt = 2 * alive.count
             }
-            if alive.count > 2 * max(limit, 64) { alive = alive.filter { $0.value.runtime != nil } }
         }
 
         mutating func remove(_ id: String) {
             alive[id] = nil
-            if kept.removeValue(forKey: id) != nil, let at = order.lastIndex(of: id) { order.remove(at: at) }
+            kept.removeAll { $0.collectionID == id }
         }
     }
 
@@ -64,7 +66,7 @@ final class CollectionRegistry: Sendable {
     func runtime(for record: CollectionRecord) -> CollectionRuntime {
         runtimes.withLock { runtimes in
             if let runtime = runtimes.alive[record.id]?.runtime {
-                runtimes.use(record.id, runtime, limit: maxOpenCollections)
+                runtimes.use(runtime, limit: maxOpenCollections)
                 return runtime
             }
             let path = root.collection(tenant: record.tenant, database: record.database, collectionID: record.id)
@@ -79,7 +81,7 @@ final class CollectionRegistry: Sendable {
                 },
                 tailIndexVectors: tailIndexVectors, hooks: hooks)
             runtimes.alive[id] = Weak(runtime: runtime)
-            runtimes.use(id, runtime, limit: maxOpenCollections)
+            runtimes.use(runtime, limit: maxOpenCollections)
             return runtime
         }
     }
