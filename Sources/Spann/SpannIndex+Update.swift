@@ -219,8 +219,8 @@ final class UpdateSession {
         try removeHead(head)
         var newHeads: [(UInt32, [Float])] = []
         for side in [left, right] {
-            var centroid = posting.vectors.withUnsafeBufferPointer { Clustering.mean($0, side, dimension) }
-            if parameters.space == .cosine { centroid = DistanceKernels.normalized(centroid) }
+            let centroid = parameters.stored(
+                posting.vectors.withUnsafeBufferPointer { Clustering.mean($0, side, dimension) })
             let newHead = try addHead(centroid)
             var part = Posting()
             posting.vectors.withUnsafeBufferPointer { vb in

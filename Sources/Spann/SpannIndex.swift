@@ -150,13 +150,9 @@ public final class SpannIndex: Sendable {
         [postingIDs.root, postingVectors.root, centroidFile.root, versionFile.root]
     }
 
-    /// The kernel's space: cosine vectors are stored at unit length, so 1 − dot is their cosine distance.
-    var kernelSpace: DistanceSpace { parameters.space == .cosine ? .ip : parameters.space }
+    var kernelSpace: DistanceSpace { parameters.kernelSpace }
 
-    /// `vector` as stored (unit length for cosine).
-    func stored(_ vector: [Float]) -> [Float] {
-        parameters.space == .cosine ? DistanceKernels.normalized(vector) : vector
-    }
+    func stored(_ vector: [Float]) -> [Float] { parameters.stored(vector) }
 
     func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
         DistanceKernels.distance(kernelSpace, a, b, dimension: dimension)
@@ -185,7 +181,7 @@ public final class SpannIndex: Sendable {
             guard seen.insert(id).inserted else {
                 throw SpannError(.invalidArgument, "offset id \(id) appears twice")
             }
-            flat += parameters.space == .cosine ? DistanceKernels.normalized(vector) : vector
+            flat += parameters.stored(vector)
         }
         // Clusters of at most (merge + split) / 2 vectors hold about half to all of it: with replicas, postings start
         // between the thresholds, so neither the first writes nor the first deletes split or merge them at once.
@@ -198,9 +194,7 @@ public final class SpannIndex: Sendable {
         var heads: [UInt32: [Float]] = [:]
         flat.withUnsafeBufferPointer { rowsBuffer in
             for (i, cluster) in clusters.enumerated() where !cluster.isEmpty {
-                var centroid = Clustering.mean(rowsBuffer, cluster, dimension)
-                if parameters.space == .cosine { centroid = DistanceKernels.normalized(centroid) }
-                heads[UInt32(i)] = centroid
+                heads[UInt32(i)] = parameters.stored(Clustering.mean(rowsBuffer, cluster, dimension))
             }
         }
         let graph = try makeGraph(heads, dimension: dimension, parameters: parameters)
@@ -273,7 +267,7 @@ public final class SpannIndex: Sendable {
         guard live > 0 else { return [] }
         let candidates = try graph.search(
             Array(vector), k: min(parameters.writeNprobe, live), ef: max(parameters.efSearch, parameters.writeNprobe))
-        let space = parameters.space == .cosine ? DistanceSpace.ip : parameters.space
+        let space = parameters.kernelSpace
         var chosen: [UInt32] = []
         guard let nearest = candidates.first else { return [] }
         // HNSW reports cosine distance itself: recompute in the kernel space, as postings compare.

@@ -89,3 +89,12 @@ public struct SpannParameters: Sendable, Hashable, Codable {
             space: space, m: maxNeighbors, constructionEF: efConstruction, searchEF: efSearch, numThreads: 1)
     }
 }
+
+extension SpannParameters {
+    /// The space the distance kernels compare in: cosine vectors are stored at unit length, so 1 − dot is their
+    /// cosine distance.
+    var kernelSpace: DistanceSpace { space == .cosine ? .ip : space }
+
+    /// `vector` as the index stores and compares it (unit length for cosine): vectors, queries and centroids alike.
+    func stored(_ vector: [Float]) -> [Float] { space == .cosine ? DistanceKernels.normalized(vector) : vector }
+}
