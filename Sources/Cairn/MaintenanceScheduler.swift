@@ -38,6 +38,11 @@ final class MaintenanceScheduler: Sendable {
         /// A compaction finished since the allocator last returned free pages.
         var trimPending = false
         var collectingGarbage = false
+
+        /// Log bytes written through this client and not yet compacted: waiting, and taken by running compactions.
+        var backlogBytes: Int {
+            pending.values.reduce(0) { $0 + $1.bytes } + compactingBytes.values.reduce(0, +)
+        }
     }
 
     /// Writes waiting in one collection's log.
@@ -84,12 +89,12 @@ final class MaintenanceScheduler: Sendable {
 
     /// Publishes the pending and running gauges from `state` (call under no lock).
     private func reportBacklog() {
-        let (pending, running) = state.withLock { state in
-            (state.pending.values.reduce(0) { $0 + $1.records }, state.compacting.count)
+        let (pending, running, bytes) = state.withLock { state in
+            (state.pending.values.reduce(0) { $0 + $1.records }, state.compacting.count, state.backlogBytes)
         }
         pendingGauge.record(pending)
         runningGauge.record(running)
-        backlogBytesGauge.record(backlogBytes)
+        backlogBytesGauge.record(bytes)
     }
 
     init(
@@ -196,12 +201,8 @@ final class MaintenanceScheduler: Sendable {
         task?.cancel()
     }
 
-    /// Log bytes written through this client and not yet compacted: waiting, and taken by running compactions.
-    var backlogBytes: Int {
-        state.withLock { state in
-            state.pending.values.reduce(0) { $0 + $1.bytes } + state.compactingBytes.values.reduce(0, +)
-        }
-    }
+    /// Log bytes written through this client and not yet compacted (`State.backlogBytes`).
+    var backlogBytes: Int { state.withLock { $0.backlogBytes } }
 
     /// Lets a write through once the backlog is below `maxBacklogBytes`, waiting for background compactions up
     /// to `backlogWait`; then refuses it (`overloaded`), having changed nothing.
