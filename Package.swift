@@ -86,17 +86,21 @@ let package = Package(
         .target(name: "CairnModel", dependencies: ["CairnJSON", "VectorIndex"]),
         .target(
             name: "Segments",
-            dependencies: ["CairnModel", "CairnJSON", "Blockfile", "Bitmaps", "VectorIndex", "Log", "ArrowIPC", "ObjectStore"]),
+            dependencies: [
+                "CairnModel", "CairnJSON", "Blockfile", "Bitmaps", "VectorIndex", "Spann", "Log", "ArrowIPC",
+                "ObjectStore",
+            ]),
         .target(
             name: "Catalog",
             dependencies: ["CairnModel", "CairnJSON", "ObjectStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Compaction",
-            dependencies: ["Segments", "Catalog", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore"]),
+            dependencies: ["Segments", "Catalog", "Log", "Blockfile", "Bitmaps", "VectorIndex", "Spann", "ObjectStore"]),
         .target(
             name: "Cairn",
             dependencies: [
-                "CairnModel", "Segments", "Catalog", "Compaction", "Log", "Blockfile", "Bitmaps", "VectorIndex", "ObjectStore",
+                "CairnModel", "Segments", "Catalog", "Compaction", "Log", "Blockfile", "Bitmaps", "VectorIndex", "Spann",
+                "ObjectStore",
                 "ObjectStoreS3", "TextAnalysis", .product(name: "Metrics", package: "swift-metrics"),
             ]),
 

@@ -31,6 +31,12 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
         return BlockfileReader(root: root, store: store, location: location, cache: cache)
     }
 
+    /// The same version, read (and forked by writers) through `store`: e.g. a compaction's store that remembers
+    /// what it writes, over a reader a cache holds.
+    public func reading(through store: any ObjectStore) -> BlockfileReader {
+        BlockfileReader(root: root, store: store, location: location, cache: cache)
+    }
+
     /// A reader of an empty blockfile that has never been written (nothing is read from the store).
     public static func empty(
         store: any ObjectStore, location: BlockfileLocation, keyType: KeyType, maxBlockSize: Int, cache: BlockCache

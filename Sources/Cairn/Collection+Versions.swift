@@ -116,7 +116,7 @@ extension Collection {
             // (The dimension is fixed by the first write: a manifest published before the catalog knew it has none.)
             snapshot: snapshot, tail: .empty, dimension: try manifest.dimension ?? currentDimension(),
             provider: context.provider,
-            space: configuration.hnsw.space, searchEF: configuration.hnsw.searchEF)
+            configuration: configuration)
     }
 }
 

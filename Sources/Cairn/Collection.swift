@@ -288,7 +288,7 @@ public final class Collection: Sendable {
         let state = try await runtime.current(parameters: configuration.hnsw)
         return CollectionReader(
             snapshot: state.snapshot, tail: state.tail, dimension: state.dimension, provider: context.provider,
-            space: configuration.hnsw.space, searchEF: configuration.hnsw.searchEF)
+            configuration: configuration)
     }
 }
 

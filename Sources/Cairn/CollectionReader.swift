@@ -4,7 +4,9 @@
 // with the tail's changes hiding the segments' stale copies.
 import Bitmaps
 import Blockfile
+import CairnModel
 import Segments
+import Spann
 import VectorIndex
 
 struct CollectionReader: Sendable {
@@ -14,7 +16,23 @@ struct CollectionReader: Sendable {
     let dimension: Int?
     let provider: HnswIndexProvider
     let space: DistanceSpace
+    /// The vector index's search width (HNSW's `ef_search`, or SPANN's, for its centroid graph).
     let searchEF: Int
+    /// A SPANN collection's parameters (its `search_nprobe` as the configuration says now).
+    let spann: SpannParameters?
+
+    init(
+        snapshot: VersionSnapshot, tail: TailView, dimension: Int?, provider: HnswIndexProvider,
+        configuration: CollectionConfiguration
+    ) {
+        self.snapshot = snapshot
+        self.tail = tail
+        self.dimension = dimension
+        self.provider = provider
+        space = configuration.hnsw.space
+        spann = configuration.spann
+        searchEF = configuration.spann?.efSearch ?? configuration.hnsw.searchEF
+    }
 
     /// Records in the collection, from counts alone.
     var count: Int { snapshot.live.count - tail.compactedRemoved + tail.created }
@@ -144,7 +162,17 @@ struct CollectionReader: Sendable {
 
         var index: HNSWIndex?
         var flat: FlatVectors?
-        if let location = snapshot.hnsw, !compacted.matches.isEmpty {
+        var spannIndex: SpannIndex?
+        var exact: (vectors: [Float], sources: [Source])?
+        if snapshot.segments.holdsSpann, !compacted.matches.isEmpty, let spann, let dimension {
+            // A small set (a selective filter) is compared exactly from the records: probing postings for it could
+            // read every one.
+            if compacted.matches.count <= 2 * max(searchEF, k) {
+                exact = try await storedVectors(compacted.matches.array, dimension: dimension)
+            } else {
+                spannIndex = try await snapshot.spannIndex(provider: provider, parameters: spann, dimension: dimension)
+            }
+        } else if let location = snapshot.hnsw, !compacted.matches.isEmpty {
             do {
                 index = try await provider.get(location)
             } catch {
@@ -163,6 +191,11 @@ struct CollectionReader: Sendable {
             } else if let flat {
                 hits = try search(flat, query, k: k, among: compacted.matches)
                     .map { Hit(source: .compacted($0.id), distance: $0.distance) }
+            } else if let spannIndex {
+                hits = try await search(spannIndex, query, k: k, allowed: compacted.allowed, excluding: compacted.stale)
+                    .map { Hit(source: .compacted($0.id), distance: $0.distance) }
+            } else if let exact {
+                hits = try compare(query, k: k, vectors: exact.vectors, sources: exact.sources)
             }
             if !fromTail.isEmpty {
                 hits += try tailNeighbors(query, k: k, candidates: fromTail)
@@ -224,6 +257,60 @@ struct CollectionReader: Sendable {
         }
     }
 
+    /// The `k` nearest in a SPANN index among `allowed` (all when nil), none of `excluding`: the filter applies
+    /// inside the probed postings.
+    private func search(
+        _ index: SpannIndex, _ query: [Float], k: Int, allowed: AllowedSet?, excluding: RoaringBitmap
+    ) async throws -> [Neighbor] {
+        let isCandidate: (@Sendable (UInt32) -> Bool)?
+        if let allowed {
+            isCandidate = { allowed.contains($0) }
+        } else if !excluding.isEmpty {
+            isCandidate = { !excluding.contains($0) }
+        } else {
+            isCandidate = nil
+        }
+        do {
+            return try await index.search(
+                query, k: k, nprobe: spann?.searchNprobe, efSearch: searchEF, isCandidate: isCandidate)
+        } catch let error as SpannError {
+            throw CairnError(
+                error.code == .invalidArgument ? .internal : error.code == .corrupt ? .corrupt : .storage,
+                "searching the SPANN index: \(error)")
+        }
+    }
+
+    /// The stored vectors of compacted records (offset ids), to compare exactly.
+    private func storedVectors(_ offsets: [UInt32], dimension: Int) async throws -> (
+        vectors: [Float], sources: [Source]
+    ) {
+        let records = try await records(for: offsets.map { Source.compacted($0) })
+        var vectors: [Float] = []
+        vectors.reserveCapacity(offsets.count * dimension)
+        var sources: [Source] = []
+        for (offset, record) in zip(offsets, records) {
+            guard let embedding = record.embedding, embedding.count == dimension else { continue }
+            vectors += embedding
+            sources.append(.compacted(offset))
+        }
+        return (vectors, sources)
+    }
+
+    /// The `k` nearest of `vectors` (row `i` is `sources[i]`), compared exactly.
+    private func compare(_ query: [Float], k: Int, vectors: [Float], sources: [Source]) throws -> [Hit] {
+        guard !sources.isEmpty else { return [] }
+        let dimension = dimension ?? tail.dimension
+        let neighbors: [Neighbor]
+        do throws(VectorIndexError) {
+            neighbors = try BruteForce.search(
+                query: query, vectors: vectors, ids: sources.indices.map { UInt32($0) }, dimension: dimension,
+                space: space, k: k)
+        } catch {
+            throw CairnError(.internal, "comparing stored vectors: \(error.message)")
+        }
+        return neighbors.map { Hit(source: sources[Int($0.id)], distance: $0.distance) }
+    }
+
     /// The `k` nearest among `matches` in a version whose vectors are its records' (every one compared).
     private func search(_ flat: FlatVectors, _ query: [Float], k: Int, among matches: RoaringBitmap) throws
         -> [Neighbor]
@@ -248,32 +335,14 @@ struct CollectionReader: Sendable {
         )
         .array
         let fromTail = try tailMatches(filter).intersection(RoaringBitmap(ids.compactMap { tail.slotOfID[$0] }))
-        let records = try await records(for: compacted.map { Source.compacted($0) })
         let dimension = dimension ?? tail.dimension
-        var vectors: [Float] = []
-        var sources: [Source] = []
-        for (offset, record) in zip(compacted, records) {
-            guard let embedding = record.embedding, embedding.count == dimension else { continue }
-            vectors += embedding
-            sources.append(.compacted(offset))
-        }
+        var (vectors, sources) = try await storedVectors(compacted, dimension: dimension)
         if let slots = tail.slots, slots.dimension == dimension, !fromTail.isEmpty {
             let tailSlots = fromTail.array
             vectors += slots.vectors(tailSlots)
             sources += tailSlots.map { .tail($0) }
         }
-        return try queries.map { query in
-            guard !sources.isEmpty else { return [] }
-            let neighbors: [Neighbor]
-            do throws(VectorIndexError) {
-                neighbors = try BruteForce.search(
-                    query: query, vectors: vectors, ids: sources.indices.map { UInt32($0) }, dimension: dimension,
-                    space: space, k: k)
-            } catch {
-                throw CairnError(.internal, "searching the records named by ids: \(error.message)")
-            }
-            return neighbors.map { Hit(source: sources[Int($0.id)], distance: $0.distance) }
-        }
+        return try queries.map { try compare($0, k: k, vectors: vectors, sources: sources) }
     }
 
     /// The `k` nearest tail records among `candidates` (live slots): the tail index for the slots it holds, exact

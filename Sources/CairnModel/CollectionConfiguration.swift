@@ -1,13 +1,18 @@
 // A collection's configuration as Chroma spells it: `configuration.hnsw` (space, ef_construction, ef_search,
-// max_neighbors, num_threads, batch_size, sync_threshold, resize_factor) or the older `hnsw:*` metadata keys, a
-// `spann` block whose `space` a single node honours (as Chroma's local server does), and the client's description of
-// its embedding function, kept so that a later client rebuilds the same function. Also Chroma's `schema` of the
-// collection (defaults/keys/indexes), derived from the configuration unless the client gave one.
+// max_neighbors, num_threads, batch_size, sync_threshold, resize_factor) or the older `hnsw:*` metadata keys, or a
+// `spann` block, which makes the collection's vector index SPANN (decision 0029; Chroma's distributed engine does the
+// same, its local server only takes the space), and the client's description of its embedding function, kept so that
+// a later client rebuilds the same function. Also Chroma's `schema` of the collection (defaults/keys/indexes),
+// derived from the configuration unless the client gave one.
 import CairnJSON
 import VectorIndex
 
 public struct CollectionConfiguration: Sendable, Hashable {
+    /// The HNSW parameters: the collection's index, or (for a SPANN collection) its log tail's, in its space.
     public var hnsw: HNSWParameters
+    /// Set when the collection's vector index is SPANN (created with a `spann` configuration); its space is
+    /// `hnsw.space` too.
+    public var spann: SpannParameters?
     /// The embedding function as the client described it: `{"type": "known", "name": …, "config": …}`,
     /// `{"type": "legacy"}` or `{"type": "unknown"}`; nil when the collection has none.
     public var embeddingFunction: [String: JSONValue]?
@@ -18,11 +23,13 @@ public struct CollectionConfiguration: Sendable, Hashable {
         self.hnsw = hnsw
     }
 
-    /// Chroma's spann parameters: accepted; a single node honours `space` (Chroma's local server does the same).
+    /// Chroma's public spann parameters (its client's `SpannConfiguration`), in its order.
     static let spannKeys = [
         "search_nprobe", "write_nprobe", "space", "ef_construction", "ef_search", "max_neighbors",
         "reassign_neighbor_count", "split_threshold", "merge_threshold",
     ]
+    /// Those its engine adds (`InternalSpannConfiguration`): accepted and stored too.
+    static let spannInternalKeys = ["nreplica_count", "write_rng_factor", "write_rng_epsilon", "num_samples_kmeans"]
     /// Where Cairn keeps a given schema inside the stored configuration (never shown in `configuration_json`).
     static let schemaKey = "cairn_schema"
 
@@ -48,16 +55,9 @@ public struct CollectionConfiguration: Sendable, Hashable {
             throw ValidationError(.invalidMetadataValue, "Multiple vector index configurations provided")
         }
         if let spann = members["spann"] {
-            let fields = try Self.object(spann, at: "configuration.spann")
-            for (name, value) in fields where value != .null {
-                guard Self.spannKeys.contains(name) else {
-                    throw Self.malformed(
-                        "configuration.spann.\(name)", Self.unknownField(name, expected: Self.spannKeys))
-                }
-                if name == "space" {
-                    legacy[HNSWParameters.Key.space] = try Self.hnswValue(value, at: "configuration.spann.space")
-                }
-            }
+            let parameters = try Self.spannParameters(try Self.object(spann, at: "configuration.spann"))
+            legacy[HNSWParameters.Key.space] = .string(parameters.space.rawValue)
+            self.spann = parameters
         }
         if let hnsw = members["hnsw"] {
             for (name, value) in try Self.object(hnsw, at: "configuration.hnsw") where value != .null {
@@ -92,25 +92,100 @@ public struct CollectionConfiguration: Sendable, Hashable {
         "batch_size",
     ]
 
-    /// The configuration as stored in the catalog and manifests: every HNSW parameter, the embedding function and
-    /// a given schema.
+    /// The configuration as stored in the catalog and manifests: every HNSW (or SPANN) parameter, the embedding
+    /// function and a given schema.
     public var json: [String: JSONValue] {
         var stored: [String: JSONValue] = [
-            "hnsw": .object(hnswMembers(includingThreads: true)),
-            "embedding_function": embeddingFunction.map { .object($0) } ?? .null,
+            "embedding_function": embeddingFunction.map { .object($0) } ?? .null
         ]
+        if let spann {
+            stored["spann"] = .object(Self.spannMembers(spann, includingInternal: true))
+        } else {
+            stored["hnsw"] = .object(hnswMembers(includingThreads: true))
+        }
         if let givenSchema { stored[Self.schemaKey] = .object(givenSchema) }
         return stored
     }
 
-    /// Chroma's `configuration_json` of the collection model: the HNSW parameters Chroma reports, `spann` (always
-    /// null on a single node: its space went into `hnsw`) and the embedding function.
+    /// Chroma's `configuration_json` of the collection model: the HNSW parameters Chroma reports and `spann` null,
+    /// or (a SPANN collection) `hnsw` null and the public spann parameters, as Chroma's distributed engine reports
+    /// them; and the embedding function.
     public var chromaJSON: [String: JSONValue] {
         [
-            "hnsw": .object(hnswMembers(includingThreads: false)),
-            "spann": .null,
+            "hnsw": spann == nil ? .object(hnswMembers(includingThreads: false)) : .null,
+            "spann": spann.map { .object(Self.spannMembers($0, includingInternal: false)) } ?? .null,
             "embedding_function": embeddingFunction.map { .object($0) } ?? .null,
         ]
+    }
+
+    /// The spann parameters under Chroma's names (its public ones, or all it stores).
+    static func spannMembers(_ spann: SpannParameters, includingInternal: Bool) -> [String: JSONValue] {
+        var members: [String: JSONValue] = [
+            "search_nprobe": .int(Int64(spann.searchNprobe)), "write_nprobe": .int(Int64(spann.writeNprobe)),
+            "space": .string(spann.space.rawValue), "ef_construction": .int(Int64(spann.efConstruction)),
+            "ef_search": .int(Int64(spann.efSearch)), "max_neighbors": .int(Int64(spann.maxNeighbors)),
+            "reassign_neighbor_count": .int(Int64(spann.reassignNeighborCount)),
+            "split_threshold": .int(Int64(spann.splitThreshold)), "merge_threshold": .int(Int64(spann.mergeThreshold)),
+        ]
+        if includingInternal {
+            members["nreplica_count"] = .int(Int64(spann.nreplicaCount))
+            members["write_rng_factor"] = .double(Double(spann.writeRngFactor))
+            members["write_rng_epsilon"] = .double(Double(spann.writeRngEpsilon))
+            members["num_samples_kmeans"] = .int(Int64(spann.numSamplesKmeans))
+        }
+        return members
+    }
+
+    /// The spann parameters a `configuration.spann` object names (Chroma's defaults for the rest), each checked for
+    /// its type (`malformedRequest`, Chroma's words) and range (`invalidMetadataValue` naming it).
+    static func spannParameters(_ fields: [String: JSONValue]) throws(ValidationError) -> SpannParameters {
+        var parameters = SpannParameters()
+        for (name, value) in fields where value != .null {
+            let path = "configuration.spann.\(name)"
+            switch name {
+            case "space":
+                guard case .string(let space) = try hnswValue(value, at: path),
+                    let space = DistanceSpace(rawValue: space)
+                else { throw malformed(path, "expected one of `l2`, `cosine`, `ip`") }
+                parameters.space = space
+            case "write_rng_factor", "write_rng_epsilon":
+                let number: Double
+                switch value {
+                case .int(let integer): number = Double(integer)
+                case .double(let double): number = double
+                default: throw malformed(path, "invalid type: \(describe(value)), expected f32")
+                }
+                if name == "write_rng_factor" {
+                    parameters.writeRngFactor = Float(number)
+                } else {
+                    parameters.writeRngEpsilon = Float(number)
+                }
+            case _ where spannKeys.contains(name) || spannInternalKeys.contains(name):
+                guard case .int(let number) = try hnswValue(value, at: path) else {
+                    throw malformed(path, "invalid type: \(describe(value)), expected usize")
+                }
+                switch name {
+                case "search_nprobe": parameters.searchNprobe = number
+                case "write_nprobe": parameters.writeNprobe = number
+                case "ef_construction": parameters.efConstruction = number
+                case "ef_search": parameters.efSearch = number
+                case "max_neighbors": parameters.maxNeighbors = number
+                case "reassign_neighbor_count": parameters.reassignNeighborCount = number
+                case "split_threshold": parameters.splitThreshold = number
+                case "merge_threshold": parameters.mergeThreshold = number
+                case "nreplica_count": parameters.nreplicaCount = number
+                default: parameters.numSamplesKmeans = number
+                }
+            default:
+                throw malformed(path, unknownField(name, expected: spannKeys))
+            }
+        }
+        do {
+            try parameters.validate()
+        } catch {
+            throw ValidationError(.invalidMetadataValue, "configuration.spann: \(error.message)")
+        }
+        return parameters
     }
 
     private func hnswMembers(includingThreads: Bool) -> [String: JSONValue] {
@@ -211,6 +286,7 @@ extension CollectionConfiguration {
         static let spannKeys = ["search_nprobe", "ef_search"]
 
         var hnsw: [String: JSONValue] = [:]
+        var spann: [String: JSONValue] = [:]
         var embeddingFunction: JSONValue?
 
         /// Checks the shape of Chroma's `new_configuration` (`malformedRequest` with Chroma's words otherwise).
@@ -232,6 +308,8 @@ extension CollectionConfiguration {
                             throw C.malformed(
                                 "new_configuration.spann.\(name)", C.unknownField(name, expected: Self.spannKeys))
                         }
+                        _ = try C.hnswValue(member, at: "new_configuration.spann.\(name)")
+                        spann[name] = member
                     }
                 case "embedding_function":
                     _ = try C.embeddingFunction(value)
@@ -244,16 +322,24 @@ extension CollectionConfiguration {
             }
         }
 
-        /// The stored configuration with this update applied (values checked as at creation).
+        /// The stored configuration with this update applied (values checked as at creation). A SPANN collection
+        /// takes spann search parameters and refuses HNSW ones; an HNSW collection ignores spann ones, as Chroma's
+        /// local server does.
         public func applied(to stored: [String: JSONValue]) throws(ValidationError) -> [String: JSONValue] {
             var current = try CollectionConfiguration(metadata: nil, configuration: stored, stored: true)
             var members = current.json
-            if case .object(var parameters)? = members["hnsw"] {
-                for (name, value) in hnsw { parameters[name] = value }
-                members["hnsw"] = .object(parameters)
+            if current.spann != nil, !hnsw.isEmpty {
+                throw ValidationError(
+                    .invalidMetadataValue, "the collection's vector index is spann: hnsw parameters do not apply")
+            }
+            for (section, changes) in [("hnsw", hnsw), ("spann", spann)] {
+                guard case .object(var parameters)? = members[section] else { continue }
+                for (name, value) in changes { parameters[name] = value }
+                members[section] = .object(parameters)
             }
             let updated = try CollectionConfiguration(metadata: nil, configuration: members, stored: true)
             current.hnsw = updated.hnsw
+            current.spann = updated.spann
             if let embeddingFunction { current.embeddingFunction = try C.embeddingFunction(embeddingFunction) }
             return current.json
         }

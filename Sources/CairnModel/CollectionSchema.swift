@@ -21,7 +21,15 @@ extension CollectionConfiguration {
             "batch_size": .int(Int64(hnsw.batchSize)), "sync_threshold": .int(Int64(hnsw.syncThreshold)),
             "resize_factor": .double(hnsw.resizeFactor),
         ])
-        var vectorConfig: [String: JSONValue] = ["space": .string(hnsw.space.rawValue), "hnsw": hnswConfig]
+        var vectorConfig: [String: JSONValue] = ["space": .string(hnsw.space.rawValue)]
+        // A SPANN collection's vector index is spann (Chroma's client reads which from here to allow `modify`).
+        if let spann {
+            var members = Self.spannMembers(spann, includingInternal: false)
+            members["space"] = nil  // the schema says it beside the index (Chroma's SpannIndexConfig has no `space`)
+            vectorConfig["spann"] = .object(members)
+        } else {
+            vectorConfig["hnsw"] = hnswConfig
+        }
         if let embeddingFunction { vectorConfig["embedding_function"] = .object(embeddingFunction) }
         var embeddingConfig = vectorConfig
         embeddingConfig["source_key"] = .string("#document")
@@ -165,8 +173,14 @@ extension CollectionConfiguration {
         var hnsw: [String: JSONValue] = [:]
         if case .object(let parameters)? = vector["hnsw"] { hnsw = parameters }
         if let space = vector["space"], space != .null { hnsw["space"] = space }
+        let given = { (name: String) in merged[name] != nil && merged[name] != .null }
+        // A schema whose vector index is spann makes a SPANN collection, unless the configuration names an index.
+        if case .object(var spann)? = vector["spann"], !given("hnsw"), !given("spann") {
+            if let space = vector["space"], space != .null, spann["space"] == nil { spann["space"] = space }
+            merged["spann"] = .object(spann)
+        }
         if case .object(let explicit)? = merged["hnsw"] { hnsw.merge(explicit) { _, given in given } }
-        if !hnsw.isEmpty, merged["spann"] == nil || merged["spann"] == .null { merged["hnsw"] = .object(hnsw) }
+        if !hnsw.isEmpty, !given("spann") { merged["hnsw"] = .object(hnsw) }
         if merged["embedding_function"] == nil || merged["embedding_function"] == .null,
             let function = vector["embedding_function"], function != .null
         {

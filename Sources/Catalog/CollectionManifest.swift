@@ -24,12 +24,15 @@ public struct CollectionManifest: Sendable, Hashable {
     /// The newest format this build reads; readers refuse anything newer. A manifest is written in the oldest format
     /// that holds it: 2 for a fork's (its lineage, and files named in other collections: decision 0021), 3 for a
     /// version whose vector segment keeps its vectors in the record segment (decision 0025: a reader of format 2
-    /// would look for an HNSW file, find none, and answer queries from the log tail alone).
-    public static let currentFormatVersion = 3
+    /// would look for an HNSW file, find none, and answer queries from the log tail alone), 4 for one whose vector
+    /// segment is a SPANN index (decision 0029: likewise).
+    public static let currentFormatVersion = 4
 
     /// The vector segment's file that says its vectors are the record segment's (Segments'
     /// `VectorSegmentFiles.vectorsInRecords`; the catalog treats files as opaque but for the format they need).
     public static let vectorsInRecordsFile = "vectors_in_records"
+    /// The vector segment's file that says it is a SPANN index (Segments' `VectorSegmentFiles.spannCentroids`).
+    public static let spannFile = "spann_centroids"
 
     /// The format asked for (written as at least what the content needs, `requiredFormatVersion`).
     public var formatVersion: Int
@@ -64,7 +67,9 @@ public struct CollectionManifest: Sendable, Hashable {
 
     /// The oldest format that holds this manifest.
     public var requiredFormatVersion: Int {
-        if segments.contains(where: { $0.kind == .vector && $0.files[Self.vectorsInRecordsFile] != nil }) { return 3 }
+        let vector = segments.first { $0.kind == .vector }?.files ?? [:]
+        if vector[Self.spannFile] != nil { return 4 }
+        if vector[Self.vectorsInRecordsFile] != nil { return 3 }
         let namesOtherFolders = segments.contains { $0.files.values.contains { $0.contains("/") } }
         return lineage.isEmpty && !namesOtherFolders ? 1 : 2
     }

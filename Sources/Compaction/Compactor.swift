@@ -9,6 +9,7 @@ import Foundation
 import Log
 import ObjectStore
 import Segments
+import Spann
 import VectorIndex
 
 /// What one compaction did.
@@ -160,9 +161,21 @@ public final class Compactor: Sendable {
             // the HNSW index: a fork of the current one (or a new one), changed, written under a new id.
             let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
             let source = segments.hnswLocation(collection: path)
-            if let dimension, !plan.isEmpty, source == nil, live.count <= vectorsInRecordsLimit {
+            if let dimension, !plan.isEmpty, source == nil, !segments.holdsSpann, live.count <= vectorsInRecordsLimit {
                 try Self.checkDimension(plan, dimension)
                 segments.vector.files = [VectorSegmentFiles.vectorsInRecords: RecordSegmentFiles.records]
+            } else if let dimension, !plan.isEmpty, let spann = configuration.spann {
+                // A SPANN index (decision 0029): an update of the version's own (copy-on-write forks of its four
+                // blockfiles), or a new one from every live vector.
+                let indexing = "indexing \(record.name)"
+                reporter?(JobProgress(indexing, unit: "vectors", done: 0, total: plan.writes.count))
+                let index = try await writeSpann(
+                    plan: plan, live: live, dimension: dimension, parameters: spann, segments: segments,
+                    storedIn: segments.vectorsInRecords ? recordReader : nil, through: attempt, path: path,
+                    progress: { progress?("collection \(record.name): \($0)") })
+                reporter?(JobProgress(indexing, unit: "vectors", done: plan.writes.count, total: plan.writes.count))
+                segments.vector.files = CollectionSegments.spannFiles(index.roots)
+                provider.keep(index.reading(through: store), as: index.roots.cacheKey)
             } else if let dimension, !plan.isEmpty {
                 let target = HNSWIndexLocation(
                     collection: path, segmentID: segments.vector.id, indexID: UUID().uuidString.lowercased())
@@ -333,6 +346,51 @@ public final class Compactor: Sendable {
         }
         try await vectorCall { () async throws(VectorIndexError) in try await provider.commit(index, to: target) }
         return rebuilt ? .rebuilt : .forked
+    }
+
+    /// The plan applied to the version's SPANN index, or a new index of every live vector (the plan's, and those
+    /// the version kept in its record segment), written through `store` into the vector segment's folder. Past
+    /// `rebuildDeletedFraction` of deleted ids the update also sweeps every posting (drops deleted entries, merges
+    /// what that leaves small), as an HNSW index is rebuilt.
+    private func writeSpann(
+        plan: CompactionPlan, live: RoaringBitmap, dimension: Int, parameters: SpannParameters,
+        segments: CollectionSegments, storedIn records: RecordSegmentReader?, through store: any ObjectStore,
+        path: CollectionPath, progress: (String) -> Void
+    ) async throws -> SpannIndex {
+        try Self.checkDimension(plan, dimension)
+        let location = segments.vectorLocation(collection: path)
+        do {
+            guard let roots = segments.spannRoots(dimension: dimension, space: parameters.space) else {
+                var written = RoaringBitmap()
+                for write in plan.writes { written.insert(write.offsetID) }
+                let rows =
+                    try await storedVectors(records == nil ? [] : live.subtracting(written).array, in: records)
+                    + plan.writes.map { ($0.offsetID, $0.record.embedding ?? []) }
+                progress("building the SPANN index of \(rows.count) vectors")
+                let index = try await SpannIndex.build(
+                    rows: rows, dimension: dimension, parameters: parameters, store: store, location: location,
+                    cache: cache)
+                progress("SPANN index built: \(index.headCount) postings")
+                return index
+            }
+            let base = try await provider.spann(
+                roots, parameters: parameters, store: self.store, location: location, cache: cache)
+            let upserts = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
+                .map { ($0.offsetID, $0.record.embedding ?? []) }
+            let deletes = plan.removals.map(\.offsetID)
+            let slots = base.liveCount + base.deletedCount
+            let sweep = slots > 0 && Double(base.deletedCount + deletes.count) / Double(slots) > rebuildDeletedFraction
+            let index = try await base.reading(through: store).update(
+                upserts: upserts, deletes: deletes, sweep: sweep, into: location)
+            let done = index.updateStatistics
+            progress(
+                "SPANN index updated: \(done.upserted) written, \(done.deleted) deleted, \(done.splits) splits, "
+                    + "\(done.merges) merges, \(done.reassigned) reassigned\(sweep ? ", swept" : ""); "
+                    + "\(index.headCount) postings")
+            return index
+        } catch let error as SpannError {
+            throw CompactionError(.failed, "SPANN index of segment \(segments.vector.id): \(error)")
+        }
     }
 
     /// A seed is worth taking when completing it adds fewer vectors than the fork would, and its stale elements

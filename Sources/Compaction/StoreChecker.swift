@@ -7,6 +7,7 @@ import Foundation
 import Log
 import ObjectStore
 import Segments
+import Spann
 import VectorIndex
 
 /// What a check found.
@@ -206,8 +207,40 @@ public struct StoreChecker: Sendable {
             } catch {
                 problem("HNSW index \(index.indexID): \(error)")
             }
+        } else if references.spann {
+            report.indexes += 1
+            if readable { await checkSpann(manifest, path: path, cache: cache, problem: problem) }
         } else if manifest.recordCount > 0, !manifest.deleted, !references.vectorsInRecords {
             problem("\(manifest.recordCount) records but no HNSW index")
+        }
+    }
+
+    /// A SPANN index (its four blockfiles decoded above): it opens with the collection's configuration, holds as
+    /// many live vectors as the manifest says records, and every live vector is in a posting at its version.
+    private func checkSpann(
+        _ manifest: CollectionManifest, path: CollectionPath, cache: BlockCache, problem: (String) -> Void
+    ) async {
+        guard let segments = CollectionSegments(manifest: manifest), let dimension = manifest.dimension,
+            let parameters = try? CollectionConfiguration(
+                metadata: nil, configuration: manifest.configuration, stored: true
+            ).spann,
+            let roots = segments.spannRoots(dimension: dimension, space: parameters.space)
+        else {
+            problem("the vector segment holds a SPANN index but the collection has no spann configuration or dimension")
+            return
+        }
+        do {
+            let index = try await SpannIndex.open(
+                roots: roots, parameters: parameters, store: store, location: segments.vectorLocation(collection: path),
+                cache: cache)
+            if index.liveCount != Int(manifest.recordCount) {
+                problem(
+                    "SPANN index holds \(index.liveCount) live vectors, the manifest says \(manifest.recordCount) records"
+                )
+            }
+            _ = try await index.verify()
+        } catch {
+            problem("SPANN index of segment \(segments.vector.id): \(error)")
         }
     }
 

@@ -1,5 +1,6 @@
 // What one collection version is made of, as garbage collection and `cairn check` walk it: the manifest, each
-// blockfile root its segments name (and through the roots, every block), and its HNSW index. Also the walk over
+// blockfile root its segments name (and through the roots, every block; a SPANN index is four blockfiles), and its
+// HNSW index. Also the walk over
 // every collection folder in the bucket that both start from.
 import Blockfile
 import Catalog
@@ -25,6 +26,8 @@ struct VersionReferences: Sendable {
     var index: HNSWIndexLocation?
     /// The version keeps its vectors in its record segment (no index: decision 0025).
     var vectorsInRecords = false
+    /// The version's vector index is SPANN (its four blockfiles are among `blockfiles`).
+    var spann = false
 
     /// The references of `manifest`, stored at `manifestKey` in the collection at `path`. A tombstone still names
     /// its segments (they are garbage once it is the newest version, but a check can still walk them).
@@ -34,7 +37,11 @@ struct VersionReferences: Sendable {
         }
         version = manifest.version
         self.manifestKey = manifestKey
-        blockfiles = [segments.record, segments.metadata].flatMap { segment in
+        // The record and metadata segments' files are all blockfiles; the vector segment's are when it is a SPANN
+        // index (an HNSW index is its own kind of object, below).
+        var vector = segments.vector
+        vector.files = vector.files.filter { VectorSegmentFiles.blockfiles.contains($0.key) }
+        blockfiles = [segments.record, segments.metadata, vector].flatMap { segment in
             segment.files.sorted { $0.key < $1.key }.map { file, named in
                 // A fork's version names its parent's roots by qualified id: walked where they are.
                 let (location, rootID) = BlockfileLocation(collection: path, segmentID: segment.id).home(ofRoot: named)
@@ -43,6 +50,7 @@ struct VersionReferences: Sendable {
         }
         index = segments.hnswLocation(collection: path)
         vectorsInRecords = segments.vectorsInRecords
+        spann = segments.holdsSpann
     }
 }
 

@@ -3,6 +3,7 @@
 import Bitmaps
 import Blockfile
 import ObjectStore
+import Spann
 import VectorIndex
 
 /// The names of a vector segment's files in a version manifest's `files`.
@@ -14,6 +15,14 @@ public enum VectorSegmentFiles {
     /// format 3 (`CollectionManifest.vectorsInRecordsFile` is the same name), so a reader that would look for an
     /// HNSW file refuses it instead of answering from the log tail alone.
     public static let vectorsInRecords = "vectors_in_records"
+    /// A SPANN index's four blockfile roots (decision 0029), in the segment's own folder like any blockfile. A
+    /// manifest naming them needs format 4 (`CollectionManifest.spannFile` is `spannCentroids`).
+    public static let spannPostingIDs = "spann_posting_ids"
+    public static let spannPostingVectors = "spann_posting_vectors"
+    public static let spannCentroids = "spann_centroids"
+    public static let spannVersions = "spann_versions"
+    /// Every blockfile a vector segment may name (walked by garbage collection, checks and warming).
+    public static let blockfiles = [spannPostingIDs, spannPostingVectors, spannCentroids, spannVersions]
 }
 
 /// One segment: its id (its objects live under `segment/{id}/`) and its files.
@@ -59,6 +68,36 @@ public struct CollectionSegments: Sendable, Hashable {
 
     /// Whether the vectors of this version are its record segment's (no HNSW file: decision 0025).
     public var vectorsInRecords: Bool { vector.files[VectorSegmentFiles.vectorsInRecords] != nil }
+
+    /// The vector segment's SPANN index roots, if it holds one (`dimension` and `space` are the collection's).
+    public func spannRoots(dimension: Int, space: DistanceSpace) -> SpannRoots? {
+        let files = vector.files
+        guard let ids = files[VectorSegmentFiles.spannPostingIDs],
+            let vectors = files[VectorSegmentFiles.spannPostingVectors],
+            let centroids = files[VectorSegmentFiles.spannCentroids],
+            let versions = files[VectorSegmentFiles.spannVersions]
+        else { return nil }
+        return SpannRoots(
+            postingIDs: ids, postingVectors: vectors, centroids: centroids, versions: versions, dimension: dimension,
+            space: space)
+    }
+
+    /// Whether the vector segment holds a SPANN index.
+    public var holdsSpann: Bool { vector.files[VectorSegmentFiles.spannCentroids] != nil }
+
+    /// The vector segment's files for a SPANN index with `roots`.
+    public static func spannFiles(_ roots: SpannRoots) -> [String: String] {
+        [
+            VectorSegmentFiles.spannPostingIDs: roots.postingIDs,
+            VectorSegmentFiles.spannPostingVectors: roots.postingVectors,
+            VectorSegmentFiles.spannCentroids: roots.centroids, VectorSegmentFiles.spannVersions: roots.versions,
+        ]
+    }
+
+    /// Where the vector segment's SPANN files (and its other blockfiles) live.
+    public func vectorLocation(collection: CollectionPath) -> BlockfileLocation {
+        BlockfileLocation(collection: collection, segmentID: vector.id)
+    }
 
     /// Where the vector segment's HNSW index lives, if one has been written.
     public func hnswLocation(collection: CollectionPath) -> HNSWIndexLocation? {

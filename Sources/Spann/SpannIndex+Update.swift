@@ -41,6 +41,7 @@ extension SpannIndex {
         }
         if sweep { session.pending.formUnion(heads.keys) }
         try await session.settle()
+        if sweep { session.forgetDeleted() }
         return try await session.commit(into: target)
     }
 }
@@ -282,6 +283,15 @@ final class UpdateSession {
         }
     }
 
+    /// Drops deleted ids from the versions once every posting has been settled (no entry of theirs is left), so
+    /// that a swept index holds no trace of them and `deletedCount` starts again from zero.
+    func forgetDeleted() {
+        for (id, version) in versions where version & SpannIndex.deletedBit != 0 {
+            versions[id] = nil
+            changedIDs.insert(id)
+        }
+    }
+
     /// Writes the changed postings, centroids and versions as forks of the base version's files.
     func commit(into target: BlockfileLocation?) async throws -> SpannIndex {
         let idsWriter = BlockfileWriter(forking: base.postingIDs, into: target)
@@ -304,7 +314,12 @@ final class UpdateSession {
             statistics.postingsWritten += 1
         }
         for id in changedIDs.sorted() {
-            try versionsWriter.set(BlockfileKey(SpannIndex.prefix, id), versions[id]!)
+            let key = BlockfileKey(SpannIndex.prefix, id)
+            if let version = versions[id] {
+                try versionsWriter.set(key, version)
+            } else {
+                try versionsWriter.delete(key)
+            }
         }
         async let ids = idsWriter.commit()
         async let vectors = vectorsWriter.commit()

@@ -94,7 +94,7 @@ public struct SpannUpdateStatistics: Sendable, Hashable {
     public init() {}
 }
 
-public final class SpannIndex: Sendable {
+public final class SpannIndex: ResidentIndex {
     public let parameters: SpannParameters
     public let dimension: Int
     public let roots: SpannRoots
@@ -139,6 +139,22 @@ public final class SpannIndex: Sendable {
 
     /// Heads (posting lists) in this version.
     public var headCount: Int { heads.count }
+
+    /// What it holds in memory: the centroids, their graph and the versions map (the postings stay on the store,
+    /// in the block cache).
+    public var memoryBytes: Int {
+        heads.count * (dimension * MemoryLayout<Float>.stride + 64) + graph.memoryBytes + versions.count * 16
+    }
+
+    /// This version, its postings read and its files forked through `store` (a compaction's, which remembers what
+    /// it writes); the centroids, graph and versions are shared, not read again.
+    public func reading(through store: any ObjectStore) -> SpannIndex {
+        SpannIndex(
+            parameters: parameters, dimension: dimension, postingIDs: postingIDs.reading(through: store),
+            postingVectors: postingVectors.reading(through: store),
+            centroidFile: centroidFile.reading(through: store), versionFile: versionFile.reading(through: store),
+            heads: heads, graph: graph, versions: versions, updateStatistics: updateStatistics)
+    }
     /// Offset ids present (not deleted).
     public let liveCount: Int
     /// Deleted ids still in the versions file (their entries may still sit in postings until a sweep).
@@ -167,7 +183,7 @@ public final class SpannIndex: Sendable {
         rows: [(OffsetID, [Float])], dimension: Int, parameters: SpannParameters, store: any ObjectStore,
         location: BlockfileLocation, cache: BlockCache
     ) async throws -> SpannIndex {
-        try parameters.validate()
+        try parameters.checked()
         guard dimension > 0, dimension <= 65536 else {
             throw SpannError(.invalidArgument, "dimension must be 1...65536; got \(dimension)")
         }
@@ -303,7 +319,7 @@ public final class SpannIndex: Sendable {
         roots: SpannRoots, parameters: SpannParameters, store: any ObjectStore, location: BlockfileLocation,
         cache: BlockCache
     ) async throws -> SpannIndex {
-        try parameters.validate()
+        try parameters.checked()
         guard roots.space == parameters.space else {
             throw SpannError(
                 .invalidArgument,
@@ -408,8 +424,10 @@ public final class SpannIndex: Sendable {
     /// with exact distances (those an HNSW index of the space reports), from the postings of the `nprobe`
     /// (default `search_nprobe`) nearest heads, four times as many again while fewer than `k` are found. A vector
     /// replicated in several postings is returned once.
+    /// `efSearch` (default the parameters'): the centroid graph's search width, as a collection's `ef_search`.
     public func search(
-        _ query: [Float], k: Int, nprobe: Int? = nil, isCandidate: (@Sendable (OffsetID) -> Bool)? = nil
+        _ query: [Float], k: Int, nprobe: Int? = nil, efSearch: Int? = nil,
+        isCandidate: (@Sendable (OffsetID) -> Bool)? = nil
     ) async throws -> [Neighbor] {
         guard query.count == dimension else {
             throw SpannError(.invalidArgument, "query has \(query.count) values, expected \(dimension)")
@@ -424,7 +442,7 @@ public final class SpannIndex: Sendable {
         var scanned = Set<UInt32>()
         var width = min(probes, heads.count)
         while true {
-            let nearestHeads = try graph.search(q, k: width, ef: max(parameters.efSearch, width)).map(\.id)
+            let nearestHeads = try graph.search(q, k: width, ef: max(efSearch ?? parameters.efSearch, width)).map(\.id)
             let postings = try await postings(nearestHeads.filter { scanned.insert($0).inserted })
             q.withUnsafeBufferPointer { qb in
                 for posting in postings {

@@ -2,7 +2,7 @@
 // whose vector segment names no HNSW file keeps its vectors once, in its record segment, and a reader loads them
 // into this. Below ~1,000 vectors a scan costs a few microseconds, less than a graph's construction at load.
 
-public final class FlatVectors: Sendable {
+public final class FlatVectors: ResidentIndex {
     public let dimension: Int
     public let space: DistanceSpace
     /// Offset ids, ascending; row `i` of `vectors` is `ids[i]`'s vector.

@@ -1,12 +1,20 @@
 // The cache of hydrated HNSW indexes (docs/decisions/0012-hnsw-index-provider.md): keyed by index id, weighted LRU by
 // native bytes, single-flight hydration through partitioned async locks, fork for compaction, commit to the
 // object store. Eviction only drops the cache's reference: an index a reader still holds stays valid, and
-// its native memory is freed when the last reference goes (HNSWIndex.deinit). Small collections' vectors, searched
-// exactly without a graph (decision 0025), are cached here too, weighed in the same budget.
+// its native memory is freed when the last reference goes (HNSWIndex.deinit). The other in-memory forms a version's
+// vectors take are cached here too, weighed in the same budget (`ResidentIndex`): small collections' vectors,
+// searched exactly without a graph (decision 0025), and SPANN indexes' centroids and versions (decision 0029).
 import CoreMetrics
 import Foundation
 import ObjectStore
 import Synchronization
+
+/// A version's vectors held in memory in some form other than an HNSW graph, cached by `HnswIndexProvider` in the
+/// same byte budget.
+public protocol ResidentIndex: AnyObject, Sendable {
+    /// What it holds in memory, in bytes (its weight in the cache).
+    var memoryBytes: Int { get }
+}
 
 public final class HnswIndexProvider: Sendable {
     /// Counters since the provider was created.
@@ -25,25 +33,25 @@ public final class HnswIndexProvider: Sendable {
         public var entries = 0
     }
 
-    /// What the cache holds under a key: a graph, or a small collection's vectors searched exactly (decision 0025).
+    /// What the cache holds under a key: a graph, or another resident form of a version's vectors.
     private enum Entry: Sendable {
         case graph(HNSWIndex)
-        case flat(FlatVectors)
+        case resident(any ResidentIndex)
 
         var graph: HNSWIndex? {
             if case .graph(let index) = self { return index }
             return nil
         }
 
-        var flat: FlatVectors? {
-            if case .flat(let vectors) = self { return vectors }
+        func resident<T: ResidentIndex>(_: T.Type) -> T? {
+            if case .resident(let index) = self { return index as? T }
             return nil
         }
 
         var memoryBytes: Int {
             switch self {
             case .graph(let index): index.memoryBytes
-            case .flat(let vectors): vectors.memoryBytes
+            case .resident(let index): index.memoryBytes
             }
         }
     }
@@ -127,18 +135,24 @@ public final class HnswIndexProvider: Sendable {
         return index
     }
 
-    /// The vectors cached under `key` (a small collection's, decision 0025), or those `load` reads, once however
-    /// many tasks ask at the same time; weighed and evicted with the graphs.
-    public func flat(_ key: String, load: () async throws -> FlatVectors) async throws -> FlatVectors {
-        if let vectors = hit(key)?.flat { return vectors }
+    /// What is cached under `key` (a small collection's vectors, a SPANN index version), or what `load` reads,
+    /// once however many tasks ask at the same time; weighed and evicted with the graphs.
+    public func resident<T: ResidentIndex>(_ key: String, load: () async throws -> T) async throws -> T {
+        if let index = hit(key)?.resident(T.self) { return index }
         let lock = writeLocks.lock(for: key)
         await lock.lock()
         defer { lock.unlock() }
-        if let vectors = hit(key)?.flat { return vectors }
+        if let index = hit(key)?.resident(T.self) { return index }
         countMiss()
-        let vectors = try await load()
-        insert(key, .flat(vectors), countsAsLoad: true)
-        return vectors
+        let index = try await load()
+        insert(key, .resident(index), countsAsLoad: true)
+        return index
+    }
+
+    /// Caches `index` under `key`, made here rather than loaded (a compaction's new SPANN version, so that the
+    /// first query after it finds it).
+    public func keep(_ index: some ResidentIndex, as key: String) {
+        insert(key, .resident(index), countsAsLoad: false)
     }
 
     private func countMiss() {

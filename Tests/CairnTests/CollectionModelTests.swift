@@ -1,6 +1,7 @@
 // Randomised checks of the embedded API against the brute-force model: every operation, with and without
 // compaction in between, and across reopening the store.
 import Cairn
+import CairnJSON
 import Foundation
 import StorageTesting
 import Testing
@@ -21,14 +22,18 @@ import Testing
     }
 
     /// Seed 1 searches HNSW indexes, seed 2 moves from vectors in the records to an index once the collection
-    /// grows past 20, seed 3 keeps the vectors in the records.
-    @Test(arguments: [1, 2, 3] as [UInt64])
+    /// grows past 20, seed 3 keeps the vectors in the records; seeds 6 and 7 do the same as 1 and 2 with a SPANN
+    /// index whose postings split past 8 entries and merge under 3 (so splits, merges and reassignments happen
+    /// among 60 ids; its default `search_nprobe` reads every posting, so answers are exact).
+    @Test(arguments: [1, 2, 3, 6, 7] as [UInt64])
     func randomOperationsMatchTheModel(seed: UInt64) async throws {
-        let limit = [0, 20, 1000][Int(seed - 1) % 3]
+        let limit = [0, 20, 1000, 0, 0, 0, 20][Int(seed - 1)]
+        let configuration: [String: JSONValue]? =
+            seed >= 6 ? ["spann": .object(["split_threshold": .int(8), "merge_threshold": .int(3)])] : nil
         try await TemporaryDirectory.with { folder in
             var rng = SplitMix64(seed: seed)
             var client = try await Client.open(folder.path, options: Self.options(vectorsInRecordsLimit: limit))
-            var collection = try await client.createCollection("model")
+            var collection = try await client.createCollection("model", configuration: configuration)
             var model = CollectionModel()
             for step in 0..<60 {
                 try await Self.randomWrite(collection, &model, &rng)

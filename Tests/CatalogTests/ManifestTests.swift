@@ -81,6 +81,23 @@ import Testing
         #expect(try CollectionManifest(decoding: try manifest.encoded()) == manifest)
     }
 
+    /// A SPANN vector segment needs format 4, for the same reason (decision 0029); a fork's too.
+    @Test func aSpannSegmentNeedsFormatFourAndReadsBack() throws {
+        var manifest = Self.sample()
+        for index in manifest.segments.indices where manifest.segments[index].kind == .vector {
+            manifest.segments[index].files = [
+                CollectionManifest.spannFile: "c", "spann_posting_ids": "i", "spann_posting_vectors": "v",
+                "spann_versions": "s",
+            ]
+        }
+        #expect(manifest.requiredFormatVersion == 4)
+        manifest.lineage = ["parent"]
+        #expect(manifest.requiredFormatVersion == 4)
+        let text = String(decoding: try manifest.encoded(), as: UTF8.self)
+        #expect(text.contains("\"format_version\":4"))
+        #expect(try CollectionManifest(decoding: try manifest.encoded()) == manifest)
+    }
+
     @Test(arguments: [
         "", "[]", "{}", "{\"format_version\": 1}", "{\"format_version\": \"1\"}", "not json",
         "{\"format_version\": 1, \"collection_id\": 5}",

@@ -49,6 +49,7 @@ import VectorIndex
     /// both must name it alike, or a format-2 reader would be handed a version it would answer wrongly.
     @Test func theCatalogAndTheSegmentsNameVectorsInRecordsAlike() {
         #expect(VectorSegmentFiles.vectorsInRecords == CollectionManifest.vectorsInRecordsFile)
+        #expect(VectorSegmentFiles.spannCentroids == CollectionManifest.spannFile)
     }
 
     @Test func foldsTheLogIntoAPublishedVersion() async throws {

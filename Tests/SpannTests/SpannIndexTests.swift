@@ -263,9 +263,12 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
         index = try await index.update(upserts: [], deletes: regionDeletes)
         #expect(index.updateStatistics.merges == 0)  // lazy: no posting was read
         let headsBeforeSweep = index.headCount
+        #expect(index.deletedCount >= regionDeletes.count)
         index = try await index.update(upserts: [], sweep: true)
         let merges = index.updateStatistics.merges
         #expect(index.headCount < headsBeforeSweep)
+        // A sweep leaves no trace of deleted ids: the deleted share starts again from zero.
+        #expect(index.deletedCount == 0)
         print(
             "spann updates: heads \(headsAtBuild) → \(index.headCount), splits \(statistics.splits), "
                 + "reassigned \(statistics.reassigned), merges \(merges)")

@@ -65,7 +65,7 @@ import Testing
         let results = try await withThrowingTaskGroup(of: FlatVectors.self) { group in
             for _ in 0..<16 {
                 group.addTask {
-                    try await provider.flat("records:l2:root") {
+                    try await provider.resident("records:l2:root") {
                         loads.withLock { $0 += 1 }
                         try await Task.sleep(for: .milliseconds(20))
                         return try FlatVectors(dimension: 8, space: .l2, rows: Self.rows(data))
@@ -81,7 +81,9 @@ import Testing
         #expect(metrics.bytesResident == results[0].memoryBytes && metrics.bytesResident >= 100 * 8 * 4)
         // A failed load caches nothing.
         await #expect(throws: VectorIndexError.self) {
-            try await provider.flat("records:l2:other") { throw VectorIndexError(.corrupt, "bad block") }
+            try await provider.resident("records:l2:other") { () throws -> FlatVectors in
+                throw VectorIndexError(.corrupt, "bad block")
+            }
         }
         #expect(provider.metrics.entries == 1)
     }

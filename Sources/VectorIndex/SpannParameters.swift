@@ -1,6 +1,6 @@
 // The parameters of a SPANN index, named and defaulted as Chroma's `spann` configuration (decision 0029), plus the
-// few Cairn adds (block sizes, the clustering seed).
-import VectorIndex
+// few Cairn adds (block sizes, the clustering seed). Beside HNSWParameters: a collection's configuration names
+// either; the Spann module builds the index.
 
 public struct SpannParameters: Sendable, Hashable, Codable {
     /// Distance space of the vectors (`space`).
@@ -60,9 +60,9 @@ public struct SpannParameters: Sendable, Hashable, Codable {
     }
 
     /// Throws `invalidArgument` naming the first parameter out of range.
-    public func validate() throws(SpannError) {
-        func check(_ ok: Bool, _ name: String, _ value: Any, _ range: String) throws(SpannError) {
-            guard ok else { throw SpannError(.invalidArgument, "\(name) must be \(range); got \(value)") }
+    public func validate() throws(VectorIndexError) {
+        func check(_ ok: Bool, _ name: String, _ value: Any, _ range: String) throws(VectorIndexError) {
+            guard ok else { throw VectorIndexError(.invalidArgument, "\(name) must be \(range); got \(value)") }
         }
         try check(searchNprobe >= 1 && searchNprobe <= 4096, "search_nprobe", searchNprobe, "1...4096")
         try check(writeNprobe >= 1 && writeNprobe <= 4096, "write_nprobe", writeNprobe, "1...4096")
@@ -82,19 +82,4 @@ public struct SpannParameters: Sendable, Hashable, Codable {
         try check(maxNeighbors >= 2 && maxNeighbors <= 2048, "max_neighbors", maxNeighbors, "2...2048")
         try check(postingBlockSize >= 4096, "posting block size", postingBlockSize, "at least 4096")
     }
-
-    /// The centroid graph's HNSW parameters.
-    var headParameters: HNSWParameters {
-        HNSWParameters(
-            space: space, m: maxNeighbors, constructionEF: efConstruction, searchEF: efSearch, numThreads: 1)
-    }
-}
-
-extension SpannParameters {
-    /// The space the distance kernels compare in: cosine vectors are stored at unit length, so 1 − dot is their
-    /// cosine distance.
-    var kernelSpace: DistanceSpace { space == .cosine ? .ip : space }
-
-    /// `vector` as the index stores and compares it (unit length for cosine): vectors, queries and centroids alike.
-    func stored(_ vector: [Float]) -> [Float] { space == .cosine ? DistanceKernels.normalized(vector) : vector }
 }
