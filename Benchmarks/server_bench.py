@@ -53,15 +53,22 @@ def start(kind, folder, port):
     return process
 
 
-def compaction_idle(port):
-    """Cairn: whether no log record waits for compaction and none runs (its /metrics)."""
+def gauges(port):
+    """Cairn: every metric of its /metrics without labels, {name: value} (e.g. cairn_compaction_pending_records,
+    cairn_compactions_running, cairn_compaction_backlog_bytes)."""
     import urllib.request
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
     values = {}
     for line in text.splitlines():
-        if line.startswith(("cairn_compaction_pending_records ", "cairn_compactions_running ")):
-            name, value = line.split()
-            values[name] = float(value)
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#") and "{" not in parts[0]:
+            values[parts[0]] = float(parts[1])
+    return values
+
+
+def compaction_idle(port):
+    """Cairn: whether no log record waits for compaction and none runs (its /metrics)."""
+    values = gauges(port)
     return values.get("cairn_compaction_pending_records", 1) == 0 and values.get("cairn_compactions_running", 1) == 0
 
 
