@@ -173,7 +173,7 @@ def exact_topk(base, queries, k=K, allowed=None, chunk=100):
     return out
 
 
-def exact_topk_by_parts(base, queries, k=K, allowed=None, part=131_072, query_chunk=250):
+def exact_topk_by_parts(base, queries, k=K, allowed=None, part=131_072, query_chunk=100):
     """exact_topk over a large base with memory near one part's: each part of `part` rows is converted to float64
     once, its squared L2 distances to `query_chunk` queries at a time computed as in exact_topk, and its top k
     merged with the best so far, ordered by (distance, index). Progress on stderr every ~10 s."""
@@ -275,9 +275,17 @@ def check():
     return ok
 
 
+def sha1_rows(array, rows=GEN_CHUNK):
+    """sha1 of array.tobytes(), hashed a few rows at a time (no copy of a large memory-mapped array)."""
+    h = hashlib.sha1()
+    for start in range(0, array.shape[0], rows):
+        h.update(np.ascontiguousarray(array[start:start + rows]).tobytes())
+    return h.hexdigest()
+
+
 def summary(n=N, dim=DIM):
     started = time.perf_counter()
-    d = load(n, dim)
+    d = load(n, dim, mmap=True)
     loaded = time.perf_counter()
     gt = ground_truth(d, n, dim)
     done = time.perf_counter()
@@ -287,7 +295,7 @@ def summary(n=N, dim=DIM):
         "cache_dir": CACHE_DIR,
         "base_shape": list(base.shape),
         "queries_shape": list(d["queries"].shape),
-        "base_sha1": hashlib.sha1(base.tobytes()).hexdigest(),
+        "base_sha1": sha1_rows(base),
         "queries_sha1": hashlib.sha1(d["queries"].tobytes()).hexdigest(),
         "gt_sha1": hashlib.sha1(gt.tobytes()).hexdigest(),
         "gt_first_query": gt[0].tolist(),
