@@ -337,7 +337,11 @@ def cairn(index, data, gt, out):
                              os.path.join(work, "catalog.sqlite3"), "--min-age", "0", "--quiet"],
                             capture_output=True, text=True)
         if gc.returncode != 0:
-            log(f"  cairn gc failed ({gc.returncode}): {gc.stderr.strip()[-300:]}")
+            out.write(gc.stderr)
+            out.flush()
+            said = [line for line in gc.stderr.splitlines() if "rror" in line][:2] or gc.stderr.splitlines()[:2]
+            log(f"  cairn gc failed ({gc.returncode}; its output is in the serve log): " + " / ".join(said))
+            result["gc_failed"] = said
         result["store_after_gc"] = store_bytes(prefix)
         log(f"  on the store: {mib(result['store_compacted']['bytes'])} MiB compacted, "
             f"{mib(result['store_after_gc']['bytes'])} MiB after gc")
