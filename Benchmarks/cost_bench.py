@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 import numpy as np
 
@@ -61,18 +60,7 @@ class Server:
 
     def counts(self):
         """{operation: requests}, plus 'read_bytes' and 'written_bytes', from /metrics."""
-        text = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics").read().decode()
-        out = {"read_bytes": 0.0, "written_bytes": 0.0}
-        for line in text.splitlines():
-            if line.startswith("cairn_object_store_requests_total{"):
-                labels, value = line.rsplit(" ", 1)
-                operation = labels.split('operation="')[1].split('"')[0]
-                out[operation] = out.get(operation, 0.0) + float(value)
-            elif line.startswith("cairn_object_store_read_bytes_total"):
-                out["read_bytes"] += float(line.rsplit(" ", 1)[1])
-            elif line.startswith("cairn_object_store_written_bytes_total"):
-                out["written_bytes"] += float(line.rsplit(" ", 1)[1])
-        return out
+        return server_bench.object_store_counts(PORT)
 
     def wait_compacted(self, deadline=600):
         end = time.time() + deadline

@@ -16,6 +16,15 @@ Contents:
 - ground truth: the exact top K = 10 by squared L2, computed in float64 (exact_topk), also for a subset of the
   vectors (`allowed`, for filtered queries and deletes).
 
+Other sizes (the scale benchmark's 1M x 128 and 1M x 384): the same recipe with another N and/or DIM, through the
+`n` and `dim` arguments of load() and ground_truth() (or `dataset.py --n 1000000 --dim 384`); never from the
+environment, so a variable set for one benchmark cannot change another's data. The base is drawn and written in
+chunks of GEN_CHUNK rows (a PCG64 generator's normals come out the same whether drawn at once or piece by piece:
+`--check` proves it on the standard size, which is drawn in several chunks too), straight into its .npy file, and
+the ground truth of more than ONE_PASS_ROWS rows is computed over parts of the base (float64 per part, the top k
+of each part merged by (distance, index)), so memory stays near the size of the base itself. Their files carry the
+tag of their own parameters. With the same DIM the centres, and so the queries, are the standard ones.
+
 The arrays are cached as NumPy .npy files (format 1.0: a short header, then little-endian data that the Swift
 benchmarks read directly) in $PEERS_DATA_DIR (default /tmp/peers-data, never in the repository), named
 `{base,cluster,tagidx,queries,gt_all}-1348f8727e.npy`, where the tag is a hash of the parameters; any other ground
@@ -24,6 +33,7 @@ bytes are always the same (Benchmarks/README.md lists their sha256).
 
     python3 Benchmarks/dataset.py            # builds the cache if missing, prints a JSON summary
     python3 Benchmarks/dataset.py --check    # regenerates in memory and compares with FILE_SHA256; exit 1 if not
+    python3 Benchmarks/dataset.py --n 1000000 [--dim 384]   # another size: builds its cache, prints its summary
 """
 import hashlib
 import io
@@ -49,8 +59,19 @@ CACHE_DIR = os.environ.get("PEERS_DATA_DIR", "/tmp/peers-data")
 # string (and so the tag "1348f8727e") must not change while the dataset stays the same: the Swift benchmarks
 # (Benchmarks/Sources/CollectionBench/Dataset.swift, Sources/IndexBenchmarking/IndexBenchmark.swift) and
 # the files already cached use it.
-_PARAMS = f"v1-N{N}-NQ{NQ}-D{DIM}-C{NCLUSTERS}-s{NOISE}-seeds{SEED_BASE},{SEED_QUERY}"
-_TAG = hashlib.sha1(_PARAMS.encode()).hexdigest()[:10]
+def params(n=N, dim=DIM):
+    """The parameter string whose hash tags the cache files of the dataset of n vectors of dim dimensions."""
+    return f"v1-N{n}-NQ{NQ}-D{dim}-C{NCLUSTERS}-s{NOISE}-seeds{SEED_BASE},{SEED_QUERY}"
+
+
+def tag(n=N, dim=DIM):
+    return hashlib.sha1(params(n, dim).encode()).hexdigest()[:10]
+
+
+_PARAMS = params()
+_TAG = tag()
+GEN_CHUNK = 32_768  # rows of the base drawn at a time
+ONE_PASS_ROWS = 262_144  # exact_topk over more rows than this works part by part
 
 ARRAYS = ("base", "cluster", "tagidx", "queries")
 
@@ -65,9 +86,9 @@ FILE_SHA256 = {
 }
 
 
-def _path(name):
+def _path(name, tag_=_TAG):
     os.makedirs(CACHE_DIR, exist_ok=True)
-    return os.path.join(CACHE_DIR, f"{name}-{_TAG}.npy")
+    return os.path.join(CACHE_DIR, f"{name}-{tag_}.npy")
 
 
 def _save(path, array):
@@ -77,48 +98,63 @@ def _save(path, array):
     os.replace(tmp, path)
 
 
-def generate():
-    """The four arrays, computed from the seeds: base (N, DIM) float32, cluster (N,) int32, tagidx (N,) int8,
-    queries (NQ, DIM) float32. The order of the draws is part of the dataset's definition."""
+def generate(n=N, dim=DIM, base=None):
+    """The four arrays, computed from the seeds: base (n, dim) float32, cluster (n,) int32, tagidx (n,) int8,
+    queries (NQ, dim) float32. The order of the draws is part of the dataset's definition. The base is drawn
+    GEN_CHUNK rows at a time into `base` when given (e.g. a memory-mapped .npy file), else into a new array."""
     rng = np.random.default_rng(SEED_BASE)
-    centres = rng.standard_normal((NCLUSTERS, DIM))
-    cluster = rng.integers(0, NCLUSTERS, size=N)
-    base = (centres[cluster] + NOISE * rng.standard_normal((N, DIM))).astype(np.float32)
-    tagidx = rng.integers(0, len(TAGS), size=N)
+    centres = rng.standard_normal((NCLUSTERS, dim))
+    cluster = rng.integers(0, NCLUSTERS, size=n)
+    if base is None:
+        base = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, GEN_CHUNK):
+        stop = min(n, start + GEN_CHUNK)
+        # float64 sum, rounded to float32 on assignment (as astype does)
+        base[start:stop] = centres[cluster[start:stop]] + NOISE * rng.standard_normal((stop - start, dim))
+    tagidx = rng.integers(0, len(TAGS), size=n)
     query_rng = np.random.default_rng(SEED_QUERY)
     query_cluster = query_rng.integers(0, NCLUSTERS, size=NQ)
-    queries = (centres[query_cluster] + NOISE * query_rng.standard_normal((NQ, DIM))).astype(np.float32)
+    queries = (centres[query_cluster] + NOISE * query_rng.standard_normal((NQ, dim))).astype(np.float32)
     return {"base": base, "cluster": cluster.astype(np.int32), "tagidx": tagidx.astype(np.int8), "queries": queries}
 
 
-def load():
-    """dict of base, queries, cluster, tagidx (see generate()), from the cache, which is written if incomplete."""
-    paths = {name: _path(name) for name in ARRAYS}
-    if all(os.path.exists(p) for p in paths.values()):
-        return {name: np.load(paths[name]) for name in ARRAYS}
-    arrays = generate()
-    for name in ARRAYS:
-        _save(paths[name], arrays[name])
-    return arrays
+def load(n=N, dim=DIM, mmap=False):
+    """dict of base, queries, cluster, tagidx (see generate()) of the dataset of n x dim, from the cache, which is
+    written if incomplete (the base straight into its file). mmap: the arrays memory-mapped read-only, not read."""
+    tag_ = tag(n, dim)
+    paths = {name: _path(name, tag_) for name in ARRAYS}
+    if not all(os.path.exists(p) for p in paths.values()):
+        tmp = paths["base"] + ".tmp.npy"
+        base = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, dim))
+        arrays = generate(n, dim, base=base)
+        base.flush()
+        del base, arrays["base"]
+        os.replace(tmp, paths["base"])
+        for name in ARRAYS[1:]:
+            _save(paths[name], arrays[name])
+    return {name: np.load(paths[name], mmap_mode="r" if mmap else None) for name in ARRAYS}
 
 
-def ids():
-    return [f"id{i:06d}" for i in range(N)]
+def ids(n=N):
+    return [f"id{i:06d}" for i in range(n)]
 
 
 def metadatas(tag_idx):
-    return [{"cat": i % 1000, "shard": i % 10, "tag": TAGS[int(tag_idx[i])]} for i in range(N)]
+    return [{"cat": i % 1000, "shard": i % 10, "tag": TAGS[int(tag_idx[i])]} for i in range(len(tag_idx))]
 
 
 def documents(cluster):
-    return [f"doc {i} cluster {int(cluster[i])}" for i in range(N)]
+    return [f"doc {i} cluster {int(cluster[i])}" for i in range(len(cluster))]
 
 
 def exact_topk(base, queries, k=K, allowed=None, chunk=100):
     """Exact top-k by squared L2 in float64, nearest first. allowed: optional int
     array of base indices to search among. Returns (len(queries), k) int64 base indices, -1 padded when fewer than
     k are allowed. The arithmetic (|x|^2 - 2 q.x + |q|^2, queries in chunks of 100) is part of the dataset: a
-    different formula could order near-ties differently and change the ground-truth files."""
+    different formula could order near-ties differently and change the ground-truth files. Over more than
+    ONE_PASS_ROWS rows it works part by part (exact_topk_by_parts)."""
+    if (base.shape[0] if allowed is None else len(allowed)) > ONE_PASS_ROWS:
+        return exact_topk_by_parts(base, queries, k=k, allowed=allowed)
     rows = base if allowed is None else base[allowed]
     rows64 = rows.astype(np.float64)
     row_norms = (rows64 * rows64).sum(1)
@@ -137,9 +173,47 @@ def exact_topk(base, queries, k=K, allowed=None, chunk=100):
     return out
 
 
-def cached_gt(name, base, queries, allowed=None, k=K):
+def exact_topk_by_parts(base, queries, k=K, allowed=None, part=131_072, query_chunk=100):
+    """exact_topk over a large base with memory near one part's: each part of `part` rows is converted to float64
+    once, its squared L2 distances to `query_chunk` queries at a time computed as in exact_topk, and its top k
+    merged with the best so far, ordered by (distance, index). Progress on stderr every ~10 s."""
+    rows = np.arange(base.shape[0]) if allowed is None else np.asarray(allowed, dtype=np.int64)
+    nq = queries.shape[0]
+    kk = min(k, len(rows))
+    q64 = queries.astype(np.float64)
+    q_norms = (q64 * q64).sum(1)
+    best_d = np.empty((nq, 0))
+    best_i = np.empty((nq, 0), dtype=np.int64)
+    started = shown = time.perf_counter()
+    for start in range(0, len(rows), part):
+        index = rows[start:start + part]
+        rows64 = (base[start:start + part] if allowed is None else base[index]).astype(np.float64)
+        row_norms = (rows64 * rows64).sum(1)
+        m = min(kk, len(index))
+        part_d, part_i = np.empty((nq, m)), np.empty((nq, m), dtype=np.int64)
+        for q in range(0, nq, query_chunk):
+            dist = row_norms[None, :] - 2.0 * (q64[q:q + query_chunk] @ rows64.T) + q_norms[q:q + query_chunk, None]
+            top = np.argpartition(dist, m - 1, axis=1)[:, :m] if m < len(index) else np.tile(
+                np.arange(len(index)), (dist.shape[0], 1))
+            part_d[q:q + query_chunk] = np.take_along_axis(dist, top, 1)
+            part_i[q:q + query_chunk] = index[top]
+        all_d, all_i = np.concatenate([best_d, part_d], 1), np.concatenate([best_i, part_i], 1)
+        order = np.lexsort((all_i, all_d), axis=-1)[:, :kk]
+        best_d, best_i = np.take_along_axis(all_d, order, 1), np.take_along_axis(all_i, order, 1)
+        now = time.perf_counter()
+        if now - shown >= 10:
+            shown = now
+            done = min(len(rows), start + part)
+            print(f"  ground truth: {done:,}/{len(rows):,} rows, {done / (now - started):,.0f} rows/s, "
+                  f"{(len(rows) - done) * (now - started) / done:.0f} s left", file=sys.stderr, flush=True)
+    out = np.full((nq, k), -1, dtype=np.int64)
+    out[:, :kk] = best_i
+    return out
+
+
+def cached_gt(name, base, queries, allowed=None, k=K, tag_=_TAG):
     """exact_topk, cached as gt_<name>-<tag>.npy in CACHE_DIR (the name must say what base/allowed were)."""
-    path = _path(f"gt_{name}")
+    path = _path(f"gt_{name}", tag_)
     if os.path.exists(path):
         return np.load(path)
     gt = exact_topk(base, queries, k=k, allowed=allowed)
@@ -147,10 +221,10 @@ def cached_gt(name, base, queries, allowed=None, k=K):
     return gt
 
 
-def ground_truth(d=None):
-    """The unfiltered ground truth of all NQ queries over all N vectors (gt_all)."""
-    d = d or load()
-    return cached_gt("all", d["base"], d["queries"])
+def ground_truth(d=None, n=N, dim=DIM):
+    """The unfiltered ground truth of all NQ queries over all n vectors (gt_all) of the dataset of n x dim."""
+    d = d or load(n, dim)
+    return cached_gt("all", d["base"], d["queries"], tag_=tag(n, dim))
 
 
 def recall_at_k(result_idx, gt, k=K):
@@ -201,19 +275,27 @@ def check():
     return ok
 
 
-def summary():
+def sha1_rows(array, rows=GEN_CHUNK):
+    """sha1 of array.tobytes(), hashed a few rows at a time (no copy of a large memory-mapped array)."""
+    h = hashlib.sha1()
+    for start in range(0, array.shape[0], rows):
+        h.update(np.ascontiguousarray(array[start:start + rows]).tobytes())
+    return h.hexdigest()
+
+
+def summary(n=N, dim=DIM):
     started = time.perf_counter()
-    d = load()
+    d = load(n, dim, mmap=True)
     loaded = time.perf_counter()
-    gt = ground_truth(d)
+    gt = ground_truth(d, n, dim)
     done = time.perf_counter()
     base = d["base"]
     return {
-        "params": _PARAMS,
+        "params": params(n, dim),
         "cache_dir": CACHE_DIR,
         "base_shape": list(base.shape),
         "queries_shape": list(d["queries"].shape),
-        "base_sha1": hashlib.sha1(base.tobytes()).hexdigest(),
+        "base_sha1": sha1_rows(base),
         "queries_sha1": hashlib.sha1(d["queries"].tobytes()).hexdigest(),
         "gt_sha1": hashlib.sha1(gt.tobytes()).hexdigest(),
         "gt_first_query": gt[0].tolist(),
@@ -225,6 +307,11 @@ def summary():
 if __name__ == "__main__":
     if sys.argv[1:] == ["--check"]:
         sys.exit(0 if check() else 1)
-    if sys.argv[1:]:
+    args = sys.argv[1:]
+    sizes = {"--n": N, "--dim": DIM}
+    while len(args) >= 2 and args[0] in sizes:
+        sizes[args[0]] = int(args[1])
+        args = args[2:]
+    if args:
         sys.exit(__doc__)
-    print(json.dumps(summary(), indent=1))
+    print(json.dumps(summary(sizes["--n"], sizes["--dim"]), indent=1))

@@ -30,6 +30,19 @@ SHAPES = {"one": (1, 100_000, 128), "small": (300, 500, 64), "tiny": (3000, 50, 
 PORT = 8923
 
 
+def cairn_part(key):
+    """The kind of a Cairn store object from its key (a path relative to the store): catalog, log, manifests, hnsw,
+    roots, blocks or other."""
+    key = "/" + key
+    if key.rsplit("/", 1)[1].startswith("catalog.sqlite3"):
+        return "catalog"
+    for folder, part in (("/log/", "log"), ("/version/", "manifests"), ("/hnsw/", "hnsw"), ("/root/", "roots"),
+                         ("/block/", "blocks")):
+        if folder in key:
+            return part
+    return "other"
+
+
 def sizes(folder, kind):
     """Bytes under `folder` by object kind."""
     out = {}
@@ -40,23 +53,10 @@ def sizes(folder, kind):
                 size = os.stat(path).st_size
             except FileNotFoundError:
                 continue
-            rel = os.path.relpath(path, folder)
             if kind == "chroma":
                 part = "sqlite" if name.startswith("chroma.sqlite3") else "hnsw"
-            elif name.startswith("catalog.sqlite3"):
-                part = "catalog"
-            elif "/log/" in f"/{rel}":
-                part = "log"
-            elif "/version/" in f"/{rel}":
-                part = "manifests"
-            elif "/hnsw/" in f"/{rel}":
-                part = "hnsw"
-            elif "/root/" in f"/{rel}":
-                part = "roots"
-            elif "/block/" in f"/{rel}":
-                part = "blocks"
             else:
-                part = "other"
+                part = cairn_part(os.path.relpath(path, folder))
             out[part] = out.get(part, 0) + size
     out["total"] = sum(out.values())
     return out

@@ -53,15 +53,22 @@ def start(kind, folder, port):
     return process
 
 
-def compaction_idle(port):
-    """Cairn: whether no log record waits for compaction and none runs (its /metrics)."""
+def gauges(port):
+    """Cairn: every metric of its /metrics without labels, {name: value} (e.g. cairn_compaction_pending_records,
+    cairn_compactions_running, cairn_compaction_backlog_bytes)."""
     import urllib.request
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
     values = {}
     for line in text.splitlines():
-        if line.startswith(("cairn_compaction_pending_records ", "cairn_compactions_running ")):
-            name, value = line.split()
-            values[name] = float(value)
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#") and "{" not in parts[0]:
+            values[parts[0]] = float(parts[1])
+    return values
+
+
+def compaction_idle(port):
+    """Cairn: whether no log record waits for compaction and none runs (its /metrics)."""
+    values = gauges(port)
     return values.get("cairn_compaction_pending_records", 1) == 0 and values.get("cairn_compactions_running", 1) == 0
 
 
@@ -77,6 +84,42 @@ def wait_indexed(port, deadline=600):
 
 def client(port):
     return chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False))
+
+
+def object_store_counts(port):
+    """Cairn: store requests by operation ({operation: requests}, every outcome and retry counted), plus
+    'read_bytes' and 'written_bytes', from its /metrics (`cairn_object_store_*`)."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+    out = {"read_bytes": 0.0, "written_bytes": 0.0}
+    for line in text.splitlines():
+        if line.startswith("cairn_object_store_requests_total{"):
+            labels, value = line.rsplit(" ", 1)
+            operation = labels.split('operation="')[1].split('"')[0]
+            out[operation] = out.get(operation, 0.0) + float(value)
+        elif line.startswith("cairn_object_store_read_bytes_total"):
+            out["read_bytes"] += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("cairn_object_store_written_bytes_total"):
+            out["written_bytes"] += float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def rss_bytes(pid, field="VmRSS"):
+    """A process's resident memory from /proc (field VmRSS; VmHWM: its peak; RssAnon: anonymous memory only)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def percentiles(seconds):
+    """n, p50, p99 and max in ms of latencies in seconds ({} when there are none)."""
+    if not len(seconds):
+        return {}
+    ms = np.array(seconds) * 1000
+    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p99_ms": round(float(np.percentile(ms, 99)), 2), "max_ms": round(float(ms.max()), 2)}
 
 
 def bench(kind, port, data):

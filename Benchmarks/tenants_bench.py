@@ -48,14 +48,6 @@ def serve(url, catalog, log):
     return process
 
 
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def metrics():
     text = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics").read().decode()
     values = {}
@@ -64,14 +56,6 @@ def metrics():
         if match:
             values[(match.group(1), match.group(2))] = float(match.group(3))
     return values
-
-
-def percentiles(seconds):
-    if not seconds:
-        return {}
-    ms = np.array(seconds) * 1000
-    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p99_ms": round(float(np.percentile(ms, 99)), 2), "max_ms": round(float(ms.max()), 2)}
 
 
 def fill(url, catalog, log):
@@ -111,13 +95,13 @@ def fill(url, catalog, log):
 
 def query(url, catalog, log):
     process = serve(url, catalog, log)
-    baseline = rss_bytes(process.pid)
+    baseline = server_bench.rss_bytes(process.pid)
     peak = [baseline]
     stop = threading.Event()
 
     def sample():
         while not stop.is_set():
-            peak[0] = max(peak[0], rss_bytes(process.pid))
+            peak[0] = max(peak[0], server_bench.rss_bytes(process.pid))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -164,7 +148,8 @@ def query(url, catalog, log):
                 hit_ratio[cache] = round(hits / (hits + misses), 4)
         return {"phase": "query", "queries": QUERIES, "clients": CLIENTS, "zipf": ZIPF,
                 "distinct_collections": len(seen), "qps": round(QUERIES / elapsed, 1),
-                "all": percentiles(cold + warm), "cold_tenant": percentiles(cold), "warm": percentiles(warm),
+                "all": server_bench.percentiles(cold + warm), "cold_tenant": server_bench.percentiles(cold),
+                "warm": server_bench.percentiles(warm),
                 "cache_hit_ratio": hit_ratio, "rss_start_mib": round(baseline / 2**20, 1),
                 "rss_peak_mib": round(peak[0] / 2**20, 1), "budget_mib": round((HNSW_CACHE + BLOCK_CACHE) / 2**20),
                 "serve_args": os.environ.get("TENANTS_SERVE_ARGS", "")}
