@@ -272,7 +272,7 @@ struct CollectionReader: Sendable {
         }
         do {
             return try await index.search(
-                query, k: k, nprobe: spann?.searchNprobe, efSearch: searchEF, isCandidate: isCandidate)
+                query, k: k, nprobe: spann?.searchNprobe, isCandidate: isCandidate)
         } catch let error as SpannError {
             throw CairnError(
                 error.code == .invalidArgument ? .internal : error.code == .corrupt ? .corrupt : .storage,

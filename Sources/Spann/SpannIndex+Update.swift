@@ -80,7 +80,7 @@ final class UpdateSession {
         dimension = base.dimension
         parameters = base.parameters
         heads = base.heads
-        graph = try base.graph.clone()
+        graph = try base.graph?.clone() ?? SpannIndex.makeGraph(base.heads, dimension: base.dimension, parameters: base.parameters)
         versions = base.versions
         nextHead = (base.heads.keys.max() ?? 0) &+ 1
         if base.heads.isEmpty { nextHead = 0 }
@@ -330,7 +330,7 @@ final class UpdateSession {
         if !removed.isEmpty {
             published = try SpannIndex.makeGraph(heads, dimension: dimension, parameters: parameters)
         }
-        return SpannIndex(
+        return try SpannIndex(
             parameters: parameters, dimension: dimension, postingIDs: try await ids, postingVectors: try await vectors,
             centroidFile: try await centroids, versionFile: try await versionReader, heads: heads, graph: published,
             versions: versions, updateStatistics: statistics)

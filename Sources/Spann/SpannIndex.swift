@@ -1,6 +1,8 @@
-// One version of a SPANN index (decision 0029): the centroids ("heads") and an HNSW graph over them in memory, the
+// One version of a SPANN index (decision 0029): the centroids ("heads") in memory, scanned exactly by a query, the
 // current version of every offset id in memory, and the posting lists in two blockfiles on the store, read on
-// demand through the block cache. A query reads only the postings of the `nprobe` heads nearest to it.
+// demand through the block cache. A query reads only the postings of the `nprobe` heads nearest to it. Writes find
+// a vector's heads through an HNSW graph over the centroids, built when an update first needs it (an opened index
+// serves queries without it).
 import Blockfile
 import Foundation
 import ObjectStore
@@ -104,8 +106,11 @@ public final class SpannIndex: ResidentIndex {
     let versionFile: BlockfileReader<UInt32>
     /// Head id → centroid (unit length for cosine).
     let heads: [UInt32: [Float]]
-    /// HNSW over `heads`, labelled by head id (never mutated once the index is published).
-    let graph: HNSWIndex
+    /// The centroids as one contiguous matrix, scanned exactly for a query's nearest heads.
+    let centroidScan: FlatVectors
+    /// HNSW over `heads`, labelled by head id, for writes (never mutated once the index is published); nil for an
+    /// opened version until an update builds it.
+    let graph: HNSWIndex?
     /// Offset id → current version; `deletedBit` set for a deleted id.
     let versions: [OffsetID: UInt32]
     /// What the update that produced this version did (zero for a build or an open).
@@ -117,9 +122,9 @@ public final class SpannIndex: ResidentIndex {
     init(
         parameters: SpannParameters, dimension: Int, postingIDs: BlockfileReader<[UInt32]>,
         postingVectors: BlockfileReader<[Float]>, centroidFile: BlockfileReader<[Float]>,
-        versionFile: BlockfileReader<UInt32>, heads: [UInt32: [Float]], graph: HNSWIndex,
-        versions: [OffsetID: UInt32], updateStatistics: SpannUpdateStatistics = SpannUpdateStatistics()
-    ) {
+        versionFile: BlockfileReader<UInt32>, heads: [UInt32: [Float]], centroidScan: FlatVectors? = nil,
+        graph: HNSWIndex?, versions: [OffsetID: UInt32], updateStatistics: SpannUpdateStatistics = SpannUpdateStatistics()
+    ) throws {
         self.parameters = parameters
         self.dimension = dimension
         self.postingIDs = postingIDs
@@ -128,6 +133,10 @@ public final class SpannIndex: ResidentIndex {
         self.versionFile = versionFile
         self.heads = heads
         self.graph = graph
+        // Stored centroids are already unit length for cosine: scanned in the kernels' space.
+        self.centroidScan =
+            try centroidScan
+            ?? FlatVectors(dimension: dimension, space: parameters.kernelSpace, rows: heads.map { ($0.key, $0.value) })
         self.versions = versions
         self.updateStatistics = updateStatistics
         liveCount = versions.values.reduce(0) { $0 + ($1 & Self.deletedBit == 0 ? 1 : 0) }
@@ -143,17 +152,20 @@ public final class SpannIndex: ResidentIndex {
     /// What it holds in memory: the centroids, their graph and the versions map (the postings stay on the store,
     /// in the block cache).
     public var memoryBytes: Int {
-        heads.count * (dimension * MemoryLayout<Float>.stride + 64) + graph.memoryBytes + versions.count * 16
+        heads.count * (dimension * MemoryLayout<Float>.stride + 64) + centroidScan.memoryBytes
+            + (graph?.memoryBytes ?? 0) + versions.count * 16
     }
 
     /// This version, its postings read and its files forked through `store` (a compaction's, which remembers what
     /// it writes); the centroids, graph and versions are shared, not read again.
     public func reading(through store: any ObjectStore) -> SpannIndex {
-        SpannIndex(
+        // (Nothing to check again: the same centroids, already scanned into `centroidScan`.)
+        try! SpannIndex(
             parameters: parameters, dimension: dimension, postingIDs: postingIDs.reading(through: store),
             postingVectors: postingVectors.reading(through: store),
             centroidFile: centroidFile.reading(through: store), versionFile: versionFile.reading(through: store),
-            heads: heads, graph: graph, versions: versions, updateStatistics: updateStatistics)
+            heads: heads, centroidScan: centroidScan, graph: graph, versions: versions,
+            updateStatistics: updateStatistics)
     }
     /// Offset ids present (not deleted).
     public let liveCount: Int
@@ -252,7 +264,7 @@ public final class SpannIndex: ResidentIndex {
         async let vectors = vectorsWriter.commit()
         async let centroids = centroidsWriter.commit()
         async let versionReader = versionsWriter.commit()
-        return SpannIndex(
+        return try SpannIndex(
             parameters: parameters, dimension: dimension, postingIDs: try await ids,
             postingVectors: try await vectors, centroidFile: try await centroids,
             versionFile: try await versionReader, heads: heads, graph: graph, versions: versions)
@@ -313,8 +325,9 @@ public final class SpannIndex: ResidentIndex {
 
     // MARK: Open
 
-    /// Opens the version `roots` names: reads the centroids and versions whole, builds the centroid graph, and
-    /// leaves the postings on the store.
+    /// Opens the version `roots` names: reads the centroids and versions whole and leaves the postings on the
+    /// store. The centroid graph waits for an update to need it (building it at open would cost seconds at a
+    /// million vectors, where a query's exact scan of the centroids costs a millisecond).
     public static func open(
         roots: SpannRoots, parameters: SpannParameters, store: any ObjectStore, location: BlockfileLocation,
         cache: BlockCache
@@ -364,10 +377,9 @@ public final class SpannIndex: ResidentIndex {
         } catch let error as BlockfileError {
             throw SpannError(error.code == .notFound ? .notFound : .corrupt, "reading centroids or versions: \(error)")
         }
-        let graph = try makeGraph(heads, dimension: roots.dimension, parameters: parameters)
-        return SpannIndex(
+        return try SpannIndex(
             parameters: parameters, dimension: roots.dimension, postingIDs: ids, postingVectors: vectors,
-            centroidFile: centroidFile, versionFile: versionFile, heads: heads, graph: graph, versions: versions)
+            centroidFile: centroidFile, versionFile: versionFile, heads: heads, graph: nil, versions: versions)
     }
 
     // MARK: Postings
@@ -424,10 +436,8 @@ public final class SpannIndex: ResidentIndex {
     /// with exact distances (those an HNSW index of the space reports), from the postings of the `nprobe`
     /// (default `search_nprobe`) nearest heads, four times as many again while fewer than `k` are found. A vector
     /// replicated in several postings is returned once.
-    /// `efSearch` (default the parameters'): the centroid graph's search width, as a collection's `ef_search`.
     public func search(
-        _ query: [Float], k: Int, nprobe: Int? = nil, efSearch: Int? = nil,
-        isCandidate: (@Sendable (OffsetID) -> Bool)? = nil
+        _ query: [Float], k: Int, nprobe: Int? = nil, isCandidate: (@Sendable (OffsetID) -> Bool)? = nil
     ) async throws -> [Neighbor] {
         guard query.count == dimension else {
             throw SpannError(.invalidArgument, "query has \(query.count) values, expected \(dimension)")
@@ -442,7 +452,7 @@ public final class SpannIndex: ResidentIndex {
         var scanned = Set<UInt32>()
         var width = min(probes, heads.count)
         while true {
-            let nearestHeads = try graph.search(q, k: width, ef: max(efSearch ?? parameters.efSearch, width)).map(\.id)
+            let nearestHeads = try centroidScan.search(q, k: width).map(\.id)
             let postings = try await postings(nearestHeads.filter { scanned.insert($0).inserted })
             q.withUnsafeBufferPointer { qb in
                 for posting in postings {
