@@ -28,7 +28,7 @@ case ",${SCALE_ONLY:-cairn}," in
   *,cairn-*|*,cairn,*)
     eval "$(S3_PORT=$PORT S3_STATE_DIR="$STATE" S3_BUCKET=cairn-scale minio/start.sh)"
     python Benchmarks/latency_proxy.py "$PROXY_PORT" "$PORT" --delay-ms "$DELAY" --stream-mbps "$STREAM_MBPS" \
-      --stats "$OUT/proxy.json" &
+      --stats "$OUT/proxy.json" ${SCALE_TRACE:+--trace "$SCALE_TRACE"} &
     PROXY=$!
     sleep 1
     # The cold node reads as from a distant bucket: parallel parts and ranges (see run-coldstart-s3.sh).

@@ -300,7 +300,10 @@ def cairn(index, data, gt, out):
         process = serve(store_url(prefix), os.path.join(work, "catalog.sqlite3"), out)
         try:
             client = server_bench.client(PORT)
-            coll = client.create_collection("scale", configuration={index: {"space": "l2"}}, embedding_function=None)
+            # SCALE_SPANN='{"split_threshold": 200, …}' adds parameters to the SPANN collection's configuration.
+            extra = json.loads(os.environ.get("SCALE_SPANN", "{}")) if index == "spann" else {}
+            coll = client.create_collection(
+                "scale", configuration={index: {"space": "l2", **extra}}, embedding_function=None)
             result["configuration_reported"] = coll.configuration_json
             result["index_reported"] = "spann" if coll.configuration_json.get("spann") else "hnsw"
             handles = [server_bench.client(PORT).get_collection("scale") for _ in range(INGEST_THREADS)]

@@ -156,6 +156,16 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
         return results
     }
 
+    /// Fetches every block of this version into the block cache, `concurrency` at a time: a whole-file read (a
+    /// SPANN index's centroids and versions at open) then scans from the cache instead of one block behind the
+    /// other. Blocks already cached cost nothing.
+    public func prefetchAll(concurrency: Int = defaultConcurrency) async throws {
+        let missing = (0..<root.blocks.count).filter { cachedBlock(at: $0) == nil }
+        try await withBoundedParallelism(count: missing.count, limit: concurrency) { item in
+            _ = try await self.block(at: missing[item])
+        } consume: { _, _ in }
+    }
+
     // MARK: Counts
 
     /// Entries in the blockfile, from the root alone.

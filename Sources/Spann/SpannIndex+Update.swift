@@ -54,7 +54,7 @@ final class UpdateSession {
     let parameters: SpannParameters
     var heads: [UInt32: [Float]]
     let graph: HNSWIndex
-    var versions: [OffsetID: UInt32]
+    var versions: VersionTable
     /// Postings read or changed in this update (current contents).
     var postings: [UInt32: Posting] = [:]
     /// Heads whose postings were appended to, split or created, to settle (split, merge, drop stale entries).
@@ -286,7 +286,7 @@ final class UpdateSession {
     /// Drops deleted ids from the versions once every posting has been settled (no entry of theirs is left), so
     /// that a swept index holds no trace of them and `deletedCount` starts again from zero.
     func forgetDeleted() {
-        for (id, version) in versions where version & SpannIndex.deletedBit != 0 {
+        for (id, version) in versions.entries where version & SpannIndex.deletedBit != 0 {
             versions[id] = nil
             changedIDs.insert(id)
         }

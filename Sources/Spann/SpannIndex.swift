@@ -112,7 +112,7 @@ public final class SpannIndex: ResidentIndex {
     /// opened version until an update builds it.
     let graph: HNSWIndex?
     /// Offset id → current version; `deletedBit` set for a deleted id.
-    let versions: [OffsetID: UInt32]
+    let versions: VersionTable
     /// What the update that produced this version did (zero for a build or an open).
     public let updateStatistics: SpannUpdateStatistics
 
@@ -123,7 +123,7 @@ public final class SpannIndex: ResidentIndex {
         parameters: SpannParameters, dimension: Int, postingIDs: BlockfileReader<[UInt32]>,
         postingVectors: BlockfileReader<[Float]>, centroidFile: BlockfileReader<[Float]>,
         versionFile: BlockfileReader<UInt32>, heads: [UInt32: [Float]], centroidScan: FlatVectors? = nil,
-        graph: HNSWIndex?, versions: [OffsetID: UInt32], updateStatistics: SpannUpdateStatistics = SpannUpdateStatistics()
+        graph: HNSWIndex?, versions: VersionTable, updateStatistics: SpannUpdateStatistics = SpannUpdateStatistics()
     ) throws {
         self.parameters = parameters
         self.dimension = dimension
@@ -139,7 +139,7 @@ public final class SpannIndex: ResidentIndex {
             ?? FlatVectors(dimension: dimension, space: parameters.kernelSpace, rows: heads.map { ($0.key, $0.value) })
         self.versions = versions
         self.updateStatistics = updateStatistics
-        liveCount = versions.values.reduce(0) { $0 + ($1 & Self.deletedBit == 0 ? 1 : 0) }
+        liveCount = versions.entries.reduce(0) { $0 + ($1.version & Self.deletedBit == 0 ? 1 : 0) }
         roots = SpannRoots(
             postingIDs: postingIDs.root.rootID, postingVectors: postingVectors.root.rootID,
             centroids: centroidFile.root.rootID, versions: versionFile.root.rootID, dimension: dimension,
@@ -153,7 +153,7 @@ public final class SpannIndex: ResidentIndex {
     /// in the block cache).
     public var memoryBytes: Int {
         heads.count * (dimension * MemoryLayout<Float>.stride + 64) + centroidScan.memoryBytes
-            + (graph?.memoryBytes ?? 0) + versions.count * 16
+            + (graph?.memoryBytes ?? 0) + versions.memoryBytes
     }
 
     /// This version, its postings read and its files forked through `store` (a compaction's, which remembers what
@@ -255,7 +255,7 @@ public final class SpannIndex: ResidentIndex {
             try await idsWriter.append(key(head), posting.encodedIDs)
             try await vectorsWriter.append(key(head), posting.vectors)
         }
-        var versions: [OffsetID: UInt32] = [:]
+        var versions = VersionTable()
         for id in seen.sorted() {
             try await versionsWriter.append(key(id), 1)
             versions[id] = 1
@@ -350,13 +350,21 @@ public final class SpannIndex: ResidentIndex {
                 throw SpannError(error.code == .notFound ? .notFound : .corrupt, "\(name) file: \(error)")
             }
         }
-        let ids = try await openFile(roots.postingIDs, [UInt32].self, "posting ids")
-        let vectors = try await openFile(roots.postingVectors, [Float].self, "posting vectors")
-        let centroidFile = try await openFile(roots.centroids, [Float].self, "centroids")
-        let versionFile = try await openFile(roots.versions, UInt32.self, "versions")
+        // The four roots at once, then the centroids' and versions' blocks all at once: a cold open from a distant
+        // bucket costs two or three round trips, not one per object.
+        async let openedIDs = openFile(roots.postingIDs, [UInt32].self, "posting ids")
+        async let openedVectors = openFile(roots.postingVectors, [Float].self, "posting vectors")
+        async let openedCentroids = openFile(roots.centroids, [Float].self, "centroids")
+        async let openedVersions = openFile(roots.versions, UInt32.self, "versions")
+        let (ids, vectors, centroidFile, versionFile) = try await (
+            openedIDs, openedVectors, openedCentroids, openedVersions
+        )
         var heads: [UInt32: [Float]] = [:]
-        var versions: [OffsetID: UInt32] = [:]
+        var versions = VersionTable()
         do {
+            async let centroidBlocks: Void = centroidFile.prefetchAll()
+            async let versionBlocks: Void = versionFile.prefetchAll()
+            _ = try await (centroidBlocks, versionBlocks)
             for try await batch in centroidFile.scan().batches() {
                 for i in 0..<batch.count {
                     guard case .uint32(let head) = batch.keys[i].key, batch.values[i].count == roots.dimension else {
@@ -447,8 +455,7 @@ public final class SpannIndex: ResidentIndex {
         guard probes > 0 else { throw SpannError(.invalidArgument, "nprobe must be positive; got \(probes)") }
         guard !heads.isEmpty else { return [] }
         let q = stored(query)
-        var seen = Set<OffsetID>()
-        var candidates: [Neighbor] = []
+        var top = TopK(k: k)
         var scanned = Set<UInt32>()
         var width = min(probes, heads.count)
         while true {
@@ -459,23 +466,19 @@ public final class SpannIndex: ResidentIndex {
                     posting.vectors.withUnsafeBufferPointer { vb in
                         for i in 0..<posting.count {
                             let id = posting.ids[i]
-                            guard versions[id] == posting.versions[i], isCandidate?(id) ?? true,
-                                seen.insert(id).inserted
-                            else { continue }
-                            candidates.append(
-                                Neighbor(
-                                    id: id, distance: distance(qb.baseAddress!, vb.baseAddress! + i * dimension)))
+                            guard versions[id] == posting.versions[i], isCandidate?(id) ?? true else { continue }
+                            // A replica has the same vector, so the same distance: kept once.
+                            top.insertOnce(id, distance(qb.baseAddress!, vb.baseAddress! + i * dimension))
                         }
                     }
                 }
             }
             // Fewer than k found (a selective filter, or postings full of stale entries): probe four times as
             // many heads, until k are found or every posting has been read.
-            guard candidates.count < k, width < heads.count else { break }
+            guard top.count < k, width < heads.count else { break }
             width = min(heads.count, width * 4)
         }
-        candidates.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
-        return Array(candidates.prefix(k))
+        return top.sorted()
     }
 
     /// An allowed set (a where-clause's result) as a search filter.
@@ -503,7 +506,7 @@ public final class SpannIndex: ResidentIndex {
                 "\(heads.count) centroids but \(postingIDs.count) posting id lists and \(postingVectors.count) vector lists"
             )
         }
-        for (id, version) in versions where version & Self.deletedBit == 0 && !found.contains(id) {
+        for (id, version) in versions.entries where version & Self.deletedBit == 0 && !found.contains(id) {
             throw SpannError(.corrupt, "offset id \(id) (version \(version)) is in no posting")
         }
         return entries

@@ -1,14 +1,13 @@
-// A bounded max-heap that keeps the k nearest candidates seen so far (brute force's selection step).
+// A bounded max-heap that keeps the k nearest candidates seen so far (the selection step of brute force, filtered
+// HNSW searches and SPANN's posting scans).
 
 /// Keeps the `k` smallest distances; ties keep the earlier id. `O(log k)` per accepted candidate.
-@usableFromInline
-struct TopK {
+public struct TopK: Sendable {
     @usableFromInline var distances: [Float]
     @usableFromInline var ids: [OffsetID]
     @usableFromInline let k: Int
 
-    @usableFromInline
-    init(k: Int) {
+    public init(k: Int) {
         self.k = k
         distances = []
         ids = []
@@ -18,10 +17,21 @@ struct TopK {
 
     /// The distance a candidate must beat to enter (infinity until full).
     @inlinable
-    var threshold: Float { distances.count < k ? .infinity : distances[0] }
+    public var threshold: Float { distances.count < k ? .infinity : distances[0] }
+
+    /// Candidates kept so far (at most `k`).
+    public var count: Int { distances.count }
+
+    /// Inserts a candidate unless `id` is kept already: for sources that hold one vector several times (a SPANN
+    /// index's replicas, each at the same distance). The check costs `O(k)`, only for candidates that would enter.
+    @inlinable
+    public mutating func insertOnce(_ id: OffsetID, _ distance: Float) {
+        guard distance < threshold, !ids.contains(id) else { return }
+        insert(id, distance)
+    }
 
     @inlinable
-    mutating func insert(_ id: OffsetID, _ distance: Float) {
+    public mutating func insert(_ id: OffsetID, _ distance: Float) {
         if distances.count < k {
             distances.append(distance)
             ids.append(id)
@@ -62,8 +72,7 @@ struct TopK {
     }
 
     /// The kept candidates, nearest first (ties by id).
-    @usableFromInline
-    func sorted() -> [Neighbor] {
+    public func sorted() -> [Neighbor] {
         zip(ids, distances).map { Neighbor(id: $0.0, distance: $0.1) }
             .sorted { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
     }
