@@ -163,7 +163,8 @@ public struct BlockfileReader<Value: BlockfileValue>: Sendable {
         let missing = (0..<root.blocks.count).filter { cachedBlock(at: $0) == nil }
         try await withBoundedParallelism(count: missing.count, limit: concurrency) { item in
             _ = try await self.block(at: missing[item])
-        } consume: { _, _ in }
+        } consume: { _, _ in
+        }
     }
 
     // MARK: Counts

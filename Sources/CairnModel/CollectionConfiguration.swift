@@ -180,6 +180,11 @@ public struct CollectionConfiguration: Sendable, Hashable {
                 throw malformed(path, unknownField(name, expected: spannKeys))
             }
         }
+        // A split threshold given alone brings the merge threshold down with it (at most half of it), so that a
+        // valid split threshold never fails for the default merge threshold.
+        if fields["merge_threshold"] == nil || fields["merge_threshold"] == .null {
+            parameters.mergeThreshold = min(parameters.mergeThreshold, parameters.splitThreshold / 2)
+        }
         do {
             try parameters.validate()
         } catch {

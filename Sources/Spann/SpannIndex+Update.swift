@@ -80,7 +80,9 @@ final class UpdateSession {
         dimension = base.dimension
         parameters = base.parameters
         heads = base.heads
-        graph = try base.graph?.clone() ?? SpannIndex.makeGraph(base.heads, dimension: base.dimension, parameters: base.parameters)
+        graph =
+            try base.graph?.clone()
+            ?? SpannIndex.makeGraph(base.heads, dimension: base.dimension, parameters: base.parameters)
         versions = base.versions
         nextHead = (base.heads.keys.max() ?? 0) &+ 1
         if base.heads.isEmpty { nextHead = 0 }

@@ -8,6 +8,7 @@ import Foundation
 import ObjectStore
 import StorageTesting
 import Testing
+import VectorIndex
 
 @Suite struct SpannCollectionTests {
     static let dimension = 16
@@ -183,7 +184,8 @@ import Testing
             let client = try await Client.open(folder.path, options: Self.options())
             let cases: [([String: JSONValue], String)] = [
                 (["split_threshold": .int(1)], "split_threshold"),
-                (["merge_threshold": .int(60)], "merge_threshold"),
+                (["merge_threshold": .int(250)], "merge_threshold"),
+                (["split_threshold": .int(40), "merge_threshold": .int(40)], "merge_threshold"),
                 (["search_nprobe": .int(0)], "search_nprobe"),
                 (["space": .string("hamming")], "space"),
                 (["nprobe": .int(8)], "nprobe"),
@@ -202,6 +204,11 @@ import Testing
                     "both", configuration: ["spann": .object([:]), "hnsw": .object([:])])
             }
             #expect(try await client.listCollections().isEmpty, "nothing was created")
+            // A split threshold given alone brings the default merge threshold down to half of it.
+            let small = try await client.createCollection(
+                "small-postings", configuration: ["spann": .object(["split_threshold": .int(40)])])
+            #expect(small.configuration.spann?.mergeThreshold == 20)
+            #expect(SpannParameters().splitThreshold == 200 && SpannParameters().mergeThreshold == 100)
         }
     }
 }

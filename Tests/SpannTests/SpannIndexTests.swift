@@ -100,11 +100,15 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
 }
 
 @Suite struct SpannIndexTests {
+    /// Postings of ~30 entries (Chroma's 50/25 thresholds, not Cairn's 200/100 defaults): these tests exercise
+    /// splits, merges and reassignment at a few thousand vectors, which need many small postings.
+    static let small = SpannParameters(splitThreshold: 50, mergeThreshold: 25)
+
     let location = BlockfileLocation(
         collection: ObjectPath().collection(tenant: "t", database: "d", collectionID: "c"), segmentID: "spann")
 
     func build(
-        _ data: Dataset, _ parameters: SpannParameters = SpannParameters(), store: any ObjectStore = InMemoryStore()
+        _ data: Dataset, _ parameters: SpannParameters = SpannIndexTests.small, store: any ObjectStore = InMemoryStore()
     ) async throws -> SpannIndex {
         try await SpannIndex.build(
             rows: data.rows, dimension: data.dimension, parameters: parameters, store: store, location: location,
@@ -175,7 +179,7 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
     @Test(arguments: [DistanceSpace.l2, .ip, .cosine])
     func everySpaceFindsTheNearest(space: DistanceSpace) async throws {
         let data = Dataset.clustered(count: 4_000, dimension: 16, clusters: 50, seed: 3)
-        let index = try await build(data, SpannParameters(space: space))
+        let index = try await build(data, SpannParameters(space: space, splitThreshold: 50, mergeThreshold: 25))
         let queries = data.queries(50, seed: 4)
         var found: [[OffsetID]] = []
         var truth: [[OffsetID]] = []
@@ -294,7 +298,8 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
 
     @Test func anUpdateSharesUntouchedBlocksWithItsParent() async throws {
         let data = Dataset.clustered(count: 5_000, dimension: 16, clusters: 50, seed: 10)
-        let index = try await build(data, SpannParameters(postingBlockSize: 8 << 10))
+        let index = try await build(
+            data, SpannParameters(splitThreshold: 50, mergeThreshold: 25, postingBlockSize: 8 << 10))
         let next = try await index.update(upserts: [(OffsetID(9_999), data.rows[0].1)])
         let before = Set(index.postingVectors.root.blocks.map(\.blockID))
         let after = next.postingVectors.root.blocks.map(\.blockID)
@@ -326,7 +331,8 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
     @Test func aForkWritesItsVersionElsewhereAndNamesItsParentsBlocks() async throws {
         let store = InMemoryStore()
         let data = Dataset.clustered(count: 3_000, dimension: 16, clusters: 30, seed: 18)
-        let parent = try await build(data, SpannParameters(postingBlockSize: 8 << 10), store: store)
+        let parent = try await build(
+            data, SpannParameters(splitThreshold: 50, mergeThreshold: 25, postingBlockSize: 8 << 10), store: store)
         let child = BlockfileLocation(
             collection: ObjectPath().collection(tenant: "t", database: "d", collectionID: "fork"), segmentID: "v")
         let extra = (0..<5).map { (OffsetID(10_000 + $0), data.rows[$0].1.map { $0 + 0.001 }) }
@@ -347,7 +353,8 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
     @Test func aCrashDuringAnUpdateLeavesThePreviousVersionIntact() async throws {
         let base = InMemoryStore()
         let data = Dataset.clustered(count: 3_000, dimension: 16, clusters: 30, seed: 19)
-        let built = try await build(data, SpannParameters(postingBlockSize: 8 << 10), store: base)
+        let built = try await build(
+            data, SpannParameters(splitThreshold: 50, mergeThreshold: 25, postingBlockSize: 8 << 10), store: base)
         let upserts = (0..<300).map { (OffsetID(20_000 + $0), data.rows[$0 * 7].1.map { $0 * 0.99 }) }
         // Crash at several points of the update's writes (blocks of four blockfiles, then their roots).
         for point in [1, 3, 8, 20] {
@@ -371,7 +378,8 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
     @Test func concurrentSearchesAnswerAsSequentialOnes() async throws {
         let data = Dataset.clustered(count: 3_000, dimension: 16, clusters: 30, seed: 20)
         let store = InMemoryStore()
-        let index = try await build(data, SpannParameters(postingBlockSize: 8 << 10), store: store)
+        let index = try await build(
+            data, SpannParameters(splitThreshold: 50, mergeThreshold: 25, postingBlockSize: 8 << 10), store: store)
         let queries = data.queries(32, seed: 21)
         var sequential: [[Neighbor]] = []
         for q in queries { sequential.append(try await index.search(q, k: 10)) }
@@ -402,7 +410,7 @@ func recall(_ found: [[OffsetID]], _ truth: [[OffsetID]]) -> Double {
     @Test func aQueryReadsOnlyThePostingsItProbes() async throws {
         let counting = CountingStore(InMemoryStore())
         let data = Dataset.clustered(count: 10_000, dimension: 16, clusters: 100, seed: 13)
-        let parameters = SpannParameters(postingBlockSize: 4096)
+        let parameters = SpannParameters(splitThreshold: 50, mergeThreshold: 25, postingBlockSize: 4096)
         let built = try await build(data, parameters, store: counting)
         let postingBlocks = built.postingIDs.root.blocks.count + built.postingVectors.root.blocks.count
         #expect(postingBlocks > 200)
