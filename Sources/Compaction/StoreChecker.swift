@@ -29,6 +29,7 @@ public struct CheckReport: Sendable, Hashable {
     /// Block objects read (bases and deltas; a block shared by several versions counts once per version).
     public var blocks = 0
     public var entries = 0
+    /// Vector indexes checked (HNSW files or SPANN indexes).
     public var indexes = 0
     public var logFragments = 0
     public var problems: [Problem] = []

@@ -95,7 +95,7 @@ struct CheckCommand: AsyncParsableCommand {
         printer.finish()
         print(
             "checked \(report.collections) collection(s): \(report.versions) version(s), \(report.roots) root(s), "
-                + "\(report.blocks) block(s), \(report.entries) entries, \(report.indexes) HNSW index(es), "
+                + "\(report.blocks) block(s), \(report.entries) entries, \(report.indexes) vector index(es), "
                 + "\(report.logFragments) log fragment(s)")
         for problem in report.problems { print("PROBLEM \(problem)") }
         guard report.isClean else {
