@@ -8,22 +8,9 @@
 # (SCALE_N=20000 for a quick run); CAIRN_BIN overrides the binary (a release build unless given).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DELAY="${S3_DELAY_MS:-20}"
 STREAM_MBPS="${S3_STREAM_MBPS:-90}"
-PORT="${S3_BENCH_PORT:-9500}"
-PROXY_PORT=$((PORT + 10))
-OUT="${CAIRN_BENCH_OUT:-.build-bench-results/scale}"
-mkdir -p "$OUT"
-source Benchmarks/server-env.sh
-export PATH="$PWD/.venv/bin:$PATH"
-STATE="$PWD/.s3-bench-scale"
-cleanup() {
-  [ -n "${PROXY:-}" ] && kill "$PROXY" 2>/dev/null || true
-  S3_PORT=$PORT S3_STATE_DIR="$STATE" minio/stop.sh >/dev/null 2>&1 || true
-  rm -rf "$STATE"  # the bucket and every prefix the run wrote
-}
-trap cleanup EXIT
-rm -rf "$STATE"
+BENCH_NAME=scale BENCH_PORT=9500
+source Benchmarks/proxied-s3-env.sh
 case ",${SCALE_ONLY:-cairn}," in
   *,cairn-*|*,cairn,*)
     eval "$(S3_PORT=$PORT S3_STATE_DIR="$STATE" S3_BUCKET=cairn-scale minio/start.sh)"

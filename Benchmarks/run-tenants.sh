@@ -5,21 +5,8 @@
 # (TENANTS_COLLECTIONS=300 for a quick run); CAIRN_BIN overrides the binary (a release build unless given).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DELAY="${S3_DELAY_MS:-20}"
-PORT="${S3_BENCH_PORT:-9300}"
-PROXY_PORT=$((PORT + 10))
-OUT="${CAIRN_BENCH_OUT:-.build-bench-results/tenants}"
-mkdir -p "$OUT"
-source Benchmarks/server-env.sh
-export PATH="$PWD/.venv/bin:$PATH"
-STATE="$PWD/.s3-bench-tenants"
-cleanup() {
-  [ -n "${PROXY:-}" ] && kill "$PROXY" 2>/dev/null || true
-  S3_PORT=$PORT S3_STATE_DIR="$STATE" minio/stop.sh >/dev/null 2>&1 || true
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
-rm -rf "$STATE"
+BENCH_NAME=tenants BENCH_PORT=9300
+source Benchmarks/proxied-s3-env.sh
 eval "$(S3_PORT=$PORT S3_STATE_DIR="$STATE" S3_BUCKET=cairn-tenants minio/start.sh)"
 python Benchmarks/latency_proxy.py "$PROXY_PORT" "$PORT" --delay-ms "$DELAY" --stats "$OUT/proxy.json" &
 PROXY=$!
