@@ -16,7 +16,8 @@ struct CollectionReader: Sendable {
     let dimension: Int?
     let provider: HnswIndexProvider
     let space: DistanceSpace
-    /// The vector index's search width (HNSW's `ef_search`, or SPANN's, for its centroid graph).
+    /// HNSW's `ef_search` (SPANN's for a SPANN collection): the search width, and what counts as a small candidate
+    /// set, compared exactly instead.
     let searchEF: Int
     /// A SPANN collection's parameters (its `search_nprobe` as the configuration says now).
     let spann: SpannParameters?
