@@ -165,6 +165,11 @@ struct CollectionReader: Sendable {
         var flat: FlatVectors?
         var spannIndex: SpannIndex?
         var exact: (vectors: [Float], sources: [Source])?
+        if snapshot.segments.holdsSpann, spann == nil {
+            throw CairnError(
+                .corrupt,
+                "version \(snapshot.version) holds a SPANN index but the collection has no spann configuration")
+        }
         if snapshot.segments.holdsSpann, !compacted.matches.isEmpty, let spann, let dimension {
             // A small set (a selective filter) is compared exactly from the records: probing postings for it could
             // read every one.

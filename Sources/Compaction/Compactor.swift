@@ -161,6 +161,12 @@ public final class Compactor: Sendable {
             // the HNSW index: a fork of the current one (or a new one), changed, written under a new id.
             let dimension = record.dimension ?? plan.writes.first?.record.embedding?.count
             let source = segments.hnswLocation(collection: path)
+            // An index is never replaced by the other kind: that would drop every vector it holds.
+            guard !segments.holdsSpann || configuration.spann != nil else {
+                throw CompactionError(
+                    .failed,
+                    "version \(manifest.version) of \(collectionID) holds a SPANN index, its configuration no spann")
+            }
             if let dimension, !plan.isEmpty, source == nil, !segments.holdsSpann, live.count <= vectorsInRecordsLimit {
                 try Self.checkDimension(plan, dimension)
                 segments.vector.files = [VectorSegmentFiles.vectorsInRecords: RecordSegmentFiles.records]
