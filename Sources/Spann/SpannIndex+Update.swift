@@ -332,7 +332,7 @@ final class UpdateSession {
         if !removed.isEmpty {
             published = try SpannIndex.makeGraph(heads, dimension: dimension, parameters: parameters)
         }
-        return try SpannIndex(
+        return try SpannIndex.assemble(
             parameters: parameters, dimension: dimension, postingIDs: try await ids, postingVectors: try await vectors,
             centroidFile: try await centroids, versionFile: try await versionReader, heads: heads, graph: published,
             versions: versions, updateStatistics: statistics)

@@ -122,9 +122,10 @@ public final class SpannIndex: ResidentIndex {
     init(
         parameters: SpannParameters, dimension: Int, postingIDs: BlockfileReader<[UInt32]>,
         postingVectors: BlockfileReader<[Float]>, centroidFile: BlockfileReader<[Float]>,
-        versionFile: BlockfileReader<UInt32>, heads: [UInt32: [Float]], centroidScan: FlatVectors? = nil,
-        graph: HNSWIndex?, versions: VersionTable, updateStatistics: SpannUpdateStatistics = SpannUpdateStatistics()
-    ) throws {
+        versionFile: BlockfileReader<UInt32>, heads: [UInt32: [Float]], centroidScan: FlatVectors,
+        graph: HNSWIndex?, versions: VersionTable, liveCount: Int? = nil,
+        updateStatistics: SpannUpdateStatistics = SpannUpdateStatistics()
+    ) {
         self.parameters = parameters
         self.dimension = dimension
         self.postingIDs = postingIDs
@@ -133,17 +134,30 @@ public final class SpannIndex: ResidentIndex {
         self.versionFile = versionFile
         self.heads = heads
         self.graph = graph
-        // Stored centroids are already unit length for cosine: scanned in the kernels' space.
-        self.centroidScan =
-            try centroidScan
-            ?? FlatVectors(dimension: dimension, space: parameters.kernelSpace, rows: heads.map { ($0.key, $0.value) })
+        self.centroidScan = centroidScan
         self.versions = versions
         self.updateStatistics = updateStatistics
-        liveCount = versions.entries.reduce(0) { $0 + ($1.version & Self.deletedBit == 0 ? 1 : 0) }
+        self.liveCount = liveCount ?? versions.count { $0 & Self.deletedBit == 0 }
         roots = SpannRoots(
             postingIDs: postingIDs.root.rootID, postingVectors: postingVectors.root.rootID,
             centroids: centroidFile.root.rootID, versions: versionFile.root.rootID, dimension: dimension,
             space: parameters.space)
+    }
+
+    /// A version over these files and heads, its centroids laid out for the query scan.
+    static func assemble(
+        parameters: SpannParameters, dimension: Int, postingIDs: BlockfileReader<[UInt32]>,
+        postingVectors: BlockfileReader<[Float]>, centroidFile: BlockfileReader<[Float]>,
+        versionFile: BlockfileReader<UInt32>, heads: [UInt32: [Float]], graph: HNSWIndex?, versions: VersionTable,
+        updateStatistics: SpannUpdateStatistics = SpannUpdateStatistics()
+    ) throws -> SpannIndex {
+        // Stored centroids are already unit length for cosine: scanned in the kernels' space.
+        let scan = try FlatVectors(
+            dimension: dimension, space: parameters.kernelSpace, rows: heads.map { ($0.key, $0.value) })
+        return SpannIndex(
+            parameters: parameters, dimension: dimension, postingIDs: postingIDs, postingVectors: postingVectors,
+            centroidFile: centroidFile, versionFile: versionFile, heads: heads, centroidScan: scan, graph: graph,
+            versions: versions, updateStatistics: updateStatistics)
     }
 
     /// Heads (posting lists) in this version.
@@ -159,12 +173,11 @@ public final class SpannIndex: ResidentIndex {
     /// This version, its postings read and its files forked through `store` (a compaction's, which remembers what
     /// it writes); the centroids, graph and versions are shared, not read again.
     public func reading(through store: any ObjectStore) -> SpannIndex {
-        // (Nothing to check again: the same centroids, already scanned into `centroidScan`.)
-        try! SpannIndex(
+        SpannIndex(
             parameters: parameters, dimension: dimension, postingIDs: postingIDs.reading(through: store),
             postingVectors: postingVectors.reading(through: store),
             centroidFile: centroidFile.reading(through: store), versionFile: versionFile.reading(through: store),
-            heads: heads, centroidScan: centroidScan, graph: graph, versions: versions,
+            heads: heads, centroidScan: centroidScan, graph: graph, versions: versions, liveCount: liveCount,
             updateStatistics: updateStatistics)
     }
     /// Offset ids present (not deleted).
@@ -264,7 +277,7 @@ public final class SpannIndex: ResidentIndex {
         async let vectors = vectorsWriter.commit()
         async let centroids = centroidsWriter.commit()
         async let versionReader = versionsWriter.commit()
-        return try SpannIndex(
+        return try SpannIndex.assemble(
             parameters: parameters, dimension: dimension, postingIDs: try await ids,
             postingVectors: try await vectors, centroidFile: try await centroids,
             versionFile: try await versionReader, heads: heads, graph: graph, versions: versions)
@@ -385,7 +398,7 @@ public final class SpannIndex: ResidentIndex {
         } catch let error as BlockfileError {
             throw SpannError(error.code == .notFound ? .notFound : .corrupt, "reading centroids or versions: \(error)")
         }
-        return try SpannIndex(
+        return try SpannIndex.assemble(
             parameters: parameters, dimension: roots.dimension, postingIDs: ids, postingVectors: vectors,
             centroidFile: centroidFile, versionFile: versionFile, heads: heads, graph: nil, versions: versions)
     }

@@ -46,6 +46,12 @@ struct VersionTable: Sendable {
         }
     }
 
+    /// Ids whose version `isIncluded` accepts (no array of entries made).
+    func count(where isIncluded: (UInt32) -> Bool) -> Int {
+        if let sparse { return sparse.values.reduce(0) { $0 + (isIncluded($1) ? 1 : 0) } }
+        return dense.reduce(0) { $0 + ($1 != 0 && isIncluded($1) ? 1 : 0) }
+    }
+
     /// Every (offset id, version), in no particular order.
     var entries: [(id: OffsetID, version: UInt32)] {
         if let sparse { return sparse.map { ($0.key, $0.value) } }

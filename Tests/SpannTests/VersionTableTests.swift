@@ -24,5 +24,6 @@ import VectorIndex
         #expect(table.count == model.count)
         for id in ids + [0, 5_001, 2_000_000] { #expect(table[id] == model[id], "offset id \(id)") }
         #expect(Dictionary(uniqueKeysWithValues: table.entries.map { ($0.id, $0.version) }) == model)
+        #expect(table.count { $0 & (1 << 31) == 0 } == model.values.filter { $0 & (1 << 31) == 0 }.count)
     }
 }
