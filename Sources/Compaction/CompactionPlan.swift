@@ -55,4 +55,10 @@ struct CompactionPlan {
     }
 
     var isEmpty: Bool { removals.isEmpty && writes.isEmpty }
+
+    /// The writes whose vector an index must take: new records, and updates that changed the embedding (a
+    /// metadata-only update keeps the vector the index holds).
+    var vectorWrites: [Write] {
+        writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
+    }
 }

@@ -289,7 +289,7 @@ public final class Compactor: Sendable {
         indexed: (_ done: Int, _ total: Int) -> Void
     ) async throws -> IndexBuild {
         try Self.checkDimension(plan, dimension)
-        let vectorWrites = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
+        let vectorWrites = plan.vectorWrites
         let removed: [UInt32] = plan.removals.map { $0.offsetID }
         var original: HNSWIndex?
         if let source {
@@ -337,11 +337,7 @@ public final class Compactor: Sendable {
             }
         } else {
             // A new index: the plan's vectors, and the live ones the version kept in its record segment.
-            var written = RoaringBitmap()
-            for write in plan.writes { written.insert(write.offsetID) }
-            let vectors =
-                try await storedVectors(records == nil ? [] : live.subtracting(written).array, in: records)
-                + plan.writes.map { ($0.offsetID, $0.record.embedding ?? []) }
+            let vectors = try await liveVectors(plan: plan, live: live, storedIn: records)
             index = try await vectorCall { () async throws(VectorIndexError) in
                 try await provider.create(
                     at: target, dimension: dimension, parameters: parameters,
@@ -367,11 +363,7 @@ public final class Compactor: Sendable {
         let location = segments.vectorLocation(collection: path)
         do {
             guard let roots = segments.spannRoots(dimension: dimension, space: parameters.space) else {
-                var written = RoaringBitmap()
-                for write in plan.writes { written.insert(write.offsetID) }
-                let rows =
-                    try await storedVectors(records == nil ? [] : live.subtracting(written).array, in: records)
-                    + plan.writes.map { ($0.offsetID, $0.record.embedding ?? []) }
+                let rows = try await liveVectors(plan: plan, live: live, storedIn: records)
                 progress("building the SPANN index of \(rows.count) vectors")
                 let index = try await SpannIndex.build(
                     rows: rows, dimension: dimension, parameters: parameters, store: store, location: location,
@@ -381,8 +373,7 @@ public final class Compactor: Sendable {
             }
             let base = try await provider.spann(
                 roots, parameters: parameters, store: self.store, location: location, cache: cache)
-            let upserts = plan.writes.filter { $0.previous == nil || $0.previous?.embedding != $0.record.embedding }
-                .map { ($0.offsetID, $0.record.embedding ?? []) }
+            let upserts = plan.vectorWrites.map { ($0.offsetID, $0.record.embedding ?? []) }
             let deletes = plan.removals.map(\.offsetID)
             let slots = base.liveCount + base.deletedCount
             let sweep = slots > 0 && Double(base.deletedCount + deletes.count) / Double(slots) > rebuildDeletedFraction
@@ -538,6 +529,17 @@ public final class Compactor: Sendable {
         try await addVectors(
             on: thread, vectors, to: index, dimension: dimension, progress: progress, indexed: indexed)
         return index
+    }
+
+    /// Every live vector of a new index: the plan's, and those the version kept in its record segment (`records`,
+    /// when it has no index yet: a small collection growing past `vectorsInRecordsLimit`).
+    private func liveVectors(plan: CompactionPlan, live: RoaringBitmap, storedIn records: RecordSegmentReader?)
+        async throws -> [(UInt32, [Float])]
+    {
+        var written = RoaringBitmap()
+        for write in plan.writes { written.insert(write.offsetID) }
+        return try await storedVectors(records == nil ? [] : live.subtracting(written).array, in: records)
+            + plan.writes.map { ($0.offsetID, $0.record.embedding ?? []) }
     }
 
     /// The vectors of `offsetIDs` as the record segment stores them (a version that keeps its vectors there).

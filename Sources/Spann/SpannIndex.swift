@@ -180,6 +180,7 @@ public final class SpannIndex: ResidentIndex {
             heads: heads, centroidScan: centroidScan, graph: graph, versions: versions, liveCount: liveCount,
             updateStatistics: updateStatistics)
     }
+
     /// Offset ids present (not deleted).
     public let liveCount: Int
     /// Deleted ids still in the versions file (their entries may still sit in postings until a sweep).
