@@ -68,47 +68,68 @@ public final class ServerMetrics: Sendable {
 
     // MARK: Prometheus text format
 
+    /// The text Prometheus scrapes. Each series' labels are rendered once per scrape (sorting compares the
+    /// rendered text), and label values are escaped only when they hold a character that needs it.
     public func prometheusText() -> String {
         let snapshot = state.withLock { $0 }
         var out = ""
+        out.reserveCapacity(
+            64 * (snapshot.counters.count + snapshot.gauges.count)
+                + 96 * (Self.buckets.count + 3) * snapshot.histograms.count)
         var typed = Set<String>()
         func type(_ name: String, _ kind: String) {
             if typed.insert(name).inserted { out += "# TYPE \(name) \(kind)\n" }
         }
-        for series in snapshot.counters.keys.sorted(by: Self.order) {
+        func rendered<Value>(_ values: [Series: Value]) -> [(name: String, labels: String, value: Value)] {
+            values.map { (name: $0.key.name, labels: $0.key.text, value: $0.value) }
+                .sorted { $0.name != $1.name ? $0.name < $1.name : $0.labels < $1.labels }
+        }
+        for series in rendered(snapshot.counters) {
             type(series.name, "counter")
-            out += "\(series.name)\(series.text) \(Self.number(snapshot.counters[series] ?? 0))\n"
+            out += "\(series.name)\(series.labels) \(Self.number(series.value))\n"
         }
-        for series in snapshot.gauges.keys.sorted(by: Self.order) {
+        for series in rendered(snapshot.gauges) {
             type(series.name, "gauge")
-            out += "\(series.name)\(series.text) \(Self.number(snapshot.gauges[series] ?? 0))\n"
+            out += "\(series.name)\(series.labels) \(Self.number(series.value))\n"
         }
-        for series in snapshot.histograms.keys.sorted(by: Self.order) {
-            guard let histogram = snapshot.histograms[series] else { continue }
+        for series in rendered(snapshot.histograms) {
             type(series.name, "histogram")
-            for (i, bound) in Self.buckets.enumerated() {
-                let labels = Self.render(series.labels + [("le", Self.number(bound))])
-                out += "\(series.name)_bucket\(labels) \(histogram.counts[i])\n"
+            // The bucket's labels: the series' own, then `le`.
+            let open = series.labels.isEmpty ? "{" : String(series.labels.dropLast()) + ","
+            let histogram = series.value
+            for (i, bound) in Self.bucketText.enumerated() {
+                out += "\(series.name)_bucket\(open)le=\"\(bound)\"} \(histogram.counts[i])\n"
             }
-            out += "\(series.name)_bucket\(Self.render(series.labels + [("le", "+Inf")])) \(histogram.count)\n"
-            out += "\(series.name)_sum\(series.text) \(Self.number(histogram.sum))\n"
-            out += "\(series.name)_count\(series.text) \(histogram.count)\n"
+            out += "\(series.name)_bucket\(open)le=\"+Inf\"} \(histogram.count)\n"
+            out += "\(series.name)_sum\(series.labels) \(Self.number(histogram.sum))\n"
+            out += "\(series.name)_count\(series.labels) \(histogram.count)\n"
         }
         return out
     }
 
-    static func order(_ a: Series, _ b: Series) -> Bool { a.name != b.name ? a.name < b.name : a.text < b.text }
+    /// The bucket bounds as `le` values.
+    static let bucketText = buckets.map { number($0) }
 
     static func render(_ labels: [(String, String)]) -> String {
         guard !labels.isEmpty else { return "" }
-        let parts = labels.map { key, value in
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-                of: "\"", with: "\\\""
-            )
-            .replacingOccurrences(of: "\n", with: "\\n")
-            return "\(key)=\"\(escaped)\""
+        return "{" + labels.map { key, value in "\(key)=\"\(escape(value))\"" }.joined(separator: ",") + "}"
+    }
+
+    /// A label value as the text format wants it: backslash, double quote and newline escaped.
+    static func escape(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 10 }) else {
+            return value
         }
-        return "{" + parts.joined(separator: ",") + "}"
+        var out = ""
+        for character in value.unicodeScalars {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
     }
 
     static func number(_ value: Double) -> String {

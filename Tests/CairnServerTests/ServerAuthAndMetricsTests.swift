@@ -81,6 +81,20 @@ import Testing
         #expect(text.contains("objectstore_get_seconds_count 1"))
         #expect(text.contains("compaction_lag 42"))
     }
+
+    /// Label values are escaped as the text format requires, and a labelled histogram's buckets add `le` after the
+    /// series' own labels.
+    @Test func labelValuesAreEscapedAndBucketsKeepTheirLabels() {
+        let metrics = ServerMetrics()
+        metrics.makeCounter(label: "odd", dimensions: [("path", "a\\b \"c\"\nd")]).increment(by: 1)
+        metrics.makeTimer(label: "store.get", dimensions: [("outcome", "ok")]).recordNanoseconds(300_000)
+        let text = metrics.prometheusText()
+        #expect(text.contains(#"odd_total{path="a\\b \"c\"\nd"} 1"#), "\(text)")
+        #expect(text.contains(#"store_get_seconds_bucket{outcome="ok",le="0.0005"} 1"#), "\(text)")
+        #expect(text.contains(#"store_get_seconds_bucket{outcome="ok",le="+Inf"} 1"#))
+        #expect(text.contains(#"store_get_seconds_count{outcome="ok"} 1"#))
+        #expect(text.components(separatedBy: "# TYPE store_get_seconds histogram").count == 2)
+    }
 }
 
 @Suite struct ServerConcurrencyLimitTests {
