@@ -144,7 +144,7 @@ __attribute__((target("avx2,fma"))) float dot_avx2(const float *a, const float *
 }
 #endif
 
-// Dot products of int8 codes (the log tail's quantized first pass, see cairn_int8_dot_kernel): exact in int32
+// Dot products of int8 codes (the log tail's quantized first pass, see cairn_int8_dot_rows): exact in int32
 // for any dimension below 2^16 (each product is at most 127 * 127).
 int32_t int8_dot_scalar(const int8_t *a, const int8_t *b, size_t d) {
     int32_t r = 0;
@@ -171,6 +171,19 @@ __attribute__((target("avx2"))) int32_t int8_dot_avx2(const int8_t *a, const int
     int32_t r = _mm_cvtsi128_si32(h);
     for (; i < d; ++i) r += int32_t(a[i]) * int32_t(b[i]);
     return r;
+}
+#endif
+
+// The dot products of one query's codes with `count` consecutive rows of codes: the kernel inlined in the loop, so
+// a scan of a run of rows costs no call per row.
+void int8_dot_rows_scalar(const int8_t *q, const int8_t *rows, size_t count, size_t d, int32_t *out) {
+    for (size_t r = 0; r < count; ++r) out[r] = int8_dot_scalar(q, rows + r * d, d);
+}
+
+#ifdef CAIRN_X86
+__attribute__((target("avx2"))) void int8_dot_rows_avx2(
+    const int8_t *q, const int8_t *rows, size_t count, size_t d, int32_t *out) {
+    for (size_t r = 0; r < count; ++r) out[r] = int8_dot_avx2(q, rows + r * d, d);
 }
 #endif
 
@@ -420,12 +433,16 @@ float cairn_hnsw_distance(int space, const float *a, const float *b, size_t dim)
     return 1.0f - kernels().dot(a, b, dim);
 }
 
-cairn_int8_dot_function cairn_int8_dot_kernel(void) {
+void cairn_int8_dot_rows(const int8_t *query, const int8_t *rows, size_t count, size_t dim, int32_t *out) {
+    using Rows = void (*)(const int8_t *, const int8_t *, size_t, size_t, int32_t *);
+    static const Rows picked = [] {
 #ifdef CAIRN_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) return int8_dot_avx2;
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx2")) return Rows(int8_dot_rows_avx2);
 #endif
-    return int8_dot_scalar;
+        return Rows(int8_dot_rows_scalar);
+    }();
+    picked(query, rows, count, dim, out);
 }
 
 cairn_hnswlib_distance_function cairn_hnswlib_kernel(int space, size_t dim, const void **parameter) {

@@ -397,7 +397,7 @@ struct CollectionReader: Sendable {
                 if exact.count >= BruteForce.quantizedScanMinimum {
                     return try BruteForce.searchQuantized(
                         query: query, dimension: slots.dimension, space: space, k: k,
-                        forEachRow: { slots.forEachQuantized(exact.array, $0) }, vector: slots.vector)
+                        forEachRun: { slots.forEachQuantizedRun(exact.array, $0) }, vector: slots.vector)
                 }
                 return try BruteForce.search(query: query, dimension: slots.dimension, space: space, k: k) { row in
                     slots.forEachVector(exact.array, row)

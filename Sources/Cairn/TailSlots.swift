@@ -141,14 +141,24 @@ final class TailSlots: Sendable {
         forEachLocated(slots) { slot, chunk, position in body(slot, chunk.vectors + position * dimension) }
     }
 
-    /// Hands `body` each of `slots` with its vector's int8 codes, valid while this store lives.
-    func forEachQuantized(_ slots: some Sequence<UInt32>, _ body: (UInt32, QuantizedVector) -> Void) {
-        forEachLocated(slots) { slot, chunk, position in
+    /// Hands `body` the int8 codes of `slots` (ascending) a run of consecutive slots in one chunk at a time, valid
+    /// while this store lives.
+    func forEachQuantizedRun(_ slots: [UInt32], _ body: (QuantizedRows) -> Void) {
+        var index = 0
+        while index < slots.count {
+            let first = slots[index]
+            let (chunkIndex, position) = Self.locate(Int(first))
+            let room = Self.capacity(ofChunk: chunkIndex) - position
+            var count = 1
+            while count < room, index + count < slots.count, slots[index + count] == first + UInt32(count) {
+                count += 1
+            }
+            let chunk = chunk(chunkIndex)
             body(
-                slot,
-                QuantizedVector(
-                    codes: chunk.codes + position * dimension, scale: chunk.scales[position],
-                    squaredNorm: chunk.squaredNorms[position]))
+                QuantizedRows(
+                    firstID: first, count: count, codes: chunk.codes + position * dimension,
+                    scales: chunk.scales + position, squaredNorms: chunk.squaredNorms + position))
+            index += count
         }
     }
 

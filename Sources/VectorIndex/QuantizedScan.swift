@@ -5,18 +5,25 @@
 // the scales and the exact squared norms.
 import CHNSW
 
-/// One vector's int8 codes, with what rebuilds a distance from them.
-public struct QuantizedVector {
+/// A run of rows with consecutive ids (`firstID`, `firstID + 1`, …): their int8 codes one after the other, each
+/// row's scale (the vector is about `scale * codes`; NaN for a vector that is not comparable: never a candidate) and
+/// the exact squared norm of its float vector.
+public struct QuantizedRows {
+    public let firstID: OffsetID
+    public let count: Int
     public let codes: UnsafePointer<Int8>
-    /// The vector is about `scale * codes` (NaN for a vector that is not comparable: it is never a candidate).
-    public let scale: Float
-    /// The exact squared norm of the float vector.
-    public let squaredNorm: Float
+    public let scales: UnsafePointer<Float>
+    public let squaredNorms: UnsafePointer<Float>
 
-    public init(codes: UnsafePointer<Int8>, scale: Float, squaredNorm: Float) {
+    public init(
+        firstID: OffsetID, count: Int, codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
+        squaredNorms: UnsafePointer<Float>
+    ) {
+        self.firstID = firstID
+        self.count = count
         self.codes = codes
-        self.scale = scale
-        self.squaredNorm = squaredNorm
+        self.scales = scales
+        self.squaredNorms = squaredNorms
     }
 }
 
@@ -52,42 +59,56 @@ extension BruteForce {
     /// Rows compared exactly in the second pass, per result asked for (and at least `minimumReranked`).
     public static let rerankedPerResult = 10
     public static let minimumReranked = 100
-    /// The shim's int8 dot product for this CPU, picked once.
-    private static let int8Dot = cairn_int8_dot_kernel()!
+    /// Rows whose codes are compared in one call of the shim's kernel.
+    static let rowsPerCall = 1024
 
-    /// The `k` nearest to `query` of the rows `forEachRow` hands over: the `max(k * rerankedPerResult,
-    /// minimumReranked)` nearest by their codes, then those compared exactly (`vector` gives a row's floats).
-    /// Distances returned are exact; a row among the true `k` nearest is missed only when quantization moved it
-    /// behind that many others.
+    /// The `k` nearest to `query` of the rows `forEachRun` hands over, a run of consecutive ids at a time: the
+    /// `max(k * rerankedPerResult, minimumReranked)` nearest by their codes, then those compared exactly (`vector`
+    /// gives a row's floats). Distances returned are exact; a row among the true `k` nearest is missed only when
+    /// quantization moved it behind that many others.
     public static func searchQuantized(
         query: [Float], dimension: Int, space: DistanceSpace, k: Int,
-        forEachRow: ((OffsetID, QuantizedVector) -> Void) -> Void,
+        forEachRun: ((QuantizedRows) -> Void) -> Void,
         vector: (OffsetID) -> UnsafePointer<Float>
     ) throws(VectorIndexError) -> [Neighbor] {
         guard dimension > 0, query.count == dimension else {
             throw VectorIndexError(.invalidArgument, "query has \(query.count) values, expected \(dimension)")
         }
         guard k > 0 else { return [] }
-        let kernel = Self.int8Dot
         var firstPass = TopK(k: max(k * rerankedPerResult, minimumReranked))
         query.withUnsafeBufferPointer { q in
             let q = q.baseAddress!
             withUnsafeTemporaryAllocation(of: Int8.self, capacity: dimension) { queryCodes in
-                let codes = queryCodes.baseAddress!
-                let (queryScale, queryNorm) = Int8Quantizer.quantize(q, dimension: dimension, into: codes)
-                guard !queryScale.isNaN else { return }
-                let queryLength = queryNorm.squareRoot()
-                forEachRow { id, row in
-                    let dot = queryScale * row.scale * Float(kernel(codes, row.codes, dimension))
-                    let distance: Float
-                    switch space {
-                    case .l2: distance = queryNorm + row.squaredNorm - 2 * dot
-                    case .ip: distance = 1 - dot
-                    case .cosine:
-                        let lengths = queryLength * row.squaredNorm.squareRoot()
-                        distance = lengths > 0 ? 1 - dot / lengths : 1
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: rowsPerCall) { dots in
+                    let codes = queryCodes.baseAddress!
+                    let dots = dots.baseAddress!
+                    let (queryScale, queryNorm) = Int8Quantizer.quantize(q, dimension: dimension, into: codes)
+                    guard !queryScale.isNaN else { return }
+                    let queryLength = queryNorm.squareRoot()
+                    forEachRun { run in
+                        var start = 0
+                        while start < run.count {
+                            let count = min(rowsPerCall, run.count - start)
+                            cairn_int8_dot_rows(codes, run.codes + start * dimension, count, dimension, dots)
+                            for row in start..<(start + count) {
+                                let scale = run.scales[row]
+                                let dot = queryScale * scale * Float(dots[row - start])
+                                let distance: Float
+                                switch space {
+                                case .l2: distance = queryNorm + run.squaredNorms[row] - 2 * dot
+                                case .ip: distance = 1 - dot
+                                case .cosine:
+                                    let lengths = queryLength * run.squaredNorms[row].squareRoot()
+                                    distance = lengths > 0 ? 1 - dot / lengths : 1
+                                }
+                                // (A NaN scale makes a NaN distance, which is never below the threshold.)
+                                if distance < firstPass.threshold {
+                                    firstPass.insert(run.firstID + OffsetID(row), distance)
+                                }
+                            }
+                            start += count
+                        }
                     }
-                    if distance < firstPass.threshold { firstPass.insert(id, distance) }
                 }
             }
         }

@@ -19,19 +19,33 @@ import VectorIndex
                 }
             }
         }
+        // Handed over in runs of every length (one row, a few, more than one kernel call holds).
+        var runs: [Range<Int>] = []
+        var start = 0
+        for length in [1, 2, 7, 1, 1500, 3, 64] where start < data.count {
+            runs.append(start..<min(start + length, data.count))
+            start += length
+        }
+        if start < data.count { runs.append(start..<data.count) }
         return try codes.withUnsafeBufferPointer { c in
             try data.vectors.withUnsafeBufferPointer { v in
-                try BruteForce.searchQuantized(
-                    query: query, dimension: d, space: space, k: k,
-                    forEachRow: { body in
-                        for row in 0..<data.count {
-                            body(
-                                OffsetID(row),
-                                QuantizedVector(
-                                    codes: c.baseAddress! + row * d, scale: scales[row], squaredNorm: norms[row]))
-                        }
-                    },
-                    vector: { v.baseAddress! + Int($0) * d })
+                try scales.withUnsafeBufferPointer { s in
+                    try norms.withUnsafeBufferPointer { n in
+                        try BruteForce.searchQuantized(
+                            query: query, dimension: d, space: space, k: k,
+                            forEachRun: { body in
+                                for run in runs {
+                                    body(
+                                        QuantizedRows(
+                                            firstID: OffsetID(run.lowerBound), count: run.count,
+                                            codes: c.baseAddress! + run.lowerBound * d,
+                                            scales: s.baseAddress! + run.lowerBound,
+                                            squaredNorms: n.baseAddress! + run.lowerBound))
+                                }
+                            },
+                            vector: { v.baseAddress! + Int($0) * d })
+                    }
+                }
             }
         }
     }

@@ -100,11 +100,10 @@ typedef float (*cairn_hnswlib_distance_function)(const void *a, const void *b, c
 /// (valid for the life of the process). NULL for an unknown space.
 cairn_hnswlib_distance_function cairn_hnswlib_kernel(int space, size_t dim, const void **parameter);
 
-/// The dot product of two vectors of `dim` int8 codes, exact in int32. The log tail's quantized first pass
-/// (VectorIndex's `BruteForce.searchQuantized`) calls it once per row, so it is handed out as a pointer picked
-/// once for this CPU (AVX2 when present).
-typedef int32_t (*cairn_int8_dot_function)(const int8_t *a, const int8_t *b, size_t dim);
-cairn_int8_dot_function cairn_int8_dot_kernel(void);
+/// The dot products of `query` (`dim` int8 codes) with each of `count` consecutive rows of `dim` codes at `rows`,
+/// into `out[0..<count]`, exact in int32 (for any `dim` below 2^16). The log tail's quantized first pass (VectorIndex's
+/// `BruteForce.searchQuantized`) hands it a run of rows at a time; the kernel (AVX2 when present) is picked once.
+void cairn_int8_dot_rows(const int8_t *query, const int8_t *rows, size_t count, size_t dim, int32_t *out);
 
 /// ThreadSanitizer annotations (no-ops unless this target is built with -sanitize=thread): Synchronization's
 /// Mutex locks through futex calls TSan does not see, so `LockedState` tells it about the happens-before.
