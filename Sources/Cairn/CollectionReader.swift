@@ -160,6 +160,18 @@ struct CollectionReader: Sendable {
         let filtered = filter.where != nil || filter.whereDocument != nil
         let compacted = try await compactedCandidates(filter, filtered: filtered, k: k)
         let fromTail = filtered ? try tailMatches(filter) : tail.live
+        if let coverage = tail.coverage, tail.index != nil, snapshot.hnsw != nil, !snapshot.segments.holdsSpann {
+            // One search of the tail's graph for the version's records and the tail's.
+            let candidates = coveredSlots(coverage, filter, compacted: compacted.matches).union(fromTail)
+            return try queries.map { query in
+                try tailNeighbors(query, k: k, candidates: candidates).map { hit in
+                    guard case .tail(let slot) = hit.source, !fromTail.contains(slot),
+                        let offsetID = coverage.offsetID(ofSlot: slot)
+                    else { return hit }
+                    return Hit(source: .compacted(offsetID), distance: hit.distance)
+                }
+            }
+        }
 
         var index: HNSWIndex?
         var flat: FlatVectors?
@@ -211,6 +223,18 @@ struct CollectionReader: Sendable {
             results.append(hits)
         }
         return results
+    }
+
+    /// With a version the tail's graph holds (`TailCoverage`: it was published from it), the slots of its records
+    /// that are `compacted` candidates. A filter's matches in the version are mapped once per filter; the records
+    /// the tail made stale since are left out.
+    private func coveredSlots(_ coverage: TailCoverage, _ filter: RecordFilter, compacted: RoaringBitmap)
+        -> RoaringBitmap
+    {
+        let all = snapshot.filters.entry(filter.cacheKey)?.matches ?? compacted
+        var slots = coverage.slots(matching: filter.cacheKey, all)
+        if all.count != compacted.count { slots.subtract(coverage.slots(of: all.subtracting(compacted))) }
+        return slots
     }
 
     /// What a query searches among the compacted records: those matching the filter (kept per snapshot and

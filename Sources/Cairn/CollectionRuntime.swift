@@ -40,8 +40,10 @@ actor CollectionRuntime {
     private var tailIndex: TailIndex?
     /// The tail gets a vector index once it holds `lowerBound` records; it indexes at most `upperBound`.
     private let tailIndexVectors: ClosedRange<Int>
-    /// The last version a compaction published from the tail's graph, and where its records are in the slots.
-    private(set) var seededVersion: SeededVersion?
+    /// The last two versions compactions published from the tail's graph, and where their records are in the
+    /// slots, newest last: the next compaction extends the newest, reads search the installed one in the tail's
+    /// graph (between a publish and its install, the one before).
+    private(set) var seededVersions: [SeededVersion] = []
     /// The collection's dimension as last seen in the catalog (or set by this process's first write).
     private var dimension: Int?
     /// Fragments this process appended: a read must include them (read-your-writes).
@@ -98,8 +100,9 @@ actor CollectionRuntime {
         let entered = ContinuousClock.now
         for _ in 0..<Self.maxRefreshesPerRead {
             if let snapshot, builder.through >= required, isFresh(since: entered) {
-                return CollectionState(
-                    snapshot: snapshot, tail: builder.view(index: indexTail(parameters)), dimension: dimension)
+                var tail = builder.view(index: indexTail(parameters))
+                tail.coverage = coverage(of: snapshot, by: tail)
+                return CollectionState(snapshot: snapshot, tail: tail, dimension: dimension)
             }
             // A refresh that starts after this look: one that read the catalog just before a compaction removed
             // the log it then read can end short of `required`; the next one sees the new version.
@@ -224,7 +227,32 @@ actor CollectionRuntime {
     var currentTailIndex: TailIndex? { tailIndex }
 
     /// Remembers which slots hold the records of a version published from the tail's graph.
-    func notePublished(_ seeded: SeededVersion) { seededVersion = seeded }
+    func notePublished(_ seeded: SeededVersion) {
+        seededVersions = seededVersions.suffix(1).filter { $0.slots === seeded.slots } + [seeded]
+    }
+
+    /// What a compaction published from the tail's graph as `version`, if it did.
+    func seededVersion(_ version: UInt64) -> SeededVersion? { seededVersions.last { $0.version == version } }
+
+    /// The last coverage worked out, for the version and slots it was worked out for (nil: not covered).
+    private var lastCoverage: (version: UInt64, slots: TailSlots, coverage: TailCoverage?)?
+
+    /// Whether the tail's graph holds every record of `snapshot` (it was published from it): then a query searches
+    /// that one graph for both.
+    private func coverage(of snapshot: VersionSnapshot, by tail: TailView) -> TailCoverage? {
+        guard let seeded = seededVersion(snapshot.version), let slots = tail.slots,
+            seeded.slots === slots, tail.index?.slots === slots
+        else {
+            lastCoverage = nil
+            return nil
+        }
+        if let lastCoverage, lastCoverage.version == seeded.version, lastCoverage.slots === slots {
+            return lastCoverage.coverage
+        }
+        let coverage = TailCoverage(seeded, live: snapshot.live)
+        lastCoverage = (seeded.version, slots, coverage)
+        return coverage
+    }
 
     /// How far the tail's vector index has come: slots indexed, of slots written (for tests and status).
     func tailIndexProgress() -> (indexed: Int, slots: Int) {
@@ -235,7 +263,7 @@ actor CollectionRuntime {
     private func indexTail(_ parameters: HNSWParameters) -> TailIndex? {
         // What a compaction published from an older tail's graph names that tail's slots: useless once they are
         // not the tail's any more, and it would keep them (every vector of a bulk load) in memory.
-        if let seeded = seededVersion, seeded.slots !== builder.slots { seededVersion = nil }
+        seededVersions.removeAll { $0.slots !== builder.slots }
         guard tailIndexVectors.upperBound > 0, let slots = builder.slots, slots.dimension > 0 else {
             tailIndex?.retire()  // a version took in the whole tail
             tailIndex = nil

@@ -31,6 +31,8 @@ struct TailView: Sendable {
     var created: Int
     /// The vector index over a prefix of the slots (nil when there is none yet).
     var index: TailIndex?
+    /// Set when that index also holds every record of the version the view is over (it was published from it).
+    var coverage: TailCoverage?
 
     static let empty = TailView(
         through: 0, logRecords: 0, slots: nil, live: RoaringBitmap(), slotOfID: [:], deleted: [],

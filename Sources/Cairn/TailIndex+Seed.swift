@@ -4,6 +4,7 @@
 // same graph again at low priority while queries search two graphs.
 import Bitmaps
 import Compaction
+import Synchronization
 import VectorIndex
 
 /// Which slot holds each live record of a published version: kept by the runtime for the next compaction, whose
@@ -17,8 +18,8 @@ struct SeededVersion: Sendable {
 extension CollectionRuntime: IndexSeeding {
     func seed(_ request: IndexSeedRequest) async -> IndexSeed? {
         guard let index = currentTailIndex else { return nil }
-        let known = seededVersion.flatMap { seeded in
-            seeded.version == request.extending && seeded.slots === index.slots ? seeded.slotOfOffset : nil
+        let known = seededVersion(request.extending).flatMap { seeded in
+            seeded.slots === index.slots ? seeded.slotOfOffset : nil
         }
         let slotOfOffset = await Self.slots(for: request, in: index.slots, known: known ?? [:])
         let indexed = index.indexed
@@ -91,5 +92,58 @@ extension CollectionRuntime: IndexSeeding {
         if !stale.isEmpty { try copy.markDeleted(stale) }
         try copy.relabel(labels)
         return (copy, holds)
+    }
+}
+
+/// A published version whose every live record the tail's graph holds (a compaction published it from that graph,
+/// and the tail kept its slots): a query then searches the tail's graph once, for the version's records and the
+/// tail's together, instead of the version's copy of the graph and then the tail's graph within what is left of it
+/// (decision 0020).
+final class TailCoverage: Sendable {
+    let version: UInt64
+    let slots: TailSlots
+    /// The slots holding the version's live records.
+    let versionSlots: RoaringBitmap
+    private let offsetOfSlot: [UInt32: UInt32]
+    private let slotOfOffset: [UInt32: UInt32]
+    /// The slots of each filter's compacted matches (the matches are the same for the version whatever the tail
+    /// does), for the filters used most recently.
+    private let filtered = Mutex<[String: RoaringBitmap]>([:])
+    static let maxFilters = 64
+
+    /// Nil unless `seeded` names a slot for every record of `live` (the version's live offset ids).
+    init?(_ seeded: SeededVersion, live: RoaringBitmap) {
+        guard seeded.slotOfOffset.count == live.count, !live.isEmpty else { return nil }
+        var offsetOfSlot: [UInt32: UInt32] = [:]
+        offsetOfSlot.reserveCapacity(seeded.slotOfOffset.count)
+        for (offsetID, slot) in seeded.slotOfOffset {
+            guard live.contains(offsetID) else { return nil }
+            offsetOfSlot[slot] = offsetID
+        }
+        version = seeded.version
+        slots = seeded.slots
+        slotOfOffset = seeded.slotOfOffset
+        self.offsetOfSlot = offsetOfSlot
+        versionSlots = RoaringBitmap(offsetOfSlot.keys.sorted())
+    }
+
+    /// The version's record (offset id) a slot holds, if it holds one.
+    func offsetID(ofSlot slot: UInt32) -> UInt32? { offsetOfSlot[slot] }
+
+    /// The slots of `offsetIDs` (records of the version).
+    func slots(of offsetIDs: RoaringBitmap) -> RoaringBitmap {
+        RoaringBitmap(offsetIDs.array.compactMap { slotOfOffset[$0] }.sorted())
+    }
+
+    /// The slots of a filter's compacted matches, `matches`, kept under `key`.
+    func slots(matching key: String, _ matches: RoaringBitmap) -> RoaringBitmap {
+        if matches.count == slotOfOffset.count { return versionSlots }
+        if let kept = filtered.withLock({ $0[key] }) { return kept }
+        let mapped = slots(of: matches)
+        filtered.withLock { filtered in
+            if filtered.count >= Self.maxFilters { filtered.removeAll(keepingCapacity: true) }
+            filtered[key] = mapped
+        }
+        return mapped
     }
 }

@@ -206,6 +206,83 @@ import Testing
         }
     }
 
+    /// After a version is published from the tail's graph, writes go on in the tail on the same slots: one search
+    /// of that graph answers for the version's records and the tail's (`TailCoverage`), with the version's records
+    /// the tail changed since (moved, deleted, metadata changed) left out, filtered or not.
+    @Test func aVersionPublishedFromTheTailsGraphIsSearchedInIt() async throws {
+        try await TemporaryDirectory.with { folder in
+            let vectors = Self.vectors(3000, seed: 21)
+            var current: [String: [Float]] = [:]
+            var group: [String: Int64] = [:]
+            let hooks = RuntimeHooks()
+            var options = Self.options()
+            options.runtimeHooks = hooks
+            options.refreshInterval = .seconds(3600)  // reads never look past the version the test installs
+            let client = try await Client.open(folder.path, options: options)
+            let collection = try await client.createCollection("fresh")
+            try await collection.add(
+                ids: (0..<2000).map { "r\($0)" }, embeddings: Array(vectors[0..<2000]),
+                metadatas: (0..<2000).map { ["group": .int(Int64($0 % 10))] })
+            for i in 0..<2000 { (current["r\(i)"], group["r\(i)"]) = (vectors[i], Int64(i % 10)) }
+            try await Self.waitForTailIndex(collection)
+
+            // The first version is published from the tail's graph; meanwhile the tail takes new records and
+            // changes some of the version's. It is installed, and the run folding the rest is held.
+            hooks.hold(.compactionPublished)
+            let compaction = Task { try await collection.compact() }
+            await hooks.waitForArrivals(at: .compactionPublished, count: 1)
+            try await collection.add(
+                ids: (2000..<3000).map { "r\($0)" }, embeddings: Array(vectors[2000..<3000]),
+                metadatas: (2000..<3000).map { ["group": .int(Int64($0 % 10))] })
+            for i in 2000..<3000 { (current["r\(i)"], group["r\(i)"]) = (vectors[i], Int64(i % 10)) }
+            let moved = Self.vectors(50, seed: 22).map { $0.map { $0 + 5 } }
+            try await collection.update(ids: (0..<50).map { "r\($0)" }, embeddings: moved)
+            for i in 0..<50 { current["r\(i)"] = moved[i] }
+            try await collection.delete(ids: (50..<100).map { "r\($0)" })
+            for i in 50..<100 { (current["r\(i)"], group["r\(i)"]) = (nil, nil) }
+            try await collection.update(
+                ids: (100..<150).map { "r\($0)" }, metadatas: (100..<150).map { _ in ["group": .int(3)] })
+            for i in 100..<150 { group["r\(i)"] = 3 }
+            try await Self.waitForTailIndex(collection)
+            hooks.release(.compactionPublished)
+            hooks.hold(.compactionPublished)
+            await hooks.waitForArrivals(at: .compactionPublished, count: 2)
+
+            let state = try await collection.runtime.current(parameters: collection.configuration.hnsw)
+            let coverage = state.tail.coverage
+            try #require(coverage != nil, "the version was published from the tail's graph")
+            #expect(coverage?.versionSlots.count == state.snapshot.live.count)
+            #expect(try await collection.count() == current.count)
+            for (name, filter, wanted) in [
+                ("unfiltered", Where?.none, { (_: String) in true }),
+                ("group 3", .field("group", .eq(.int(3))), { group[$0] == 3 }),
+            ] {
+                var agreed = 0
+                var asked = 0
+                for i in stride(from: 0, to: 3000, by: 37) {
+                    let result = try await collection.query(queryEmbeddings: [vectors[i]], nResults: 10, where: filter)
+                    #expect(!result.ids[0].contains { current[$0] == nil }, "\(name): a deleted record came back")
+                    #expect(Set(result.ids[0]).count == result.ids[0].count, "\(name): a record twice")
+                    #expect(result.ids[0].allSatisfy(wanted), "\(name): a record outside the filter")
+                    if current["r\(i)"] == vectors[i], wanted("r\(i)") {
+                        #expect(result.ids[0].first == "r\(i)", "\(name)")
+                    }
+                    let expected = Self.exact(vectors[i], current.filter { wanted($0.key) }, k: 10)
+                    agreed += Set(result.ids[0]).intersection(expected).count
+                    asked += 10
+                }
+                #expect(Double(agreed) / Double(asked) >= 0.95, "\(name): \(agreed) of \(asked)")
+            }
+            for i in stride(from: 0, to: 50, by: 7) {
+                #expect(try await collection.query(queryEmbeddings: [moved[i]], nResults: 1).ids[0] == ["r\(i)"])
+                let old = try await collection.query(queryEmbeddings: [vectors[i]], nResults: 10)
+                #expect(old.distances?[0].first != 0, "a moved record's old vector is not found")
+            }
+            hooks.release(.compactionPublished)
+            _ = try await compaction.value
+        }
+    }
+
     /// Each live record's own vector finds it first, deleted ones never come back, top-10 agrees with exact search.
     func checkAnswers(_ collection: Collection, _ current: [String: [Float]], probes: [[Float]], moved: [[Float]])
         async throws
