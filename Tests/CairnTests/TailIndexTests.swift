@@ -43,6 +43,19 @@ import Testing
             .sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(k).map(\.0)
     }
 
+    /// A collection whose compactions the test holds at the runtime's hooks; reads never look past the version the
+    /// test installs.
+    static func withHeldCompactions(_ body: (Collection, RuntimeHooks) async throws -> Void) async throws {
+        try await TemporaryDirectory.with { folder in
+            let hooks = RuntimeHooks()
+            var options = Self.options()
+            options.runtimeHooks = hooks
+            options.refreshInterval = .seconds(3600)
+            let client = try await Client.open(folder.path, options: options)
+            try await body(try await client.createCollection("fresh"), hooks)
+        }
+    }
+
     func withCollection(maxVectors: Int = 200_000, _ body: (Collection) async throws -> Void) async throws {
         try await TemporaryDirectory.with { folder in
             let client = try await Client.open(folder.path, options: Self.options(maxVectors: maxVectors))
@@ -107,13 +120,7 @@ import Testing
     /// their slots (and their place in the tail index) instead of copying and indexing them again; answers and
     /// the order of `get` stay those of the records.
     @Test func aCompactionKeepsTheTailItDidNotFold() async throws {
-        try await TemporaryDirectory.with { folder in
-            let hooks = RuntimeHooks()
-            var options = Self.options()
-            options.runtimeHooks = hooks
-            options.refreshInterval = .seconds(3600)  // reads never look past the version the test installs
-            let client = try await Client.open(folder.path, options: options)
-            let collection = try await client.createCollection("fresh")
+        try await Self.withHeldCompactions { collection, hooks in
             let vectors = Self.vectors(400, seed: 3)
             try await collection.add(ids: (0..<200).map { "a\($0)" }, embeddings: Array(vectors[0..<200]))
             #expect(try await collection.count() == 200)
@@ -210,16 +217,10 @@ import Testing
     /// of that graph answers for the version's records and the tail's (`TailCoverage`), with the version's records
     /// the tail changed since (moved, deleted, metadata changed) left out, filtered or not.
     @Test func aVersionPublishedFromTheTailsGraphIsSearchedInIt() async throws {
-        try await TemporaryDirectory.with { folder in
+        try await Self.withHeldCompactions { collection, hooks in
             let vectors = Self.vectors(3000, seed: 21)
             var current: [String: [Float]] = [:]
             var group: [String: Int64] = [:]
-            let hooks = RuntimeHooks()
-            var options = Self.options()
-            options.runtimeHooks = hooks
-            options.refreshInterval = .seconds(3600)  // reads never look past the version the test installs
-            let client = try await Client.open(folder.path, options: options)
-            let collection = try await client.createCollection("fresh")
             try await collection.add(
                 ids: (0..<2000).map { "r\($0)" }, embeddings: Array(vectors[0..<2000]),
                 metadatas: (0..<2000).map { ["group": .int(Int64($0 % 10))] })
