@@ -231,7 +231,8 @@ struct CollectionReader: Sendable {
     private func coveredSlots(_ coverage: TailCoverage, _ filter: RecordFilter, compacted: RoaringBitmap)
         -> RoaringBitmap
     {
-        let all = snapshot.filters.entry(filter.cacheKey)?.matches ?? compacted
+        // (The kept mapping is of the filter's matches in the version, never of a set the tail made smaller.)
+        guard let all = snapshot.filters.entry(filter.cacheKey)?.matches else { return coverage.slots(of: compacted) }
         var slots = coverage.slots(matching: filter.cacheKey, all)
         if all.count != compacted.count { slots.subtract(coverage.slots(of: all.subtracting(compacted))) }
         return slots
