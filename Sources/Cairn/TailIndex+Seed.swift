@@ -125,7 +125,14 @@ final class TailCoverage: Sendable {
         slotOfOffset = seeded.slotOfOffset
         self.offsetOfSlot = offsetOfSlot
         versionSlots = RoaringBitmap(offsetOfSlot.keys.sorted())
+        // The slot → offset id map and the slot set are this coverage's own (the offset id → slot map is the seeded
+        // version's): counted with the tail indexes in `/metrics`.
+        countedBytes = offsetOfSlot.capacity * (2 * MemoryLayout<UInt32>.stride + 1) + versionSlots.serialized().count
+        TailIndex.countBeside(bytes: countedBytes)
     }
+
+    private let countedBytes: Int
+    deinit { TailIndex.countBeside(bytes: -countedBytes) }
 
     /// The version's record (offset id) a slot holds, if it holds one.
     func offsetID(ofSlot slot: UInt32) -> UInt32? { offsetOfSlot[slot] }

@@ -51,6 +51,12 @@ final class TailIndex: Sendable {
 
     deinit { count(vectors: 0, bytes: 0) }
 
+    /// Memory held for the tail indexes beside them (a covered version's slot map), added to (or, negative, taken
+    /// from) the same total.
+    static func countBeside(bytes: Int) {
+        bytesGauge.record(totalBytes.add(bytes, ordering: .relaxed).newValue)
+    }
+
     /// Shows the totals as they are (at 0 before any tail is indexed: alerts can rely on the names).
     static func publishTotals() {
         vectorsGauge.record(totalVectors.load(ordering: .relaxed))
