@@ -158,11 +158,12 @@ struct CollectionReader: Sendable {
         guard k > 0, !queries.isEmpty else { return queries.map { _ in [] } }
         if let ids { return try await query(queries, k: k, restrictedTo: ids, filter: filter) }
         let filtered = filter.where != nil || filter.whereDocument != nil
-        let compacted = try await compactedCandidates(filter, filtered: filtered, k: k)
         let fromTail = filtered ? try tailMatches(filter) : tail.live
-        if let coverage = tail.coverage, tail.index != nil, snapshot.hnsw != nil, !snapshot.segments.holdsSpann {
+        if let coverage = tail.coverage {
             // One search of the tail's graph for the version's records and the tail's.
-            let candidates = coveredSlots(coverage, filter, compacted: compacted.matches).union(fromTail)
+            let inVersion = try await versionMatches(filter, filtered: filtered)
+            let candidates = coverage.slots(matching: filter.cacheKey, inVersion.matches, excluding: inVersion.stale)
+                .union(fromTail)
             return try queries.map { query in
                 try tailNeighbors(query, k: k, candidates: candidates).map { hit in
                     guard case .tail(let slot) = hit.source, !fromTail.contains(slot),
@@ -172,6 +173,7 @@ struct CollectionReader: Sendable {
                 }
             }
         }
+        let compacted = try await compactedCandidates(filter, filtered: filtered, k: k)
 
         var index: HNSWIndex?
         var flat: FlatVectors?
@@ -225,25 +227,11 @@ struct CollectionReader: Sendable {
         return results
     }
 
-    /// With a version the tail's graph holds (`TailCoverage`: it was published from it), the slots of its records
-    /// that are `compacted` candidates. A filter's matches in the version are mapped once per filter; the records
-    /// the tail made stale since are left out.
-    private func coveredSlots(_ coverage: TailCoverage, _ filter: RecordFilter, compacted: RoaringBitmap)
-        -> RoaringBitmap
-    {
-        // (The kept mapping is of the filter's matches in the version, never of a set the tail made smaller.)
-        guard let all = snapshot.filters.entry(filter.cacheKey)?.matches else { return coverage.slots(of: compacted) }
-        var slots = coverage.slots(matching: filter.cacheKey, all)
-        if all.count != compacted.count { slots.subtract(coverage.slots(of: all.subtracting(compacted))) }
-        return slots
-    }
-
-    /// What a query searches among the compacted records: those matching the filter (kept per snapshot and
-    /// filter: the same filter over the same version has the same answer, whatever the tail does), the allowed set
-    /// for a filtered or an exact search, and the matching records the tail made stale (searched past, dropped).
-    private func compactedCandidates(_ filter: RecordFilter, filtered: Bool, k: Int) async throws
-        -> (matches: RoaringBitmap, allowed: AllowedSet?, stale: RoaringBitmap)
-    {
+    /// The compacted records matching the filter in the version (kept per snapshot and filter: the same filter over
+    /// the same version has the same answer, whatever the tail does), and those of them the tail made stale.
+    private func versionMatches(_ filter: RecordFilter, filtered: Bool) async throws -> (
+        matches: RoaringBitmap, allowed: AllowedSet?, stale: RoaringBitmap
+    ) {
         let entry: FilterCache.Entry
         if let cached = snapshot.filters.entry(filter.cacheKey) {
             entry = cached
@@ -254,11 +242,17 @@ struct CollectionReader: Sendable {
             entry = FilterCache.Entry(matches: matches, allowed: allowed)
             snapshot.filters.insert(filter.cacheKey, entry)
         }
-        var (matches, allowed, stale) = (entry.matches, entry.allowed, RoaringBitmap())
-        if !tail.masked.isEmpty {
-            stale = matches.intersection(tail.masked)
-            if !stale.isEmpty { matches = matches.subtracting(stale) }
-        }
+        let stale = tail.masked.isEmpty ? RoaringBitmap() : entry.matches.intersection(tail.masked)
+        return (entry.matches, entry.allowed, stale)
+    }
+
+    /// What a query searches among the compacted records: those matching the filter and still current, the allowed
+    /// set for a filtered or an exact search, and the matching records the tail made stale (searched past, dropped).
+    private func compactedCandidates(_ filter: RecordFilter, filtered: Bool, k: Int) async throws
+        -> (matches: RoaringBitmap, allowed: AllowedSet?, stale: RoaringBitmap)
+    {
+        var (matches, allowed, stale) = try await versionMatches(filter, filtered: filtered)
+        if !stale.isEmpty { matches = matches.subtracting(stale) }
         // Small sets are searched exactly (the planner picks brute force), and so are sets with too many stale
         // copies to search past: an allowed set of the current ones.
         if stale.count > Self.maxDroppedPerSearch

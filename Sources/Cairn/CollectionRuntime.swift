@@ -237,11 +237,12 @@ actor CollectionRuntime {
     /// The last coverage worked out, for the version and slots it was worked out for (nil: not covered).
     private var lastCoverage: (version: UInt64, slots: TailSlots, coverage: TailCoverage?)?
 
-    /// Whether the tail's graph holds every record of `snapshot` (it was published from it): then a query searches
-    /// that one graph for both.
+    /// Whether the tail's index holds every record of `snapshot`, an HNSW version published from its graph: then a
+    /// query searches that one graph for both.
     private func coverage(of snapshot: VersionSnapshot, by tail: TailView) -> TailCoverage? {
         guard let seeded = seededVersion(snapshot.version), let slots = tail.slots,
-            seeded.slots === slots, tail.index?.slots === slots
+            seeded.slots === slots, tail.index?.slots === slots, snapshot.hnsw != nil,
+            !snapshot.segments.holdsSpann
         else {
             lastCoverage = nil
             return nil

@@ -142,15 +142,22 @@ final class TailCoverage: Sendable {
         RoaringBitmap(offsetIDs.array.compactMap { slotOfOffset[$0] }.sorted())
     }
 
-    /// The slots of a filter's compacted matches, `matches`, kept under `key`.
-    func slots(matching key: String, _ matches: RoaringBitmap) -> RoaringBitmap {
-        if matches.count == slotOfOffset.count { return versionSlots }
-        if let kept = filtered.withLock({ $0[key] }) { return kept }
-        let mapped = slots(of: matches)
-        filtered.withLock { filtered in
-            if filtered.count >= Self.maxFilters { filtered.removeAll(keepingCapacity: true) }
-            filtered[key] = mapped
+    /// The slots of a filter's matches in the version, `matches` (mapped once per filter, kept under `key`), less
+    /// those of `stale` (records the tail changed since).
+    func slots(matching key: String, _ matches: RoaringBitmap, excluding stale: RoaringBitmap) -> RoaringBitmap {
+        var mapped: RoaringBitmap
+        if matches.count == slotOfOffset.count {
+            mapped = versionSlots
+        } else if let kept = filtered.withLock({ $0[key] }) {
+            mapped = kept
+        } else {
+            mapped = slots(of: matches)
+            filtered.withLock { [mapped] filtered in
+                if filtered.count >= Self.maxFilters { filtered.removeAll(keepingCapacity: true) }
+                filtered[key] = mapped
+            }
         }
+        if !stale.isEmpty { mapped.subtract(slots(of: stale)) }
         return mapped
     }
 }

@@ -122,7 +122,7 @@ final class TailIndex: Sendable {
     /// A bulk load nobody reads yet is indexed below everything else (ingest keeps its speed); once reads come,
     /// at their priority (the sooner it catches up, the sooner they stop comparing the rest exactly).
     private func thread(urgent: Bool) -> BackgroundBuildThread {
-        return urgent ? .tailForReads : .tail
+        urgent ? .tailForReads : .tail
     }
 
     /// Indexes one batch, then goes to the back of the build thread's queue (one thread serves every collection's

@@ -9,7 +9,7 @@ public final class ServerMetrics: Sendable {
     /// Upper bounds (seconds) of the latency histogram buckets.
     static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-    struct Series: Hashable, Comparable {
+    struct Series: Hashable {
         var name: String
         var labels: [(String, String)]
         static func == (a: Series, b: Series) -> Bool {
@@ -22,7 +22,6 @@ public final class ServerMetrics: Sendable {
                 hasher.combine(v)
             }
         }
-        static func < (a: Series, b: Series) -> Bool { a.text < b.text }
         var text: String { ServerMetrics.render(labels) }
     }
 
