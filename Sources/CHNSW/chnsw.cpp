@@ -473,6 +473,36 @@ void cairn_int8_dot_rows(const int8_t *query, const int8_t *rows, size_t count, 
     picked(query, rows, count, dim, out);
 }
 
+size_t cairn_sketch_admit(const int8_t *query_codes, const int8_t *rows, size_t count, size_t components,
+                          const float *row_scales, const float *row_left_out, const float *squared_norms,
+                          float query_scale, float slack, float query_left_out, float query_norm, int space,
+                          float threshold, int32_t *dots, uint32_t *admitted) {
+    cairn_int8_dot_rows(query_codes, rows, count, components, dots);
+    size_t n = 0;
+    // One loop per space, branch-free inside (the index is written always, kept when admitted).
+    if (space == CAIRN_HNSW_SPACE_L2) {
+        for (size_t r = 0; r < count; ++r) {
+            float dot = row_scales[r] * (query_scale * float(dots[r]) + slack) + query_left_out * row_left_out[r];
+            admitted[n] = uint32_t(r);
+            n += (query_norm + squared_norms[r] - 2 * dot) < threshold;
+        }
+    } else if (space == CAIRN_HNSW_SPACE_IP) {
+        for (size_t r = 0; r < count; ++r) {
+            float dot = row_scales[r] * (query_scale * float(dots[r]) + slack) + query_left_out * row_left_out[r];
+            admitted[n] = uint32_t(r);
+            n += (1 - dot) < threshold;
+        }
+    } else {
+        for (size_t r = 0; r < count; ++r) {
+            float dot = row_scales[r] * (query_scale * float(dots[r]) + slack) + query_left_out * row_left_out[r];
+            float lengths = std::sqrt(query_norm * squared_norms[r]);
+            admitted[n] = uint32_t(r);
+            n += (lengths > 0 ? 1 - dot / lengths : 1.0f) < threshold;
+        }
+    }
+    return n;
+}
+
 cairn_hnswlib_distance_function cairn_hnswlib_kernel(int space, size_t dim, const void **parameter) {
     hnswlib::SpaceInterface<float> *made = nullptr;
     if (space == CAIRN_HNSW_SPACE_L2) made = new hnswlib::L2Space(dim);

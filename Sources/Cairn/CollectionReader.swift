@@ -218,7 +218,7 @@ struct CollectionReader: Sendable {
                 hits = try compare(query, k: k, vectors: exact.vectors, sources: exact.sources)
             }
             if !fromTail.isEmpty {
-                hits += try tailNeighbors(query, k: k, candidates: fromTail)
+                hits += try tailNeighbors(query, k: k, candidates: fromTail, ceiling: Self.kthDistance(hits, k: k))
                 hits.sort { $0.distance < $1.distance }
                 if hits.count > k { hits.removeLast(hits.count - k) }
             }
@@ -370,9 +370,16 @@ struct CollectionReader: Sendable {
         return try queries.map { try compare($0, k: k, vectors: vectors, sources: sources) }
     }
 
+    /// The `k`-th smallest distance of `hits` (infinity when fewer): a record farther than that is not wanted.
+    private static func kthDistance(_ hits: [Hit], k: Int) -> Float {
+        hits.count < k ? .infinity : hits.map(\.distance).sorted()[k - 1]
+    }
+
     /// The `k` nearest tail records among `candidates` (live slots): the tail index for the slots it holds, exact
-    /// comparison for those written since.
-    private func tailNeighbors(_ query: [Float], k: Int, candidates: RoaringBitmap) throws -> [Hit] {
+    /// comparison for those written since (past records no nearer than `ceiling`: `k` nearer ones are known).
+    private func tailNeighbors(_ query: [Float], k: Int, candidates: RoaringBitmap, ceiling: Float = .infinity)
+        throws -> [Hit]
+    {
         guard let slots = tail.slots else { return [] }
         var hits: [Hit] = []
         var exact = candidates
@@ -415,7 +422,8 @@ struct CollectionReader: Sendable {
                 // codes first, then its best rows exactly.
                 if exact.count >= BruteForce.quantizedScanMinimum {
                     return try BruteForce.searchQuantized(
-                        query: query, dimension: slots.dimension, space: space, k: k,
+                        query: query, dimension: slots.dimension, space: space, k: k, sketch: slots.sketch,
+                        ceiling: min(ceiling, Self.kthDistance(hits, k: k)),
                         forEachRun: { slots.forEachQuantizedRun(exact.array, $0) }, vector: slots.vector)
                 }
                 return try BruteForce.search(query: query, dimension: slots.dimension, space: space, k: k) { row in

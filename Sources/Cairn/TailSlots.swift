@@ -54,6 +54,10 @@ final class TailSlots: Sendable {
         let codes: UnsafeMutablePointer<Int8>
         let scales: UnsafeMutablePointer<Float>
         let squaredNorms: UnsafeMutablePointer<Float>
+        /// Each vector's sketch (`ProjectionSketch`: codes, scale, left-out length), once the tail has one.
+        let sketchCodes: UnsafeMutablePointer<Int8>
+        let sketchScales: UnsafeMutablePointer<Float>
+        let leftOut: UnsafeMutablePointer<Float>
         /// Slots written (by the one writer, before any view that includes them is published).
         var written = 0
 
@@ -63,6 +67,9 @@ final class TailSlots: Sendable {
             codes = .allocate(capacity: capacity * max(dimension, 1))
             scales = .allocate(capacity: capacity)
             squaredNorms = .allocate(capacity: capacity)
+            sketchCodes = .allocate(capacity: capacity * max(ProjectionSketch.components(forDimension: dimension), 1))
+            sketchScales = .allocate(capacity: capacity)
+            leftOut = .allocate(capacity: capacity)
         }
 
         deinit {
@@ -72,13 +79,23 @@ final class TailSlots: Sendable {
             codes.deallocate()
             scales.deallocate()
             squaredNorms.deallocate()
+            sketchCodes.deallocate()
+            sketchScales.deallocate()
+            leftOut.deallocate()
         }
     }
 
     private struct State {
         var chunks: [Chunk] = []
         var count = 0
+        /// Fitted on the first `sketchSample` slots in the background; slots from `sketchedFrom` on carry sketches.
+        var sketch: ProjectionSketch?
+        var sketchedFrom = Int.max
     }
+
+    /// Slots whose vectors the sketch is fitted on (once, when the tail reaches this many: the size at which it
+    /// gets an index, and from which exact scans of it get long).
+    static let sketchSample = 2048
 
     private let state = Mutex(State())
 
@@ -120,9 +137,41 @@ final class TailSlots: Sendable {
                 (chunk.scales[position], chunk.squaredNorms[position]) = Int8Quantizer.quantize(
                     target, dimension: dimension, into: chunk.codes + position * dimension)
             }
+            if let sketch = state.sketch {
+                (chunk.sketchScales[position], chunk.leftOut[position]) = sketch.encode(
+                    target, squaredNorm: chunk.squaredNorms[position],
+                    into: chunk.sketchCodes + position * sketch.components)
+            }
             chunk.written += 1
             state.count += 1
+            if state.count == Self.sketchSample { fitSketch(state) }
             return UInt32(state.count - 1)
+        }
+    }
+
+    /// The sketch the slots from `sketchedFrom` on carry, once fitted.
+    var sketch: ProjectionSketch? { state.withLock { $0.sketch } }
+
+    /// Fits the sketch on the slots written so far, off the writer's path (a bulk load goes on meanwhile; the slots
+    /// it writes before the sketch is in are scanned whole).
+    private func fitSketch(_ state: borrowing State) {
+        let components = ProjectionSketch.components(forDimension: dimension)
+        guard components > 0 else { return }
+        var sample: [Float] = []
+        sample.reserveCapacity(state.count * dimension)
+        for chunk in state.chunks {
+            sample.append(contentsOf: UnsafeBufferPointer(start: chunk.vectors, count: chunk.written * dimension))
+        }
+        let (dimension, count) = (dimension, state.count)
+        Task.detached(priority: .background) { [weak self] in
+            let fitted = sample.withUnsafeBufferPointer {
+                ProjectionSketch.fit($0.baseAddress!, count: count, dimension: dimension, components: components)
+            }
+            guard let fitted, let self else { return }
+            self.state.withLock { state in
+                state.sketch = fitted
+                state.sketchedFrom = state.count
+            }
         }
     }
 
@@ -144,11 +193,15 @@ final class TailSlots: Sendable {
     /// Hands `body` the int8 codes of `slots` (ascending) a run of consecutive slots in one chunk at a time, valid
     /// while this store lives.
     func forEachQuantizedRun(_ slots: [UInt32], _ body: (QuantizedRows) -> Void) {
+        let (sketch, sketchedFrom) = state.withLock { ($0.sketch, $0.sketchedFrom) }
         var index = 0
         while index < slots.count {
             let first = slots[index]
             let (chunkIndex, position) = Self.locate(Int(first))
-            let room = Self.capacity(ofChunk: chunkIndex) - position
+            let sketched = sketch != nil && Int(first) >= sketchedFrom
+            // (A run is sketched whole or not at all.)
+            let room = min(
+                Self.capacity(ofChunk: chunkIndex) - position, sketched ? Int.max : sketchedFrom - Int(first))
             var count = 1
             while count < room, index + count < slots.count, slots[index + count] == first + UInt32(count) {
                 count += 1
@@ -157,7 +210,13 @@ final class TailSlots: Sendable {
             body(
                 QuantizedRows(
                     firstID: first, count: count, codes: chunk.codes + position * dimension,
-                    scales: chunk.scales + position, squaredNorms: chunk.squaredNorms + position))
+                    scales: chunk.scales + position, squaredNorms: chunk.squaredNorms + position,
+                    sketch: sketch.flatMap { sketch in
+                        sketched
+                            ? SketchRows(
+                                codes: chunk.sketchCodes + position * sketch.components,
+                                scales: chunk.sketchScales + position, leftOut: chunk.leftOut + position) : nil
+                    }))
             index += count
         }
     }

@@ -7,23 +7,25 @@ import CHNSW
 
 /// A run of rows with consecutive ids (`firstID`, `firstID + 1`, …): their int8 codes one after the other, each
 /// row's scale (the vector is about `scale * codes`; NaN for a vector that is not comparable: never a candidate) and
-/// the exact squared norm of its float vector.
+/// the exact squared norm of its float vector; and, when the rows were sketched (`ProjectionSketch`), their sketches.
 public struct QuantizedRows {
     public let firstID: OffsetID
     public let count: Int
     public let codes: UnsafePointer<Int8>
     public let scales: UnsafePointer<Float>
     public let squaredNorms: UnsafePointer<Float>
+    public let sketch: SketchRows?
 
     public init(
         firstID: OffsetID, count: Int, codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-        squaredNorms: UnsafePointer<Float>
+        squaredNorms: UnsafePointer<Float>, sketch: SketchRows? = nil
     ) {
         self.firstID = firstID
         self.count = count
         self.codes = codes
         self.scales = scales
         self.squaredNorms = squaredNorms
+        self.sketch = sketch
     }
 }
 
@@ -65,9 +67,13 @@ extension BruteForce {
     /// The `k` nearest to `query` of the rows `forEachRun` hands over, a run of consecutive ids at a time: the
     /// `max(k * rerankedPerResult, minimumReranked)` nearest by their codes, then those compared exactly (`vector`
     /// gives a row's floats). Distances returned are exact; a row among the true `k` nearest is missed only when
-    /// quantization moved it behind that many others.
+    /// quantization moved it behind that many others. Runs that carry sketches made with `sketch` are bounded by
+    /// them first: a row whose smallest possible distance cannot enter the first pass, or is not below `ceiling`
+    /// (the `k`-th nearest distance found elsewhere: such a row cannot be among the `k` nearest of both), is not
+    /// compared (fewer bytes read, the same answer); a scan where most rows survive the bound stops bounding.
     public static func searchQuantized(
-        query: [Float], dimension: Int, space: DistanceSpace, k: Int,
+        query: [Float], dimension: Int, space: DistanceSpace, k: Int, sketch: ProjectionSketch? = nil,
+        ceiling: Float = .infinity,
         forEachRun: ((QuantizedRows) -> Void) -> Void,
         vector: (OffsetID) -> UnsafePointer<Float>
     ) throws(VectorIndexError) -> [Neighbor] {
@@ -80,33 +86,59 @@ extension BruteForce {
             let q = q.baseAddress!
             withUnsafeTemporaryAllocation(of: Int8.self, capacity: dimension) { queryCodes in
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: rowsPerCall) { dots in
-                    let codes = queryCodes.baseAddress!
-                    let dots = dots.baseAddress!
-                    let (queryScale, queryNorm) = Int8Quantizer.quantize(q, dimension: dimension, into: codes)
-                    guard !queryScale.isNaN else { return }
-                    let queryLength = queryNorm.squareRoot()
-                    forEachRun { run in
-                        var start = 0
-                        while start < run.count {
-                            let count = min(rowsPerCall, run.count - start)
-                            cairn_int8_dot_rows(codes, run.codes + start * dimension, count, dimension, dots)
-                            for row in start..<(start + count) {
-                                let scale = run.scales[row]
-                                let dot = queryScale * scale * Float(dots[row - start])
-                                let distance: Float
-                                switch space {
-                                case .l2: distance = queryNorm + run.squaredNorms[row] - 2 * dot
-                                case .ip: distance = 1 - dot
-                                case .cosine:
-                                    let lengths = queryLength * run.squaredNorms[row].squareRoot()
-                                    distance = lengths > 0 ? 1 - dot / lengths : 1
-                                }
-                                // (A NaN scale makes a NaN distance, which is never below the threshold.)
-                                if distance < firstPass.threshold {
-                                    firstPass.insert(run.firstID + OffsetID(row), distance)
-                                }
+                    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rowsPerCall) { admitted in
+                        let codes = queryCodes.baseAddress!
+                        let dots = dots.baseAddress!
+                        let admitted = admitted.baseAddress!
+                        let (queryScale, queryNorm) = Int8Quantizer.quantize(q, dimension: dimension, into: codes)
+                        guard !queryScale.isNaN else { return }
+                        let queryLength = queryNorm.squareRoot()
+                        /// The distance of a row with this dot product with the query and this squared norm.
+                        func distance(dot: Float, squaredNorm: Float) -> Float {
+                            switch space {
+                            case .l2: return queryNorm + squaredNorm - 2 * dot
+                            case .ip: return 1 - dot
+                            case .cosine:
+                                let lengths = queryLength * squaredNorm.squareRoot()
+                                return lengths > 0 ? 1 - dot / lengths : 1
                             }
-                            start += count
+                        }
+                        var bound = sketch.flatMap { $0.dimension == dimension ? SketchBound($0, query: q) : nil }
+                        defer { bound?.deallocate() }
+                        forEachRun { run in
+                            var start = 0
+                            while start < run.count {
+                                let count = min(rowsPerCall, run.count - start)
+                                if let sketchRows = run.sketch, let current = bound, current.worthIt {
+                                    // Only rows whose sketch allows them into the first pass are compared by their
+                                    // codes (the threshold as the block starts: it only falls as the block goes on).
+                                    let survivors = current.admit(
+                                        sketchRows, squaredNorms: run.squaredNorms, from: start, count: count,
+                                        below: min(firstPass.threshold, ceiling), space: space, queryNorm: queryNorm,
+                                        dots: dots, into: admitted)
+                                    for index in 0..<survivors {
+                                        let row = start + Int(admitted[index])
+                                        var dot: Int32 = 0
+                                        cairn_int8_dot_rows(codes, run.codes + row * dimension, 1, dimension, &dot)
+                                        let d = distance(
+                                            dot: queryScale * run.scales[row] * Float(dot),
+                                            squaredNorm: run.squaredNorms[row])
+                                        if d < firstPass.threshold { firstPass.insert(run.firstID + OffsetID(row), d) }
+                                    }
+                                    bound?.record(rows: count, survivors: survivors)
+                                    start += count
+                                    continue
+                                }
+                                cairn_int8_dot_rows(codes, run.codes + start * dimension, count, dimension, dots)
+                                for row in start..<(start + count) {
+                                    let d = distance(
+                                        dot: queryScale * run.scales[row] * Float(dots[row - start]),
+                                        squaredNorm: run.squaredNorms[row])
+                                    // (A NaN scale makes a NaN distance, which is never below the threshold.)
+                                    if d < firstPass.threshold { firstPass.insert(run.firstID + OffsetID(row), d) }
+                                }
+                                start += count
+                            }
                         }
                     }
                 }
@@ -120,5 +152,67 @@ extension BruteForce {
             }
         }
         return top.sorted()
+    }
+}
+
+/// The query's side of a `ProjectionSketch` bound: its projection's codes, their scale, the length the projection
+/// leaves out, and how far the codes' dot product may stray from the projections' own.
+private struct SketchBound {
+    let components: Int
+    let codes: UnsafeMutablePointer<Int8>
+    let scale: Float
+    let leftOut: Float
+    /// Times a row's sketch scale: the most quantization moves the projections' dot product.
+    let slack: Float
+    private(set) var rows = 0
+    private(set) var survivors = 0
+
+    init?(_ sketch: ProjectionSketch, query: UnsafePointer<Float>) {
+        components = sketch.components
+        let projection = UnsafeMutablePointer<Float>.allocate(capacity: components)
+        defer { projection.deallocate() }
+        let projected = sketch.project(query, into: projection)
+        let queryNorm = DistanceKernels.dot(query, query, dimension: sketch.dimension)
+        codes = .allocate(capacity: components)
+        let (scale, _) = Int8Quantizer.quantize(projection, dimension: components, into: codes)
+        guard scale.isFinite, queryNorm.isFinite else {
+            codes.deallocate()
+            return nil
+        }
+        self.scale = scale
+        leftOut = max(queryNorm - projected, 0).squareRoot()
+        // Each value is within half a step of its code on both sides: |Σ(a+e)(b+f) − Σab| ≤ Σ|a|/2 + Σ|b|/2 + n/4,
+        // with |b| ≤ 127.
+        var magnitude: Float = 0
+        for c in 0..<components { magnitude += abs(Float(codes[c])) }
+        slack = scale * (magnitude / 2 + Float(components) * (127.0 / 2 + 0.25))
+    }
+
+    func deallocate() { codes.deallocate() }
+
+    /// Bounding pays while few rows survive it; past this share (once enough rows were seen) the scan stops.
+    static let survivorShare = 0.5
+    static let rowsBeforeJudging = 4096
+
+    var worthIt: Bool {
+        rows < Self.rowsBeforeJudging || Double(survivors) < Self.survivorShare * Double(rows)
+    }
+
+    mutating func record(rows: Int, survivors: Int) {
+        self.rows += rows
+        self.survivors += survivors
+    }
+
+    /// Bounds rows `from..<from+count` of `rows` (squared norms `squaredNorms`, from the run's start) by their
+    /// sketches: writes the places (from `from`) of those whose smallest possible distance is below `threshold` to
+    /// `admitted` and returns how many. `dots` and `admitted` hold room for `count`.
+    func admit(
+        _ rows: SketchRows, squaredNorms: UnsafePointer<Float>, from: Int, count: Int, below threshold: Float,
+        space: DistanceSpace, queryNorm: Float, dots: UnsafeMutablePointer<Int32>,
+        into admitted: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        cairn_sketch_admit(
+            codes, rows.codes + from * components, count, components, rows.scales + from, rows.leftOut + from,
+            squaredNorms + from, scale, slack, leftOut, queryNorm, space.nativeValue, threshold, dots, admitted)
     }
 }

@@ -105,6 +105,17 @@ cairn_hnswlib_distance_function cairn_hnswlib_kernel(int space, size_t dim, cons
 /// `BruteForce.searchQuantized`) hands it a run of rows at a time; the kernel (AVX2 when present) is picked once.
 void cairn_int8_dot_rows(const int8_t *query, const int8_t *rows, size_t count, size_t dim, int32_t *out);
 
+/// A sketch's bound over `count` consecutive rows (VectorIndex's `ProjectionSketch`): each row's largest possible dot
+/// product with the query, `query_scale * row_scales[r] * (query_codes · row codes) + row_scales[r] * slack +
+/// query_left_out * row_left_out[r]`, made the smallest distance it allows in `space` (L2: `query_norm +
+/// squared_norms[r] - 2 dot`; IP: `1 - dot`; cosine: `1 - dot / sqrt(query_norm * squared_norms[r])`, 1 for a zero
+/// vector). Writes the indices of the rows whose bound is below `threshold` to `admitted` and returns how many (a NaN
+/// bound is never below). `dots` is room for `count` values.
+size_t cairn_sketch_admit(const int8_t *query_codes, const int8_t *rows, size_t count, size_t components,
+                          const float *row_scales, const float *row_left_out, const float *squared_norms,
+                          float query_scale, float slack, float query_left_out, float query_norm, int space,
+                          float threshold, int32_t *dots, uint32_t *admitted);
+
 /// ThreadSanitizer annotations (no-ops unless this target is built with -sanitize=thread): Synchronization's
 /// Mutex locks through futex calls TSan does not see, so `LockedState` tells it about the happens-before.
 void cairn_tsan_acquire(const void *address);
