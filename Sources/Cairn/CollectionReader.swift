@@ -424,7 +424,7 @@ struct CollectionReader: Sendable {
                     return try BruteForce.searchQuantized(
                         query: query, dimension: slots.dimension, space: space, k: k, sketch: slots.sketch,
                         ceiling: min(ceiling, Self.kthDistance(hits, k: k)),
-                        forEachRun: { slots.forEachQuantizedRun(exact.array, $0) }, vector: slots.vector)
+                        forEachRun: { slots.forEachQuantizedRun(exact, $0) }, vector: slots.vector)
                 }
                 return try BruteForce.search(query: query, dimension: slots.dimension, space: space, k: k) { row in
                     slots.forEachVector(exact.array, row)

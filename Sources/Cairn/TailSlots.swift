@@ -190,35 +190,56 @@ final class TailSlots: Sendable {
         forEachLocated(slots) { slot, chunk, position in body(slot, chunk.vectors + position * dimension) }
     }
 
-    /// Hands `body` the int8 codes of `slots` (ascending) a run of consecutive slots in one chunk at a time, valid
-    /// while this store lives.
-    func forEachQuantizedRun(_ slots: [UInt32], _ body: (QuantizedRows) -> Void) {
+    /// Hands `body` the int8 codes of `slots` a run of consecutive slots in one chunk at a time, valid while this
+    /// store lives. (Slots with no gap between them — the rows a bulk load left unindexed — are not listed one by
+    /// one.)
+    func forEachQuantizedRun(_ slots: RoaringBitmap, _ body: (QuantizedRows) -> Void) {
+        guard let first = slots.min, let last = slots.max else { return }
         let (sketch, sketchedFrom) = state.withLock { ($0.sketch, $0.sketchedFrom) }
+        if slots.count == Int(last - first) + 1 {
+            var slot = Int(first)
+            while slot <= Int(last) {
+                slot += quantizedRun(from: slot, sketch: sketch, sketchedFrom: sketchedFrom, body) { room in
+                    min(room, Int(last) + 1 - slot)
+                }
+            }
+            return
+        }
+        let slots = slots.array
         var index = 0
         while index < slots.count {
             let first = slots[index]
-            let (chunkIndex, position) = Self.locate(Int(first))
-            let sketched = sketch != nil && Int(first) >= sketchedFrom
-            // (A run is sketched whole or not at all.)
-            let room = min(
-                Self.capacity(ofChunk: chunkIndex) - position, sketched ? Int.max : sketchedFrom - Int(first))
-            var count = 1
-            while count < room, index + count < slots.count, slots[index + count] == first + UInt32(count) {
-                count += 1
+            index += quantizedRun(from: Int(first), sketch: sketch, sketchedFrom: sketchedFrom, body) { room in
+                var count = 1
+                while count < room, index + count < slots.count, slots[index + count] == first + UInt32(count) {
+                    count += 1
+                }
+                return count
             }
-            let chunk = chunk(chunkIndex)
-            body(
-                QuantizedRows(
-                    firstID: first, count: count, codes: chunk.codes + position * dimension,
-                    scales: chunk.scales + position, squaredNorms: chunk.squaredNorms + position,
-                    sketch: sketch.flatMap { sketch in
-                        sketched
-                            ? SketchRows(
-                                codes: chunk.sketchCodes + position * sketch.components,
-                                scales: chunk.sketchScales + position, leftOut: chunk.leftOut + position) : nil
-                    }))
-            index += count
         }
+    }
+
+    /// Hands `body` the run from `slot`: as long as `length` makes it given the room it may take (to the end of the
+    /// slot's chunk, and not across `sketchedFrom`: a run is sketched whole or not at all); returns its length.
+    private func quantizedRun(
+        from slot: Int, sketch: ProjectionSketch?, sketchedFrom: Int, _ body: (QuantizedRows) -> Void,
+        length: (_ room: Int) -> Int
+    ) -> Int {
+        let (chunkIndex, position) = Self.locate(slot)
+        let sketched = sketch != nil && slot >= sketchedFrom
+        let count = length(min(Self.capacity(ofChunk: chunkIndex) - position, sketched ? .max : sketchedFrom - slot))
+        let chunk = chunk(chunkIndex)
+        body(
+            QuantizedRows(
+                firstID: UInt32(slot), count: count, codes: chunk.codes + position * dimension,
+                scales: chunk.scales + position, squaredNorms: chunk.squaredNorms + position,
+                sketch: sketch.flatMap { sketch in
+                    sketched
+                        ? SketchRows(
+                            codes: chunk.sketchCodes + position * sketch.components,
+                            scales: chunk.sketchScales + position, leftOut: chunk.leftOut + position) : nil
+                }))
+        return count
     }
 
     /// Hands `body` each of `slots` with its chunk and place in it (the chunk looked up once per run of slots).

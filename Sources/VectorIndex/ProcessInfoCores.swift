@@ -2,5 +2,7 @@
 import Foundation
 
 enum ProcessInfoCores {
-    static var active: Int { ProcessInfo.processInfo.activeProcessorCount }
+    /// Read once: Foundation reads the cgroup's CPU quota from files on every call, and every request that opens
+    /// a collection works its configuration out (with this default) again.
+    static let active = ProcessInfo.processInfo.activeProcessorCount
 }

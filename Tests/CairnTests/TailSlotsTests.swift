@@ -1,3 +1,4 @@
+import Bitmaps
 import Blockfile
 import Testing
 import VectorIndex
@@ -32,15 +33,23 @@ import VectorIndex
 
         let all = (0..<UInt32(slots.count)).map { $0 }
         var runs: [(first: UInt32, count: Int, sketched: Bool)] = []
-        slots.forEachQuantizedRun(all) { runs.append(($0.firstID, $0.count, $0.sketch != nil)) }
+        slots.forEachQuantizedRun(RoaringBitmap(all)) { runs.append(($0.firstID, $0.count, $0.sketch != nil)) }
         for run in runs {
             #expect(run.sketched == (Int(run.first) >= sketchedFrom), "slot \(run.first): sketched whole or not")
             #expect(Int(run.first) >= sketchedFrom || Int(run.first) + run.count <= sketchedFrom)
         }
+        // A set with gaps is handed over run by run, every slot once.
+        let gapped = all.filter { $0 % 7 != 3 }
+        var covered: [UInt32] = []
+        slots.forEachQuantizedRun(RoaringBitmap(gapped)) { run in
+            #expect((run.sketch != nil) == (Int(run.firstID) >= sketchedFrom))
+            covered += (0..<UInt32(run.count)).map { run.firstID + $0 }
+        }
+        #expect(covered == gapped)
         for query in [record(7).record.embedding!, record(3001).record.embedding!] {
             let found = try BruteForce.searchQuantized(
                 query: query, dimension: dimension, space: .l2, k: 10, sketch: sketch,
-                forEachRun: { slots.forEachQuantizedRun(all, $0) }, vector: slots.vector)
+                forEachRun: { slots.forEachQuantizedRun(RoaringBitmap(all), $0) }, vector: slots.vector)
             let exact = try BruteForce.search(query: query, dimension: dimension, space: .l2, k: 10) { row in
                 slots.forEachVector(all.dropLast(), row)
             }
