@@ -163,7 +163,8 @@ final class TailSlots: Sendable {
             sample.append(contentsOf: UnsafeBufferPointer(start: chunk.vectors, count: chunk.written * dimension))
         }
         let (dimension, count) = (dimension, state.count)
-        Task.detached(priority: .background) { [weak self] in
+        // On the tail index's low-priority thread, not the async pool (a 1,536-d fit is ~1.6 billion multiply-adds).
+        BackgroundBuildThread.tail.submit { [weak self, sample] in
             let fitted = sample.withUnsafeBufferPointer {
                 ProjectionSketch.fit($0.baseAddress!, count: count, dimension: dimension, components: components)
             }
