@@ -68,6 +68,9 @@ public final class BlockfileWriter<Value: BlockfileValue> {
     static var deltaFraction: Int { 4 }
 
     /// Writes the changed blocks (in parallel, bounded), then the root; returns a reader of the new version.
+    /// (Specialized for the record segment's values, the compactor's largest writer: unspecialized, every entry was
+    /// copied and compared through value witnesses across the module boundary.)
+    @_specialize(exported:true,where Value == DataRecord)
     nonisolated(nonsending) public func commit() async throws -> BlockfileReader<Value> {
         guard !closed else { throw BlockfileError(.writerClosed, "commit twice", blockfileID: blockfileID) }
         closed = true
