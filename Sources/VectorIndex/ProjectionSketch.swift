@@ -42,8 +42,7 @@ public struct ProjectionSketch: Sendable {
         for (i, row) in usable.enumerated() {
             for j in 0..<dimension { centred[i * dimension + j] = rows[row * dimension + j] - mean[j] }
         }
-        // Start from fixed pseudo-random directions (the same rows give the same sketch), column-major `dimension ×
-        // components`.
+        // Start from fixed pseudo-random directions (the same rows give the same sketch), laid out as `directions`.
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         var basis = (0..<(dimension * components)).map { _ -> Float in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

@@ -103,8 +103,9 @@ extension BruteForce {
                                 return lengths > 0 ? 1 - dot / lengths : 1
                             }
                         }
-                        var bound = sketch.flatMap { $0.dimension == dimension ? SketchBound($0, query: q) : nil }
-                        defer { bound?.deallocate() }
+                        var bound = sketch.flatMap {
+                            $0.dimension == dimension ? SketchBound($0, query: q, queryNorm: queryNorm) : nil
+                        }
                         forEachRun { run in
                             var start = 0
                             while start < run.count {
@@ -159,7 +160,8 @@ extension BruteForce {
 /// leaves out, and how far the codes' dot product may stray from the projections' own.
 private struct SketchBound {
     let components: Int
-    let codes: UnsafeMutablePointer<Int8>
+    /// The query's projection as the rows' are kept (`ProjectionSketch.encode`).
+    let codes: [Int8]
     let scale: Float
     let leftOut: Float
     /// Times a row's sketch scale: the most quantization moves the projections' dot product.
@@ -167,28 +169,20 @@ private struct SketchBound {
     private(set) var rows = 0
     private(set) var survivors = 0
 
-    init?(_ sketch: ProjectionSketch, query: UnsafePointer<Float>) {
+    /// `queryNorm`: the query's squared norm.
+    init?(_ sketch: ProjectionSketch, query: UnsafePointer<Float>, queryNorm: Float) {
         components = sketch.components
-        let projection = UnsafeMutablePointer<Float>.allocate(capacity: components)
-        defer { projection.deallocate() }
-        let projected = sketch.project(query, into: projection)
-        let queryNorm = DistanceKernels.dot(query, query, dimension: sketch.dimension)
-        codes = .allocate(capacity: components)
-        let (scale, _) = Int8Quantizer.quantize(projection, dimension: components, into: codes)
-        guard scale.isFinite, queryNorm.isFinite else {
-            codes.deallocate()
-            return nil
+        var codes = [Int8](repeating: 0, count: components)
+        (scale, leftOut) = codes.withUnsafeMutableBufferPointer {
+            sketch.encode(query, squaredNorm: queryNorm, into: $0.baseAddress!)
         }
-        self.scale = scale
-        leftOut = max(queryNorm - projected, 0).squareRoot()
+        guard scale.isFinite, leftOut.isFinite else { return nil }
+        self.codes = codes
         // Each value is within half a step of its code on both sides: |Σ(a+e)(b+f) − Σab| ≤ Σ|a|/2 + Σ|b|/2 + n/4,
         // with |b| ≤ 127.
-        var magnitude: Float = 0
-        for c in 0..<components { magnitude += abs(Float(codes[c])) }
+        let magnitude = codes.reduce(Float(0)) { $0 + abs(Float($1)) }
         slack = scale * (magnitude / 2 + Float(components) * (127.0 / 2 + 0.25))
     }
-
-    func deallocate() { codes.deallocate() }
 
     /// Bounding pays while few rows survive it; past this share (once enough rows were seen) the scan stops.
     static let survivorShare = 0.5
@@ -211,8 +205,11 @@ private struct SketchBound {
         space: DistanceSpace, queryNorm: Float, dots: UnsafeMutablePointer<Int32>,
         into admitted: UnsafeMutablePointer<UInt32>
     ) -> Int {
-        cairn_sketch_admit(
-            codes, rows.codes + from * components, count, components, rows.scales + from, rows.leftOut + from,
-            squaredNorms + from, scale, slack, leftOut, queryNorm, space.nativeValue, threshold, dots, admitted)
+        codes.withUnsafeBufferPointer { codes in
+            cairn_sketch_admit(
+                codes.baseAddress!, rows.codes + from * components, count, components, rows.scales + from,
+                rows.leftOut + from, squaredNorms + from, scale, slack, leftOut, queryNorm, space.nativeValue,
+                threshold, dots, admitted)
+        }
     }
 }
