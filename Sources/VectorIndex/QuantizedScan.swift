@@ -117,12 +117,13 @@ extension BruteForce {
                                         sketchRows, squaredNorms: run.squaredNorms, from: start, count: count,
                                         below: min(firstPass.threshold, ceiling), space: space, queryNorm: queryNorm,
                                         dots: dots, into: admitted)
+                                    // The survivors' codes, scattered through the block: fetched ahead of use.
+                                    cairn_int8_dot_picked(
+                                        codes, run.codes + start * dimension, dimension, admitted, survivors, dots)
                                     for index in 0..<survivors {
                                         let row = start + Int(admitted[index])
-                                        var dot: Int32 = 0
-                                        cairn_int8_dot_rows(codes, run.codes + row * dimension, 1, dimension, &dot)
                                         let d = distance(
-                                            dot: queryScale * run.scales[row] * Float(dot),
+                                            dot: queryScale * run.scales[row] * Float(dots[index]),
                                             squaredNorm: run.squaredNorms[row])
                                         if d < firstPass.threshold { firstPass.insert(run.firstID + OffsetID(row), d) }
                                     }

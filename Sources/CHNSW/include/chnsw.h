@@ -110,11 +110,17 @@ void cairn_int8_dot_rows(const int8_t *query, const int8_t *rows, size_t count, 
 /// query_left_out * row_left_out[r]`, made the smallest distance it allows in `space` (L2: `query_norm +
 /// squared_norms[r] - 2 dot`; IP: `1 - dot`; cosine: `1 - dot / sqrt(query_norm * squared_norms[r])`, 1 for a zero
 /// vector). Writes the indices of the rows whose bound is below `threshold` to `admitted` and returns how many (a NaN
-/// bound is never below). `dots` is room for `count` values.
+/// bound is never below), in increasing order. `dots` is scratch room for `count` values. With AVX2, sketches of 16 to
+/// 64 components (a multiple of 16) are bounded eight rows at a time.
 size_t cairn_sketch_admit(const int8_t *query_codes, const int8_t *rows, size_t count, size_t components,
                           const float *row_scales, const float *row_left_out, const float *squared_norms,
                           float query_scale, float slack, float query_left_out, float query_norm, int space,
                           float threshold, int32_t *dots, uint32_t *admitted);
+
+/// The dot products of `query` (`dim` int8 codes) with the rows `picked[0..<count]` (row numbers) of the codes at
+/// `rows`, into `out[0..<count]`: the rows a sketch admitted, fetched a few ahead so that their misses overlap.
+void cairn_int8_dot_picked(const int8_t *query, const int8_t *rows, size_t dim, const uint32_t *picked, size_t count,
+                           int32_t *out);
 
 /// ThreadSanitizer annotations (no-ops unless this target is built with -sanitize=thread): Synchronization's
 /// Mutex locks through futex calls TSan does not see, so `LockedState` tells it about the happens-before.
