@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <random>
 #include <queue>
 #include <stdexcept>
 #include <string>
@@ -301,6 +302,10 @@ struct cairn_hnsw_index {
     /// label -> internal id + 1 (0 = absent) for labels below 2^32 in a dense range: brute force over an
     /// allowed set of offset ids resolves each id with one load instead of an unordered_map probe.
     std::vector<uint32_t> dense;
+    /// Bumped by every change to the graph or its labels: a two-step add planned before a change is worked out again.
+    uint64_t generation = 0;
+    /// Levels of elements added in two steps (hnswlib's own generator is left to hnswlib's adds).
+    std::mt19937 levels{100};
 
     void note_label(labeltype label, tableint id) {
         if (label >= (labeltype(1) << 32) - 1) return;
@@ -782,6 +787,7 @@ int cairn_hnsw_add(cairn_hnsw_index *index, const float *vectors, const uint64_t
         }
         for (auto &thread : pool) thread.join();
     }
+    index->generation++;
     // The dense label table is written here, on one thread, after the parallel inserts.
     int table = guarded("add", [&]() -> int {
         for (size_t i = 0; i < count; ++i) {
@@ -794,6 +800,207 @@ int cairn_hnsw_add(cairn_hnsw_index *index, const float *vectors, const uint64_t
     return table;
 }
 
+// The two-step add (see chnsw.h). The plan is the whole of an insertion's reading: the new element's level, the
+// greedy descent to it, the search of each of its levels for ef_construction candidates, the heuristic's choice of
+// its neighbours, and for each neighbour the list it will hold (the new element appended, or, when the list is full,
+// the heuristic's choice among its old neighbours and the new element). The commit only writes what was planned.
+struct cairn_hnsw_add_plan {
+    std::vector<float> vector;  // normalised for the cosine space
+    uint64_t label = 0;
+    /// The label is in the index already: the commit updates it through hnswlib's own add.
+    bool existing = false;
+    uint64_t generation = 0;
+    tableint id = 0;
+    int level = 0;
+    bool becomes_entry = false;
+    struct List {
+        tableint node;  // the new element itself, or a neighbour
+        int level;
+        std::vector<tableint> members;
+    };
+    std::vector<List> lists;
+};
+
+extern "C++" {
+namespace {
+using Candidates = std::vector<std::pair<float, tableint>>;
+
+// The HNSW neighbour heuristic (Malkov & Yashunin, algorithm 4, without extension): from `candidates` (distance to
+// the base, id), nearest first, keep one unless a kept one is nearer to it than the base is; at most `limit`. Fewer
+// candidates than `limit` are all kept (as hnswlib keeps them). `data` gives an id's vector (the element being
+// planned is not in the index yet). Kept farthest first, as hnswlib lays out lists.
+template <typename Data>
+std::vector<tableint> choose_neighbours(const HierarchicalNSW<float> *h, Candidates candidates, size_t limit,
+                                        Data data) {
+    std::sort(candidates.begin(), candidates.end(),
+              [](const auto &a, const auto &b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
+    if (candidates.size() < limit) {
+        std::vector<tableint> members;
+        for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) members.push_back(it->second);
+        return members;
+    }
+    Candidates kept;
+    kept.reserve(limit);
+    for (const auto &candidate : candidates) {
+        if (kept.size() >= limit) break;
+        bool diverse = true;
+        for (const auto &other : kept) {
+            if (h->fstdistfunc_(data(other.second), data(candidate.second), h->dist_func_param_) < candidate.first) {
+                diverse = false;
+                break;
+            }
+        }
+        if (diverse) kept.push_back(candidate);
+    }
+    std::vector<tableint> members;
+    members.reserve(kept.size());
+    for (auto it = kept.rbegin(); it != kept.rend(); ++it) members.push_back(it->second);
+    return members;
+}
+}  // namespace
+}
+
+int cairn_hnsw_plan_add(cairn_hnsw_index *index, const float *vector, uint64_t label, cairn_hnsw_add_plan **out) {
+    last_error.clear();
+    if (!index || !vector || !out) return fail(CAIRN_HNSW_INVALID_ARGUMENT, "plan add: missing argument");
+    *out = nullptr;
+    return guarded("plan add", [&]() -> int {
+        HierarchicalNSW<float> *h = index->hnsw.get();
+        auto plan = std::make_unique<cairn_hnsw_add_plan>();
+        size_t dim = index->space->dim();
+        plan->vector.assign(vector, vector + dim);
+        if (index->space->space() == CAIRN_HNSW_SPACE_COSINE) normalise(vector, plan->vector.data(), dim);
+        plan->label = label;
+        plan->generation = index->generation;
+        plan->id = tableint(h->cur_element_count);
+        if (h->label_lookup_.count(label)) {
+            plan->existing = true;
+            *out = plan.release();
+            return CAIRN_HNSW_OK;
+        }
+        // hnswlib's level distribution: floor(-ln(U) * mult), U in (0, 1].
+        double u = 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(index->levels);
+        plan->level = int(-std::log(u) * h->mult_);
+        const float *v = plan->vector.data();
+        tableint id = plan->id;
+        auto data = [&](tableint element) -> const void * {
+            return element == id ? static_cast<const void *>(v) : h->getDataByInternalId(element);
+        };
+        auto distance = [&](tableint a, tableint b) { return h->fstdistfunc_(data(a), data(b), h->dist_func_param_); };
+        if (h->cur_element_count == 0) {
+            plan->becomes_entry = true;
+            *out = plan.release();
+            return CAIRN_HNSW_OK;
+        }
+        int top = h->maxlevel_;
+        tableint entry = h->enterpoint_node_;
+        tableint current = entry;
+        // Greedy descent through the levels above the new element's.
+        float nearest = distance(id, current);
+        for (int level = top; level > plan->level; --level) {
+            for (bool moved = true; moved;) {
+                moved = false;
+                hnswlib::linklistsizeint *list = h->get_linklist(current, level);
+                size_t size = h->getListCount(list);
+                tableint *members = reinterpret_cast<tableint *>(list + 1);
+                for (size_t i = 0; i < size; ++i) {
+                    float d = distance(id, members[i]);
+                    if (d < nearest) {
+                        nearest = d;
+                        current = members[i];
+                        moved = true;
+                    }
+                }
+            }
+        }
+        bool entry_deleted = h->isMarkedDeleted(entry);
+        for (int level = std::min(plan->level, top); level >= 0; --level) {
+            auto found = h->searchBaseLayer(current, v, level);
+            Candidates candidates;
+            candidates.reserve(found.size() + 1);
+            for (; !found.empty(); found.pop()) candidates.push_back(found.top());
+            if (entry_deleted) {
+                // (As hnswlib does: a deleted entry point stays reachable.)
+                candidates.emplace_back(distance(id, entry), entry);
+                std::sort(candidates.begin(), candidates.end());
+                if (candidates.size() > h->ef_construction_) candidates.pop_back();
+            }
+            std::vector<tableint> chosen = choose_neighbours(h, candidates, h->M_, data);
+            if (chosen.empty()) continue;
+            size_t most = level ? h->maxM_ : h->maxM0_;
+            for (tableint neighbour : chosen) {
+                hnswlib::linklistsizeint *list = h->get_linklist_at_level(neighbour, level);
+                size_t size = h->getListCount(list);
+                tableint *members = reinterpret_cast<tableint *>(list + 1);
+                std::vector<tableint> next(members, members + size);
+                if (size < most) {
+                    next.push_back(id);
+                } else {
+                    Candidates pool;
+                    pool.reserve(size + 1);
+                    pool.emplace_back(distance(id, neighbour), id);
+                    for (size_t i = 0; i < size; ++i) pool.emplace_back(distance(members[i], neighbour), members[i]);
+                    next = choose_neighbours(h, std::move(pool), most, data);
+                }
+                plan->lists.push_back({neighbour, level, std::move(next)});
+            }
+            current = chosen.back();  // the nearest: where the next level's search starts
+            plan->lists.push_back({id, level, std::move(chosen)});
+        }
+        plan->becomes_entry = plan->level > top;
+        *out = plan.release();
+        return CAIRN_HNSW_OK;
+    });
+}
+
+int cairn_hnsw_commit_add(cairn_hnsw_index *index, const cairn_hnsw_add_plan *plan) {
+    last_error.clear();
+    if (!index || !plan) return fail(CAIRN_HNSW_INVALID_ARGUMENT, "commit add: missing argument");
+    HierarchicalNSW<float> *h = index->hnsw.get();
+    if (plan->existing || plan->generation != index->generation || plan->id != h->cur_element_count) {
+        // The index changed since (or the label was there): an ordinary add, all of it here.
+        return cairn_hnsw_add(index, plan->vector.data(), &plan->label, 1, 1);
+    }
+    if (h->cur_element_count >= h->max_elements_) {
+        return fail(CAIRN_HNSW_CAPACITY_EXCEEDED, "add: " + std::to_string(h->cur_element_count + 1) +
+                                                      " elements exceed the capacity of " +
+                                                      std::to_string(h->max_elements_));
+    }
+    return guarded("commit add", [&]() -> int {
+        tableint id = plan->id;
+        char *upper = nullptr;
+        if (plan->level > 0) {
+            size_t bytes = h->size_links_per_element_ * size_t(plan->level) + 1;
+            upper = static_cast<char *>(std::malloc(bytes));
+            if (!upper) throw std::bad_alloc();
+            std::memset(upper, 0, bytes);
+        }
+        // Nothing below throws: the element and every list are written whole.
+        std::memset(h->data_level0_memory_ + id * h->size_data_per_element_ + h->offsetLevel0_, 0,
+                    h->size_data_per_element_);
+        std::memcpy(h->getExternalLabeLp(id), &plan->label, sizeof(labeltype));
+        std::memcpy(h->getDataByInternalId(id), plan->vector.data(), h->data_size_);
+        h->linkLists_[id] = upper;
+        h->element_levels_[id] = plan->level;
+        h->cur_element_count++;
+        h->label_lookup_[plan->label] = id;
+        for (const auto &list : plan->lists) {
+            hnswlib::linklistsizeint *target = h->get_linklist_at_level(list.node, list.level);
+            h->setListCount(target, static_cast<unsigned short>(list.members.size()));
+            std::memcpy(target + 1, list.members.data(), list.members.size() * sizeof(tableint));
+        }
+        if (plan->becomes_entry) {
+            h->enterpoint_node_ = id;
+            h->maxlevel_ = plan->level;
+        }
+        index->generation++;
+        index->note_label(plan->label, id);
+        return CAIRN_HNSW_OK;
+    });
+}
+
+void cairn_hnsw_free_add_plan(cairn_hnsw_add_plan *plan) { delete plan; }
+
 int cairn_hnsw_mark_deleted(cairn_hnsw_index *index, uint64_t label) {
     last_error.clear();
     if (!index) return fail(CAIRN_HNSW_INVALID_ARGUMENT, "delete: missing index");
@@ -803,6 +1010,7 @@ int cairn_hnsw_mark_deleted(cairn_hnsw_index *index, uint64_t label) {
         return fail(CAIRN_HNSW_LABEL_NOT_FOUND, "delete: label " + std::to_string(label) + " is not in the index");
     }
     return guarded("delete", [&]() -> int {
+        index->generation++;
         h->markDelete(label);
         return CAIRN_HNSW_OK;
     });
@@ -830,6 +1038,7 @@ int cairn_hnsw_relabel(cairn_hnsw_index *index, const uint64_t *labels, size_t c
                 return fail(CAIRN_HNSW_INVALID_ARGUMENT, "relabel: label " + std::to_string(labels[i]) + " given twice");
             }
         }
+        index->generation++;
         for (size_t i = 0; i < count; ++i) h->setExternalLabel(tableint(i), labels[i]);
         h->label_lookup_.swap(lookup);
         index->rebuild_dense();

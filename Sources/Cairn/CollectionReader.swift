@@ -398,17 +398,13 @@ struct CollectionReader: Sendable {
                 var found: [Neighbor] = []
                 if excluded <= Self.maxDroppedPerSearch {
                     let dropped = excluded > 0 ? indexedRange.subtracting(inIndex) : RoaringBitmap()
-                    found = try tailIndex.searching {
-                        try search($0, query, k: wanted, allowed: nil, excluding: dropped)
-                    }
-                    .filter { inIndex.contains($0.id) }
+                    found = try search(tailIndex.index, query, k: wanted, allowed: nil, excluding: dropped)
+                        .filter { inIndex.contains($0.id) }
                 }
                 // (The index may briefly hold a batch beyond `indexed`: a short answer is searched again exactly.)
                 if found.count < wanted {
                     let allowed = try AllowedSet(sortedUnique: inIndex.array)
-                    found = try tailIndex.searching {
-                        try search($0, query, k: wanted, allowed: allowed, excluding: RoaringBitmap())
-                    }
+                    found = try search(tailIndex.index, query, k: wanted, allowed: allowed, excluding: RoaringBitmap())
                 }
                 hits = found.map { Hit(source: .tail($0.id), distance: $0.distance) }
             }

@@ -18,8 +18,6 @@ final class TailIndex: Sendable {
     static let batchSize = 16
     /// Slots between two measurements of the index's memory for `/metrics`.
     static let measureEvery = 1024
-    /// Searches of this index under way or waiting for it.
-    private let searches = Atomic<Int>(0)
 
     private struct Work {
         var target = 0
@@ -74,8 +72,7 @@ final class TailIndex: Sendable {
         self.maxVectors = maxVectors
         collectionParameters = parameters
         var parameters = parameters
-        // One thread at the build thread's low priority: batches stay short (searches wait for the lock), and
-        // queries and compaction keep the other cores.
+        // One thread at the build thread's priority: queries and compaction keep the other cores.
         parameters.numThreads = 1
         do {
             index = try HNSWIndex.create(
@@ -147,11 +144,13 @@ final class TailIndex: Sendable {
             let dimension = slots.dimension
             let ids = range.filter { slots[$0].record.embedding?.count == dimension && dimension > 0 }
             do {
-                // One vector per hold of the write lock (a search waits for one add, not a batch: ~0.2 ms, not
-                // ~3 ms, on a busy 2-core machine), stepping aside while searches wait (the lock prefers writers).
+                // One vector at a time, searched for beside the queries (under the read lock); a query waits only
+                // while its lists are written.
                 for id in ids {
-                    try index.add(flat: slots.vectors(CollectionOfOne(id)), ids: [id])
-                    if searches.load(ordering: .relaxed) > 0 { usleep(50) }
+                    try slots.vectors(CollectionOfOne(id)).withUnsafeBufferPointer {
+                        (vector) throws(VectorIndexError) in
+                        try index.addBesideSearches(vector.baseAddress!, id: id)
+                    }
                 }
             } catch {
                 // Nothing is lost: slots the index does not hold are compared exactly.
@@ -183,12 +182,5 @@ final class TailIndex: Sendable {
             let now = indexed
             if now > seen { (seen, lastProgress) = (now, .now) }
         }
-    }
-
-    /// Runs a search of the index, letting the builder know a search is waiting.
-    func searching<T>(_ body: (HNSWIndex) throws -> T) rethrows -> T {
-        searches.add(1, ordering: .relaxed)
-        defer { searches.subtract(1, ordering: .relaxed) }
-        return try body(index)
     }
 }

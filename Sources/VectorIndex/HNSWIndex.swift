@@ -93,6 +93,29 @@ public final class HNSWIndex: @unchecked Sendable {
         }
     }
 
+    /// Adds one vector with searches running beside most of the work (the log tail's index, built while queries
+    /// search it): its neighbours are found, and every list it changes worked out, under the read lock; only the
+    /// writing takes the write lock (a search waits for that, not for a whole insertion). The result is the graph
+    /// `add` makes. One thread should add this way at a time: a plan overtaken by another change is redone under
+    /// the write lock.
+    public func addBesideSearches(_ vector: UnsafePointer<Float>, id: OffsetID) throws(VectorIndexError) {
+        let plan = try lock.withReadLock { () throws(VectorIndexError) -> OpaquePointer in
+            var plan: OpaquePointer?
+            try Self.check(cairn_hnsw_plan_add(native, vector, UInt64(id), &plan))
+            guard let plan else { throw VectorIndexError(.internal, "planning an add returned no plan") }
+            return plan
+        }
+        defer { cairn_hnsw_free_add_plan(plan) }
+        try lock.withWriteLock { () throws(VectorIndexError) in
+            let capacity = cairn_hnsw_capacity(native)
+            if cairn_hnsw_count(native) + 1 > capacity {
+                let grown = Int((Double(capacity) * parameters.resizeFactor).rounded(.up))
+                try Self.check(cairn_hnsw_resize(native, max(capacity + 1, grown)))
+            }
+            try Self.check(cairn_hnsw_commit_add(native, plan))
+        }
+    }
+
     /// Marks ids deleted: they are never returned again. Unknown or already deleted ids are an error and
     /// nothing is deleted.
     public func markDeleted(_ ids: [OffsetID]) throws(VectorIndexError) {

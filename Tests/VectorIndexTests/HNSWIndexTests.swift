@@ -212,6 +212,92 @@ struct HNSWIndexTests {
         #expect(error?.code == .io)
     }
 
+    @Test("vectors added beside searches make a graph as good as one added at once", arguments: DistanceSpace.allCases)
+    func addBesideSearchesRecall(space: DistanceSpace) throws {
+        let data = Dataset(count: 2000, dimension: Self.dimension, seed: 11)
+        let atOnce = try build(data, space: space)
+        // From a small capacity, so that the index grows on the way.
+        let stepwise = try HNSWIndex.create(
+            dimension: data.dimension, parameters: HNSWParameters(space: space), capacity: 16)
+        for (row, id) in data.ids.enumerated() {
+            try data.vectors.withUnsafeBufferPointer {
+                try stepwise.addBesideSearches($0.baseAddress! + row * data.dimension, id: id)
+            }
+        }
+        #expect(stepwise.count == 2000)
+        #expect(try stepwise.vector(for: 1234).elementsEqual(atOnce.vector(for: 1234)))
+        var (stepwiseRecall, atOnceRecall) = (0.0, 0.0)
+        let queries = data.queries(50, seed: 12)
+        for query in queries {
+            let truth = try data.exact(query, k: 10, space: space)
+            stepwiseRecall += recall(try stepwise.search(query, k: 10), truth)
+            atOnceRecall += recall(try atOnce.search(query, k: 10), truth)
+        }
+        stepwiseRecall /= Double(queries.count)
+        atOnceRecall /= Double(queries.count)
+        #expect(stepwiseRecall >= 0.98)
+        #expect(stepwiseRecall >= atOnceRecall - 0.02)
+        // The graph is hnswlib's: it saves and loads like any other.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("beside-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("index.bin").path
+        try stepwise.save(toFile: path)
+        let loaded = try HNSWIndex.load(
+            fromFile: path, dimension: data.dimension, parameters: HNSWParameters(space: space))
+        for query in queries.prefix(5) {
+            #expect(try loaded.search(query, k: 10).map(\.id) == stepwise.search(query, k: 10).map(\.id))
+        }
+    }
+
+    @Test("adding beside searches: an existing id is replaced, other changes in between are taken into account")
+    func addBesideSearchesAfterOtherChanges() throws {
+        let index = try HNSWIndex.create(dimension: 2, capacity: 4)
+        func add(_ vector: [Float], id: OffsetID) throws {
+            try vector.withUnsafeBufferPointer { try index.addBesideSearches($0.baseAddress!, id: id) }
+        }
+        try add([0, 0], id: 0)
+        try add([10, 10], id: 1)
+        try add([20, 20], id: 0)
+        #expect(index.count == 2)
+        #expect(try index.vector(for: 0) == [20, 20])
+        try index.markDeleted([1])
+        try add([11, 11], id: 2)
+        #expect(try index.search([10, 10], k: 2).map(\.id) == [2, 0])
+    }
+
+    @Test("searches run while vectors are added beside them, and two adders do not corrupt the graph")
+    func addBesideSearchesConcurrently() async throws {
+        let data = Dataset(count: 3000, dimension: Self.dimension, seed: 13)
+        let index = try HNSWIndex.create(dimension: data.dimension, capacity: 64)
+        let queries = data.queries(20, seed: 14)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Two adders (each plan may be overtaken by the other's commit) and a searcher.
+            for half in 0..<2 {
+                group.addTask {
+                    for row in stride(from: half, to: data.count, by: 2) {
+                        try data.vectors.withUnsafeBufferPointer {
+                            try index.addBesideSearches($0.baseAddress! + row * data.dimension, id: OffsetID(row))
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                for round in 0..<200 {
+                    let found = try index.search(queries[round % queries.count], k: 5)
+                    #expect(found.allSatisfy { $0.id < OffsetID(data.count) })
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(index.count == data.count)
+        var total = 0.0
+        for query in queries {
+            total += recall(try index.search(query, k: 10), try data.exact(query, k: 10, space: .l2))
+        }
+        #expect(total / Double(queries.count) >= 0.98)
+    }
+
     @Test("a clone is independent and saves the same bytes")
     func cloneIsDeepCopy() throws {
         let data = Dataset(count: 300, dimension: 8, seed: 11)

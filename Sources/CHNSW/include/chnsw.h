@@ -52,6 +52,19 @@ void cairn_hnsw_free(cairn_hnsw_index *index);
 /// Adds (or, for an existing label, replaces) `count` vectors of `dim` floats, on `threads` threads.
 int cairn_hnsw_add(cairn_hnsw_index *index, const float *vectors, const uint64_t *labels, size_t count,
                    size_t threads);
+
+/// One vector added in two steps, so that searches run beside most of the work (the log tail's index is built while
+/// queries search it). `cairn_hnsw_plan_add` only reads the index (call it under the lock searches share): it draws
+/// the new element's level, searches its neighbours and works out every list the insertion changes.
+/// `cairn_hnsw_commit_add` (under the exclusive lock, capacity for one more element made first) writes them; a plan
+/// another change overtook (or one for a label already there) is carried out as an ordinary add instead. The graph is
+/// hnswlib's (its layout, its neighbour rule); only the levels come from a generator of the shim's. Free a plan with
+/// `cairn_hnsw_free_add_plan`.
+typedef struct cairn_hnsw_add_plan cairn_hnsw_add_plan;
+int cairn_hnsw_plan_add(cairn_hnsw_index *index, const float *vector, uint64_t label, cairn_hnsw_add_plan **out);
+int cairn_hnsw_commit_add(cairn_hnsw_index *index, const cairn_hnsw_add_plan *plan);
+void cairn_hnsw_free_add_plan(cairn_hnsw_add_plan *plan);
+
 int cairn_hnsw_mark_deleted(cairn_hnsw_index *index, uint64_t label);
 /// Writes the label of every element, by internal id, into `out` (room for `cairn_hnsw_count` labels).
 void cairn_hnsw_labels(const cairn_hnsw_index *index, uint64_t *out);
