@@ -13,6 +13,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <random>
 #include <queue>
@@ -304,8 +305,10 @@ struct cairn_hnsw_index {
     std::vector<uint32_t> dense;
     /// Bumped by every change to the graph or its labels: a two-step add planned before a change is worked out again.
     uint64_t generation = 0;
-    /// Levels of elements added in two steps (hnswlib's own generator is left to hnswlib's adds).
+    /// Levels of elements added in two steps (hnswlib's own generator is left to hnswlib's adds), drawn under
+    /// `levels_lock` (plans run under a shared lock, two may run at once).
     std::mt19937 levels{100};
+    std::mutex levels_lock;
 
     void note_label(labeltype label, tableint id) {
         if (label >= (labeltype(1) << 32) - 1) return;
@@ -879,7 +882,11 @@ int cairn_hnsw_plan_add(cairn_hnsw_index *index, const float *vector, uint64_t l
             return CAIRN_HNSW_OK;
         }
         // hnswlib's level distribution: floor(-ln(U) * mult), U in (0, 1].
-        double u = 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(index->levels);
+        double u;
+        {
+            std::lock_guard<std::mutex> guard(index->levels_lock);
+            u = 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(index->levels);
+        }
         plan->level = int(-std::log(u) * h->mult_);
         const float *v = plan->vector.data();
         tableint id = plan->id;
