@@ -15,8 +15,8 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <random>
 #include <queue>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>

@@ -97,8 +97,11 @@ public final class HNSWIndex: @unchecked Sendable {
     /// search it): its neighbours are found, and every list it changes worked out, under the read lock; only the
     /// writing takes the write lock (a search waits for that, not for a whole insertion). The result is the graph
     /// `add` makes. One thread should add this way at a time: a plan overtaken by another change is redone under
-    /// the write lock.
-    public func addBesideSearches(_ vector: UnsafePointer<Float>, id: OffsetID) throws(VectorIndexError) {
+    /// the write lock. `beforeWriting` runs between the two steps, outside the lock: a caller that knows of a long
+    /// read under way (a clone) can wait there, since searches queue behind a writer waiting for the lock.
+    public func addBesideSearches(
+        _ vector: UnsafePointer<Float>, id: OffsetID, beforeWriting: () -> Void = {}
+    ) throws(VectorIndexError) {
         let plan = try lock.withReadLock { () throws(VectorIndexError) -> OpaquePointer in
             var plan: OpaquePointer?
             try Self.check(cairn_hnsw_plan_add(native, vector, UInt64(id), &plan))
@@ -106,6 +109,7 @@ public final class HNSWIndex: @unchecked Sendable {
             return plan
         }
         defer { cairn_hnsw_free_add_plan(plan) }
+        beforeWriting()
         try lock.withWriteLock { () throws(VectorIndexError) in
             let capacity = cairn_hnsw_capacity(native)
             if cairn_hnsw_count(native) + 1 > capacity {
