@@ -16,7 +16,6 @@
 #include <mutex>
 #include <new>
 #include <queue>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -305,9 +304,8 @@ struct cairn_hnsw_index {
     std::vector<uint32_t> dense;
     /// Bumped by every change to the graph or its labels: a two-step add planned before a change is worked out again.
     uint64_t generation = 0;
-    /// Levels of elements added in two steps (hnswlib's own generator is left to hnswlib's adds), drawn under
-    /// `levels_lock` (plans run under a shared lock, two may run at once).
-    std::mt19937 levels{100};
+    /// Held while a two-step add draws its level from hnswlib's generator (plans run under a shared lock, two may
+    /// run at once; hnswlib's own adds draw under the exclusive one).
     std::mutex levels_lock;
 
     void note_label(labeltype label, tableint id) {
@@ -881,13 +879,11 @@ int cairn_hnsw_plan_add(cairn_hnsw_index *index, const float *vector, uint64_t l
             *out = plan.release();
             return CAIRN_HNSW_OK;
         }
-        // hnswlib's level distribution: floor(-ln(U) * mult), U in (0, 1].
-        double u;
         {
+            // hnswlib's own generator and distribution: the graph is the one its add would make, level for level.
             std::lock_guard<std::mutex> guard(index->levels_lock);
-            u = 1.0 - std::uniform_real_distribution<double>(0.0, 1.0)(index->levels);
+            plan->level = h->getRandomLevel(h->mult_);
         }
-        plan->level = int(-std::log(u) * h->mult_);
         const float *v = plan->vector.data();
         tableint id = plan->id;
         auto data = [&](tableint element) -> const void * {

@@ -58,7 +58,7 @@ int cairn_hnsw_add(cairn_hnsw_index *index, const float *vectors, const uint64_t
 /// the new element's level, searches its neighbours and works out every list the insertion changes.
 /// `cairn_hnsw_commit_add` (under the exclusive lock, capacity for one more element made first) writes them; a plan
 /// another change overtook (or one for a label already there) is carried out as an ordinary add instead. The graph is
-/// hnswlib's (its layout, its neighbour rule); only the levels come from a generator of the shim's. Free a plan with
+/// the one hnswlib's add makes (the same levels from its generator, the same neighbour rule). Free a plan with
 /// `cairn_hnsw_free_add_plan`.
 typedef struct cairn_hnsw_add_plan cairn_hnsw_add_plan;
 int cairn_hnsw_plan_add(cairn_hnsw_index *index, const float *vector, uint64_t label, cairn_hnsw_add_plan **out);
