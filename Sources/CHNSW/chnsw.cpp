@@ -736,6 +736,14 @@ int cairn_hnsw_clone(const cairn_hnsw_index *source, cairn_hnsw_index **out) {
 
 void cairn_hnsw_free(cairn_hnsw_index *index) { delete index; }
 
+namespace {
+// The error of an add that would take the index past its capacity (the caller grows it first).
+int capacity_exceeded(const HierarchicalNSW<float> *h, size_t wanted) {
+    return fail(CAIRN_HNSW_CAPACITY_EXCEEDED, "add: " + std::to_string(wanted) + " elements exceed the capacity of " +
+                                                  std::to_string(h->max_elements_));
+}
+}  // namespace
+
 int cairn_hnsw_add(cairn_hnsw_index *index, const float *vectors, const uint64_t *labels, size_t count,
                    size_t threads) {
     last_error.clear();
@@ -744,9 +752,7 @@ int cairn_hnsw_add(cairn_hnsw_index *index, const float *vectors, const uint64_t
     size_t fresh = 0;
     for (size_t i = 0; i < count; ++i) fresh += h->label_lookup_.count(labels[i]) ? 0 : 1;
     if (h->cur_element_count + fresh > h->max_elements_) {
-        return fail(CAIRN_HNSW_CAPACITY_EXCEEDED, "add: " + std::to_string(h->cur_element_count + fresh) +
-                                                      " elements exceed the capacity of " +
-                                                      std::to_string(h->max_elements_));
+        return capacity_exceeded(h, h->cur_element_count + fresh);
     }
     size_t dim = index->space->dim();
     bool cosine = index->space->space() == CAIRN_HNSW_SPACE_COSINE;
@@ -828,30 +834,24 @@ using Candidates = std::vector<std::pair<float, tableint>>;
 
 // The HNSW neighbour heuristic (Malkov & Yashunin, algorithm 4, without extension): from `candidates` (distance to
 // the base, id), nearest first, keep one unless a kept one is nearer to it than the base is; at most `limit`. Fewer
-// candidates than `limit` are all kept (as hnswlib keeps them). `data` gives an id's vector (the element being
-// planned is not in the index yet). Kept farthest first, as hnswlib lays out lists.
-template <typename Data>
-std::vector<tableint> choose_neighbours(const HierarchicalNSW<float> *h, Candidates candidates, size_t limit,
-                                        Data data) {
+// candidates than `limit` are all kept (as hnswlib keeps them). `distance` measures between two ids (the element
+// being planned is not in the index yet). Kept farthest first, as hnswlib lays out lists.
+template <typename Distance>
+std::vector<tableint> choose_neighbours(Candidates candidates, size_t limit, Distance distance) {
     std::sort(candidates.begin(), candidates.end(),
               [](const auto &a, const auto &b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
-    if (candidates.size() < limit) {
-        std::vector<tableint> members;
-        for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) members.push_back(it->second);
-        return members;
-    }
     Candidates kept;
-    kept.reserve(limit);
-    for (const auto &candidate : candidates) {
-        if (kept.size() >= limit) break;
-        bool diverse = true;
-        for (const auto &other : kept) {
-            if (h->fstdistfunc_(data(other.second), data(candidate.second), h->dist_func_param_) < candidate.first) {
-                diverse = false;
-                break;
-            }
+    if (candidates.size() < limit) {
+        kept = std::move(candidates);
+    } else {
+        kept.reserve(limit);
+        for (const auto &candidate : candidates) {
+            if (kept.size() >= limit) break;
+            bool diverse = std::none_of(kept.begin(), kept.end(), [&](const auto &other) {
+                return distance(other.second, candidate.second) < candidate.first;
+            });
+            if (diverse) kept.push_back(candidate);
         }
-        if (diverse) kept.push_back(candidate);
     }
     std::vector<tableint> members;
     members.reserve(kept.size());
@@ -928,7 +928,7 @@ int cairn_hnsw_plan_add(cairn_hnsw_index *index, const float *vector, uint64_t l
                 std::sort(candidates.begin(), candidates.end());
                 if (candidates.size() > h->ef_construction_) candidates.pop_back();
             }
-            std::vector<tableint> chosen = choose_neighbours(h, candidates, h->M_, data);
+            std::vector<tableint> chosen = choose_neighbours(candidates, h->M_, distance);
             if (chosen.empty()) continue;
             size_t most = level ? h->maxM_ : h->maxM0_;
             for (tableint neighbour : chosen) {
@@ -943,7 +943,7 @@ int cairn_hnsw_plan_add(cairn_hnsw_index *index, const float *vector, uint64_t l
                     pool.reserve(size + 1);
                     pool.emplace_back(distance(id, neighbour), id);
                     for (size_t i = 0; i < size; ++i) pool.emplace_back(distance(members[i], neighbour), members[i]);
-                    next = choose_neighbours(h, std::move(pool), most, data);
+                    next = choose_neighbours(std::move(pool), most, distance);
                 }
                 plan->lists.push_back({neighbour, level, std::move(next)});
             }
@@ -965,9 +965,7 @@ int cairn_hnsw_commit_add(cairn_hnsw_index *index, const cairn_hnsw_add_plan *pl
         return cairn_hnsw_add(index, plan->vector.data(), &plan->label, 1, 1);
     }
     if (h->cur_element_count >= h->max_elements_) {
-        return fail(CAIRN_HNSW_CAPACITY_EXCEEDED, "add: " + std::to_string(h->cur_element_count + 1) +
-                                                      " elements exceed the capacity of " +
-                                                      std::to_string(h->max_elements_));
+        return capacity_exceeded(h, h->cur_element_count + 1);
     }
     return guarded("commit add", [&]() -> int {
         tableint id = plan->id;
