@@ -72,7 +72,7 @@ extension CollectionRuntime: IndexSeeding {
     nonisolated static func graph(of tail: TailIndex, labelling slotOfOffset: [UInt32: UInt32]) throws
         -> (index: HNSWIndex, holds: RoaringBitmap)
     {
-        let copy = try tail.copy(parameters: tail.collectionParameters)
+        let copy = try tail.index.clone(parameters: tail.collectionParameters)
         var offsetOfSlot: [UInt32: UInt32] = [:]
         offsetOfSlot.reserveCapacity(slotOfOffset.count)
         for (offsetID, slot) in slotOfOffset { offsetOfSlot[slot] = offsetID }

@@ -82,16 +82,6 @@ final class TailIndex: Sendable {
         }
     }
 
-    /// Copies of the graph under way (`copy`).
-    private let copies = Atomic<Int>(0)
-
-    /// A private copy of the index (a compaction publishes it): the builder waits for it before writing.
-    func copy(parameters: HNSWParameters) throws(VectorIndexError) -> HNSWIndex {
-        copies.add(1, ordering: .releasing)
-        defer { copies.subtract(1, ordering: .releasing) }
-        return try index.clone(parameters: parameters)
-    }
-
     /// Slots below this are indexed.
     var indexed: Int { indexedSlots.load(ordering: .acquiring) }
 
@@ -159,11 +149,7 @@ final class TailIndex: Sendable {
                 for id in ids {
                     try slots.vectors(CollectionOfOne(id)).withUnsafeBufferPointer {
                         (vector) throws(VectorIndexError) in
-                        try index.addBesideSearches(vector.baseAddress!, id: id) {
-                            // Asking for the write lock while a compaction copies the graph (tens of ms under the
-                            // read lock) would queue every search behind the copy.
-                            while copies.load(ordering: .acquiring) > 0 { usleep(200) }
-                        }
+                        try index.addBesideSearches(vector.baseAddress!, id: id)
                     }
                 }
             } catch {

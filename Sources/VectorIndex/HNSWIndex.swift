@@ -3,6 +3,10 @@
 import CHNSW
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// An HNSW index of `dimension`-float vectors labelled by offset id.
 ///
 /// `@unchecked Sendable`: the class owns one `cairn_hnsw_index` pointer that is only touched under `lock`
@@ -12,6 +16,9 @@ public final class HNSWIndex: @unchecked Sendable {
     public let parameters: HNSWParameters
     let native: OpaquePointer
     let lock = ReadWriteLock()
+    /// Copies under way (`clone`): they hold the read lock long, and a writer waiting for the lock queues every
+    /// search behind them, so `addBesideSearches` waits for them before asking.
+    private let clones = Atomic<Int>(0)
 
     /// Native indexes alive in this process (for tests of the provider's memory claims).
     public static var liveNativeIndexes: Int { live.load(ordering: .relaxed) }
@@ -83,25 +90,25 @@ public final class HNSWIndex: @unchecked Sendable {
         }
         let labels = ids.map { UInt64($0) }
         try lock.withWriteLock { () throws(VectorIndexError) in
-            let needed = cairn_hnsw_count(native) + ids.count
-            let capacity = cairn_hnsw_capacity(native)
-            if needed > capacity {
-                let grown = Int((Double(capacity) * parameters.resizeFactor).rounded(.up))
-                try Self.check(cairn_hnsw_resize(native, max(needed, grown)))
-            }
+            try growIfNeeded(toHold: cairn_hnsw_count(native) + ids.count)
             try Self.check(cairn_hnsw_add(native, flat, labels, ids.count, max(1, parameters.numThreads)))
         }
+    }
+
+    /// Makes room for `needed` elements, by `hnsw:resize_factor` at least (call under the write lock).
+    private func growIfNeeded(toHold needed: Int) throws(VectorIndexError) {
+        let capacity = cairn_hnsw_capacity(native)
+        guard needed > capacity else { return }
+        let grown = Int((Double(capacity) * parameters.resizeFactor).rounded(.up))
+        try Self.check(cairn_hnsw_resize(native, max(needed, grown)))
     }
 
     /// Adds one vector with searches running beside most of the work (the log tail's index, built while queries
     /// search it): its neighbours are found, and every list it changes worked out, under the read lock; only the
     /// writing takes the write lock (a search waits for that, not for a whole insertion). The result is the graph
     /// `add` makes. One thread should add this way at a time: a plan overtaken by another change is redone under
-    /// the write lock. `beforeWriting` runs between the two steps, outside the lock: a caller that knows of a long
-    /// read under way (a clone) can wait there, since searches queue behind a writer waiting for the lock.
-    public func addBesideSearches(
-        _ vector: UnsafePointer<Float>, id: OffsetID, beforeWriting: () -> Void = {}
-    ) throws(VectorIndexError) {
+    /// the write lock. While a `clone` runs, the writing waits for it (outside the lock).
+    public func addBesideSearches(_ vector: UnsafePointer<Float>, id: OffsetID) throws(VectorIndexError) {
         let plan = try lock.withReadLock { () throws(VectorIndexError) -> OpaquePointer in
             var plan: OpaquePointer?
             try Self.check(cairn_hnsw_plan_add(native, vector, UInt64(id), &plan))
@@ -109,13 +116,9 @@ public final class HNSWIndex: @unchecked Sendable {
             return plan
         }
         defer { cairn_hnsw_free_add_plan(plan) }
-        beforeWriting()
+        while clones.load(ordering: .acquiring) > 0 { usleep(200) }
         try lock.withWriteLock { () throws(VectorIndexError) in
-            let capacity = cairn_hnsw_capacity(native)
-            if cairn_hnsw_count(native) + 1 > capacity {
-                let grown = Int((Double(capacity) * parameters.resizeFactor).rounded(.up))
-                try Self.check(cairn_hnsw_resize(native, max(capacity + 1, grown)))
-            }
+            try growIfNeeded(toHold: cairn_hnsw_count(native) + 1)
             try Self.check(cairn_hnsw_commit_add(native, plan))
         }
     }
@@ -156,7 +159,9 @@ public final class HNSWIndex: @unchecked Sendable {
     /// A deep copy (for a compaction to mutate while readers keep the original); with `parameters`, the copy
     /// adds and searches with those (the graph's own `M` and construction width stay the source's).
     public func clone(parameters: HNSWParameters? = nil) throws(VectorIndexError) -> HNSWIndex {
-        try lock.withReadLock { () throws(VectorIndexError) in
+        clones.add(1, ordering: .releasing)
+        defer { clones.subtract(1, ordering: .releasing) }
+        return try lock.withReadLock { () throws(VectorIndexError) in
             var copy: OpaquePointer?
             try Self.check(cairn_hnsw_clone(native, &copy))
             guard let copy else { throw VectorIndexError(.internal, "clone returned no index") }
